@@ -1,0 +1,301 @@
+"""Frames to bytes and back. Decoding raises only :class:`ProtocolError` subclasses.
+
+Every frame is one msgpack map (one WebSocket binary message). Decoding checks
+the size before unpacking, unpacks with length limits, refuses trailing bytes,
+unknown frame types, unknown or missing fields and wrongly typed values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import msgpack
+
+from hub.protocol import frames as f
+from hub.protocol.errors import FrameTooLarge, InvalidFrame, MalformedFrame, UnknownFrameType
+from hub.protocol.identity import check_channel
+from hub.protocol.limits import DIRECTORY_MAX_KEYS, MAX_ALERT_BYTES, MAX_FRAME_BYTES
+
+__all__ = ["decode_client", "decode_server", "encode"]
+
+_Validator = Callable[[object], Any]
+_MISSING = object()
+_MAX_UINT = 2**63 - 1
+_MAX_TEXT = 4096
+
+
+def _uint(value: object) -> int:
+    if type(value) is not int or not 0 <= value <= _MAX_UINT:
+        raise InvalidFrame("expected an unsigned integer")
+    return value
+
+
+def _int(value: object) -> int:
+    if type(value) is not int:
+        raise InvalidFrame("expected an integer")
+    return value
+
+
+def _bool(value: object) -> bool:
+    if type(value) is not bool:
+        raise InvalidFrame("expected a boolean")
+    return value
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or len(value) > _MAX_TEXT:
+        raise InvalidFrame("expected a string")
+    return value
+
+
+def _channel(value: object) -> str:
+    return check_channel(value)
+
+
+def _alert_bytes(value: object) -> bytes:
+    if not isinstance(value, bytes):
+        raise InvalidFrame("expected binary")
+    if len(value) > MAX_ALERT_BYTES:
+        raise FrameTooLarge("alert too large")
+    return value
+
+
+def _optional(inner: _Validator) -> _Validator:
+    def check(value: object) -> Any:
+        return None if value is None else inner(value)
+
+    return check
+
+
+def _kid(value: object) -> str:
+    if not isinstance(value, str) or len(value) != 64 or value.strip("0123456789abcdef"):
+        raise InvalidFrame("expected a hex SHA-256 key id")
+    return value
+
+
+def _kids(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or len(value) > DIRECTORY_MAX_KEYS:
+        raise InvalidFrame("expected a list of key ids")
+    return tuple(_kid(item) for item in value)
+
+
+def _map(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise InvalidFrame("expected a map with string keys")
+    return value
+
+
+def _int_map(value: object) -> dict[str, int]:
+    checked = _map(value)
+    for item in checked.values():
+        _int(item)
+    return checked
+
+
+def _certs(value: object) -> dict[str, bytes]:
+    checked = _map(value)
+    for key, item in checked.items():
+        _kid(key)
+        _alert_bytes(item)
+    return checked
+
+
+def _items(value: object) -> tuple[f.PageItem, ...]:
+    if not isinstance(value, list):
+        raise InvalidFrame("expected a list of items")
+    out = []
+    for item in value:
+        if not isinstance(item, list) or len(item) != 3:
+            raise InvalidFrame("expected [off, alert, sig]")
+        out.append(f.PageItem(_uint(item[0]), _alert_bytes(item[1]), _alert_bytes(item[2])))
+    return tuple(out)
+
+
+def _chans(value: object) -> tuple[f.ChannelInfo, ...]:
+    if not isinstance(value, list):
+        raise InvalidFrame("expected a list of channels")
+    return tuple(_decode_fields(f.ChannelInfo, _map(item)) for item in value)
+
+
+_T = TypeVar("_T")
+
+_SPECS: dict[type[Any], dict[str, _Validator]] = {
+    f.Publish: {"rid": _uint, "ch": _channel, "alert": _alert_bytes, "sig": _alert_bytes},
+    f.Subscribe: {
+        "rid": _uint,
+        "ch": _channel,
+        "since": _optional(_uint),
+        "epoch": _optional(_text),
+    },
+    f.Unsubscribe: {"rid": _uint, "ch": _channel},
+    f.HistoryRequest: {
+        "rid": _uint,
+        "ch": _channel,
+        "before": _optional(_uint),
+        "limit": _uint,
+    },
+    f.DirectoryRequest: {"rid": _uint, "kids": _kids},
+    f.ChannelsRequest: {"rid": _uint},
+    f.AdminRequest: {"rid": _uint, "op": _text, "args": _map},
+    f.Welcome: {
+        "principal": _text,
+        "member": _optional(_text),
+        "admin": _bool,
+        "server": _text,
+        "time": _uint,
+        "limits": _int_map,
+    },
+    f.Ack: {"rid": _uint, "ch": _text, "off": _uint, "epoch": _text, "dup": _bool},
+    f.Subscribed: {"rid": _uint, "ch": _text, "epoch": _text, "first": _uint, "head": _uint},
+    f.AlertFrame: {"ch": _text, "off": _uint, "alert": _alert_bytes, "sig": _alert_bytes},
+    f.Synced: {"ch": _text, "off": _uint},
+    f.Unsubscribed: {"rid": _uint, "ch": _text},
+    f.Ended: {"ch": _text, "code": _uint, "msg": _text},
+    f.HistoryPage: {
+        "rid": _uint,
+        "ch": _text,
+        "epoch": _text,
+        "items": _items,
+        "more": _bool,
+    },
+    f.Directory: {"rid": _uint, "certs": _certs},
+    f.ChannelInfo: {
+        "ch": _text,
+        "title": _text,
+        "role": _text,
+        "state": _text,
+        "head": _uint,
+        "epoch": _text,
+    },
+    f.ChannelsResult: {"rid": _uint, "chans": _chans},
+    f.AdminResult: {"rid": _uint, "result": _map},
+    f.ErrorFrame: {"rid": _optional(_uint), "code": _uint, "msg": _text, "detail": _text},
+}
+
+_DEFAULTS: dict[type[Any], dict[str, Any]] = {
+    cls: {
+        fld.name: (
+            fld.default
+            if fld.default is not dataclasses.MISSING
+            else fld.default_factory()
+            if fld.default_factory is not dataclasses.MISSING
+            else _MISSING
+        )
+        for fld in dataclasses.fields(cls)
+    }
+    for cls in _SPECS
+}
+
+_CLIENT: dict[str, type[Any]] = {
+    cls.TYPE: cls
+    for cls in (
+        f.Publish,
+        f.Subscribe,
+        f.Unsubscribe,
+        f.HistoryRequest,
+        f.DirectoryRequest,
+        f.ChannelsRequest,
+        f.AdminRequest,
+    )
+}
+_SERVER: dict[str, type[Any]] = {
+    cls.TYPE: cls
+    for cls in (
+        f.Welcome,
+        f.Ack,
+        f.Subscribed,
+        f.AlertFrame,
+        f.Synced,
+        f.Unsubscribed,
+        f.Ended,
+        f.HistoryPage,
+        f.Directory,
+        f.ChannelsResult,
+        f.AdminResult,
+        f.ErrorFrame,
+    )
+}
+
+
+def _decode_fields(cls: type[_T], obj: dict[str, Any]) -> _T:
+    spec = _SPECS[cls]
+    unknown = obj.keys() - spec.keys()
+    if unknown:
+        raise InvalidFrame("unknown field: " + sorted(unknown)[0])
+    values: dict[str, Any] = {}
+    for name, check in spec.items():
+        raw = obj.get(name, _MISSING)
+        if raw is _MISSING:
+            raw = _DEFAULTS[cls][name]
+            if raw is _MISSING:
+                raise InvalidFrame("missing field: " + name)
+            values[name] = raw
+            continue
+        try:
+            values[name] = check(raw)
+        except InvalidFrame as exc:
+            raise InvalidFrame(f"{name}: {exc.detail}") from exc
+    return cls(**values)
+
+
+def _unpack(data: bytes) -> dict[str, Any]:
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise InvalidFrame("frames are binary messages")
+    if len(data) > MAX_FRAME_BYTES:
+        raise FrameTooLarge()
+    try:
+        obj = msgpack.unpackb(
+            data,
+            raw=False,
+            strict_map_key=True,
+            max_buffer_size=MAX_FRAME_BYTES,
+        )
+    except Exception as exc:  # msgpack raises ValueError, TypeError, its own types
+        raise MalformedFrame() from exc
+    if not isinstance(obj, dict):
+        raise InvalidFrame("a frame is a map")
+    return obj
+
+
+def _decode(data: bytes, table: dict[str, type[Any]]) -> Any:
+    obj = _unpack(data)
+    kind = obj.pop("t", None)
+    if not isinstance(kind, str):
+        raise InvalidFrame("missing frame type")
+    cls = table.get(kind)
+    if cls is None:
+        raise UnknownFrameType(kind[:32])
+    return _decode_fields(cls, obj)
+
+
+def decode_client(data: bytes) -> f.ClientFrame:
+    """Decode a frame sent by a client (what the hub receives)."""
+    frame: f.ClientFrame = _decode(data, _CLIENT)
+    return frame
+
+
+def decode_server(data: bytes) -> f.ServerFrame:
+    """Decode a frame sent by the hub (what a client receives)."""
+    frame: f.ServerFrame = _decode(data, _SERVER)
+    return frame
+
+
+def _wire(value: Any) -> Any:
+    if isinstance(value, f.PageItem):
+        return [value.off, value.alert, value.sig]
+    if isinstance(value, f.ChannelInfo):
+        return {fld.name: getattr(value, fld.name) for fld in dataclasses.fields(value)}
+    if isinstance(value, tuple):
+        return [_wire(item) for item in value]
+    return value
+
+
+def encode(frame: f.Frame) -> bytes:
+    """Encode a frame to one binary message."""
+    obj: dict[str, Any] = {"t": frame.TYPE}
+    for fld in dataclasses.fields(frame):
+        obj[fld.name] = _wire(getattr(frame, fld.name))
+    data: bytes = msgpack.packb(obj, use_bin_type=True)
+    return data

@@ -1,0 +1,279 @@
+"""One frozen dataclass per wire frame. The codec (``codec.py``) maps them to msgpack.
+
+Every frame is a msgpack map with ``t`` (the frame type, ``TYPE`` below) and
+the dataclass's fields under their own names. ``rid`` is a request id chosen
+by the client (an unsigned integer) and echoed in the answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+__all__ = [
+    "Ack",
+    "AdminRequest",
+    "AdminResult",
+    "AlertFrame",
+    "ChannelInfo",
+    "ChannelsRequest",
+    "ChannelsResult",
+    "ClientFrame",
+    "Directory",
+    "DirectoryRequest",
+    "Ended",
+    "ErrorFrame",
+    "Frame",
+    "HistoryPage",
+    "HistoryRequest",
+    "PageItem",
+    "Publish",
+    "ServerFrame",
+    "Subscribe",
+    "Subscribed",
+    "Synced",
+    "Unsubscribe",
+    "Unsubscribed",
+    "Welcome",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    TYPE: ClassVar[str] = ""
+
+
+# --- client to hub -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Publish(Frame):
+    """Store a signed alert in a channel; answered by :class:`Ack` or :class:`ErrorFrame`."""
+
+    TYPE: ClassVar[str] = "pub"
+    rid: int
+    ch: str
+    alert: bytes
+    sig: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribe(Frame):
+    """Receive a channel's alerts after offset ``since`` (history, then live)."""
+
+    TYPE: ClassVar[str] = "sub"
+    rid: int
+    ch: str
+    since: int | None = None
+    epoch: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribe(Frame):
+    TYPE: ClassVar[str] = "unsub"
+    rid: int
+    ch: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRequest(Frame):
+    """One page of alerts older than ``before`` (newest page when omitted)."""
+
+    TYPE: ClassVar[str] = "hist"
+    rid: int
+    ch: str
+    before: int | None = None
+    limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryRequest(Frame):
+    """Certificates (DER) of the signing keys named by their key ids."""
+
+    TYPE: ClassVar[str] = "dir"
+    rid: int
+    kids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelsRequest(Frame):
+    """The channels this principal may see, with its role in each."""
+
+    TYPE: ClassVar[str] = "chans"
+    rid: int
+
+
+@dataclass(frozen=True, slots=True)
+class AdminRequest(Frame):
+    """An administrative operation; allowed for admin certificates only."""
+
+    TYPE: ClassVar[str] = "adm"
+    rid: int
+    op: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+ClientFrame = (
+    Publish
+    | Subscribe
+    | Unsubscribe
+    | HistoryRequest
+    | DirectoryRequest
+    | ChannelsRequest
+    | AdminRequest
+)
+
+# --- hub to client -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome(Frame):
+    """First frame on every connection: who the hub authenticated, and its limits."""
+
+    TYPE: ClassVar[str] = "welcome"
+    principal: str
+    member: str | None
+    admin: bool
+    server: str
+    time: int
+    limits: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Ack(Frame):
+    """The alert is durable at ``off``; ``dup`` when it was already stored."""
+
+    TYPE: ClassVar[str] = "ack"
+    rid: int
+    ch: str
+    off: int
+    epoch: str
+    dup: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribed(Frame):
+    """Subscription accepted; alerts after ``since`` follow, then :class:`Synced`."""
+
+    TYPE: ClassVar[str] = "subok"
+    rid: int
+    ch: str
+    epoch: str
+    first: int
+    head: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFrame(Frame):
+    """One stored alert of a subscribed channel: exact signed bytes and signature."""
+
+    TYPE: ClassVar[str] = "alert"
+    ch: str
+    off: int
+    alert: bytes
+    sig: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Synced(Frame):
+    """History is delivered up to ``off``; what follows is live."""
+
+    TYPE: ClassVar[str] = "synced"
+    ch: str
+    off: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribed(Frame):
+    TYPE: ClassVar[str] = "unsubok"
+    rid: int
+    ch: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ended(Frame):
+    """The hub ended a subscription (member removed, channel archived, ...)."""
+
+    TYPE: ClassVar[str] = "ended"
+    ch: str
+    code: int
+    msg: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageItem:
+    off: int
+    alert: bytes
+    sig: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage(Frame):
+    """Alerts in ascending offset order; ``more`` when older ones remain."""
+
+    TYPE: ClassVar[str] = "page"
+    rid: int
+    ch: str
+    epoch: str
+    items: tuple[PageItem, ...]
+    more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Directory(Frame):
+    """Certificates (DER) by key id; unknown key ids are absent."""
+
+    TYPE: ClassVar[str] = "dirok"
+    rid: int
+    certs: dict[str, bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelInfo:
+    ch: str
+    title: str
+    role: str
+    state: str
+    head: int
+    epoch: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelsResult(Frame):
+    TYPE: ClassVar[str] = "chanlist"
+    rid: int
+    chans: tuple[ChannelInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AdminResult(Frame):
+    TYPE: ClassVar[str] = "admok"
+    rid: int
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorFrame(Frame):
+    """A refused request (``rid``) or a connection-level error (``rid`` is nil)."""
+
+    TYPE: ClassVar[str] = "err"
+    rid: int | None
+    code: int
+    msg: str
+    detail: str = ""
+
+
+ServerFrame = (
+    Welcome
+    | Ack
+    | Subscribed
+    | AlertFrame
+    | Synced
+    | Unsubscribed
+    | Ended
+    | HistoryPage
+    | Directory
+    | ChannelsResult
+    | AdminResult
+    | ErrorFrame
+)

@@ -1,0 +1,58 @@
+"""Named limits with their defaults. Each has a setting and a README row.
+
+Sizes are checked before anything is unpacked or allocated.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ALERT_ID_MAX_CHARS",
+    "CLOCK_SKEW_MS",
+    "DIRECTORY_MAX_KEYS",
+    "HANDSHAKE_TIMEOUT_S",
+    "HISTORY_PAGE_MAX",
+    "IDLE_TIMEOUT_S",
+    "MAX_ALERT_BYTES",
+    "MAX_BAD_FRAMES",
+    "MAX_CONNECTIONS_PER_PRINCIPAL",
+    "MAX_FRAME_BYTES",
+    "MAX_SUBSCRIPTIONS",
+    "NAME_MAX_CHARS",
+    "PING_INTERVAL_S",
+    "PUBLISH_BURST",
+    "PUBLISH_RATE",
+    "SEND_QUEUE_FRAMES",
+]
+
+#: Largest WebSocket message accepted; bigger ones close the connection (1009).
+MAX_FRAME_BYTES = 256 * 1024
+#: Largest signed alert (envelope bytes); keeps history and fan-out bounded.
+MAX_ALERT_BYTES = 64 * 1024
+#: Longest sender-chosen alert id.
+ALERT_ID_MAX_CHARS = 64
+#: Longest member, principal or channel name.
+NAME_MAX_CHARS = 32
+#: How far a signed alert's time may be from the hub's clock (ms).
+CLOCK_SKEW_MS = 5 * 60 * 1000
+#: Sustained alerts per second per principal (token bucket rate).
+PUBLISH_RATE = 2000.0
+#: Token bucket depth: alerts a principal may send at once.
+PUBLISH_BURST = 4000
+#: Concurrent connections one principal may hold.
+MAX_CONNECTIONS_PER_PRINCIPAL = 16
+#: Frames queued for one connection before it is closed as a slow consumer.
+SEND_QUEUE_FRAMES = 4096
+#: Most alerts one history page returns.
+HISTORY_PAGE_MAX = 1000
+#: Most channels one connection may subscribe to at once.
+MAX_SUBSCRIPTIONS = 64
+#: Most certificate fingerprints one directory request may ask for.
+DIRECTORY_MAX_KEYS = 256
+#: Invalid frames tolerated on one connection before it is closed (4002).
+MAX_BAD_FRAMES = 20
+#: Seconds allowed for the TLS and WebSocket opening handshakes.
+HANDSHAKE_TIMEOUT_S = 10.0
+#: Seconds between hub pings.
+PING_INTERVAL_S = 20.0
+#: Seconds without a pong before the connection is closed.
+IDLE_TIMEOUT_S = 60.0
