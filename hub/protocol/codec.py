@@ -250,9 +250,8 @@ def _unpack(data: bytes) -> dict[str, Any]:
             data,
             raw=False,
             strict_map_key=True,
-            max_buffer_size=MAX_FRAME_BYTES,
         )
-    except Exception as exc:  # msgpack raises ValueError, TypeError, its own types
+    except (ValueError, TypeError, msgpack.UnpackException) as exc:  # incl. ExtraData
         raise MalformedFrame() from exc
     if not isinstance(obj, dict):
         raise InvalidFrame("a frame is a map")

@@ -100,9 +100,8 @@ def decode_envelope(data: bytes) -> Envelope:
             data,
             raw=False,
             strict_map_key=True,
-            max_buffer_size=MAX_ALERT_BYTES,
         )
-    except Exception as exc:  # msgpack raises several unrelated types
+    except (ValueError, TypeError, msgpack.UnpackException) as exc:  # incl. ExtraData
         raise InvalidAlert("alert is not msgpack") from exc
     if not isinstance(obj, dict) or set(obj) != set(_KEYS):
         raise InvalidAlert("alert envelope must have exactly: " + ", ".join(_KEYS))

@@ -1,0 +1,232 @@
+"""Codec: round-trips, every refusal path, and a fuzzed decoder that raises only documented errors."""
+
+from __future__ import annotations
+
+import msgpack
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hub.protocol import codec
+from hub.protocol import frames as f
+from hub.protocol.errors import (
+    FrameTooLarge,
+    InvalidFrame,
+    MalformedFrame,
+    ProtocolError,
+    UnknownFrameType,
+)
+from hub.protocol.limits import DIRECTORY_MAX_KEYS, MAX_ALERT_BYTES, MAX_FRAME_BYTES
+
+KID = "ab" * 32
+
+CLIENT_FRAMES = [
+    f.Publish(rid=1, ch="stop-iii", alert=b"\x81\xa1a\x01", sig=b"s" * 64),
+    f.Subscribe(rid=2, ch="stop-iii"),
+    f.Subscribe(rid=3, ch="stop-iii", since=10, epoch="e" * 32),
+    f.Unsubscribe(rid=4, ch="op.pangea_17"),
+    f.HistoryRequest(rid=5, ch="stop-iii"),
+    f.HistoryRequest(rid=6, ch="stop-iii", before=100, limit=50),
+    f.DirectoryRequest(rid=7, kids=(KID, "cd" * 32)),
+    f.ChannelsRequest(rid=8),
+    f.AdminRequest(rid=9, op="channel.create", args={"name": "x", "n": 1}),
+    f.AdminRequest(rid=10, op="member.list"),
+]
+
+SERVER_FRAMES = [
+    f.Welcome(principal="fr/ops", member="fr", admin=False, server="cordon", time=1,
+              limits={"max_frame_bytes": 5}),
+    f.Welcome(principal="admin/root", member=None, admin=True, server="cordon", time=1,
+              limits={}),
+    f.Ack(rid=1, ch="c", off=3, epoch="e", dup=False),
+    f.Subscribed(rid=2, ch="c", epoch="e", first=1, head=9),
+    f.AlertFrame(ch="c", off=4, alert=b"a", sig=b"s"),
+    f.Synced(ch="c", off=9),
+    f.Unsubscribed(rid=3, ch="c"),
+    f.Ended(ch="c", code=404, msg="gone"),
+    f.HistoryPage(rid=4, ch="c", epoch="e", items=(f.PageItem(1, b"a", b"s"),), more=True),
+    f.HistoryPage(rid=5, ch="c", epoch="e", items=(), more=False),
+    f.Directory(rid=6, certs={KID: b"der"}),
+    f.ChannelsResult(rid=7, chans=(f.ChannelInfo("c", "t", "reader", "open", 3, "e"),)),
+    f.AdminResult(rid=8, result={"ok": True}),
+    f.ErrorFrame(rid=None, code=400, msg="malformed frame"),
+    f.ErrorFrame(rid=9, code=404, msg="no such channel", detail="x"),
+]
+
+
+@pytest.mark.parametrize("frame", CLIENT_FRAMES, ids=lambda fr: fr.TYPE)
+def test_client_frames_round_trip(frame):
+    assert codec.decode_client(codec.encode(frame)) == frame
+
+
+@pytest.mark.parametrize("frame", SERVER_FRAMES, ids=lambda fr: fr.TYPE)
+def test_server_frames_round_trip(frame):
+    assert codec.decode_server(codec.encode(frame)) == frame
+
+
+def pack(obj) -> bytes:
+    return msgpack.packb(obj, use_bin_type=True)
+
+
+def test_garbage_bytes_are_malformed():
+    with pytest.raises(MalformedFrame):
+        codec.decode_client(b"\xc1\xc1\xc1")
+
+
+def test_truncated_msgpack_is_malformed():
+    data = codec.encode(CLIENT_FRAMES[0])
+    with pytest.raises(MalformedFrame):
+        codec.decode_client(data[:-5])
+
+
+def test_trailing_bytes_are_malformed():
+    with pytest.raises(MalformedFrame):
+        codec.decode_client(codec.encode(CLIENT_FRAMES[1]) + b"\x00")
+
+
+def test_text_frames_are_refused():
+    with pytest.raises(InvalidFrame, match="binary"):
+        codec.decode_client("hello")  # type: ignore[arg-type]
+
+
+def test_oversized_frame_is_refused_before_unpacking():
+    with pytest.raises(FrameTooLarge):
+        codec.decode_client(b"\x00" * (MAX_FRAME_BYTES + 1))
+
+
+def test_oversized_alert_is_refused():
+    frame = {"t": "pub", "rid": 1, "ch": "c", "alert": b"x" * (MAX_ALERT_BYTES + 1),
+             "sig": b"s"}
+    with pytest.raises(FrameTooLarge):
+        codec.decode_client(pack(frame))
+
+
+def test_non_map_frame():
+    with pytest.raises(InvalidFrame, match="map"):
+        codec.decode_client(pack([1, 2]))
+
+
+def test_missing_type():
+    with pytest.raises(InvalidFrame, match="type"):
+        codec.decode_client(pack({"rid": 1}))
+
+
+def test_unknown_type():
+    with pytest.raises(UnknownFrameType):
+        codec.decode_client(pack({"t": "teleport", "rid": 1}))
+
+
+def test_server_frame_type_not_accepted_from_client():
+    with pytest.raises(UnknownFrameType):
+        codec.decode_client(codec.encode(SERVER_FRAMES[2]))
+
+
+def test_unknown_field():
+    with pytest.raises(InvalidFrame, match="unknown field: zzz"):
+        codec.decode_client(pack({"t": "chans", "rid": 1, "zzz": 1}))
+
+
+def test_missing_field():
+    with pytest.raises(InvalidFrame, match="missing field: ch"):
+        codec.decode_client(pack({"t": "sub", "rid": 1}))
+
+
+def test_non_string_map_keys_are_malformed():
+    with pytest.raises(MalformedFrame):
+        codec.decode_client(pack({1: 2}))
+
+
+@pytest.mark.parametrize(
+    ("frame", "match"),
+    [
+        ({"t": "chans", "rid": -1}, "rid: expected an unsigned integer"),
+        ({"t": "chans", "rid": True}, "rid"),
+        ({"t": "chans", "rid": "1"}, "rid"),
+        ({"t": "sub", "rid": 1, "ch": "Bad Name"}, "ch: invalid channel name"),
+        ({"t": "sub", "rid": 1, "ch": "c", "since": -3}, "since"),
+        ({"t": "sub", "rid": 1, "ch": "c", "epoch": 5}, "epoch: expected a string"),
+        ({"t": "sub", "rid": 1, "ch": "c", "epoch": "x" * 5000}, "epoch"),
+        ({"t": "pub", "rid": 1, "ch": "c", "alert": "text", "sig": b""}, "alert: expected binary"),
+        ({"t": "dir", "rid": 1, "kids": "ab"}, "kids: expected a list"),
+        ({"t": "dir", "rid": 1, "kids": ["AB" * 32]}, "key id"),
+        ({"t": "dir", "rid": 1, "kids": [KID] * (DIRECTORY_MAX_KEYS + 1)}, "kids"),
+        ({"t": "adm", "rid": 1, "op": "x", "args": [1]}, "args: expected a map"),
+    ],
+)
+def test_wrong_types_are_invalid(frame, match):
+    with pytest.raises(InvalidFrame, match=match):
+        codec.decode_client(pack(frame))
+
+
+@pytest.mark.parametrize(
+    ("frame", "match"),
+    [
+        ({"t": "welcome", "principal": "p", "member": None, "admin": 1, "server": "s",
+          "time": 1, "limits": {}}, "admin: expected a boolean"),
+        ({"t": "welcome", "principal": "p", "member": None, "admin": True, "server": "s",
+          "time": 1, "limits": {"a": "b"}}, "limits: expected an integer"),
+        ({"t": "page", "rid": 1, "ch": "c", "epoch": "e", "items": {}, "more": False},
+         "items: expected a list"),
+        ({"t": "page", "rid": 1, "ch": "c", "epoch": "e", "items": [[1, b"a"]], "more": False},
+         r"items: expected \[off, alert, sig\]"),
+        ({"t": "page", "rid": 1, "ch": "c", "epoch": "e", "items": [7], "more": False},
+         "items"),
+        ({"t": "chanlist", "rid": 1, "chans": {}}, "chans: expected a list"),
+        ({"t": "chanlist", "rid": 1, "chans": [{"ch": "c"}]}, "missing field: title"),
+        ({"t": "dirok", "rid": 1, "certs": {"nothex": b"x"}}, "key id"),
+        ({"t": "dirok", "rid": 1, "certs": {KID: "x"}}, "expected binary"),
+    ],
+)
+def test_server_frames_wrong_types(frame, match):
+    with pytest.raises(InvalidFrame, match=match):
+        codec.decode_server(pack(frame))
+
+
+_leaf = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(2**63), max_value=2**64 - 1),
+    st.floats(allow_nan=False), st.text(max_size=20), st.binary(max_size=40),
+)
+_values = st.recursive(
+    _leaf,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=4),
+    max_leaves=12,
+)
+_frame_like = st.fixed_dictionaries(
+    {"t": st.sampled_from(["pub", "sub", "unsub", "hist", "dir", "chans", "adm", "ack", "x"])},
+    optional={k: _values for k in ("rid", "ch", "alert", "sig", "since", "epoch", "before",
+                                   "limit", "kids", "op", "args", "extra")},
+)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=300))
+def test_fuzz_arbitrary_bytes_raise_only_protocol_errors(data):
+    for decode in (codec.decode_client, codec.decode_server):
+        try:
+            decode(data)
+        except ProtocolError:
+            pass
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(_frame_like)
+def test_fuzz_frame_shaped_maps_raise_only_protocol_errors(obj):
+    data = pack(obj)
+    for decode in (codec.decode_client, codec.decode_server):
+        try:
+            frame = decode(data)
+        except ProtocolError:
+            continue
+        assert decode(codec.encode(frame)) == frame
+
+
+@given(
+    rid=st.integers(min_value=0, max_value=2**63 - 1),
+    alert=st.binary(max_size=200),
+    sig=st.binary(min_size=64, max_size=64),
+    ch=st.from_regex(r"[a-z0-9][a-z0-9._-]{0,10}[a-z0-9]", fullmatch=True),
+)
+def test_publish_round_trip_property(rid, alert, sig, ch):
+    frame = f.Publish(rid=rid, ch=ch, alert=alert, sig=sig)
+    assert codec.decode_client(codec.encode(frame)) == frame

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import msgpack
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hub.protocol.envelope import (
+    SIGN_CONTEXT,
+    Envelope,
+    decode_envelope,
+    encode_envelope,
+    key_id,
+    sign_alert,
+    verify_alert,
+)
+from hub.protocol.errors import BadSignature, InvalidAlert
+from hub.protocol.identity import AlertId, ChannelName, PrincipalId
+from hub.protocol.limits import MAX_ALERT_BYTES
+
+KID = key_id(b"certificate der")
+
+
+def make(**over) -> Envelope:
+    values = dict(id=AlertId("FR-0001"), channel=ChannelName("stop-iii"),
+                  sender=PrincipalId("fr/ops"), kid=KID, ts=1_701_648_000_000,
+                  kind="seizure", body={"items": 3})
+    values.update(over)
+    return Envelope(**values)  # type: ignore[arg-type]
+
+
+def raw(**over) -> bytes:
+    obj = {"v": 1, "id": "a1", "ch": "c", "from": "fr/ops", "kid": KID, "ts": 1,
+           "kind": "notice", "body": {}}
+    obj.update(over)
+    return msgpack.packb({k: v for k, v in obj.items() if v is not ...}, use_bin_type=True)
+
+
+def test_key_id_is_hex_sha256():
+    assert len(KID) == 64 and int(KID, 16) >= 0
+
+
+def test_round_trip_and_signature():
+    env = make()
+    data = encode_envelope(env)
+    assert decode_envelope(data) == env
+    key = Ed25519PrivateKey.generate()
+    sig = sign_alert(key, data)
+    verify_alert(key.public_key(), data, sig)
+    # the signature covers the context prefix: a bare signature over the bytes fails
+    with pytest.raises(BadSignature):
+        verify_alert(key.public_key(), data, key.sign(data))
+    assert key.public_key().verify(sig, SIGN_CONTEXT + data) is None
+
+
+def test_flipped_byte_fails():
+    key = Ed25519PrivateKey.generate()
+    data = encode_envelope(make())
+    sig = sign_alert(key, data)
+    tampered = bytearray(data)
+    tampered[-1] ^= 1
+    with pytest.raises(BadSignature):
+        verify_alert(key.public_key(), bytes(tampered), sig)
+    with pytest.raises(BadSignature, match="64 bytes"):
+        verify_alert(key.public_key(), data, sig[:10])
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (b"\xc1", "not msgpack"),
+        (b"x" * (MAX_ALERT_BYTES + 1), "too large"),
+        (msgpack.packb([1]), "exactly"),
+        (raw(extra=1), "exactly"),
+        (raw(body=...), "exactly"),
+        (raw(v=2), "version"),
+        (raw(v=True), "version"),
+        (raw(ts=-1), "ts"),
+        (raw(ts=1.5), "ts"),
+        (raw(kind="gossip"), "kind"),
+        (raw(kid="AB" * 32), "kid"),
+        (raw(kid=5), "kid"),
+        (raw(body=[1]), "body"),
+        (raw(id="bad id"), "alert id"),
+        (raw(ch="BAD"), "channel"),
+        (raw(**{"from": "nobody"}), "principal"),
+    ],
+)
+def test_invalid_envelopes(data, match):
+    with pytest.raises(InvalidAlert, match=match):
+        decode_envelope(data)
+
+
+@given(st.binary(max_size=200))
+def test_fuzz_envelope_decoder_raises_only_invalid_alert(data):
+    try:
+        decode_envelope(data)
+    except InvalidAlert:
+        pass
