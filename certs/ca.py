@@ -637,9 +637,7 @@ def revoke(
             raise AlreadyRevoked(f"{which} with {what} is already revoked")
         now = _now()
         updated = [
-            replace(r, status="revoked", revoked_at=now, reason=reason)
-            if r.serial in active
-            else r
+            replace(r, status="revoked", revoked_at=now, reason=reason) if r.serial in active else r
             for r in records
         ]
         _write_index(d, updated)

@@ -173,9 +173,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     rows = [("SERIAL", "KIND", "SUBJECT", "STATUS", "NOT AFTER", "KID")]
     for r in records:
         subject = r.subject if r.principal_kind is None else f"{r.subject} ({r.principal_kind})"
-        rows.append(
-            (r.serial_hex, r.kind, subject, _status(r, now), _time(r.not_after), r.kid)
-        )
+        rows.append((r.serial_hex, r.kind, subject, _status(r, now), _time(r.not_after), r.kid))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
