@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from certs._fs import write_atomic
 from certs.ca import (
     ADMIN_EKU,
     CLIENT_AUTH,
@@ -304,9 +305,7 @@ def test_index_keeps_issue_order_and_unique_serials(ca: Path) -> None:
         (lambda d: issue_server(d, dns_names=["*.example.org"]), "DNS name"),
         (lambda d: issue_server(d, dns_names=["localhost"], ip_addresses=["999.1.1.1"]), "IP"),
         (
-            lambda d: issue_member(
-                d, member="fr", name="ops", not_before=NOW, not_after=NOW - DAY
-            ),
+            lambda d: issue_member(d, member="fr", name="ops", not_before=NOW, not_after=NOW - DAY),
             "later",
         ),
         (
@@ -316,9 +315,7 @@ def test_index_keeps_issue_order_and_unique_serials(ca: Path) -> None:
         (lambda d: issue_member(d, member="fr", name="ops", days=4000), "outlive the CA"),
     ],
 )
-def test_issue_rejects_bad_requests(
-    ca: Path, issue: Callable[[Path], object], match: str
-) -> None:
+def test_issue_rejects_bad_requests(ca: Path, issue: Callable[[Path], object], match: str) -> None:
     with pytest.raises(InvalidRequest, match=match):
         issue(ca)
     assert load_index(ca) == []
@@ -404,9 +401,7 @@ def test_concurrent_issues_do_not_lose_records(ca: Path) -> None:
         (b'{"version": 1, "certificates": [{"serial": 1}]}', "record 0"),
     ],
 )
-def test_corrupt_index_is_reported_and_left_untouched(
-    ca: Path, content: bytes, match: str
-) -> None:
+def test_corrupt_index_is_reported_and_left_untouched(ca: Path, content: bytes, match: str) -> None:
     issue_member(ca, member="fr", name="ops")
     (ca / "index.json").write_bytes(content)
     crl_before = (ca / "crl.pem").read_bytes()
@@ -775,3 +770,13 @@ def test_pki_helper_variants(tmp_path: Path) -> None:
         ops.serial
     )
     assert entry is not None
+
+
+def test_atomic_write_failure_leaves_target_and_no_temp_file(tmp_path: Path) -> None:
+    target = tmp_path / "index.json"
+    target.mkdir()  # os.replace of a file onto a directory fails
+    (target / "keep").write_text("x")
+    with pytest.raises(OSError):
+        write_atomic(target, b"new", mode=0o644)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.json"]
+    assert (target / "keep").read_text() == "x"
