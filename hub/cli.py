@@ -1,0 +1,120 @@
+"""``cordon`` — one command, several subcommands. Every entry point is
+``main(argv=None) -> int`` so tests can call it.
+
+Exit codes (all subcommands): 0 success, 1 unexpected failure, 2 bad usage,
+3 refused or unreachable (hub, store, CA), 4 bad input data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["main", "serve_main"]
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_REFUSED, EXIT_INPUT = 0, 1, 2, 3, 4
+
+
+def _lazy(module: str, func: str) -> Callable[[list[str]], int]:
+    def run(argv: list[str]) -> int:
+        import importlib
+
+        entry: Callable[[list[str]], int] = getattr(importlib.import_module(module), func)
+        return entry(argv)
+
+    return run
+
+
+COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
+    "serve": (_lazy("hub.cli", "serve_main"), "run the hub"),
+    "demo": (_lazy("hub.demo", "main"), "run a throwaway operation end to end"),
+    "ca": (_lazy("certs.cli", "main"), "the certificate authority"),
+    "publish": (_lazy("client.cli", "publish_main"), "publish alerts (JSON lines in)"),
+    "tail": (_lazy("client.cli", "tail_main"), "follow a channel (JSON lines out)"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        lines = [f"  {name:<9} {desc}" for name, (_, desc) in COMMANDS.items()]
+        out = sys.stdout if argv else sys.stderr
+        print("usage: cordon <command> [options]\n\ncommands:\n" + "\n".join(lines)
+              + "\n\n'cordon <command> --help' for a command's options.", file=out)
+        return EXIT_OK if argv else EXIT_USAGE
+    if argv[0] == "--version":
+        print("cordon 0.1.0")
+        return EXIT_OK
+    entry = COMMANDS.get(argv[0])
+    if entry is None:
+        print(f"cordon: unknown command {argv[0]!r} (see 'cordon --help')", file=sys.stderr)
+        return EXIT_USAGE
+    return entry[0](argv[1:])
+
+
+def _serve_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cordon serve", description="Run the Cordon hub.")
+    p.add_argument("--config", type=Path, help="TOML file with a [hub] table")
+    p.add_argument("--host", help="listen address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="listen port (default 8443; 0 picks one)")
+    p.add_argument("--data-dir", type=Path, help="hub data folder (embedded store lives here)")
+    p.add_argument("--redis", dest="redis_url", metavar="URL",
+                   help="external Redis/Valkey URL instead of the embedded store")
+    p.add_argument("--ca-dir", type=Path, help="CA folder (ca.pem, crl.pem, index.json)")
+    p.add_argument("--server-cert", type=Path)
+    p.add_argument("--server-key", type=Path)
+    p.add_argument("--no-durable", dest="durable", action="store_const", const=False,
+                   help="acknowledge before fsync (faster, loses the last second on power loss)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    return p
+
+
+def serve_main(argv: list[str] | None = None) -> int:
+    from hub.config import ConfigError, load_settings
+    from hub.protocol.errors import CordonError
+    from hub.server import Hub
+
+    args = _serve_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(args.config, overrides={
+            k: getattr(args, k) for k in ("host", "port", "data_dir", "redis_url", "ca_dir",
+                                          "server_cert", "server_key", "durable")
+        })
+    except ConfigError as exc:
+        print(f"cordon serve: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for path in (settings.ca_cert, settings.server_cert, settings.server_key):
+        if not path.exists():
+            print(f"cordon serve: error: {path} not found (create it with 'cordon ca')",
+                  file=sys.stderr)
+            return EXIT_INPUT
+
+    async def run() -> None:
+        hub = Hub(settings)
+        await hub.start()
+        print(f"cordon hub listening on wss://{settings.host}:{hub.port} "
+              f"(store durability: {hub.store.durability})", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await hub.stop()
+
+    try:
+        asyncio.run(run())
+    except (CordonError, OSError) as exc:
+        print(f"cordon serve: error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    return EXIT_OK

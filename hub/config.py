@@ -1,0 +1,148 @@
+"""Hub settings: one frozen dataclass, built once at the edge from a TOML file and the
+environment, then passed down. Its repr redacts secrets (the store URL's password).
+
+Precedence: defaults < config file (``[hub]`` table) < environment (``CORDON_<FIELD>``,
+upper case) < command-line flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from hub.protocol import limits
+
+__all__ = ["ConfigError", "Settings", "load_settings"]
+
+
+class ConfigError(ValueError):
+    """A setting is missing, of the wrong type, or a file cannot be read."""
+
+
+def _redact(url: str | None) -> str | None:
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the hub needs to run. Paths are resolved at load time."""
+
+    host: str = "127.0.0.1"
+    port: int = 8443
+    data_dir: Path = Path("var/hub")
+    #: External Redis/Valkey URL; None starts the embedded Valkey in ``data_dir/store``.
+    redis_url: str | None = field(default=None, repr=False)
+    #: The CA folder written by ``cordon ca``: ca.pem, crl.pem, index.json, issued/.
+    ca_dir: Path = Path("var/ca")
+    server_cert: Path = Path("var/ca/server.pem")
+    server_key: Path = Path("var/ca/server.key")
+    #: Acknowledge only after the store has fsynced the alert (group commit).
+    durable: bool = True
+    #: Seconds between checks of the CA folder for new certificates and a new CRL.
+    registry_poll_s: float = 1.0
+    max_frame_bytes: int = limits.MAX_FRAME_BYTES
+    publish_rate: float = limits.PUBLISH_RATE
+    publish_burst: int = limits.PUBLISH_BURST
+    max_connections_per_principal: int = limits.MAX_CONNECTIONS_PER_PRINCIPAL
+    send_queue_frames: int = limits.SEND_QUEUE_FRAMES
+    clock_skew_ms: int = limits.CLOCK_SKEW_MS
+    handshake_timeout_s: float = limits.HANDSHAKE_TIMEOUT_S
+    ping_interval_s: float = limits.PING_INTERVAL_S
+    idle_timeout_s: float = limits.IDLE_TIMEOUT_S
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.ca_dir / "ca.pem"
+
+    @property
+    def crl(self) -> Path:
+        return self.ca_dir / "crl.pem"
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr
+        )
+        return f"Settings({shown}, redis_url={_redact(self.redis_url)!r})"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _coerce(name: str, kind: str, value: Any) -> Any:
+    try:
+        if kind == "Path":
+            return Path(value)
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError(value)
+            return text in {"1", "true", "yes", "on"}
+        if kind == "int":
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if kind in ("str | None", "str"):
+            return None if value in ("", None) else str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name!r}: cannot use {value!r}") from exc
+    raise ConfigError(f"setting {name!r}: unsupported type")  # pragma: no cover
+
+
+def load_settings(
+    path: Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build settings from defaults, an optional TOML file, the environment and overrides."""
+    env = os.environ if env is None else env
+    fields = {f.name: str(f.type) for f in dataclasses.fields(Settings)}
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            with path.open("rb") as fh:
+                doc = tomllib.load(fh)
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+        table = doc.get("hub", {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"config file {path}: [hub] must be a table")
+        for key, value in table.items():
+            if key not in fields:
+                raise ConfigError(f"config file {path}: unknown setting {key!r}")
+            values[key] = _coerce(key, fields[key], value)
+    for name, kind in fields.items():
+        raw = env.get("CORDON_" + name.upper())
+        if raw is not None:
+            values[name] = _coerce(name, kind, raw)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            if key not in fields:
+                raise ConfigError(f"unknown setting {key!r}")
+            values[key] = _coerce(key, fields[key], value)
+    settings = Settings(**values)
+    if settings.port < 0 or settings.port > 65535:
+        raise ConfigError("setting 'port': must be 0-65535")
+    for name in ("max_frame_bytes", "publish_burst", "send_queue_frames",
+                 "max_connections_per_principal"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"setting {name!r}: must be positive")
+    return settings

@@ -1,0 +1,280 @@
+"""The hub process: TLS listener, authentication, sessions, feeds, store, events.
+
+``Hub(settings)`` → ``await hub.start()`` → serves on ``hub.port`` →
+``await hub.stop()``. Without ``settings.redis_url`` it runs the embedded
+Valkey in ``data_dir/store`` and stops it on the way out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+
+from hub.committer import GroupCommitter
+from hub.config import Settings
+from hub.embedded import EmbeddedValkey
+from hub.feeds import Feeds
+from hub.protocol.envelope import Envelope
+from hub.protocol.errors import CloseCode, CordonError, NoSuchChannel
+from hub.protocol.frames import ChannelInfo
+from hub.protocol.limits import HISTORY_PAGE_MAX, MAX_ALERT_BYTES
+from hub.ratelimit import RateLimiter
+from hub.registry import AuthFailure, CASync, authenticate
+from hub.session import Session, peer_of
+from hub.storage import ChannelMeta, Store
+from hub.tls import ReloadableTLS
+
+__all__ = ["SUBPROTOCOL", "Hub"]
+
+log = logging.getLogger("cordon.hub")
+
+SUBPROTOCOL = "cordon.v1"
+_CACHE_S = 5.0
+_READ_ROLES = ("reader", "contributor", "coordinator")
+
+
+class Hub:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.embedded: EmbeddedValkey | None = None
+        self.store: Store
+        self.committer: GroupCommitter
+        self.feeds: Feeds
+        self.tls: ReloadableTLS
+        self.rate = RateLimiter(settings.publish_rate, settings.publish_burst)
+        self.sessions: dict[str, set[Session]] = defaultdict(set)
+        self.server: Server | None = None
+        self.port = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._meta: dict[str, tuple[float, ChannelMeta]] = {}
+        self._roles: dict[tuple[str, str], tuple[float, str | None]] = {}
+
+    # --- lifecycle -------------------------------------------------------------
+    async def start(self) -> None:
+        s = self.settings
+        url = s.redis_url
+        if url is None:
+            self.embedded = EmbeddedValkey(s.data_dir / "store")
+            await self.embedded.start()
+            url = self.embedded.url
+        try:
+            self.store = await Store.connect(url, durable=s.durable)
+            log.info("store durability: %s", self.store.durability)
+            self.tls = ReloadableTLS(ca_cert=s.ca_cert, crl=s.crl, server_cert=s.server_cert,
+                                     server_key=s.server_key)
+            self.casync = CASync(self.store, s.ca_dir, self.tls, poll_s=s.registry_poll_s)
+            await self.casync.sync_once()
+            self.committer = GroupCommitter(self.store)
+            await self.committer.start()
+            self.feeds = Feeds(self.store)
+            self._tasks = [
+                asyncio.create_task(self.casync.run(), name="ca-sync"),
+                asyncio.create_task(self._events(), name="events"),
+            ]
+            self.server = await serve(
+                self._handler, s.host, s.port, ssl=self.tls.listening,
+                subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
+                compression=None, max_size=s.max_frame_bytes,
+                ping_interval=s.ping_interval_s, ping_timeout=s.idle_timeout_s,
+                open_timeout=s.handshake_timeout_s, close_timeout=2,
+                max_queue=64, server_header="cordon",
+            )
+        except BaseException:
+            await self._shutdown_backends()
+            raise
+        self.port = self.server.sockets[0].getsockname()[1] if self.server.sockets else 0
+        log.info("hub listening on wss://%s:%d", s.host, self.port)
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close(close_connections=True)
+            await self.server.wait_closed()
+            self.server = None
+        await self._shutdown_backends()
+
+    async def _shutdown_backends(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        if hasattr(self, "feeds"):
+            await self.feeds.close()
+        if hasattr(self, "committer"):
+            await self.committer.stop()
+        if hasattr(self, "store"):
+            await self.store.close()
+        if self.embedded is not None:
+            await self.embedded.stop()
+            self.embedded = None
+
+    async def __aenter__(self) -> Hub:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # --- connections -----------------------------------------------------------
+    async def _handler(self, ws: ServerConnection) -> None:
+        if ws.subprotocol != SUBPROTOCOL:
+            await ws.close(1002, "subprotocol cordon.v1 required")
+            return
+        ssl_object = ws.transport.get_extra_info("ssl_object")
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        peer = peer_of(ws)
+        try:
+            auth = await authenticate(self.store, der)
+        except AuthFailure as exc:
+            await self.store.audit({"action": "connect", "principal": "?", "peer": peer,
+                                    "result": "refused", "reason": exc.reason})
+            await ws.close(exc.close_code, exc.reason)
+            return
+        except CordonError:
+            await ws.close(1011, "store unavailable")
+            return
+        principal = auth.identity.principal
+        if len(self.sessions[principal]) >= self.settings.max_connections_per_principal:
+            await self.store.audit({"action": "connect", "principal": principal, "peer": peer,
+                                    "result": "refused", "reason": "too many connections"})
+            await ws.close(CloseCode.TOO_MANY_CONNECTIONS, "too many connections")
+            return
+        session = Session(self, ws, auth)
+        self.sessions[principal].add(session)
+        try:
+            await session.run()
+        finally:
+            self.sessions[principal].discard(session)
+            if not self.sessions[principal]:
+                del self.sessions[principal]
+
+    def public_limits(self) -> dict[str, int]:
+        s = self.settings
+        return {
+            "max_frame_bytes": s.max_frame_bytes,
+            "max_alert_bytes": MAX_ALERT_BYTES,
+            "publish_rate": int(s.publish_rate),
+            "publish_burst": s.publish_burst,
+            "history_page_max": HISTORY_PAGE_MAX,
+            "clock_skew_ms": s.clock_skew_ms,
+        }
+
+    # --- access ------------------------------------------------------------------
+    async def channel_meta(self, name: str, *, fresh: bool = False) -> ChannelMeta | None:
+        cached = self._meta.get(name)
+        now = time.monotonic()
+        if cached is not None and not fresh and now - cached[0] < _CACHE_S:
+            return cached[1]
+        meta = await self.store.channel(name)
+        if meta is None:
+            self._meta.pop(name, None)
+        else:
+            self._meta[name] = (now, meta)
+        return meta
+
+    async def role(self, channel: str, member: str, *, fresh: bool = False) -> str | None:
+        key = (channel, member)
+        cached = self._roles.get(key)
+        now = time.monotonic()
+        if cached is not None and not fresh and now - cached[0] < _CACHE_S:
+            return cached[1]
+        role = await self.store.role(channel, member)
+        self._roles[key] = (now, role)
+        return role
+
+    async def access(self, channel: str, member: str | None, *, admin: bool,
+                     fresh: bool = False) -> tuple[ChannelMeta, str | None]:
+        """The channel and the member's role; NoSuchChannel if either is missing.
+
+        Unknown channels and channels the member has no role in get the same
+        answer, so the hub's replies never tell whether a channel exists.
+        """
+        meta = await self.channel_meta(channel, fresh=fresh)
+        if meta is None:
+            raise NoSuchChannel()
+        if admin:
+            return meta, None
+        role = None if member is None else await self.role(channel, member, fresh=fresh)
+        if role not in _READ_ROLES:
+            raise NoSuchChannel()
+        return meta, role
+
+    async def visible_channels(self, member: str | None, *, admin: bool) -> list[ChannelInfo]:
+        out = []
+        for meta in await self.store.channels():
+            role = "admin" if admin else (
+                await self.store.role(meta.name, member) if member else None)
+            if role is None:
+                continue
+            out.append(ChannelInfo(ch=meta.name, title=meta.title, role=role,
+                                   state=meta.state, head=meta.head, epoch=meta.epoch))
+        return out
+
+    def validate_body(self, env: Envelope) -> None:
+        """Schema check of the alert body (hook; the kinds' schemas live in hub.protocol)."""
+
+    async def admin(self, session: Session, op: str, args: dict[str, Any]) -> dict[str, Any]:
+        from hub.admin import run_admin
+
+        return await run_admin(self, session.principal, op, args)
+
+    async def audit_refusal(self, session: Session, action: str, exc: CordonError,
+                            *, channel: str | None = None) -> None:
+        record = {"action": action, "principal": session.principal, "peer": session.peer,
+                  "result": "refused", "code": str(exc.code), "reason": exc.phrase}
+        if channel:
+            record["channel"] = channel
+        with contextlib.suppress(CordonError):
+            await self.store.audit(record)
+
+    # --- events from every hub process --------------------------------------------
+    async def _events(self) -> None:
+        while True:
+            try:
+                async for event in self.store.events():
+                    await self.on_event(event)
+            except CordonError as exc:
+                log.warning("event stream lost (%s); resubscribing", exc)
+                await asyncio.sleep(0.5)
+
+    def _sessions_where(self, pred: Any) -> list[Session]:
+        return [s for group in self.sessions.values() for s in group if pred(s)]
+
+    async def on_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == "revoke":
+            kid, principal = event.get("kid"), event.get("principal")
+            for s in self._sessions_where(lambda s: s.kid == kid or (s.principal == principal
+                                          and kid is None)):
+                s.close_soon(CloseCode.REVOKED, "certificate revoked")
+        elif kind == "member":
+            member, status = event.get("member"), event.get("status")
+            if status != "active":
+                for s in self._sessions_where(lambda s: s.member == member):
+                    s.close_soon(CloseCode.REVOKED, "member suspended")
+        elif kind == "role":
+            ch, member = str(event.get("ch")), str(event.get("member"))
+            self._roles.pop((ch, member), None)
+            if event.get("role") is None:
+                await self._end_member(ch, member)
+        elif kind == "channel":
+            ch = str(event.get("ch"))
+            self._meta.pop(ch, None)
+            if event.get("state") in ("archived", "deleted"):
+                await self.feeds.end(ch, member=None, code=NoSuchChannel.code,
+                                     msg="channel no longer available")
+                for s in self._sessions_where(lambda s: ch in s.subs):
+                    s.subs.pop(ch, None)
+
+    async def _end_member(self, ch: str, member: str) -> None:
+        await self.feeds.end(ch, member=member, code=NoSuchChannel.code,
+                             msg="no longer a member of this channel")
+        for s in self._sessions_where(lambda s: s.member == member):
+            s.subs.pop(ch, None)

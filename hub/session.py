@@ -1,0 +1,277 @@
+"""One authenticated connection: reads frames, answers them, feeds the send queue.
+
+Requests are answered in the order they were received except publishes, whose
+acks come when their batch is durable (answers carry the request's ``rid``).
+Publishes from one connection are stored in the order they were received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from hub.feeds import Outbox, Subscription
+from hub.protocol import codec
+from hub.protocol import frames as f
+from hub.protocol.envelope import decode_envelope, verify_alert
+from hub.protocol.errors import (
+    AccessDenied,
+    BadSignature,
+    CloseCode,
+    Conflict,
+    CordonError,
+    EnvelopeMismatch,
+    EpochMismatch,
+    HistoryGone,
+    InternalError,
+    InvalidFrame,
+    ProtocolError,
+    RateLimited,
+    StaleTimestamp,
+)
+from hub.protocol.limits import HISTORY_PAGE_MAX, MAX_BAD_FRAMES, MAX_SUBSCRIPTIONS
+from hub.registry import Authenticated
+from hub.storage import AppendRequest
+
+if TYPE_CHECKING:
+    from hub.server import Hub
+
+__all__ = ["Session", "now_ms", "peer_of"]
+
+log = logging.getLogger("cordon.session")
+
+_MAX_IN_FLIGHT = 4096
+_WRITE_ROLES = ("contributor", "coordinator")
+
+
+def peer_of(ws: ServerConnection) -> str:
+    address = ws.remote_address
+    return f"{address[0]}:{address[1]}" if address else "?"
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Session:
+    def __init__(self, hub: Hub, ws: ServerConnection, auth: Authenticated) -> None:
+        self.hub = hub
+        self.ws = ws
+        self.identity = auth.identity
+        self.principal = auth.identity.principal
+        self.member = auth.identity.member
+        self.kid = auth.kid
+        self.peer = peer_of(ws)
+        self.outbox = Outbox(hub.settings.send_queue_frames, self._overflow)
+        self.subs: dict[str, Subscription] = {}
+        self.bad_frames = 0
+        self.closing = False
+        self._keys: dict[str, Ed25519PublicKey] = {
+            auth.kid: auth.cert.public_key()  # type: ignore[dict-item]
+        }
+        self._in_flight = asyncio.Semaphore(_MAX_IN_FLIGHT)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- lifecycle -----------------------------------------------------------
+    async def run(self) -> None:
+        writer = asyncio.create_task(self._write_loop(), name=f"writer:{self.principal}")
+        try:
+            self.send(f.Welcome(
+                principal=self.principal, member=self.member, admin=self.identity.admin,
+                server="cordon/0.1", time=now_ms(), limits=self.hub.public_limits(),
+            ))
+            async for message in self.ws:
+                if self.closing:
+                    break
+                await self._handle(message)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.closing = True
+            for task in list(self._tasks):
+                task.cancel()
+            for sub in list(self.subs.values()):
+                await self.hub.feeds.detach(sub)
+            self.subs.clear()
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+
+    async def _write_loop(self) -> None:
+        queue = self.outbox.queue
+        try:
+            while True:
+                data = await queue.get()
+                await self.ws.send(data)
+        except ConnectionClosed:
+            return
+
+    def _overflow(self) -> None:
+        log.warning("%s: send queue full, closing as slow consumer", self.principal)
+        self.close_soon(CloseCode.SLOW_CONSUMER, "slow consumer: resume from last offset")
+
+    def close_soon(self, code: int, reason: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        self._spawn(self.ws.close(code, reason))
+
+    def _spawn(self, coro: object) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def send(self, frame: f.Frame) -> None:
+        self.outbox.offer(codec.encode(frame))
+
+    def send_error(self, rid: int | None, exc: CordonError) -> None:
+        self.send(f.ErrorFrame(rid=rid, code=exc.code, msg=exc.phrase, detail=exc.detail))
+
+    # --- dispatch --------------------------------------------------------------
+    async def _handle(self, message: str | bytes) -> None:
+        try:
+            if isinstance(message, str):
+                raise InvalidFrame("frames are binary messages")
+            frame = codec.decode_client(message)
+        except ProtocolError as exc:
+            self.bad_frames += 1
+            await self.hub.audit_refusal(self, "frame", exc)
+            self.send_error(None, exc)
+            if self.bad_frames > MAX_BAD_FRAMES:
+                self.close_soon(CloseCode.PROTOCOL_ABUSE, "too many invalid frames")
+            return
+        try:
+            await self._dispatch(frame)
+        except CordonError as exc:
+            if not isinstance(exc, HistoryGone | EpochMismatch):
+                await self.hub.audit_refusal(self, frame.TYPE, exc, channel=_channel(frame))
+            self.send_error(frame.rid, exc)
+        except Exception:
+            log.exception("%s: internal error handling %s", self.principal, frame.TYPE)
+            self.send_error(frame.rid, InternalError())
+
+    async def _dispatch(self, frame: f.ClientFrame) -> None:
+        match frame:
+            case f.Publish():
+                await self._publish(frame)
+            case f.Subscribe():
+                await self._subscribe(frame)
+            case f.Unsubscribe():
+                sub = self.subs.pop(frame.ch, None)
+                if sub is None:
+                    raise Conflict("not subscribed")
+                await self.hub.feeds.detach(sub)
+                self.send(f.Unsubscribed(rid=frame.rid, ch=frame.ch))
+            case f.HistoryRequest():
+                await self._history(frame)
+            case f.DirectoryRequest():
+                certs = await self.hub.store.cert_ders(frame.kids)
+                self.send(f.Directory(rid=frame.rid, certs=certs))
+            case f.ChannelsRequest():
+                chans = await self.hub.visible_channels(self.member, admin=self.identity.admin)
+                self.send(f.ChannelsResult(rid=frame.rid, chans=tuple(chans)))
+            case f.AdminRequest():
+                if not self.identity.admin:
+                    raise AccessDenied("admin certificate required")
+                result = await self.hub.admin(self, frame.op, frame.args)
+                self.send(f.AdminResult(rid=frame.rid, result=result))
+
+    # --- publish ---------------------------------------------------------------
+    async def _signer_key(self, kid: str) -> Ed25519PublicKey:
+        key = self._keys.get(kid)
+        if key is not None:
+            return key
+        record = await self.hub.store.cert(kid)
+        if record is None or record.status != "active":
+            raise BadSignature("signing certificate unknown or revoked")
+        if record.principal != self.principal:
+            raise EnvelopeMismatch("signing certificate is not the sender's")
+        from cryptography import x509
+
+        public = x509.load_der_x509_certificate(record.der).public_key()
+        if not isinstance(public, Ed25519PublicKey):
+            raise BadSignature("signing certificate has no Ed25519 key")
+        self._keys[kid] = public
+        return public
+
+    async def _publish(self, frame: f.Publish) -> None:
+        env = decode_envelope(frame.alert)
+        if env.channel != frame.ch:
+            raise EnvelopeMismatch("signed channel differs from the target channel")
+        if env.sender != self.principal:
+            raise EnvelopeMismatch("signed sender is not the session's principal")
+        meta, role = await self.hub.access(frame.ch, self.member, admin=False)
+        if role not in _WRITE_ROLES:
+            raise AccessDenied("role does not allow publishing")
+        if abs(env.ts - now_ms()) > self.hub.settings.clock_skew_ms:
+            raise StaleTimestamp()
+        verify_alert(await self._signer_key(env.kid), frame.alert, frame.sig)
+        self.hub.validate_body(env)
+        if not self.hub.rate.take(self.principal):
+            raise RateLimited("publish rate exceeded")
+        await self._in_flight.acquire()
+        request = AppendRequest(channel=frame.ch, alert_id=env.id, alert=frame.alert,
+                                sig=frame.sig, kid=env.kid, received=now_ms())
+        self._spawn(self._commit(frame.rid, request, meta.epoch))
+
+    async def _commit(self, rid: int, request: AppendRequest, epoch: str) -> None:
+        try:
+            result = await self.hub.committer.submit(request)
+            self.send(f.Ack(rid=rid, ch=request.channel, off=result.off, epoch=epoch,
+                            dup=result.dup))
+        except CordonError as exc:
+            await self.hub.audit_refusal(self, "pub", exc, channel=request.channel)
+            self.send_error(rid, exc)
+        finally:
+            self._in_flight.release()
+
+    # --- reading -------------------------------------------------------------
+    async def _subscribe(self, frame: f.Subscribe) -> None:
+        if frame.ch in self.subs:
+            raise Conflict("already subscribed to this channel")
+        if len(self.subs) >= MAX_SUBSCRIPTIONS:
+            raise Conflict("too many subscriptions on this connection")
+        meta, _role = await self.hub.access(frame.ch, self.member, admin=self.identity.admin,
+                                            fresh=True)
+        if frame.epoch is not None and frame.epoch != meta.epoch:
+            raise EpochMismatch(meta.epoch)
+        since = meta.head if frame.since is None else frame.since
+        if since > meta.head:
+            raise InvalidFrame("since is beyond the channel's last offset")
+        if since < meta.first - 1:
+            raise HistoryGone(f"first retained offset is {meta.first}")
+        sub = Subscription(channel=frame.ch, member=self.member, principal=self.principal,
+                           outbox=self.outbox, cursor=since)
+        self.subs[frame.ch] = sub
+        self.send(f.Subscribed(rid=frame.rid, ch=frame.ch, epoch=meta.epoch,
+                               first=meta.first, head=meta.head))
+        self._spawn(self._attach(frame.rid, sub, meta.head))
+
+    async def _attach(self, rid: int, sub: Subscription, head: int) -> None:
+        try:
+            await self.hub.feeds.attach(sub, head=head)
+        except CordonError as exc:
+            self.subs.pop(sub.channel, None)
+            self.send_error(rid, exc)
+
+    async def _history(self, frame: f.HistoryRequest) -> None:
+        meta, _role = await self.hub.access(frame.ch, self.member, admin=self.identity.admin,
+                                            fresh=True)
+        limit = max(1, min(frame.limit, HISTORY_PAGE_MAX))
+        items = await self.hub.store.read_before(frame.ch, frame.before, limit)
+        more = bool(items) and items[0].off > meta.first
+        self.send(f.HistoryPage(
+            rid=frame.rid, ch=frame.ch, epoch=meta.epoch,
+            items=tuple(f.PageItem(i.off, i.alert, i.sig) for i in items), more=more,
+        ))
+
+
+def _channel(frame: f.ClientFrame) -> str | None:
+    return getattr(frame, "ch", None)
