@@ -1,0 +1,327 @@
+"""One WebSocket connection to the hub: TLS, the opening ``welcome``, and the reader task.
+
+The reader never blocks: answers go to the waiting request's future by
+``rid``; subscription frames go to the subscription's sink (a plain callback).
+When the connection ends, every pending request fails with
+:class:`ConnectionLost` (or :class:`SessionRefused` for final close codes) and
+every sink is told so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from collections.abc import Callable
+from pathlib import Path
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.typing import Subprotocol
+
+from client._model import ConnectionLost, ProtocolViolation, SessionRefused
+from hub.protocol import codec
+from hub.protocol import frames as f
+from hub.protocol.errors import CloseCode, ProtocolError
+from hub.protocol.limits import MAX_FRAME_BYTES
+
+__all__ = [
+    "FINAL_CLOSE_CODES",
+    "SUBPROTOCOL",
+    "Connection",
+    "Lost",
+    "Sink",
+    "make_tls_context",
+    "open_connection",
+]
+
+log = logging.getLogger("cordon.client")
+
+SUBPROTOCOL = "cordon.v1"
+
+#: Close codes after which reconnecting cannot help (PROTOCOL.md §7).
+FINAL_CLOSE_CODES = frozenset(
+    {
+        1002,  # subprotocol not offered / protocol error
+        1003,
+        1007,
+        1008,
+        CloseCode.PROTOCOL_ABUSE,
+        CloseCode.REVOKED,
+        CloseCode.IDENTITY,
+    }
+)
+#: Our own close code when a subscription's local queue overflows (mirrors the hub's).
+LOCAL_SLOW_CONSUMER = int(CloseCode.SLOW_CONSUMER)
+
+
+class Lost:
+    """Sink item: the connection carrying the subscription ended."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: ConnectionLost) -> None:
+        self.error = error
+
+
+SinkItem = f.ServerFrame | Lost
+#: A subscription's receiver; called synchronously by the reader. Returns False when
+#: the subscription cannot take more (local queue full): the connection is then
+#: closed like a slow consumer, and every subscription resumes from its last offset.
+Sink = Callable[[SinkItem], bool]
+
+
+def make_tls_context(*, cert: Path, key: Path, ca: Path) -> ssl.SSLContext:
+    """TLS 1.3 client context: trusts only ``ca``, presents ``cert``/``key``, checks host names."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.check_hostname = True
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(cafile=str(ca))
+    ctx.load_cert_chain(certfile=str(cert), keyfile=str(key))
+    return ctx
+
+
+def _close_error(code: int | None, reason: str) -> ConnectionLost:
+    text = reason or "connection closed by the hub"
+    if code in FINAL_CLOSE_CODES:
+        return SessionRefused(text, code=code)
+    return ConnectionLost(text, code=code)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(out) < 10:
+        out.append(current)
+        current = current.__cause__ or current.__context__
+    return out
+
+
+def classify_open_error(exc: BaseException) -> ConnectionLost:
+    """Map a failure to open a connection to a retryable or a final error."""
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return SessionRefused(f"hub certificate not trusted: {cause.verify_message}")
+        if (
+            isinstance(cause, ssl.SSLError)
+            and "alert" in str(getattr(cause, "reason", None) or "").lower()
+        ):
+            # The peer sent a TLS alert: our certificate was refused (revoked, unknown CA,
+            # wrong purpose, expired). Retrying cannot change that.
+            return SessionRefused(f"TLS handshake refused: {cause.reason}")
+        if isinstance(cause, ConnectionClosed):
+            code = cause.rcvd.code if cause.rcvd is not None else 1006
+            reason = cause.rcvd.reason if cause.rcvd is not None else ""
+            return _close_error(code, reason or "hub closed the connection while opening")
+        if isinstance(cause, InvalidStatus):
+            status = cause.response.status_code
+            error = f"hub answered HTTP {status}"
+            if 400 <= status < 500 and status not in (408, 429):
+                return SessionRefused(error)
+            return ConnectionLost(error)
+        if isinstance(cause, InvalidHandshake):
+            return SessionRefused(f"WebSocket handshake refused: {cause}")
+    return ConnectionLost(f"cannot reach the hub: {exc}")
+
+
+class Connection:
+    """An open, welcomed connection. Build with :func:`open_connection`."""
+
+    def __init__(self, ws: ClientConnection, welcome: f.Welcome) -> None:
+        self.ws = ws
+        self.welcome = welcome
+        self.pending: dict[int, asyncio.Future[f.ServerFrame]] = {}
+        #: Subscription sinks by channel (alert, synced, ended) ...
+        self.routes: dict[str, Sink] = {}
+        #: ... and by the rid of their ``sub`` request (subok, and err after subok).
+        self.sub_rids: dict[int, Sink] = {}
+        self.error: ConnectionLost | None = None
+        self.last_error: f.ErrorFrame | None = None
+        self.done = asyncio.Event()
+        self._local_close: tuple[int, str] | None = None
+        self._closer: asyncio.Task[None] | None = None
+        self._reader = asyncio.create_task(self._read_loop(), name="cordon-client-reader")
+
+    @property
+    def is_open(self) -> bool:
+        return self.error is None
+
+    # --- sending -------------------------------------------------------------
+    async def send(self, frame: f.Frame) -> None:
+        if self.error is not None:
+            raise self.error
+        try:
+            await self.ws.send(codec.encode(frame))
+        except ConnectionClosed:
+            await self.done.wait()
+            assert self.error is not None
+            raise self.error from None
+
+    async def request(self, frame: f.ClientFrame, *, answer_within: float) -> f.ServerFrame:
+        """Send a request and wait for the frame answering its ``rid``."""
+        rid: int = frame.rid
+        future: asyncio.Future[f.ServerFrame] = asyncio.get_running_loop().create_future()
+        self.pending[rid] = future
+        try:
+            await self.send(frame)
+            async with asyncio.timeout(answer_within):
+                return await future
+        finally:
+            self.pending.pop(rid, None)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        self._local_close = (code, reason)
+        with contextlib.suppress(Exception):
+            await self.ws.close(code, reason)
+        await self.done.wait()
+
+    def abort_slow_consumer(self) -> None:
+        """Close because a local subscription queue is full; everyone resumes after reconnect."""
+        if self._local_close is None:
+            log.warning("subscription queue full: closing the connection to resume later")
+            self._local_close = (LOCAL_SLOW_CONSUMER, "client queue full")
+            self._closer = asyncio.get_running_loop().create_task(
+                self.ws.close(LOCAL_SLOW_CONSUMER, "client queue full")
+            )
+
+    # --- receiving -----------------------------------------------------------
+    async def _read_loop(self) -> None:
+        error: ConnectionLost
+        try:
+            while True:
+                data = await self.ws.recv()
+                self._dispatch(_decode(data))
+        except ConnectionClosed as exc:
+            error = self._error_for(exc)
+        except ProtocolViolation as exc:
+            log.error("closing: %s", exc)
+            error = ConnectionLost(f"hub sent an invalid frame: {exc}")
+            self._local_close = (1002, "invalid frame")
+            with contextlib.suppress(Exception):
+                await self.ws.close(1002, "invalid frame")
+        except Exception as exc:  # pragma: no cover - a bug here must not hang the client
+            log.exception("client reader failed")
+            error = ConnectionLost(f"client reader failed: {exc!r}")
+            with contextlib.suppress(Exception):
+                await self.ws.close(1011, "client error")
+        self._finish(error)
+
+    def _error_for(self, exc: ConnectionClosed) -> ConnectionLost:
+        if self._local_close is not None:
+            code, reason = self._local_close
+            if code == 1000:
+                return ConnectionLost("connection closed by the client", code=code)
+            return ConnectionLost(reason, code=code)
+        code = exc.rcvd.code if exc.rcvd is not None else 1006
+        reason = exc.rcvd.reason if exc.rcvd is not None else ""
+        if not reason and self.last_error is not None:
+            reason = f"{self.last_error.code} {self.last_error.msg}"
+        return _close_error(code, reason)
+
+    def _finish(self, error: ConnectionLost) -> None:
+        self.error = error
+        for future in self.pending.values():
+            if not future.done():
+                future.set_exception(error)
+        self.pending.clear()
+        lost = Lost(error)
+        for sink in {id(s): s for s in self.routes.values()}.values():
+            sink(lost)
+        self.routes.clear()
+        self.sub_rids.clear()
+        self.done.set()
+
+    def _dispatch(self, frame: f.ServerFrame) -> None:
+        if isinstance(frame, f.AlertFrame | f.Synced | f.Ended):
+            sink = self.routes.get(frame.ch)
+            if sink is None:
+                return  # after an unsubscribe, or an ended subscription: nothing waits
+            if not sink(frame):
+                self.abort_slow_consumer()
+            if isinstance(frame, f.Ended):
+                self.routes.pop(frame.ch, None)
+            return
+        if isinstance(frame, f.Welcome):
+            raise ProtocolViolation("second welcome frame")
+        rid = frame.rid
+        if rid is None:
+            assert isinstance(frame, f.ErrorFrame)
+            self.last_error = frame
+            log.warning(
+                "hub error on the connection: %s %s %s", frame.code, frame.msg, frame.detail
+            )
+            return
+        sub_sink = self.sub_rids.get(rid)
+        if sub_sink is not None:
+            if isinstance(frame, f.ErrorFrame):
+                # Refused, or failed after ``subok`` (e.g. history trimmed during catch-up).
+                self.sub_rids.pop(rid, None)
+                for ch, sink in list(self.routes.items()):
+                    if sink is sub_sink:
+                        del self.routes[ch]
+            sub_sink(frame)
+            return
+        future = self.pending.get(rid)
+        if future is not None and not future.done():
+            future.set_result(frame)
+
+
+def _decode(data: str | bytes) -> f.ServerFrame:
+    if isinstance(data, str):
+        raise ProtocolViolation("text message")
+    try:
+        return codec.decode_server(data)
+    except ProtocolError as exc:
+        raise ProtocolViolation(str(exc)) from exc
+
+
+async def open_connection(
+    url: str,
+    *,
+    ssl_context: ssl.SSLContext,
+    server_hostname: str | None,
+    open_timeout: float,
+) -> Connection:
+    """Open the WebSocket, read the ``welcome``, start the reader; or raise ConnectionLost."""
+    kwargs: dict[str, object] = {}
+    if server_hostname is not None:
+        kwargs["server_hostname"] = server_hostname
+    try:
+        ws = await connect(
+            url,
+            ssl=ssl_context,
+            subprotocols=[Subprotocol(SUBPROTOCOL)],
+            compression=None,
+            max_size=MAX_FRAME_BYTES,
+            open_timeout=open_timeout,
+            proxy=None,
+            user_agent_header="cordon-sdk",
+            **kwargs,  # type: ignore[arg-type]
+        )
+    except (OSError, InvalidHandshake, TimeoutError, ConnectionClosed, EOFError) as exc:
+        raise classify_open_error(exc) from exc
+    try:
+        async with asyncio.timeout(open_timeout):
+            first = await ws.recv()
+        frame = _decode(first)
+    except ConnectionClosed as exc:
+        raise classify_open_error(exc) from exc
+    except TimeoutError as exc:
+        await ws.close(1002, "no welcome")
+        raise ConnectionLost("hub sent no welcome frame") from exc
+    except ProtocolViolation:
+        await ws.close(1002, "invalid frame")
+        raise
+    if isinstance(frame, f.ErrorFrame):
+        # The hub explains and then closes; report its close code if it arrives quickly.
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(2):
+                await ws.wait_closed()
+        code = ws.close_code
+        raise _close_error(code, f"{frame.code} {frame.msg} {frame.detail}".strip())
+    if not isinstance(frame, f.Welcome):
+        await ws.close(1002, "expected welcome")
+        raise ProtocolViolation(f"expected a welcome frame, got {frame.TYPE!r}")
+    return Connection(ws, frame)

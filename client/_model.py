@@ -1,0 +1,148 @@
+"""What the SDK hands back (results, received alerts) and the errors it raises itself.
+
+Refusals by the hub are raised as the :mod:`hub.protocol.errors` class named
+by the ``err`` frame's code. Failures of the connection itself are the SDK's
+own, rooted at :class:`ClientError`::
+
+    ClientError
+    ├── ConnectionLost ........ the connection dropped, or could not be (re)opened
+    │   │                       within the retry budget; ``code`` is the close code
+    │   └── SessionRefused .... final: the hub or TLS refused this identity (4010
+    │                           revoked, 4011 unknown identity, 4002, 1002, TLS
+    │                           alert); never retried
+    ├── ProtocolViolation ..... the hub sent something this SDK cannot accept
+    └── ClientClosed .......... the Client was closed
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+from hub.protocol.envelope import Envelope
+from hub.protocol.errors import CordonError
+from hub.protocol.identity import AlertId
+
+__all__ = [
+    "ClientClosed",
+    "ClientError",
+    "ConnectionLost",
+    "Page",
+    "ProtocolViolation",
+    "Published",
+    "Received",
+    "SessionRefused",
+    "SignedAlert",
+    "new_alert_id",
+]
+
+
+class ClientError(Exception):
+    """Root of the errors the SDK raises about its own connection (not hub refusals)."""
+
+
+class ConnectionLost(ClientError):
+    """The connection dropped or could not be opened; ``code`` is the close code, if any."""
+
+    def __init__(self, reason: str, *, code: int | None = None) -> None:
+        super().__init__(f"{reason} (close code {code})" if code is not None else reason)
+        self.reason = reason
+        self.code = code
+
+
+class SessionRefused(ConnectionLost):
+    """The hub (or the TLS handshake) refused this identity; reconnecting will not help."""
+
+
+class ProtocolViolation(ClientError):
+    """The hub sent a frame the SDK cannot accept (undecodable, unexpected, an offset gap)."""
+
+
+class ClientClosed(ClientError):
+    """The :class:`~client.sdk.Client` was closed."""
+
+    def __init__(self, reason: str = "client closed") -> None:
+        super().__init__(reason)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedAlert:
+    """An envelope encoded once and signed: what :meth:`Client.publish` sends (and resends)."""
+
+    envelope: Envelope
+    alert: bytes
+    sig: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """The hub's acknowledgement: the alert is durable at ``offset``.
+
+    ``dup`` is true when the hub already had this alert (same id, same bytes),
+    for instance because an earlier attempt was stored before the connection
+    dropped; ``offset`` is then the original one.
+    """
+
+    channel: str
+    alert_id: str
+    offset: int
+    epoch: str
+    dup: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One alert of a channel, as stored by the hub, and whether its signature was verified.
+
+    ``alert`` and ``sig`` are the exact bytes the sender signed. ``envelope`` is
+    ``None`` only when the bytes do not decode as an envelope. ``verified`` is
+    true only when the signature, the signer's certificate (against the CA),
+    the sender and the channel all check out; otherwise ``error`` says why
+    (``None`` when verification was not requested).
+    """
+
+    channel: str
+    offset: int
+    envelope: Envelope | None
+    alert: bytes
+    sig: bytes
+    verified: bool
+    error: CordonError | None = None
+
+    @property
+    def reason(self) -> str | None:
+        """Why the alert is not verified, as text (``None`` when verified or not checked)."""
+        return None if self.error is None else str(self.error)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of history, ascending; ``more`` while older alerts remain.
+
+    Fetch the previous page with ``before=page.items[0].offset``.
+    """
+
+    channel: str
+    epoch: str
+    items: list[Received]
+    more: bool
+
+    @property
+    def before(self) -> int | None:
+        """The ``before`` argument for the next (older) page, or ``None`` when there is none."""
+        return self.items[0].offset if self.items and self.more else None
+
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_alert_id(now_ms: int | None = None) -> AlertId:
+    """A fresh alert id: a ULID (26 characters, sortable by creation time, 80 random bits)."""
+    ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    value = ((ms & (2**48 - 1)) << 80) | int.from_bytes(os.urandom(10), "big")
+    chars = []
+    for _ in range(26):
+        value, digit = divmod(value, 32)
+        chars.append(_CROCKFORD[digit])
+    return AlertId("".join(reversed(chars)))

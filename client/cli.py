@@ -1,0 +1,449 @@
+"""``cordon publish`` and ``cordon tail``: a member system's command-line link to the hub.
+
+Common options (each also read from the environment)::
+
+    --hub URL            CORDON_HUB     wss://host:port/
+    --cert PEM           CORDON_CERT    the principal's certificate
+    --key PEM            CORDON_KEY     its Ed25519 private key
+    --ca PEM             CORDON_CA      the hub's CA certificate
+    --server-name NAME   CORDON_SERVER_NAME   host name to expect in the hub's certificate
+
+``cordon publish --channel C [--file F]`` reads JSON lines (stdin by default),
+one alert each: ``{"kind": "seizure", "body": {...}, "id": "...", "ts": ms}``
+(``id`` and ``ts`` optional). For each alert the hub stored it prints
+``{"id", "offset", "epoch", "dup"}``. Alerts are sent one after another, in
+input order. Give every line an ``id`` *and* a ``ts`` to make re-runs safe:
+the same line signs to the same bytes, and the hub answers ``"dup": true``
+with the original offset instead of storing it twice. A line that is not
+valid (bad JSON, unknown kind, refused by the hub as invalid, id conflict,
+stale time) is reported on stderr with its line number and skipped; the
+others are still published, and the exit code is 4.
+
+``cordon tail --channel C [--since N] [--state FILE] [--limit N] [--no-verify]``
+prints one JSON line per alert: ``{"channel", "offset", "id", "from", "kind",
+"ts", "body", "verified", "error"}`` (binary values in bodies as base64
+strings; ``error`` says why an alert is not verified, null otherwise).
+Without ``--since`` it starts with the next live alert; ``--since 0`` replays
+all retained history first. ``--state FILE`` holds ``{"channel", "epoch",
+"offset"}``: read at start (it then takes precedence over ``--since``) and
+replaced atomically after each printed alert, so a restarted tail resumes
+after the last alert it printed. A crash between printing an alert and saving
+the state prints that one alert again on restart: deduplicate on ``offset``
+(or ``id``) downstream. If the hub's history no longer reaches the saved
+offset (410) or the channel was re-created (412), tail stops with exit 3
+rather than skip anything.
+
+Exit codes: 0 ok, 2 usage (bad options, unreadable credentials), 3 the hub
+refused or is unreachable (message on stderr), 4 bad input (input lines,
+input or state file), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import os
+import ssl
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from client.sdk import Client, ClientError, Received
+from hub.protocol.envelope import KINDS
+from hub.protocol.errors import (
+    AlertIdConflict,
+    CordonError,
+    EpochMismatch,
+    FrameTooLarge,
+    HistoryGone,
+    InvalidAlert,
+    InvalidFrame,
+    StaleTimestamp,
+)
+
+__all__ = [
+    "EXIT_INPUT",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_USAGE",
+    "main",
+    "publish_main",
+    "tail_main",
+]
+
+EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
+
+#: Hub refusals caused by one input line: report it, skip it, go on.
+_LINE_REFUSALS = (AlertIdConflict, InvalidAlert, StaleTimestamp, FrameTooLarge, InvalidFrame)
+_LINE_KEYS = frozenset({"kind", "body", "id", "ts"})
+
+
+class _InputError(Exception):
+    """Bad input data (a line, the input or state file): exit 4."""
+
+
+# --- shared ------------------------------------------------------------------------------
+
+
+def _parser(prog: str, description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=description)
+    env = os.environ.get
+    p.add_argument(
+        "--hub",
+        default=env("CORDON_HUB"),
+        metavar="URL",
+        help="hub URL, wss://host:port/ (env CORDON_HUB)",
+    )
+    p.add_argument(
+        "--cert",
+        type=Path,
+        default=env("CORDON_CERT"),
+        metavar="PEM",
+        help="your certificate (env CORDON_CERT)",
+    )
+    p.add_argument(
+        "--key",
+        type=Path,
+        default=env("CORDON_KEY"),
+        metavar="PEM",
+        help="your Ed25519 private key (env CORDON_KEY)",
+    )
+    p.add_argument(
+        "--ca",
+        type=Path,
+        default=env("CORDON_CA"),
+        metavar="PEM",
+        help="the hub's CA certificate (env CORDON_CA)",
+    )
+    p.add_argument(
+        "--server-name",
+        default=env("CORDON_SERVER_NAME"),
+        metavar="NAME",
+        help="host name expected in the hub's certificate (default: from the URL)",
+    )
+    p.add_argument("--channel", required=True, help="channel name")
+    p.add_argument("-v", "--verbose", action="store_true", help="log connection events")
+    return p
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace | int:
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    missing = [f"--{name}" for name in ("hub", "cert", "key", "ca") if not getattr(args, name)]
+    if missing:
+        parser.print_usage(sys.stderr)
+        print(
+            f"{parser.prog}: error: missing {', '.join(missing)} (option or environment)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.hub and not str(args.hub).startswith("wss://"):
+        print(f"{parser.prog}: error: --hub must be a wss:// URL", file=sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format=f"{parser.prog}: %(message)s",
+        stream=sys.stderr,
+    )
+    return args
+
+
+def _client(prog: str, args: argparse.Namespace) -> Client | int:
+    try:
+        return Client(
+            args.hub, cert=args.cert, key=args.key, ca=args.ca, server_hostname=args.server_name
+        )
+    except (OSError, ValueError, ssl.SSLError) as exc:
+        print(f"{prog}: error: cannot load credentials: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _run(prog: str, main: Callable[[], Any]) -> int:
+    """Run the command's coroutine; map failures to exit codes with a message on stderr."""
+    try:
+        code: int = asyncio.run(main())
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except _InputError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except CordonError as exc:
+        print(f"{prog}: hub refused: {exc.code} {exc.phrase}: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except ClientError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    return code
+
+
+# --- publish -----------------------------------------------------------------------------
+
+
+def parse_line(text: str) -> tuple[str, dict[str, Any], str | None, int | None]:
+    """One input line to ``(kind, body, id, ts)``; ``ValueError`` says what is wrong."""
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(obj, dict):
+        raise ValueError("a line must be a JSON object")
+    unknown = sorted(set(obj) - _LINE_KEYS)
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r} (expected kind, body, id, ts)")
+    kind, body = obj.get("kind"), obj.get("body", {})
+    alert_id, ts = obj.get("id"), obj.get("ts")
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(sorted(KINDS))}")
+    if not isinstance(body, dict):
+        raise ValueError("body must be a JSON object")
+    if alert_id is not None and not isinstance(alert_id, str):
+        raise ValueError("id must be a string")
+    if ts is not None and (type(ts) is not int or ts < 0):
+        raise ValueError("ts must be milliseconds since the epoch (an integer)")
+    return kind, body, alert_id, ts
+
+
+async def _publish(args: argparse.Namespace, client: Client, source: IO[str]) -> int:
+    prog = "cordon publish"
+    bad = 0
+    async with client:
+        number = 0
+        while True:
+            line = await asyncio.to_thread(source.readline)
+            if not line:
+                break
+            number += 1
+            if not line.strip():
+                continue
+            try:
+                kind, body, alert_id, ts = parse_line(line)
+                signed = client.sign(args.channel, kind, body, alert_id=alert_id, ts_ms=ts)
+                ack = await client.publish_signed(args.channel, signed.alert, signed.sig)
+            except ValueError as exc:
+                error = str(exc)
+            except _LINE_REFUSALS as exc:
+                error = f"{exc.code} {exc.phrase}: {exc}" if exc.detail else str(exc)
+            else:
+                out = {
+                    "id": signed.envelope.id,
+                    "offset": ack.offset,
+                    "epoch": ack.epoch,
+                    "dup": ack.dup,
+                }
+                print(json.dumps(out), flush=True)
+                continue
+            bad += 1
+            print(f"{prog}: line {number}: {error}", file=sys.stderr, flush=True)
+    return EXIT_INPUT if bad else EXIT_OK
+
+
+def publish_main(argv: list[str] | None = None) -> int:
+    """``cordon publish``: JSON lines in, one acknowledgement per stored alert out."""
+    prog = "cordon publish"
+    parser = _parser(prog, "Publish signed alerts to a channel, one per JSON input line.")
+    parser.add_argument("--file", type=Path, help="read lines from FILE instead of stdin")
+    args = _parse(parser, argv)
+    if isinstance(args, int):
+        return args
+    client = _client(prog, args)
+    if isinstance(client, int):
+        return client
+    if args.file is None:
+        return _run(prog, lambda: _publish(args, client, sys.stdin))
+    try:
+        source = args.file.open(encoding="utf-8")
+    except OSError as exc:
+        print(f"{prog}: error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_INPUT
+    with source:
+        return _run(prog, lambda: _publish(args, client, source))
+
+
+# --- tail --------------------------------------------------------------------------------
+
+
+def read_state(path: Path, channel: str) -> tuple[str, int] | None:
+    """The saved ``(epoch, offset)``, or None if there is no state file yet."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _InputError(f"cannot read state file {path}: {exc.strerror}") from exc
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        obj = None
+    if (
+        not isinstance(obj, dict)
+        or not isinstance(obj.get("epoch"), str)
+        or type(obj.get("offset")) is not int
+        or obj["offset"] < 0
+    ):
+        raise _InputError(f'state file {path} is not {{"epoch": str, "offset": int}}')
+    if obj.get("channel", channel) != channel:
+        raise _InputError(f"state file {path} belongs to channel {obj['channel']!r}")
+    return obj["epoch"], obj["offset"]
+
+
+def write_state(path: Path, channel: str, epoch: str, offset: int) -> None:
+    """Replace the state file atomically (write, fsync, rename, fsync the folder)."""
+    data = json.dumps({"channel": channel, "epoch": epoch, "offset": offset})
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    except OSError as exc:
+        raise _InputError(f"cannot write state file {path}: {exc.strerror}") from exc
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, Mapping):
+        return {(k if isinstance(k, str) else _jsonable(k)): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def alert_json(received: Received) -> dict[str, Any]:
+    """The JSON object ``cordon tail`` prints for one alert."""
+    env = received.envelope
+    return {
+        "channel": received.channel,
+        "offset": received.offset,
+        "id": env.id if env else None,
+        "from": env.sender if env else None,
+        "kind": env.kind if env else None,
+        "ts": env.ts if env else None,
+        "body": _jsonable(env.body) if env else None,
+        "verified": received.verified,
+        "error": received.reason,
+    }
+
+
+async def _tail(args: argparse.Namespace, client: Client) -> int:
+    state_path: Path | None = args.state
+    since, epoch = args.since, None
+    if state_path is not None:
+        saved = read_state(state_path, args.channel)
+        if saved is not None:
+            epoch, since = saved
+    printed = 0
+    async with (
+        client,
+        client.subscribe(args.channel, since=since, epoch=epoch, verify=not args.no_verify) as sub,
+    ):
+        async for received in sub:
+            try:
+                print(json.dumps(alert_json(received), ensure_ascii=False), flush=True)
+            except BrokenPipeError:
+                # The reader went away: stop quietly, without saving this alert as done.
+                with contextlib.suppress(OSError):
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return EXIT_OK
+            if state_path is not None:
+                assert sub.epoch is not None
+                write_state(state_path, args.channel, sub.epoch, received.offset)
+            printed += 1
+            if args.limit is not None and printed >= args.limit:
+                break
+    return EXIT_OK
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _offset(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def tail_main(argv: list[str] | None = None) -> int:
+    """``cordon tail``: follow a channel, one JSON line per alert."""
+    prog = "cordon tail"
+    parser = _parser(
+        prog,
+        "Follow a channel: history from --since or the state file, then "
+        "live alerts, one JSON line each.",
+    )
+    parser.add_argument(
+        "--since",
+        type=_offset,
+        metavar="N",
+        help="start after offset N (0: all retained history; default: live)",
+    )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="resume from and save {channel, epoch, offset} in FILE",
+    )
+    parser.add_argument("--limit", type=_positive, metavar="N", help="exit after N alerts")
+    parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="do not verify signatures (verified is then always false)",
+    )
+    args = _parse(parser, argv)
+    if isinstance(args, int):
+        return args
+    client = _client(prog, args)
+    if isinstance(client, int):
+        return client
+
+    async def run() -> int:
+        try:
+            return await _tail(args, client)
+        except HistoryGone as exc:
+            raise _Refused(
+                f"history no longer covers the requested offset ({exc}); "
+                "nothing was skipped — restart from a retained offset"
+            ) from exc
+        except EpochMismatch as exc:
+            raise _Refused(
+                "the channel was re-created (epoch changed); the saved offset "
+                "belongs to its previous life"
+            ) from exc
+
+    return _run(prog, run)
+
+
+class _Refused(ClientError):
+    """A refusal with a friendlier explanation (exit 3)."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m client.cli publish|tail ...``"""
+    argv = sys.argv[1:] if argv is None else argv
+    commands = {"publish": publish_main, "tail": tail_main}
+    if not argv or argv[0] not in commands:
+        print("usage: python -m client.cli {publish,tail} [options]", file=sys.stderr)
+        return EXIT_USAGE
+    return commands[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

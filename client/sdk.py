@@ -1,0 +1,566 @@
+"""The Cordon member SDK: publish signed alerts, follow channels, read history, verify senders.
+
+::
+
+    from client.sdk import Client
+
+    async with Client("wss://hub.example:8443/", cert=CERT, key=KEY, ca=CA) as hub:
+        ack = await hub.publish("stop-iii", "seizure", {"goods": [...]})
+        async with hub.subscribe("stop-iii", since=0) as sub:
+            async for alert in sub:
+                if alert.verified:
+                    store(alert.envelope)
+                else:
+                    quarantine(alert, alert.reason)
+
+One :class:`Client` holds one mutual-TLS WebSocket connection, opened on
+:meth:`Client.connect` (or the first call that needs it). The signing key is
+the principal's own TLS key; the alert's ``kid`` is the key id of its own
+certificate.
+
+Reconnection (``reconnect=True``): when the connection drops for a reason that
+allows it (1001, 1006, 1011, 4008, 4029, a network error ...), the next call
+reopens it with exponential back-off, at most ``max_attempts`` tries. A
+publish in flight is resent with the *same* signed bytes, so the hub answers
+the original offset (``dup=True``) if the first attempt was stored. A
+subscription resubscribes from the last alert it yielded with the epoch it was
+given: no gap, no duplicate. Final refusals (4010 revoked, 4011 unknown
+identity, TLS alerts) raise :class:`SessionRefused` and are never retried.
+
+Errors: the hub's refusals are raised as the :mod:`hub.protocol.errors` class
+of their code (``NoSuchChannel``, ``HistoryGone``, ``EpochMismatch`` ...);
+the SDK's own connection errors derive from :class:`ClientError`.
+
+Verification: :meth:`Client.subscribe` and :meth:`Client.history` verify every
+alert against the CA (fetching signer certificates from the hub's directory,
+cached). An alert that fails is *not* dropped: it is returned with
+``verified=False`` and ``error`` saying why, so a consumer can quarantine it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from client._conn import Connection, make_tls_context, open_connection
+from client._model import (
+    ClientClosed,
+    ClientError,
+    ConnectionLost,
+    Page,
+    ProtocolViolation,
+    Published,
+    Received,
+    SessionRefused,
+    SignedAlert,
+    new_alert_id,
+)
+from client._subscription import Subscription
+from hub.protocol import frames as f
+from hub.protocol import trust
+from hub.protocol.envelope import (
+    KINDS,
+    Envelope,
+    decode_envelope,
+    encode_envelope,
+    key_id,
+    sign_alert,
+)
+from hub.protocol.errors import (
+    AlertRejected,
+    BadSignature,
+    CordonError,
+    FrameTooLarge,
+    InvalidAlert,
+    InvalidFrame,
+    RateLimited,
+    Unavailable,
+    error_for_code,
+)
+from hub.protocol.frames import ChannelInfo, Welcome
+from hub.protocol.identity import Identity, check_alert_id, check_channel
+from hub.protocol.limits import DIRECTORY_MAX_KEYS, MAX_ALERT_BYTES
+
+__all__ = [
+    "ChannelInfo",
+    "Client",
+    "ClientClosed",
+    "ClientError",
+    "ConnectionLost",
+    "Page",
+    "ProtocolViolation",
+    "Published",
+    "Received",
+    "SessionRefused",
+    "SignedAlert",
+    "Subscription",
+    "Welcome",
+    "load_credentials",
+    "new_alert_id",
+]
+
+log = logging.getLogger("cordon.client")
+
+_A = TypeVar("_A", bound=f.Frame)
+#: Refusals worth retrying: nothing was stored, and resending is idempotent.
+_TRANSIENT_REFUSALS = (Unavailable, RateLimited)
+
+
+def load_credentials(
+    cert: Path, key: Path
+) -> tuple[x509.Certificate, bytes, Ed25519PrivateKey, Identity]:
+    """Read a principal's certificate (PEM, first of the file) and Ed25519 key (PEM).
+
+    Returns the certificate, its DER, the key and the identity it names.
+    Raises ``ValueError`` if they do not belong together or name no identity.
+    """
+    certs = x509.load_pem_x509_certificates(Path(cert).read_bytes())
+    own = certs[0]
+    private = serialization.load_pem_private_key(Path(key).read_bytes(), password=None)
+    if not isinstance(private, Ed25519PrivateKey):
+        raise ValueError(f"{key}: not an Ed25519 private key")
+    public = own.public_key()
+    if not isinstance(public, Ed25519PublicKey) or (
+        public.public_bytes_raw() != private.public_key().public_bytes_raw()
+    ):
+        raise ValueError(f"{key}: does not match the certificate {cert}")
+    try:
+        identity = trust.identity_from_certificate(own)
+    except BadSignature as exc:
+        raise ValueError(f"{cert}: {exc}") from exc
+    return own, own.public_bytes(serialization.Encoding.DER), private, identity
+
+
+class Client:
+    """A connection to a Cordon hub as one principal. See the module docstring.
+
+    :param url: ``wss://host:port/``
+    :param cert: the principal's certificate (PEM); :param key: its Ed25519 key (PEM)
+    :param ca: the hub's CA certificate(s) (PEM): trusts the hub, verifies senders
+    :param server_hostname: name to check the hub's certificate against (default: URL host)
+    :param reconnect: reconnect and resume after connection losses
+    :param max_attempts: tries per (re)connection, and per request across losses
+    :param backoff: first back-off delay (s), doubled per try up to ``max_backoff``
+    :param request_timeout: seconds to wait for an answer
+    :param max_queue: alerts buffered per subscription before it is treated as a
+        slow consumer (the connection is reopened and every subscription resumes)
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        cert: Path,
+        key: Path,
+        ca: Path,
+        server_hostname: str | None = None,
+        reconnect: bool = True,
+        max_attempts: int = 8,
+        backoff: float = 0.2,
+        max_backoff: float = 10.0,
+        open_timeout: float = 10.0,
+        request_timeout: float = 30.0,
+        max_queue: int = 4096,
+    ) -> None:
+        if max_attempts < 1 or max_queue < 1:
+            raise ValueError("max_attempts and max_queue must be at least 1")
+        self.url = url
+        self._cert, self._cert_der, self._key, self.identity = load_credentials(cert, key)
+        self.kid = key_id(self._cert_der)
+        self._cas = x509.load_pem_x509_certificates(Path(ca).read_bytes())
+        self._ssl = make_tls_context(cert=Path(cert), key=Path(key), ca=Path(ca))
+        self._server_hostname = server_hostname
+        self._reconnect = reconnect
+        self._max_attempts = max_attempts
+        self._backoff_base = backoff
+        self._max_backoff = max_backoff
+        self._open_timeout = open_timeout
+        self._request_timeout = request_timeout
+        self._max_queue = max_queue
+        self._conn: Connection | None = None
+        self._lock = asyncio.Lock()
+        self._rids = itertools.count(1)
+        self._closed = False
+        self._subs: dict[str, Subscription] = {}
+        self._certs: dict[str, bytes] = {self.kid: self._cert_der}
+        self.welcome: Welcome | None = None
+
+    def __repr__(self) -> str:
+        return f"<Client {self.identity.principal} {self.url}>"
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None and self._conn.is_open
+
+    # --- lifecycle -------------------------------------------------------------
+    async def connect(self) -> Welcome:
+        """Open the connection (if not open) and return the hub's ``welcome``."""
+        conn = await self._connection(force=True)
+        return conn.welcome
+
+    async def close(self) -> None:
+        """Close the connection; subscriptions end, pending calls raise :class:`ClientClosed`."""
+        self._closed = True
+        for sub in list(self._subs.values()):
+            sub._detach()
+        conn, self._conn = self._conn, None
+        if conn is not None and conn.is_open:
+            await conn.close(1000, "client closing")
+
+    async def __aenter__(self) -> Client:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # --- publishing -------------------------------------------------------------
+    def sign(
+        self,
+        channel: str,
+        kind: str,
+        body: Mapping[str, Any],
+        *,
+        alert_id: str | None = None,
+        ts_ms: int | None = None,
+    ) -> SignedAlert:
+        """Build, encode and sign an alert envelope (no I/O).
+
+        Raises :class:`InvalidAlert` (bad kind, id, channel or body) or
+        :class:`FrameTooLarge` (over the alert size limit) before anything is sent.
+        Signing the same arguments (including ``alert_id`` and ``ts_ms``) again
+        gives the same bytes, so a re-run after a crash is answered ``dup``.
+        """
+        try:
+            ch = check_channel(channel)
+            aid = new_alert_id() if alert_id is None else check_alert_id(alert_id)
+        except InvalidFrame as exc:
+            raise InvalidAlert(exc.detail) from exc
+        if kind not in KINDS:
+            raise InvalidAlert(f"unknown alert kind {kind!r}")
+        envelope = Envelope(
+            id=aid,
+            channel=ch,
+            sender=self.identity.principal,
+            kid=self.kid,
+            ts=time.time_ns() // 1_000_000 if ts_ms is None else ts_ms,
+            kind=kind,
+            body=dict(body),
+        )
+        try:
+            alert = encode_envelope(envelope)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise InvalidAlert("body cannot be encoded") from exc
+        if len(alert) > MAX_ALERT_BYTES:
+            raise FrameTooLarge(f"alert is {len(alert)} bytes, over {MAX_ALERT_BYTES}")
+        checked = decode_envelope(alert)  # what the hub and recipients will see
+        return SignedAlert(envelope=checked, alert=alert, sig=sign_alert(self._key, alert))
+
+    async def publish(
+        self,
+        channel: str,
+        kind: str,
+        body: Mapping[str, Any],
+        *,
+        alert_id: str | None = None,
+        ts_ms: int | None = None,
+    ) -> Published:
+        """Sign and publish one alert; return once the hub says it is durable.
+
+        ``alert_id`` defaults to a new ULID. The alert is signed once; on a
+        connection loss, 503 or 429 the same bytes are resent (bounded, with
+        back-off). Other refusals raise their :mod:`hub.protocol.errors` class.
+        """
+        signed = self.sign(channel, kind, body, alert_id=alert_id, ts_ms=ts_ms)
+        return await self.publish_signed(channel, signed.alert, signed.sig)
+
+    async def publish_signed(self, channel: str, alert: bytes, sig: bytes) -> Published:
+        """Publish already signed bytes as they are (no local checks; for tests and relays)."""
+        try:
+            alert_id: str = decode_envelope(alert).id
+        except InvalidAlert:
+            alert_id = ""
+        answer = await self._request(
+            lambda rid: f.Publish(rid=rid, ch=channel, alert=alert, sig=sig),
+            f.Ack,
+            retry_refusals=True,
+        )
+        return Published(
+            channel=answer.ch,
+            alert_id=alert_id,
+            offset=answer.off,
+            epoch=answer.epoch,
+            dup=answer.dup,
+        )
+
+    # --- reading -------------------------------------------------------------------
+    def subscribe(
+        self,
+        channel: str,
+        *,
+        since: int | None = None,
+        epoch: str | None = None,
+        verify: bool = True,
+        on_synced: Callable[[Subscription], None] | None = None,
+    ) -> Subscription:
+        """Follow a channel: alerts after offset ``since``, then live ones.
+
+        ``since=None``: live only, from the current head; ``since=0``: the whole
+        retained history. Pass the ``epoch`` saved with the offset when
+        resuming: if the channel was re-created the hub refuses with
+        :class:`EpochMismatch` (412) instead of delivering another channel's
+        offsets. :class:`HistoryGone` (410) when history no longer covers
+        ``since``. The subscription starts on first iteration; use it as
+        ``async with client.subscribe(...) as sub: async for alert in sub: ...``
+        so it is closed when you stop. One subscription per channel per client.
+        """
+        ch = check_channel(channel)
+        if since is not None and since < 0:
+            raise ValueError("since must be >= 0")
+        existing = self._subs.get(ch)
+        if existing is not None and not existing.closed:
+            raise ClientError(f"already subscribed to {ch} on this client; close it first")
+        sub = Subscription(
+            self,
+            ch,
+            since=since,
+            epoch=epoch,
+            verify=verify,
+            on_synced=on_synced,
+            max_queue=self._max_queue,
+        )
+        self._subs[ch] = sub
+        return sub
+
+    async def history(
+        self,
+        channel: str,
+        *,
+        before: int | None = None,
+        limit: int = 100,
+        verify: bool = True,
+    ) -> Page:
+        """Up to ``limit`` alerts with offset < ``before`` (the newest when None), ascending."""
+        ch = check_channel(channel)
+        answer = await self._request(
+            lambda rid: f.HistoryRequest(rid=rid, ch=ch, before=before, limit=limit),
+            f.HistoryPage,
+        )
+        if verify:
+            await self._fetch_certs(_kids_of(item.alert for item in answer.items))
+        items = [
+            await self._receive(ch, item.off, item.alert, item.sig, verify=verify)
+            for item in answer.items
+        ]
+        return Page(channel=ch, epoch=answer.epoch, items=items, more=answer.more)
+
+    async def channels(self) -> list[ChannelInfo]:
+        """The channels this principal may see, with its role in each."""
+        answer = await self._request(lambda rid: f.ChannelsRequest(rid=rid), f.ChannelsResult)
+        return list(answer.chans)
+
+    async def directory(self, kids: Iterable[str]) -> dict[str, bytes]:
+        """Certificates (DER) by key id; unknown ones are absent."""
+        wanted = list(dict.fromkeys(kids))
+        await self._fetch_certs(wanted)
+        return {kid: self._certs[kid] for kid in wanted if kid in self._certs}
+
+    async def admin(self, op: str, args: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Run an administrative operation (admin certificates only)."""
+        answer = await self._request(
+            lambda rid: f.AdminRequest(rid=rid, op=op, args=dict(args or {})), f.AdminResult
+        )
+        return answer.result
+
+    async def verify(self, channel: str, offset: int, alert: bytes, sig: bytes) -> Received:
+        """Verify any alert's bytes as if received on ``channel`` at ``offset``."""
+        return await self._receive(channel, offset, alert, sig, verify=True)
+
+    # --- internals -------------------------------------------------------------------
+    def _next_rid(self) -> int:
+        return next(self._rids)
+
+    def _backoff(self, attempt: int) -> float:
+        delay = min(self._max_backoff, self._backoff_base * float(2 ** max(0, attempt - 1)))
+        return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
+
+    async def _connection(self, *, force: bool = False) -> Connection:
+        if self._closed:
+            raise ClientClosed()
+        conn = self._conn
+        if conn is not None and conn.is_open:
+            return conn
+        async with self._lock:
+            if self._closed:
+                raise ClientClosed()
+            conn = self._conn
+            if conn is not None and conn.is_open:
+                return conn
+            if (
+                conn is not None
+                and conn.error is not None
+                and not force
+                and (isinstance(conn.error, SessionRefused) or not self._reconnect)
+            ):
+                raise conn.error
+            self._conn = await self._open()
+            return self._conn
+
+    async def _open(self) -> Connection:
+        attempts = self._max_attempts if self._reconnect else 1
+        last: ConnectionLost | None = None
+        for attempt in range(attempts):
+            if attempt:
+                await asyncio.sleep(self._backoff(attempt))
+            if self._closed:
+                raise ClientClosed()
+            try:
+                conn = await open_connection(
+                    self.url,
+                    ssl_context=self._ssl,
+                    server_hostname=self._server_hostname,
+                    open_timeout=self._open_timeout,
+                )
+            except SessionRefused:
+                raise
+            except ConnectionLost as exc:
+                log.info(
+                    "connecting to %s failed (try %d/%d): %s", self.url, attempt + 1, attempts, exc
+                )
+                last = exc
+                continue
+            if conn.welcome.principal != self.identity.principal:
+                log.warning(
+                    "hub identifies us as %s, certificate names %s",
+                    conn.welcome.principal,
+                    self.identity.principal,
+                )
+            self.welcome = conn.welcome
+            return conn
+        assert last is not None
+        raise last
+
+    async def _request(
+        self,
+        build: Callable[[int], f.ClientFrame],
+        answer_type: type[_A],
+        *,
+        retry_refusals: bool = False,
+    ) -> _A:
+        """Send a request built for a fresh rid; retry it (same content) after losses."""
+        attempt = 0
+        while True:
+            attempt += 1
+            conn = await self._connection()
+            try:
+                answer = await conn.request(
+                    build(self._next_rid()), answer_within=self._request_timeout
+                )
+            except ConnectionLost as exc:
+                if self._closed:
+                    raise ClientClosed() from exc
+                if (
+                    isinstance(exc, SessionRefused)
+                    or not self._reconnect
+                    or attempt >= self._max_attempts
+                ):
+                    raise
+                log.info("connection lost (%s); retrying request", exc)
+                await asyncio.sleep(self._backoff(attempt))
+                continue
+            if isinstance(answer, f.ErrorFrame):
+                error = error_for_code(answer.code, answer.detail or answer.msg)
+                if (
+                    retry_refusals
+                    and isinstance(error, _TRANSIENT_REFUSALS)
+                    and attempt < self._max_attempts
+                ):
+                    await asyncio.sleep(self._backoff(attempt))
+                    continue
+                raise error
+            if not isinstance(answer, answer_type):
+                raise ProtocolViolation(
+                    f"expected {answer_type.TYPE!r}, hub answered {answer.TYPE!r}"
+                )
+            return answer
+
+    async def _fetch_certs(self, kids: Iterable[str]) -> None:
+        missing = [kid for kid in dict.fromkeys(kids) if kid not in self._certs]
+        for start in range(0, len(missing), DIRECTORY_MAX_KEYS):
+            chunk = tuple(missing[start : start + DIRECTORY_MAX_KEYS])
+            answer = await self._request(_directory_request(chunk), f.Directory)
+            for kid, der in answer.certs.items():
+                if kid in chunk and key_id(der) == kid:
+                    self._certs[kid] = der
+
+    def _ca_for(self, cert_der: bytes) -> x509.Certificate:
+        if len(self._cas) > 1:
+            try:
+                issuer = x509.load_der_x509_certificate(cert_der).issuer
+            except ValueError:
+                return self._cas[0]
+            for ca in self._cas:
+                if ca.subject == issuer:
+                    return ca
+        return self._cas[0]
+
+    async def _receive(
+        self, channel: str, offset: int, alert: bytes, sig: bytes, *, verify: bool
+    ) -> Received:
+        try:
+            envelope = decode_envelope(alert)
+        except InvalidAlert as exc:
+            return Received(channel, offset, None, alert, sig, verified=False, error=exc)
+        if not verify:
+            return Received(channel, offset, envelope, alert, sig, verified=False)
+        if envelope.kid not in self._certs:
+            await self._fetch_certs([envelope.kid])
+        der = self._certs.get(envelope.kid)
+        if der is None:
+            error: CordonError = BadSignature("signing certificate unknown to the hub")
+            return Received(channel, offset, envelope, alert, sig, verified=False, error=error)
+        try:
+            trust.verify_signed_alert(alert, sig, der, self._ca_for(der), channel=channel)
+        except AlertRejected as exc:
+            return Received(channel, offset, envelope, alert, sig, verified=False, error=exc)
+        return Received(channel, offset, envelope, alert, sig, verified=True)
+
+
+def _directory_request(kids: tuple[str, ...]) -> Callable[[int], f.ClientFrame]:
+    def build(rid: int) -> f.ClientFrame:
+        return f.DirectoryRequest(rid=rid, kids=kids)
+
+    return build
+
+
+def _kids_of(alerts: Iterable[bytes]) -> list[str]:
+    kids = []
+    for alert in alerts:
+        try:
+            kids.append(decode_envelope(alert).kid)
+        except InvalidAlert:
+            continue
+    return kids
