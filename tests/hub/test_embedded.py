@@ -64,6 +64,7 @@ async def test_start_serves_on_unix_socket_only(private_valkey: EmbeddedValkey) 
         assert conf["appendfsync"] == "everysec"
         assert conf["save"] == ""
         assert conf["protected-mode"] == "yes"
+        assert conf["hz"] == "100"
         assert conf["dir"] == str(server.data_dir)
     finally:
         await client.aclose()
