@@ -1,0 +1,166 @@
+"""Group commit: many concurrent publishes share one store round trip and one fsync wait.
+
+:meth:`GroupCommitter.submit` queues an :class:`~hub.storage.AppendRequest` and
+waits for its result. A single background task takes everything pending (up
+to ``max_batch``), calls :meth:`~hub.storage.Store.append_batch` once — one
+pipelined round trip and one ``WAITAOF`` — and resolves each caller's future.
+While a batch is in flight the next one accumulates, so the batch size grows
+with the load and the fsync cost per alert falls.
+
+:meth:`GroupCommitter.stop` *drains*: it refuses new submissions, commits
+everything already queued, and only fails what is still pending after its
+timeout (with :class:`~hub.protocol.errors.Unavailable`, so nothing is
+acknowledged that is not durable).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from hub.protocol.errors import CordonError, InternalError, Unavailable
+from hub.storage import AppendRequest, AppendResult, Store
+
+__all__ = ["MAX_BATCH", "MAX_PENDING", "STOP_TIMEOUT_S", "GroupCommitter"]
+
+log = logging.getLogger("cordon.committer")
+
+#: Most alerts committed in one store round trip (bounds one pipeline's size and latency).
+MAX_BATCH = 512
+#: Alerts queued for commit before submitters wait for room (bounds memory under overload).
+MAX_PENDING = 16 * MAX_BATCH
+#: Seconds stop() spends committing what is queued before failing the rest.
+STOP_TIMEOUT_S = 10.0
+
+_Item = tuple[AppendRequest, "asyncio.Future[AppendResult]"]
+
+
+class GroupCommitter:
+    """Batches concurrent appends; ``start()`` before use, ``stop()`` when done.
+
+    Counters for tests and metrics: ``batches`` (append_batch calls), ``committed``
+    (requests sent to the store), ``largest_batch``.
+    """
+
+    def __init__(
+        self, store: Store, *, max_batch: int = MAX_BATCH, max_pending: int = MAX_PENDING
+    ) -> None:
+        if max_batch < 1 or max_pending < 1:
+            raise ValueError("max_batch and max_pending must be positive")
+        self.store = store
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue(max_pending)
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self.batches = 0
+        self.committed = 0
+        self.largest_batch = 0
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    async def start(self) -> None:
+        if self._task is not None:
+            raise RuntimeError("committer already started")
+        self._closing = False
+        self._task = asyncio.create_task(self._run(), name="group-committer")
+
+    async def submit(self, req: AppendRequest) -> AppendResult:
+        """Commit one alert; raises its per-item error (AlertIdConflict, NoSuchChannel,
+        ChannelClosed) or Unavailable. Cancelling before the batch is sent withdraws it."""
+        if self._closing or self._task is None:
+            raise Unavailable("hub is shutting down")
+        fut: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
+        await self._queue.put((req, fut))
+        if self._task is None:  # stopped while we waited for room: nobody will commit it
+            self._fail_pending(Unavailable("hub is shutting down"))
+        return await fut
+
+    async def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
+        """Refuse new submissions, commit what is queued, then end the worker. Whatever is
+        still pending after ``timeout_s`` fails with Unavailable."""
+        self._closing = True
+        task, self._task = self._task, None
+        if task is None:
+            return
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._queue.join()
+        except TimeoutError:
+            log.warning("committer: %d alerts not committed at shutdown", self.pending)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            self._fail_pending(Unavailable("hub is shutting down"))
+
+    # --- worker --------------------------------------------------------------------
+    def _take(self, first: _Item) -> list[_Item]:
+        batch = [first]
+        while len(batch) < self.max_batch:
+            try:
+                batch.append(self._queue.get_nowait())
+            except asyncio.QueueEmpty:
+                break
+        return batch
+
+    async def _run(self) -> None:
+        while True:
+            batch = self._take(await self._queue.get())
+            try:
+                live = [(req, fut) for req, fut in batch if not fut.done()]
+                if live:
+                    await self._commit(live)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _commit(self, batch: Sequence[_Item]) -> None:
+        self.batches += 1
+        self.committed += len(batch)
+        self.largest_batch = max(self.largest_batch, len(batch))
+        try:
+            results = await self.store.append_batch([req for req, _ in batch])
+        except CordonError as exc:
+            for _, fut in batch:
+                _settle(fut, _fresh(exc))
+            return
+        except asyncio.CancelledError:
+            for _, fut in batch:
+                _settle(fut, Unavailable("hub is shutting down"))
+            raise
+        except Exception as exc:  # a bug: fail the callers, keep the worker alive
+            log.exception("committer: append_batch failed")
+            for _, fut in batch:
+                _settle(fut, _fresh(InternalError(), cause=exc))
+            return
+        for (_, fut), result in zip(batch, results, strict=True):
+            _settle(fut, result)
+
+    def _fail_pending(self, exc: CordonError) -> None:
+        while True:
+            try:
+                _, fut = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            _settle(fut, _fresh(exc))
+            self._queue.task_done()
+
+
+def _fresh(exc: CordonError, *, cause: BaseException | None = None) -> CordonError:
+    """A copy per waiter, so tracebacks of different callers do not pile up on one object."""
+    copy = type(exc)(exc.detail)
+    copy.__cause__ = cause if cause is not None else exc.__cause__
+    return copy
+
+
+def _settle(fut: asyncio.Future[AppendResult], outcome: AppendResult | BaseException) -> None:
+    if fut.done():  # the submitter was cancelled
+        return
+    if isinstance(outcome, BaseException):
+        fut.set_exception(outcome)
+    else:
+        fut.set_result(outcome)

@@ -1,0 +1,200 @@
+"""Group commit on a real Valkey: batching, per-item errors, shutdown, store failures."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator
+
+import pytest
+
+from hub.committer import GroupCommitter
+from hub.embedded import EmbeddedValkey
+from hub.protocol.errors import AlertIdConflict, ChannelClosed, NoSuchChannel, Unavailable
+from hub.storage import AppendRequest, AppendResult, Store
+
+CH = "op-stop-3"
+
+
+def req(alert_id: str, alert: bytes | None = None, *, channel: str = CH) -> AppendRequest:
+    body = alert if alert is not None else f"alert {alert_id}".encode()
+    return AppendRequest(channel=channel, alert_id=alert_id, alert=body, sig=b"s", kid="k",
+                         received=1)  # fmt: skip
+
+
+@pytest.fixture
+async def committer(store: Store) -> AsyncIterator[GroupCommitter]:
+    await store.create_channel(CH)
+    gc = GroupCommitter(store)
+    await gc.start()
+    try:
+        yield gc
+    finally:
+        await gc.stop()
+
+
+async def test_concurrent_submits_are_group_committed(
+    committer: GroupCommitter, store: Store
+) -> None:
+    results = await asyncio.gather(*(committer.submit(req(f"a{i}")) for i in range(1000)))
+    assert sorted(r.off for r in results) == list(range(1, 1001))
+    assert not any(r.dup for r in results)
+    assert committer.committed == 1000
+    assert committer.largest_batch > 1
+    assert committer.batches <= 10  # 1000 concurrent submits: a handful of round trips/fsyncs
+    assert committer.largest_batch <= committer.max_batch
+    assert len(await store.read_after(CH, 0, 2000)) == 1000
+
+
+async def test_max_batch_is_respected(store: Store) -> None:
+    await store.create_channel(CH)
+    gc = GroupCommitter(store, max_batch=10)
+    await gc.start()
+    try:
+        await asyncio.gather(*(gc.submit(req(f"a{i}")) for i in range(100)))
+    finally:
+        await gc.stop()
+    assert gc.largest_batch == 10
+    assert gc.batches >= 10
+
+
+async def test_sequential_submits_each_commit(committer: GroupCommitter) -> None:
+    for i in range(1, 4):
+        assert await committer.submit(req(f"a{i}")) == AppendResult(i, False)
+    assert committer.batches == 3
+
+
+async def test_per_item_errors_reach_their_submitter_only(
+    committer: GroupCommitter, store: Store
+) -> None:
+    await committer.submit(req("taken"))
+    await store.create_channel("closed-ch")
+    await store.set_channel_state("closed-ch", "closed")
+    outcomes = await asyncio.gather(
+        committer.submit(req("ok-1")),
+        committer.submit(req("taken", b"other bytes")),
+        committer.submit(req("x", channel="closed-ch")),
+        committer.submit(req("y", channel="nope")),
+        committer.submit(req("taken")),
+        committer.submit(req("ok-2")),
+        return_exceptions=True,
+    )
+    assert outcomes[0] == AppendResult(2, False)
+    assert isinstance(outcomes[1], AlertIdConflict)
+    assert "offset 1" in outcomes[1].detail
+    assert isinstance(outcomes[2], ChannelClosed)
+    assert isinstance(outcomes[3], NoSuchChannel)
+    assert outcomes[4] == AppendResult(1, True)
+    assert outcomes[5] == AppendResult(3, False)
+
+
+async def test_cancelled_submitter_does_not_disturb_others(committer: GroupCommitter) -> None:
+    tasks = [asyncio.create_task(committer.submit(req(f"a{i}"))) for i in range(20)]
+    await asyncio.sleep(0)  # all queued
+    tasks[3].cancel()
+    done = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(done[3], asyncio.CancelledError)
+    offs = [r.off for r in done if isinstance(r, AppendResult)]
+    assert len(offs) == 19
+    assert len(set(offs)) == 19
+    assert (await committer.submit(req("after"))).off == max(offs) + 1
+
+
+async def test_stop_drains_what_is_queued(store: Store) -> None:
+    await store.create_channel(CH)
+    gc = GroupCommitter(store, max_batch=16)
+    await gc.start()
+    tasks = [asyncio.create_task(gc.submit(req(f"a{i}"))) for i in range(200)]
+    await asyncio.sleep(0)  # queued, mostly not yet committed
+    await gc.stop()
+    results = await asyncio.gather(*tasks)
+    assert sorted(r.off for r in results) == list(range(1, 201))
+    with pytest.raises(Unavailable):
+        await gc.submit(req("late"))
+    await gc.stop()  # twice is fine
+
+
+async def test_submit_before_start_is_refused(store: Store) -> None:
+    with pytest.raises(Unavailable):
+        await GroupCommitter(store).submit(req("a"))
+    with pytest.raises(ValueError, match="positive"):
+        GroupCommitter(store, max_batch=0)
+
+
+async def test_start_twice_is_an_error(committer: GroupCommitter) -> None:
+    with pytest.raises(RuntimeError, match="already started"):
+        await committer.start()
+
+
+async def test_store_failure_fails_the_batch_and_the_worker_survives(
+    private_valkey: EmbeddedValkey,
+) -> None:
+    store = await Store.connect(private_valkey.url)
+    gc = GroupCommitter(store)
+    try:
+        await store.create_channel(CH)
+        await gc.start()
+        assert (await gc.submit(req("a"))).off == 1
+        await private_valkey.kill()
+        outcomes = await asyncio.gather(
+            *(gc.submit(req(f"b{i}")) for i in range(5)), return_exceptions=True
+        )
+        assert all(isinstance(o, Unavailable) for o in outcomes)
+        assert len({id(o) for o in outcomes}) == 5  # one exception object per caller
+        await private_valkey.start()
+        assert await gc.submit(req("b0")) == AppendResult(2, False)
+    finally:
+        await gc.stop()
+        await store.close()
+
+
+async def test_stop_timeout_fails_what_cannot_be_committed(
+    private_valkey: EmbeddedValkey,
+) -> None:
+    store = await Store.connect(private_valkey.url)
+    gc = GroupCommitter(store, max_batch=4)
+    pid = private_valkey.pid
+    assert pid is not None
+    try:
+        await store.create_channel(CH)
+        await gc.start()
+        os.kill(pid, signal.SIGSTOP)  # the store hangs: batches never complete
+        tasks = [asyncio.create_task(gc.submit(req(f"a{i}"))) for i in range(10)]
+        await asyncio.sleep(0.05)
+        await gc.stop(timeout_s=0.2)
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+        assert all(isinstance(o, Unavailable) for o in outcomes), outcomes
+        assert gc.pending == 0
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        await store.close()
+
+
+async def test_acked_alerts_survive_kill_9(private_valkey: EmbeddedValkey) -> None:
+    """Acknowledged through group commit means durable: all there after SIGKILL + replay."""
+    store = await Store.connect(private_valkey.url)
+    gc = GroupCommitter(store, max_batch=128)
+    acked: dict[int, bytes] = {}
+    try:
+        await store.create_channel(CH)
+        await gc.start()
+
+        async def publish(i: int) -> None:
+            r = req(f"crash-{i}", f"seizure report {i} ".encode() * 20)
+            acked[(await gc.submit(r)).off] = r.alert
+
+        await asyncio.gather(*(publish(i) for i in range(3000)))
+        assert gc.batches < 3000
+        await private_valkey.kill()
+    finally:
+        await gc.stop(timeout_s=1)
+        await store.close()
+    await private_valkey.start()
+    store = await Store.connect(private_valkey.url)
+    try:
+        stored = {a.off: a.alert for a in await store.read_after(CH, 0, 10_000)}
+        assert len(acked) == 3000
+        assert stored == acked
+    finally:
+        await store.close()
