@@ -7,6 +7,7 @@ Common options (each also read from the environment)::
     --key PEM            CORDON_KEY     its Ed25519 private key
     --ca PEM             CORDON_CA      the hub's CA certificate
     --server-name NAME   CORDON_SERVER_NAME   host name to expect in the hub's certificate
+    --retries N          connection attempts (with back-off) before giving up, default 8
 
 ``cordon publish --channel C [--file F]`` reads JSON lines (stdin by default),
 one alert each: ``{"kind": "seizure", "body": {...}, "id": "...", "ts": ms}``
@@ -127,6 +128,13 @@ def _parser(prog: str, description: str) -> argparse.ArgumentParser:
         help="host name expected in the hub's certificate (default: from the URL)",
     )
     p.add_argument("--channel", required=True, help="channel name")
+    p.add_argument(
+        "--retries",
+        type=_positive,
+        default=8,
+        metavar="N",
+        help="connection attempts before giving up (default 8, with back-off)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log connection events")
     return p
 
@@ -158,7 +166,12 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
 def _client(prog: str, args: argparse.Namespace) -> Client | int:
     try:
         return Client(
-            args.hub, cert=args.cert, key=args.key, ca=args.ca, server_hostname=args.server_name
+            args.hub,
+            cert=args.cert,
+            key=args.key,
+            ca=args.ca,
+            server_hostname=args.server_name,
+            max_attempts=args.retries,
         )
     except (OSError, ValueError, ssl.SSLError) as exc:
         print(f"{prog}: error: cannot load credentials: {exc}", file=sys.stderr)

@@ -93,7 +93,7 @@ class FakeHub:
         self.connections = 0
         #: Called for every frame before the default handling; return True when handled.
         self.hook: Hook | None = None
-        #: Close code to send right after the welcome (e.g. 4011), for the next connections.
+        #: Close code to send instead of the welcome (e.g. 4011), for the next connections.
         self.refuse_with: int | None = None
         self.server: Server | None = None
         self.url = ""
@@ -164,6 +164,9 @@ class FakeHub:
         der = ws.transport.get_extra_info("ssl_object").getpeercert(binary_form=True)
         identity = identity_from_certificate(x509.load_der_x509_certificate(der))
         self.certs.setdefault(key_id(der), der)
+        if self.refuse_with is not None:  # like the hub: before any frame
+            await ws.close(self.refuse_with, "refused by the fake hub")
+            return
         session = FakeSession(self, ws, identity.principal)
         writer = asyncio.create_task(self._write(session))
         session.send(
@@ -176,11 +179,6 @@ class FakeHub:
                 limits={},
             )
         )
-        if self.refuse_with is not None:
-            await asyncio.sleep(0.05)
-            await ws.close(self.refuse_with, "refused by the fake hub")
-            writer.cancel()
-            return
         self.sessions.append(session)
         async with self._changed:
             self._changed.notify_all()
