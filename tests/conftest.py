@@ -111,3 +111,17 @@ async def private_valkey(tmp_path: Path) -> AsyncIterator[EmbeddedValkey]:
     finally:
         if server.running:
             await server.stop()
+
+
+@pytest.fixture
+async def hub(tmp_path: Path, valkey_url: str, raw: Any) -> AsyncIterator[Any]:
+    """A running hub (real TLS on 127.0.0.1 port 0) on a wiped store: a HubHarness."""
+    from tests.harness import HubHarness
+
+    await raw.flushdb()
+    harness = HubHarness(tmp_path, valkey_url)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()

@@ -1,4 +1,4 @@
-"""Codec: round-trips, every refusal path, and a fuzzed decoder that raises only documented errors."""
+"""Codec: round-trips, every refusal, and fuzzed decoders that raise only documented errors."""
 
 from __future__ import annotations
 
@@ -194,8 +194,11 @@ _values = st.recursive(
 )
 _frame_like = st.fixed_dictionaries(
     {"t": st.sampled_from(["pub", "sub", "unsub", "hist", "dir", "chans", "adm", "ack", "x"])},
-    optional={k: _values for k in ("rid", "ch", "alert", "sig", "since", "epoch", "before",
-                                   "limit", "kids", "op", "args", "extra")},
+    optional=dict.fromkeys(
+        ("rid", "ch", "alert", "sig", "since", "epoch", "before", "limit", "kids", "op", "args",
+         "extra"),
+        _values,
+    ),
 )
 
 

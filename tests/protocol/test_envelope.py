@@ -23,9 +23,9 @@ KID = key_id(b"certificate der")
 
 
 def make(**over) -> Envelope:
-    values = dict(id=AlertId("FR-0001"), channel=ChannelName("stop-iii"),
-                  sender=PrincipalId("fr/ops"), kid=KID, ts=1_701_648_000_000,
-                  kind="seizure", body={"items": 3})
+    values = {"id": AlertId("FR-0001"), "channel": ChannelName("stop-iii"),
+              "sender": PrincipalId("fr/ops"), "kid": KID, "ts": 1_701_648_000_000,
+              "kind": "seizure", "body": {"items": 3}}
     values.update(over)
     return Envelope(**values)  # type: ignore[arg-type]
 
