@@ -5,7 +5,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-EXTRAS ?= test
+EXTRAS ?= test,desktop
 
 .PHONY: install demo test lint typecheck pytest bench clean
 
