@@ -15,7 +15,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from certs.errors import InvalidIdentity, WrongPurpose
 from hub.protocol.errors import InvalidFrame
-from hub.protocol.identity import ADMIN_EKU_OID, Identity, identity_from_uri
+from hub.protocol.identity import ADMIN_EKU_OID, Identity, cordon_uris, identity_from_uri
 
 __all__ = ["ADMIN_EKU", "CLIENT_AUTH", "SERVER_AUTH", "check_purpose", "identity_of"]
 
@@ -24,7 +24,6 @@ SERVER_AUTH = ExtendedKeyUsageOID.SERVER_AUTH
 #: :data:`hub.protocol.identity.ADMIN_EKU_OID` as an object identifier.
 ADMIN_EKU = x509.ObjectIdentifier(ADMIN_EKU_OID)
 
-_CORDON_URI = "urn:cordon:"
 _E = TypeVar("_E", bound=x509.ExtensionType)
 
 
@@ -83,11 +82,7 @@ def identity_of(cert: x509.Certificate) -> Identity:
         raise InvalidIdentity("certificate has no subjectAltName") from None
     except (ValueError, x509.DuplicateExtension) as exc:
         raise InvalidIdentity(f"certificate extensions are malformed: {exc}") from exc
-    uris = [
-        uri
-        for uri in san.get_values_for_type(x509.UniformResourceIdentifier)
-        if uri[: len(_CORDON_URI)].lower() == _CORDON_URI
-    ]
+    uris = cordon_uris(san.get_values_for_type(x509.UniformResourceIdentifier))
     if not uris:
         raise InvalidIdentity("certificate names no Cordon identity (no urn:cordon: SAN URI)")
     if len(uris) > 1:

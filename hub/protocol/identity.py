@@ -13,6 +13,7 @@ certificate (CN, O, e-mail, other SANs) is read for identity.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NewType
 
@@ -24,6 +25,7 @@ __all__ = [
     "ADMIN_URI_PREFIX",
     "ALERT_ID_PATTERN",
     "CHANNEL_PATTERN",
+    "CORDON_URI_PREFIX",
     "NAME_PATTERN",
     "PRINCIPAL_URI_PREFIX",
     "RESERVED_MEMBER",
@@ -35,6 +37,7 @@ __all__ = [
     "check_alert_id",
     "check_channel",
     "check_name",
+    "cordon_uris",
     "identity_from_uri",
     "principal_id",
     "split_principal",
@@ -52,6 +55,7 @@ CHANNEL_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?")
 #: Alert ids: chosen by the sender, unique in the channel.
 ALERT_ID_PATTERN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:-]{{0,{ALERT_ID_MAX_CHARS - 1}}}")
 
+CORDON_URI_PREFIX = "urn:cordon:"
 PRINCIPAL_URI_PREFIX = "urn:cordon:principal:"
 ADMIN_URI_PREFIX = "urn:cordon:admin:"
 #: Extended key usage that, together with an admin URI, marks a hub administrator.
@@ -125,6 +129,12 @@ class Identity:
             member=None,
             admin=True,
         )
+
+
+def cordon_uris(uris: Iterable[str]) -> list[str]:
+    """The URIs that claim a Cordon identity (prefix ``urn:cordon:``, compared
+    case-insensitively, so a differently-cased second claim is never ignored)."""
+    return [u for u in uris if u[: len(CORDON_URI_PREFIX)].lower() == CORDON_URI_PREFIX]
 
 
 def identity_from_uri(uri: str) -> Identity:

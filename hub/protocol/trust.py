@@ -38,7 +38,13 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from hub.protocol.envelope import Envelope, decode_envelope, key_id, verify_alert
 from hub.protocol.errors import BadSignature, EnvelopeMismatch, InvalidFrame
-from hub.protocol.identity import ADMIN_EKU_OID, Identity, identity_from_uri
+from hub.protocol.identity import (
+    ADMIN_EKU_OID,
+    CORDON_URI_PREFIX,
+    Identity,
+    cordon_uris,
+    identity_from_uri,
+)
 
 __all__ = [
     "CORDON_URI_PREFIX",
@@ -47,8 +53,6 @@ __all__ = [
     "verify_signed_alert",
 ]
 
-#: Only subjectAltName URIs with this prefix are read for identity.
-CORDON_URI_PREFIX = "urn:cordon:"
 _ADMIN_EKU = x509.ObjectIdentifier(ADMIN_EKU_OID)
 
 
@@ -81,7 +85,7 @@ def identity_from_certificate(cert: x509.Certificate) -> Identity:
         if isinstance(san, x509.SubjectAlternativeName)
         else []
     )
-    cordon = [u for u in uris if u.startswith(CORDON_URI_PREFIX)]
+    cordon = cordon_uris(uris)
     if len(cordon) != 1:
         raise BadSignature("certificate must name exactly one Cordon identity")
     try:

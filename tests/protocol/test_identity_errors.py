@@ -78,3 +78,10 @@ def test_every_error_has_a_distinct_code_and_maps_back():
 def test_close_codes_are_in_the_documented_ranges():
     for code in errors.CloseCode:
         assert code < 1012 or 4000 <= code < 5000
+
+
+def test_cordon_uris_prefix_is_case_insensitive():
+    from hub.protocol.identity import cordon_uris
+
+    uris = ["urn:cordon:principal:fr/ops", "URN:Cordon:admin:x", "https://example.org", "urn:x"]
+    assert cordon_uris(uris) == uris[:2]
