@@ -46,8 +46,8 @@ class Settings:
     redis_url: str | None = field(default=None, repr=False)
     #: The CA folder written by ``cordon ca``: ca.pem, crl.pem, index.json, issued/.
     ca_dir: Path = Path("var/ca")
-    server_cert: Path = Path("var/ca/server.pem")
-    server_key: Path = Path("var/ca/server.key")
+    server_cert: Path = Path("var/ca/out/server.pem")
+    server_key: Path = Path("var/ca/out/server.key")
     #: Acknowledge only after the store has fsynced the alert (group commit).
     durable: bool = True
     #: Seconds between checks of the CA folder for new certificates and a new CRL.
