@@ -93,7 +93,7 @@ from hub.protocol.errors import (
 )
 from hub.protocol.frames import ChannelInfo, Welcome
 from hub.protocol.identity import Identity, check_alert_id, check_channel
-from hub.protocol.limits import DIRECTORY_MAX_KEYS, MAX_ALERT_BYTES
+from hub.protocol.limits import CLOCK_SKEW_MS, DIRECTORY_MAX_KEYS, MAX_ALERT_BYTES
 
 __all__ = [
     "ChannelInfo",
@@ -458,6 +458,7 @@ class Client:
                     conn.welcome.principal,
                     self.identity.principal,
                 )
+            _check_clock(conn.welcome)
             self.welcome = conn.welcome
             return conn
         assert last is not None
@@ -547,6 +548,20 @@ class Client:
         except AlertRejected as exc:
             return Received(channel, offset, envelope, alert, sig, verified=False, error=exc)
         return Received(channel, offset, envelope, alert, sig, verified=True)
+
+
+def _check_clock(welcome: Welcome) -> None:
+    """Warn when this machine's clock is far enough from the hub's to get alerts refused."""
+    skew = time.time_ns() // 1_000_000 - welcome.time
+    allowed = welcome.limits.get("clock_skew_ms", CLOCK_SKEW_MS)
+    if abs(skew) > allowed // 2:
+        log.warning(
+            "this machine's clock is %.1f s %s the hub's; alerts signed more than %.0f s "
+            "from the hub's time are refused (425)",
+            abs(skew) / 1000,
+            "ahead of" if skew > 0 else "behind",
+            allowed / 1000,
+        )
 
 
 def _directory_request(kids: tuple[str, ...]) -> Callable[[int], f.ClientFrame]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -95,6 +96,10 @@ class FakeHub:
         self.hook: Hook | None = None
         #: Close code to send instead of the welcome (e.g. 4011), for the next connections.
         self.refuse_with: int | None = None
+        #: Raw messages to send instead of the welcome (then close with ``refuse_with``).
+        self.greeting: list[bytes] | None = None
+        #: Added to the welcome's ``time`` (to simulate a skewed client clock).
+        self.clock_offset_ms = 0
         self.server: Server | None = None
         self.url = ""
         self._changed = asyncio.Condition()
@@ -164,8 +169,13 @@ class FakeHub:
         der = ws.transport.get_extra_info("ssl_object").getpeercert(binary_form=True)
         identity = identity_from_certificate(x509.load_der_x509_certificate(der))
         self.certs.setdefault(key_id(der), der)
-        if self.refuse_with is not None:  # like the hub: before any frame
-            await ws.close(self.refuse_with, "refused by the fake hub")
+        if self.refuse_with is not None or self.greeting is not None:
+            for data in self.greeting or []:
+                await ws.send(data)
+            if self.refuse_with is not None:  # like the hub: before any other frame
+                await ws.close(self.refuse_with, "" if self.greeting else "refused by the fake hub")
+            else:
+                await ws.wait_closed()
             return
         session = FakeSession(self, ws, identity.principal)
         writer = asyncio.create_task(self._write(session))
@@ -175,7 +185,7 @@ class FakeHub:
                 member=identity.member,
                 admin=identity.admin,
                 server="fake",
-                time=0,
+                time=time.time_ns() // 1_000_000 + self.clock_offset_ms,
                 limits={},
             )
         )

@@ -546,3 +546,82 @@ async def test_verify_any_bytes(hub: FakeHub, ops: Client, sender: Client) -> No
     signed = sender.sign(CH, "notice", {"text": "x"})
     assert (await ops.verify(CH, 1, signed.alert, signed.sig)).verified
     assert not (await ops.verify("pangea", 1, signed.alert, signed.sig)).verified
+
+
+# --- misbehaving hubs ------------------------------------------------------------------------
+
+
+async def test_error_then_close_while_opening(hub: FakeHub, pki: Pki) -> None:
+    from hub.protocol import codec
+
+    hub.greeting = [codec.encode(f.ErrorFrame(rid=None, code=503, msg="store unavailable"))]
+    hub.refuse_with = 1011
+    client = make_client(hub, pki.member("fr", "ops"), max_attempts=2)
+    with pytest.raises(ConnectionLost) as info:
+        await client.connect()
+    assert not isinstance(info.value, SessionRefused)
+    assert info.value.code == 1011
+    assert "503" in str(info.value)
+    assert hub.connections == 2
+
+
+@pytest.mark.parametrize(
+    ("greeting", "match"),
+    [
+        ([b"\xc1 not msgpack"], "malformed"),
+        ([b"text is not binary".decode()], "text"),
+        ([], "expected a welcome"),  # replaced below by an ack
+    ],
+)
+async def test_hub_must_start_with_a_welcome(
+    hub: FakeHub, pki: Pki, greeting: list[Any], match: str
+) -> None:
+    from hub.protocol import codec
+
+    if not greeting:
+        match = "expected a welcome"
+        greeting = [codec.encode(f.Ack(rid=1, ch=CH, off=1, epoch="e", dup=False))]
+    hub.greeting = greeting
+    client = make_client(hub, pki.member("fr", "ops"))
+    with pytest.raises(ProtocolViolation, match=match):
+        await client.connect()
+
+
+async def test_undecodable_frame_drops_the_connection_and_the_request_is_retried(
+    hub: FakeHub, ops: Client
+) -> None:
+    sent_garbage = False
+
+    async def garbage_once(session: FakeSession, frame: f.ClientFrame) -> bool:
+        nonlocal sent_garbage
+        if isinstance(frame, f.ChannelsRequest) and not sent_garbage:
+            sent_garbage = True
+            session.send_raw(b"\x81\xa1t\xa5bogus")
+            return True
+        return False
+
+    hub.hook = garbage_once
+    assert [c.ch for c in await ops.channels()] == [CH]
+    assert hub.connections == 2
+
+
+async def test_connection_error_explains_the_close(hub: FakeHub, ops: Client) -> None:
+    async def scold(session: FakeSession, frame: f.ClientFrame) -> bool:
+        session.send(f.ErrorFrame(rid=None, code=401, msg="invalid frame"))
+        await asyncio.sleep(0.05)
+        await session.close(4002)
+        return True
+
+    hub.hook = scold
+    with pytest.raises(SessionRefused, match="401 invalid frame") as info:
+        await ops.channels()
+    assert info.value.code == 4002
+
+
+async def test_clock_skew_is_reported(
+    hub: FakeHub, pki: Pki, caplog: pytest.LogCaptureFixture
+) -> None:
+    hub.clock_offset_ms = 10 * 60 * 1000
+    async with make_client(hub, pki.member("fr", "ops")):
+        pass
+    assert "behind the hub's" in caplog.text
