@@ -625,3 +625,31 @@ async def test_clock_skew_is_reported(
     async with make_client(hub, pki.member("fr", "ops")):
         pass
     assert "behind the hub's" in caplog.text
+
+
+async def test_reconnect_refused_ends_the_subscription(
+    hub: FakeHub, ops: Client, sender: Client
+) -> None:
+    put(hub, sender, 1)
+    sub = ops.subscribe(CH, since=0)
+    await take(sub, 1)
+    hub.refuse_with = 4010  # revoked while we were away
+    await hub.drop_all()
+    with pytest.raises(SessionRefused):
+        await take(sub, 1)
+    assert sub.closed
+
+
+async def test_gives_up_when_every_reconnection_drops(hub: FakeHub, pki: Pki) -> None:
+    async def drop_subscribes(session: FakeSession, frame: f.ClientFrame) -> bool:
+        if isinstance(frame, f.Subscribe):
+            session.abort()
+            return True
+        return False
+
+    hub.hook = drop_subscribes
+    async with make_client(hub, pki.member("fr", "ops"), max_attempts=3) as client:
+        sub = client.subscribe(CH, since=0)
+        with pytest.raises(ConnectionLost, match="gave up"):
+            await take(sub, 1)
+    assert 3 <= hub.connections <= 5
