@@ -13,15 +13,17 @@ every hub process closes the revoked principal's sessions.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from certs.ca import ISSUED_DIR
+from certs.errors import CAError
+from certs.index import CertRecord as IndexRecord
+from certs.index import read_index
 from hub.protocol.envelope import key_id
 from hub.protocol.errors import CloseCode, CordonError, InvalidFrame
 from hub.protocol.identity import Identity
@@ -74,10 +76,6 @@ async def authenticate(store: Store, der: bytes | None) -> Authenticated:
     return Authenticated(identity=identity, kid=kid, cert=cert)
 
 
-def _ms(value: str) -> int:
-    return int(datetime.fromisoformat(value).timestamp() * 1000)
-
-
 def _mtime(path: Path) -> float:
     try:
         return path.stat().st_mtime_ns / 1e9
@@ -106,28 +104,27 @@ class CASync:
         if stamp[1] and self.tls is not None:
             self.tls.reload()
         try:
-            records = json.loads(index.read_text())["certificates"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            records = read_index(index)
+        except CAError as exc:
             log.error("cannot read CA index %s: %s; registry unchanged", index, exc)
             return 0
         written = 0
         for rec in records:
             try:
                 written += await self._import(rec)
-            except (OSError, ValueError, KeyError, TypeError, InvalidFrame) as exc:
-                log.error("skipping CA index record %r: %s", rec.get("serial"), exc)
+            except (OSError, ValueError, InvalidFrame, CordonError) as exc:
+                log.error("skipping CA index record %s: %s", rec.serial_hex, exc)
         return written
 
-    async def _import(self, rec: dict[str, object]) -> int:
-        if rec.get("kind") not in ("member", "admin"):
+    async def _import(self, rec: IndexRecord) -> int:
+        if rec.kind not in ("member", "admin"):
             return 0
-        serial = int(str(rec["serial"]))
-        pem = (self.ca_dir / "issued" / f"{serial:x}.pem").read_bytes()
+        pem = (self.ca_dir / ISSUED_DIR / f"{rec.serial_hex}.pem").read_bytes()
         cert = x509.load_pem_x509_certificate(pem)
         der = cert.public_bytes(Encoding.DER)
         identity = identity_from_certificate(cert)
         kid = key_id(der)
-        status = "revoked" if rec.get("status") == "revoked" else "active"
+        status = "revoked" if rec.status == "revoked" else "active"
         if identity.member is not None and await self.store.member(identity.member) is None:
             await self.store.add_member(identity.member, name=identity.member, country="")
         old = await self.store.cert(kid)
@@ -137,7 +134,7 @@ class CASync:
             return 0  # revocation is final
         await self.store.register_cert(CertRecord(
             kid=kid, principal=identity.principal, member=identity.member,
-            admin=identity.admin, der=der, serial=serial,
+            admin=identity.admin, der=der, serial=rec.serial,
             not_after=int(cert.not_valid_after_utc.timestamp() * 1000), status=status,
         ))
         if status == "revoked":
