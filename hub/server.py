@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
+from cryptography import x509
 from websockets.asyncio.server import Server, ServerConnection, serve
 
 from hub.committer import GroupCommitter
@@ -47,6 +48,7 @@ class Hub:
         self.committer: GroupCommitter
         self.feeds: Feeds
         self.tls: ReloadableTLS
+        self.ca: x509.Certificate
         self.rate = RateLimiter(settings.publish_rate, settings.publish_burst)
         self.sessions: dict[str, set[Session]] = defaultdict(set)
         self.server: Server | None = None
@@ -66,6 +68,7 @@ class Hub:
         try:
             self.store = await Store.connect(url, durable=s.durable)
             log.info("store durability: %s", self.store.durability)
+            self.ca = x509.load_pem_x509_certificate(s.ca_cert.read_bytes())
             self.tls = ReloadableTLS(ca_cert=s.ca_cert, crl=s.crl, server_cert=s.server_cert,
                                      server_key=s.server_key)
             self.casync = CASync(self.store, s.ca_dir, self.tls, poll_s=s.registry_poll_s)

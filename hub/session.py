@@ -12,8 +12,11 @@ import contextlib
 import logging
 import time
 from collections.abc import Coroutine
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -38,6 +41,7 @@ from hub.protocol.errors import (
     StaleTimestamp,
 )
 from hub.protocol.limits import HISTORY_PAGE_MAX, MAX_BAD_FRAMES, MAX_SUBSCRIPTIONS
+from hub.protocol.trust import verify_certificate
 from hub.registry import Authenticated
 from hub.storage import AppendRequest
 
@@ -57,6 +61,17 @@ def peer_of(ws: ServerConnection) -> str:
     return f"{address[0]}:{address[1]}" if address else "?"
 
 
+@dataclass(frozen=True, slots=True)
+class _Signer:
+    key: Ed25519PublicKey
+    not_before: int
+    not_after: int
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -74,9 +89,8 @@ class Session:
         self.subs: dict[str, Subscription] = {}
         self.bad_frames = 0
         self.closing = False
-        self._keys: dict[str, Ed25519PublicKey] = {
-            auth.kid: auth.cert.public_key()  # type: ignore[dict-item]
-        }
+        self._signers: dict[str, _Signer] = {}
+        self._attaching: dict[str, asyncio.Task[None]] = {}
         self._in_flight = asyncio.Semaphore(_MAX_IN_FLIGHT)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -168,6 +182,11 @@ class Session:
                 sub = self.subs.pop(frame.ch, None)
                 if sub is None:
                     raise Conflict("not subscribed")
+                attaching = self._attaching.pop(frame.ch, None)
+                if attaching is not None:
+                    attaching.cancel()  # still catching up: stop before it joins the feed
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await attaching
                 await self.hub.feeds.detach(sub)
                 self.send(f.Unsubscribed(rid=frame.rid, ch=frame.ch))
             case f.HistoryRequest():
@@ -185,22 +204,32 @@ class Session:
                 self.send(f.AdminResult(rid=frame.rid, result=result))
 
     # --- publish ---------------------------------------------------------------
-    async def _signer_key(self, kid: str) -> Ed25519PublicKey:
-        key = self._keys.get(kid)
-        if key is not None:
-            return key
-        record = await self.hub.store.cert(kid)
-        if record is None or record.status != "active":
-            raise BadSignature("signing certificate unknown or revoked")
-        if record.principal != self.principal:
-            raise EnvelopeMismatch("signing certificate is not the sender's")
-        from cryptography import x509
+    async def _signer_key(self, kid: str, ts: int) -> Ed25519PublicKey:
+        """The key of an active certificate of this principal, valid at ``ts``.
 
-        public = x509.load_der_x509_certificate(record.der).public_key()
-        if not isinstance(public, Ed25519PublicKey):
-            raise BadSignature("signing certificate has no Ed25519 key")
-        self._keys[kid] = public
-        return public
+        The certificate is checked once per connection exactly as recipients
+        check it (CA signature, purpose, identity: hub.protocol.trust), so what
+        the hub stores is what every recipient can verify.
+        """
+        signer = self._signers.get(kid)
+        if signer is None:
+            record = await self.hub.store.cert(kid)
+            if record is None or record.status != "active":
+                raise BadSignature("signing certificate unknown or revoked")
+            if record.principal != self.principal:
+                raise EnvelopeMismatch("signing certificate is not the sender's")
+            cert = x509.load_der_x509_certificate(record.der)
+            identity = verify_certificate(cert, self.hub.ca, at_ms=ts)
+            public = cert.public_key()
+            if identity.principal != self.principal or not isinstance(public,
+                                                                      Ed25519PublicKey):
+                raise EnvelopeMismatch("signing certificate is not the sender's")
+            signer = _Signer(public, _ms(cert.not_valid_before_utc),
+                             _ms(cert.not_valid_after_utc))
+            self._signers[kid] = signer
+        if not signer.not_before <= ts <= signer.not_after:
+            raise BadSignature("signing certificate not valid at the alert's time")
+        return signer.key
 
     async def _publish(self, frame: f.Publish) -> None:
         env = decode_envelope(frame.alert)
@@ -213,7 +242,7 @@ class Session:
             raise AccessDenied("role does not allow publishing")
         if abs(env.ts - now_ms()) > self.hub.settings.clock_skew_ms:
             raise StaleTimestamp()
-        verify_alert(await self._signer_key(env.kid), frame.alert, frame.sig)
+        verify_alert(await self._signer_key(env.kid, env.ts), frame.alert, frame.sig)
         self.hub.validate_body(env)
         if not self.hub.rate.take(self.principal):
             raise RateLimited("publish rate exceeded")
@@ -253,14 +282,21 @@ class Session:
         self.subs[frame.ch] = sub
         self.send(f.Subscribed(rid=frame.rid, ch=frame.ch, epoch=meta.epoch,
                                first=meta.first, head=meta.head))
-        self._spawn(self._attach(frame.rid, sub, meta.head))
+        task = asyncio.create_task(self._attach(frame.rid, sub, meta.head))
+        self._attaching[frame.ch] = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _attach(self, rid: int, sub: Subscription, head: int) -> None:
         try:
             await self.hub.feeds.attach(sub, head=head)
         except CordonError as exc:
-            self.subs.pop(sub.channel, None)
+            if self.subs.get(sub.channel) is sub:
+                del self.subs[sub.channel]
             self.send_error(rid, exc)
+        finally:
+            if self._attaching.get(sub.channel) is asyncio.current_task():
+                del self._attaching[sub.channel]
 
     async def _history(self, frame: f.HistoryRequest) -> None:
         meta, _role = await self.hub.access(frame.ch, self.member, admin=self.identity.admin,
