@@ -158,7 +158,7 @@ class Session:
         except ProtocolError as exc:
             self.bad_frames += 1
             await self.hub.audit_refusal(self, "frame", exc)
-            self.send_error(None, exc)
+            self.send_error(exc.rid, exc)
             if self.bad_frames > MAX_BAD_FRAMES:
                 self.close_soon(CloseCode.PROTOCOL_ABUSE, "too many invalid frames")
             return

@@ -14,7 +14,13 @@ from typing import Any, TypeVar
 import msgpack
 
 from hub.protocol import frames as f
-from hub.protocol.errors import FrameTooLarge, InvalidFrame, MalformedFrame, UnknownFrameType
+from hub.protocol.errors import (
+    FrameTooLarge,
+    InvalidFrame,
+    MalformedFrame,
+    ProtocolError,
+    UnknownFrameType,
+)
 from hub.protocol.identity import check_channel
 from hub.protocol.limits import DIRECTORY_MAX_KEYS, MAX_ALERT_BYTES, MAX_FRAME_BYTES
 
@@ -260,13 +266,19 @@ def _unpack(data: bytes) -> dict[str, Any]:
 
 def _decode(data: bytes, table: dict[str, type[Any]]) -> Any:
     obj = _unpack(data)
-    kind = obj.pop("t", None)
-    if not isinstance(kind, str):
-        raise InvalidFrame("missing frame type")
-    cls = table.get(kind)
-    if cls is None:
-        raise UnknownFrameType(kind[:32])
-    return _decode_fields(cls, obj)
+    try:
+        kind = obj.pop("t", None)
+        if not isinstance(kind, str):
+            raise InvalidFrame("missing frame type")
+        cls = table.get(kind)
+        if cls is None:
+            raise UnknownFrameType(kind[:32])
+        return _decode_fields(cls, obj)
+    except ProtocolError as exc:
+        rid = obj.get("rid")
+        if type(rid) is int and 0 <= rid <= _MAX_UINT:
+            exc.rid = rid  # so the refusal can answer the request it refuses
+        raise
 
 
 def decode_client(data: bytes) -> f.ClientFrame:

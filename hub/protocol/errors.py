@@ -87,6 +87,8 @@ class CordonError(Exception):
     def __init__(self, detail: str = "") -> None:
         super().__init__(detail or self.phrase)
         self.detail = detail
+        #: The request id of the refused frame, when it could be read (protocol errors).
+        self.rid: int | None = None
 
 
 class ProtocolError(CordonError):

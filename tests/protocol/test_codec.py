@@ -233,3 +233,16 @@ def test_fuzz_frame_shaped_maps_raise_only_protocol_errors(obj):
 def test_publish_round_trip_property(rid, alert, sig, ch):
     frame = f.Publish(rid=rid, ch=ch, alert=alert, sig=sig)
     assert codec.decode_client(codec.encode(frame)) == frame
+
+
+def test_refusals_carry_the_request_id_when_readable():
+    with pytest.raises(InvalidFrame) as info:
+        codec.decode_client(pack({"t": "sub", "rid": 7, "ch": "BAD"}))
+    assert info.value.rid == 7
+    with pytest.raises(UnknownFrameType) as unknown:
+        codec.decode_client(pack({"t": "zap", "rid": 8}))
+    assert unknown.value.rid == 8
+    for rid in (-1, "9", True, None):
+        with pytest.raises(InvalidFrame) as no_rid:
+            codec.decode_client(pack({"t": "sub", "rid": rid}))
+        assert no_rid.value.rid is None
