@@ -1,0 +1,368 @@
+"""The one object between the SDK and the interface (DESIGN.md, convention 9).
+
+:class:`HubBridge` owns the :class:`client.sdk.Client` and the local
+:class:`~client.desktop.cache.Cache`. It follows every channel of the
+officer (one task each), stores what arrives, and turns it into Qt signals
+carrying plain rows (:mod:`client.desktop.rows`). Widgets call its methods
+(``publish``, ``load_older``, ``mark_read``) and never see the network or the
+store. It runs on whatever asyncio loop is running: qasync's in the app, the
+test's in tests.
+
+Resume: each channel's cursor (epoch, last stored offset) is saved with the
+alerts in one transaction; a subscription starts from it, and the SDK resumes
+by itself across short losses. When the SDK gives up (hub down for longer),
+the bridge waits and subscribes again from the cursor: no gap, no duplicate.
+A changed epoch (412) empties the channel's cache and starts over; history
+trimmed past the cursor (410) is announced, never skipped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Coroutine, Iterable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from client.desktop.cache import Cache, StoredItem
+from client.desktop.rows import AlertRow, ChannelRow, row_from_received
+from client.desktop.verify import LocalVerifier
+from client.sdk import Client, ClientError, Received, SessionRefused, Subscription
+from hub.protocol.errors import CordonError, EpochMismatch, HistoryGone, NoSuchChannel
+
+__all__ = ["PAGE", "HubBridge"]
+
+log = logging.getLogger("cordon.desk")
+
+PAGE = 200  # alerts per page (cache or hub)
+_BATCH = 200  # alerts stored and signalled together during catch-up
+_WATCH_S = 0.25
+_RETRY_S = (0.5, 1.0, 2.0, 5.0, 10.0)
+
+OFFLINE, CONNECTING, ONLINE, RECONNECTING, REFUSED = (
+    "offline",
+    "connecting",
+    "online",
+    "reconnecting",
+    "refused",
+)
+
+
+class HubBridge(QObject):
+    """Signals carry plain data; see the module docstring."""
+
+    #: state (offline/connecting/online/reconnecting/refused), detail text
+    statusChanged = Signal(str, str)
+    #: list[ChannelRow]
+    channelsChanged = Signal(object)
+    #: channel, list[AlertRow] (ascending, newer than anything shown), live
+    alertsAdded = Signal(str, object, bool)
+    #: channel, list[AlertRow] (ascending, older than anything shown), more
+    olderLoaded = Signal(str, object, bool)
+    #: token, offset, dup
+    published = Signal(int, int, bool)
+    #: token, message
+    publishFailed = Signal(int, str)
+    #: a message for the officer (history gap, channel re-created, ...)
+    notice = Signal(str)
+
+    def __init__(
+        self,
+        client: Client,
+        cache: Cache,
+        verifier: LocalVerifier,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.cache = cache
+        self.verifier = verifier
+        self.principal = str(client.identity.principal)
+        self.state = OFFLINE
+        self.detail = ""
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._others: set[asyncio.Task[Any]] = set()
+        self._oldest: dict[str, int] = {}
+        self._more: dict[str, bool] = {}
+        self._tokens = 0
+        self._stopping = False
+
+    # --- offline part: the cache ------------------------------------------------
+    def load_cached(self) -> None:
+        """Emit the cached channels and each channel's newest page (verified here, offline)."""
+        self._emit_channels()
+        for chan in self.cache.channels():
+            items = self.cache.newest(chan.channel, PAGE)
+            if items:
+                self._oldest[chan.channel] = items[0][0]
+                self.alertsAdded.emit(chan.channel, self._verify_cached(chan.channel, items), False)
+
+    def _verify_cached(self, ch: str, items: list[StoredItem]) -> list[AlertRow]:
+        return [row_from_received(self.verifier.check(ch, off, a, s)) for off, a, s in items]
+
+    def channel_rows(self) -> list[ChannelRow]:
+        return [
+            ChannelRow(c.channel, c.title, c.role, c.state, c.head, self.cache.unread(c.channel))
+            for c in self.cache.channels()
+            if c.role or c.title
+        ]
+
+    def _emit_channels(self) -> None:
+        self.channelsChanged.emit(self.channel_rows())
+
+    def mark_read(self, channel: str, offset: int) -> None:
+        self.cache.mark_read(channel, offset)
+        self._emit_channels()
+
+    def has_more(self, channel: str) -> bool:
+        chan = self.cache.channel(channel)
+        oldest = self._oldest.get(channel)
+        if chan is None or oldest is None:
+            return False
+        return self._more.get(channel, not (chan.complete and oldest <= 1))
+
+    # --- lifecycle -----------------------------------------------------------------
+    def start(self) -> None:
+        """Connect and follow every channel (returns at once; work runs on the loop)."""
+        self._stopping = False
+        self._spawn(self._run())
+        self._spawn(self._watch())
+
+    async def stop(self) -> None:
+        self._stopping = True
+        tasks = [*self._tasks.values(), *self._others]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        await self.client.close()
+        self._set_status(OFFLINE, "")
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._others.add(task)
+        task.add_done_callback(self._others.discard)
+        return task
+
+    def _set_status(self, state: str, detail: str) -> None:
+        if (state, detail) != (self.state, self.detail):
+            self.state, self.detail = state, detail
+            self.statusChanged.emit(state, detail)
+
+    async def _run(self) -> None:
+        attempt = 0
+        while not self._stopping:
+            self._set_status(CONNECTING if attempt == 0 else RECONNECTING, self.client.url)
+            try:
+                await self.refresh_channels()
+            except SessionRefused as exc:
+                self._set_status(REFUSED, str(exc))
+                return
+            except (ClientError, CordonError, OSError) as exc:
+                delay = _RETRY_S[min(attempt, len(_RETRY_S) - 1)]
+                attempt += 1
+                self._set_status(RECONNECTING, f"{exc}; retrying in {delay:g} s")
+                await asyncio.sleep(delay)
+                continue
+            self._set_status(ONLINE, self.client.url)
+            return
+
+    async def refresh_channels(self) -> None:
+        """Ask the hub for the officer's channels; follow the new ones."""
+        chans = await self.client.channels()
+        self.cache.save_channels((c.ch, c.title, c.role, c.state, c.head) for c in chans)
+        for chan in chans:
+            cached = self.cache.channel(chan.ch)
+            if cached is not None and cached.epoch and cached.epoch != chan.epoch:
+                self.cache.reset_channel(chan.ch)
+                self._oldest.pop(chan.ch, None)
+                self.notice.emit(f"{chan.ch}: the channel was re-created; cache emptied")
+            if chan.ch not in self._tasks or self._tasks[chan.ch].done():
+                self._tasks[chan.ch] = asyncio.ensure_future(self._follow(chan.ch))
+        self._emit_channels()
+
+    async def _watch(self) -> None:
+        """Keep the connection status true: the SDK reconnects silently, we show it."""
+        while not self._stopping:
+            await asyncio.sleep(_WATCH_S)
+            if self.state == ONLINE and not self.client.connected:
+                self._set_status(RECONNECTING, self.client.url)
+            elif self.state == RECONNECTING and self.client.connected and self._tasks:
+                self._set_status(ONLINE, self.client.url)
+
+    # --- following a channel ----------------------------------------------------------
+    async def _follow(self, ch: str) -> None:
+        attempt = 0
+        while not self._stopping:
+            try:
+                await self._follow_once(ch)
+                return
+            except EpochMismatch:
+                self.cache.reset_channel(ch)
+                self._oldest.pop(ch, None)
+                self.notice.emit(f"{ch}: the channel was re-created; cache emptied")
+            except HistoryGone as exc:
+                first = _first_offset(str(exc))
+                chan = self.cache.channel(ch)
+                epoch = chan.epoch if chan else None
+                if first is None or epoch is None:
+                    self.cache.reset_channel(ch)
+                else:
+                    self.cache.set_cursor(ch, epoch, first - 1)
+                self.notice.emit(f"{ch}: alerts before offset {first} are no longer on the hub")
+            except NoSuchChannel:
+                self.notice.emit(f"{ch}: no longer available to you")
+                return
+            except SessionRefused as exc:
+                self._set_status(REFUSED, str(exc))
+                return
+            except (ClientError, CordonError, OSError, TimeoutError) as exc:
+                delay = _RETRY_S[min(attempt, len(_RETRY_S) - 1)]
+                attempt += 1
+                log.info("%s: %s; following again in %s s", ch, exc, delay)
+                self._set_status(RECONNECTING, f"{exc}")
+                await asyncio.sleep(delay)
+
+    async def _follow_once(self, ch: str) -> None:
+        chan = self.cache.channel(ch)
+        since = chan.cursor if chan else None
+        epoch = chan.epoch if chan else None
+        if since is None:
+            since, epoch = await self._first_page(ch)
+        pending: list[Received] = []
+
+        def flush(sub: Subscription) -> None:
+            if pending:
+                self._store(ch, sub.epoch or "", pending, live=sub.synced)
+                pending.clear()
+
+        def synced(sub: Subscription) -> None:
+            if pending:
+                alerts = [p.alert for p in pending]
+                self._spawn(self._remember_certs(alerts))
+            flush(sub)
+            if self.state != REFUSED:
+                self._set_status(ONLINE, self.client.url)
+
+        async with self.client.subscribe(ch, since=since, epoch=epoch, on_synced=synced) as sub:
+            async for item in sub:
+                pending.append(item)
+                if sub.synced or len(pending) >= _BATCH:
+                    alerts = [p.alert for p in pending]
+                    flush(sub)
+                    await self._remember_certs(alerts)
+
+    async def _first_page(self, ch: str) -> tuple[int, str]:
+        """First time on a channel: show its newest page, then follow from there."""
+        page = await self.client.history(ch, limit=PAGE)
+        items = page.items
+        last = items[-1].offset if items else 0
+        if not items:
+            chan = self.cache.channel(ch)
+            last = chan.head if chan else 0
+            if last:  # alerts exist but none retained in the page: start at head
+                self.cache.set_cursor(ch, page.epoch, last)
+                return last, page.epoch
+        self._store(ch, page.epoch, items, live=False, cursor=last)
+        await self._remember_certs([r.alert for r in items])
+        if not page.more:
+            self.cache.set_complete(ch)
+        self._more[ch] = page.more
+        return last, page.epoch
+
+    def _store(
+        self, ch: str, epoch: str, items: list[Received], *, live: bool, cursor: int | None = None
+    ) -> None:
+        stored = [(r.offset, r.alert, r.sig) for r in items]
+        end = cursor if cursor is not None else (stored[-1][0] if stored else None)
+        self.cache.add_alerts(ch, epoch, stored, cursor=end)
+        if not items:
+            return
+        if ch not in self._oldest:
+            self._oldest[ch] = items[0].offset
+        self.alertsAdded.emit(ch, [row_from_received(r) for r in items], live)
+        self._emit_channels()
+
+    async def _remember_certs(self, alerts: Iterable[bytes]) -> None:
+        """Keep signer certificates in the cache so history verifies offline."""
+        kids = self.verifier.missing(list(alerts))
+        if kids:
+            try:
+                certs = await self.client.directory(kids)
+            except (ClientError, CordonError, OSError) as exc:  # best effort: retried later
+                log.info("cannot fetch signer certificates: %s", exc)
+                return
+            self.verifier.add(certs)
+            self.cache.add_certs(certs)
+
+    # --- on demand -------------------------------------------------------------------
+    def load_older(self, channel: str) -> None:
+        """Page older history: from the cache first, then from the hub."""
+        self._spawn(self._load_older(channel))
+
+    async def _load_older(self, ch: str) -> None:
+        oldest = self._oldest.get(ch)
+        if oldest is None or oldest <= 1:
+            self.olderLoaded.emit(ch, [], False)
+            return
+        items = self.cache.older(ch, oldest, PAGE)
+        if items:
+            self._oldest[ch] = items[0][0]
+            await self._certs_for([a for _, a, _ in items])
+            self.olderLoaded.emit(ch, self._verify_cached(ch, items), True)
+            return
+        try:
+            page = await self.client.history(ch, before=oldest, limit=PAGE)
+        except (ClientError, CordonError, OSError) as exc:
+            self.notice.emit(f"{ch}: cannot load older alerts ({exc})")
+            self.olderLoaded.emit(ch, [], True)
+            return
+        chan = self.cache.channel(ch)
+        self.cache.add_alerts(ch, page.epoch, [(r.offset, r.alert, r.sig) for r in page.items])
+        if not page.more:
+            self.cache.set_complete(ch)
+        self._more[ch] = page.more
+        await self._remember_certs([r.alert for r in page.items])
+        if page.items:
+            self._oldest[ch] = page.items[0].offset
+        rows = [row_from_received(r) for r in page.items]
+        if chan is not None and chan.epoch and chan.epoch != page.epoch:
+            rows = []  # re-created meanwhile; the follower resets the channel
+        self.olderLoaded.emit(ch, rows, page.more)
+
+    async def _certs_for(self, alerts: list[bytes]) -> None:
+        if self.client.connected and self.verifier.missing(alerts):
+            await self._remember_certs(alerts)
+
+    def publish(
+        self, channel: str, kind: str, body: dict[str, Any], *, alert_id: str | None = None
+    ) -> int:
+        """Sign locally and publish; the token returned comes back with the outcome."""
+        self._tokens += 1
+        token = self._tokens
+        self._spawn(self._publish(token, channel, kind, body, alert_id))
+        return token
+
+    async def _publish(
+        self, token: int, ch: str, kind: str, body: dict[str, Any], alert_id: str | None
+    ) -> None:
+        try:
+            ack = await self.client.publish(ch, kind, body, alert_id=alert_id)
+        except CordonError as exc:
+            detail = f": {exc.detail}" if exc.detail and exc.detail != exc.phrase else ""
+            self.publishFailed.emit(token, f"{exc.code} {exc.phrase}{detail}")
+            return
+        except (ClientError, OSError) as exc:
+            self.publishFailed.emit(token, str(exc) or type(exc).__name__)
+            return
+        self.published.emit(token, ack.offset, ack.dup)
+
+
+def _first_offset(detail: str) -> int | None:
+    match = re.search(r"(\d+)\s*$", detail)
+    return int(match.group(1)) if match else None

@@ -1,0 +1,132 @@
+"""The bridge against a real hub: channels, history then live, cache, resume, paging, publish."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from client.desktop.bridge import ONLINE, HubBridge
+from tests.desktop.conftest import CH, FAST, DeskFactory, Recorder
+from tests.harness import HubHarness
+from tests.pki import Leaf
+
+SEIZURE = {"place": "DEHAM", "goods": [{"category": "medicines", "quantity": 1200,
+                                        "unit": "tablets"}]}
+
+
+async def publish_n(hub: HubHarness, leaf: Leaf, n: int, start: int = 0) -> None:
+    async with hub.client(leaf, **FAST) as c:
+        for i in range(start, start + n):
+            await c.publish(CH, "seizure", {**SEIZURE, "n": i})
+
+
+async def test_follows_channel_history_then_live(
+    hub: HubHarness, members: dict[str, Leaf], desk: DeskFactory
+) -> None:
+    await publish_n(hub, members["de"], 3)
+    bridge = desk(members["fr"])
+    rec = Recorder(bridge)
+    bridge.start()
+    await hub.wait_for(lambda: rec.offsets() == [1, 2, 3] and bridge.state == ONLINE)
+    chans = rec.get("channelsChanged")[-1][0]
+    assert [(c.channel, c.role, c.title) for c in chans] == [
+        (CH, "contributor", "Operation STOP III")
+    ]
+    assert chans[0].unread == 3
+    await publish_n(hub, members["de"], 1, start=3)
+    await hub.wait_for(lambda: rec.offsets() == [1, 2, 3, 4])
+    _ch, rows, live = rec.get("alertsAdded")[-1]
+    assert live and rows[0].verified and rows[0].sender == "de/zoll"
+    assert rows[0].summary.commodity == "medicines"
+    assert rows[0].summary.quantity == "1,200 tablets"
+    bridge.mark_read(CH, 4)
+    assert rec.get("channelsChanged")[-1][0][0].unread == 0
+
+
+async def test_publish_reports_the_hub_ack(
+    hub: HubHarness, members: dict[str, Leaf], desk: DeskFactory
+) -> None:
+    bridge = desk(members["fr"])
+    rec = Recorder(bridge)
+    bridge.start()
+    await hub.wait_for(lambda: bridge.state == ONLINE)
+    token = bridge.publish(CH, "notice", {"subject": "Contact point", "text": "OCU desk"})
+    await hub.wait_for(lambda: rec.get("published"))
+    assert rec.get("published") == [(token, 1, False)]
+    await hub.wait_for(lambda: rec.offsets() == [1])
+    reader = desk(members["it"], cache_name="it")
+    rec_it = Recorder(reader)
+    reader.start()
+    await hub.wait_for(lambda: reader.state == ONLINE)
+    failed = reader.publish(CH, "notice", {"subject": "x"})
+    await hub.wait_for(lambda: rec_it.get("publishFailed"))
+    assert rec_it.get("publishFailed")[0][0] == failed
+    assert "denied" in rec_it.get("publishFailed")[0][1]
+
+
+async def test_cache_opens_offline_and_resumes_from_its_cursor(
+    hub: HubHarness, members: dict[str, Leaf], desk: DeskFactory
+) -> None:
+    await publish_n(hub, members["de"], 5)
+    first = desk(members["fr"], cache_name="fr")
+    rec = Recorder(first)
+    first.start()
+    await hub.wait_for(lambda: rec.offsets() == [1, 2, 3, 4, 5])
+    await first.stop()
+    first.cache.close()
+    await publish_n(hub, members["de"], 2, start=5)
+    await hub.stop()  # the hub is down: the cache alone shows history, verified offline
+    second = desk(members["fr"], cache_name="fr", max_attempts=2)
+    rec2 = Recorder(second)
+    second.load_cached()
+    assert rec2.offsets() == [1, 2, 3, 4, 5]
+    assert all(row.verified for _, rows, _ in rec2.get("alertsAdded") for row in rows)
+    assert rec2.get("channelsChanged")[-1][0][0].channel == CH
+    second.start()
+    await asyncio.sleep(0.3)
+    assert second.state != ONLINE
+    await hub.start()
+    await hub.wait_for(lambda: rec2.offsets() == [1, 2, 3, 4, 5, 6, 7], timeout=20)
+    assert second.cache.channel(CH).cursor == 7  # type: ignore[union-attr]
+
+
+async def test_resumes_without_gap_after_hub_restart(
+    hub: HubHarness, members: dict[str, Leaf], desk: DeskFactory
+) -> None:
+    bridge = desk(members["fr"])
+    rec = Recorder(bridge)
+    bridge.start()
+    await hub.wait_for(lambda: bridge.state == ONLINE)
+    await publish_n(hub, members["de"], 3)
+    await hub.wait_for(lambda: rec.offsets() == [1, 2, 3])
+    await hub.stop()
+    await hub.wait_for(lambda: bridge.state != ONLINE)
+    await hub.start()
+    await publish_n(hub, members["de"], 3, start=3)
+    await hub.wait_for(lambda: rec.offsets() == [1, 2, 3, 4, 5, 6], timeout=20)
+    await hub.wait_for(lambda: bridge.state == ONLINE, timeout=10)
+    states = [s for s, _ in rec.get("statusChanged")]
+    assert "reconnecting" in states
+
+
+async def test_pages_older_history_on_demand(
+    hub: HubHarness, members: dict[str, Leaf], desk: DeskFactory, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr("client.desktop.bridge.PAGE", 4)
+    await publish_n(hub, members["de"], 10)
+    bridge: HubBridge = desk(members["fr"])
+    rec = Recorder(bridge)
+    bridge.start()
+    await hub.wait_for(lambda: rec.offsets() == [7, 8, 9, 10])
+    assert bridge.has_more(CH)
+    bridge.load_older(CH)
+    await hub.wait_for(lambda: len(rec.get("olderLoaded")) == 1)
+    _ch, rows, more = rec.get("olderLoaded")[0]
+    assert [r.offset for r in rows] == [3, 4, 5, 6] and more
+    bridge.load_older(CH)
+    await hub.wait_for(lambda: len(rec.get("olderLoaded")) == 2)
+    _ch, rows, more = rec.get("olderLoaded")[1]
+    assert [r.offset for r in rows] == [1, 2] and not more
+    assert all(r.verified for r in rows)
+    assert not bridge.has_more(CH)
+    assert bridge.cache.count(CH) == 10
