@@ -50,8 +50,12 @@ class Settings:
     server_key: Path = Path("var/ca/out/server.key")
     #: Acknowledge only after the store has fsynced the alert (group commit).
     durable: bool = True
+    #: Listen with SO_REUSEPORT, so several hub processes share the port (``--workers``).
+    reuse_port: bool = False
     #: Seconds between checks of the CA folder for new certificates and a new CRL.
     registry_poll_s: float = 1.0
+    #: Seconds between retention passes (channels with a retention period drop old alerts).
+    retention_check_s: float = 60.0
     max_frame_bytes: int = limits.MAX_FRAME_BYTES
     publish_rate: float = limits.PUBLISH_RATE
     publish_burst: int = limits.PUBLISH_BURST

@@ -79,6 +79,7 @@ class Hub:
             self._tasks = [
                 asyncio.create_task(self.casync.run(), name="ca-sync"),
                 asyncio.create_task(self._events(), name="events"),
+                asyncio.create_task(self._retention(), name="retention"),
             ]
             self.server = await serve(
                 self._handler, s.host, s.port, ssl=self.tls.listening,
@@ -236,6 +237,26 @@ class Hub:
             record["channel"] = channel
         with contextlib.suppress(CordonError):
             await self.store.audit(record)
+
+    async def trim_expired(self) -> int:
+        """Drop alerts older than their channel's retention period; return how many."""
+        dropped = 0
+        now = time.time_ns() // 1_000_000
+        for meta in await self.store.channels():
+            if meta.retention_ms > 0:
+                dropped += await self.store.trim(meta.name, now_ms=now)
+        return dropped
+
+    async def _retention(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.retention_check_s)
+            try:
+                dropped = await self.trim_expired()
+            except CordonError as exc:
+                log.warning("retention trim failed: %s", exc)
+                continue
+            if dropped:
+                log.info("retention: dropped %d expired alerts", dropped)
 
     # --- events from every hub process --------------------------------------------
     async def _events(self) -> None:
