@@ -71,6 +71,8 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--server-key", type=Path)
     p.add_argument("--no-durable", dest="durable", action="store_const", const=False,
                    help="acknowledge before fsync (faster, loses the last second on power loss)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="hub processes sharing the port and the store (default 1)")
     p.add_argument("-v", "--verbose", action="store_true")
     return p
 
@@ -96,6 +98,18 @@ def serve_main(argv: list[str] | None = None) -> int:
             print(f"cordon serve: error: {path} not found (create it with 'cordon ca')",
                   file=sys.stderr)
             return EXIT_INPUT
+
+    if args.workers != 1:
+        from hub.workers import MAX_WORKERS, serve_workers
+
+        if not 1 <= args.workers <= MAX_WORKERS:
+            print(f"cordon serve: error: --workers must be 1..{MAX_WORKERS}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            return serve_workers(settings, args.workers, verbose=args.verbose)
+        except (CordonError, OSError) as exc:
+            print(f"cordon serve: error: {exc}", file=sys.stderr)
+            return EXIT_REFUSED
 
     async def run() -> None:
         hub = Hub(settings)

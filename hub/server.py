@@ -87,7 +87,7 @@ class Hub:
                 compression=None, max_size=s.max_frame_bytes,
                 ping_interval=s.ping_interval_s, ping_timeout=s.idle_timeout_s,
                 open_timeout=s.handshake_timeout_s, close_timeout=2,
-                max_queue=64, server_header="cordon",
+                max_queue=64, server_header="cordon", reuse_port=s.reuse_port or None,
             )
         except BaseException:
             await self._shutdown_backends()

@@ -1,0 +1,216 @@
+"""``cordon serve --workers 2``: real processes on one port, one store, one order per channel.
+
+Publishers are connected to *different* workers (told apart by which worker
+process owns the server side of each TCP connection, read from /proc), and a
+subscriber on each worker must see every alert once, gap-free, in the same
+order, matching the offsets in the publishers' acks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from client.sdk import Client
+from hub import admin
+from hub.storage import Store
+from tests.pki import Leaf, Pki, make_pki
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="SO_REUSEPORT spreading and /proc are Linux")
+
+_READY = re.compile(r"listening on wss://127\.0\.0\.1:(\d+) \((\d+) workers, pids ([\d ]+);")
+PER_PUBLISHER = 150
+
+
+def _socket_inodes(pid: int) -> set[int]:
+    inodes = set()
+    fd_dir = Path(f"/proc/{pid}/fd")
+    for fd in os.listdir(fd_dir):
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd_dir / fd)
+            if target.startswith("socket:["):
+                inodes.add(int(target[8:-1]))
+    return inodes
+
+
+def worker_of_client_ports(pids: list[int], server_port: int) -> dict[int, int]:
+    """Client port -> pid of the worker holding the server end of that connection."""
+    owner = {inode: pid for pid in pids for inode in _socket_inodes(pid)}
+    out: dict[int, int] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as fh:
+            next(fh)
+            for line in fh:
+                cols = line.split()
+                local_port = int(cols[1].rsplit(":", 1)[1], 16)
+                remote_port = int(cols[2].rsplit(":", 1)[1], 16)
+                inode = int(cols[9])
+                if local_port == server_port and inode in owner:
+                    out[remote_port] = owner[inode]
+    return out
+
+
+class Workers:
+    def __init__(self, tmp: Path, pki: Pki) -> None:
+        self.tmp = tmp
+        self.pki = pki
+        self.proc: asyncio.subprocess.Process | None = None
+        self.port = 0
+        self.pids: list[int] = []
+
+    async def start(self, n: int) -> None:
+        env = {**os.environ, "CORDON_REGISTRY_POLL_S": "0.2"}
+        argv = [sys.executable, "-c", "import sys; from hub.cli import main; sys.exit(main())",
+                "serve", "--workers", str(n), "--host", "127.0.0.1", "--port", "0",
+                "--data-dir", str(self.tmp / "hub"), "--ca-dir", str(self.pki.dir),
+                "--server-cert", str(self.pki.server.cert),
+                "--server-key", str(self.pki.server.key)]
+        self.proc = await asyncio.create_subprocess_exec(
+            *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env)
+        assert self.proc.stdout is not None
+        line = (await asyncio.wait_for(self.proc.stdout.readline(), 60)).decode()
+        match = _READY.search(line)
+        assert match, f"unexpected first line from cordon serve: {line!r}"
+        self.port = int(match.group(1))
+        self.pids = [int(p) for p in match.group(3).split()]
+        assert int(match.group(2)) == n == len(self.pids)
+
+    @property
+    def store_url(self) -> str:
+        return f"unix://{self.tmp / 'hub' / 'store' / 'valkey.sock'}"
+
+    def client(self, leaf: Leaf) -> Client:
+        return Client(f"wss://127.0.0.1:{self.port}/", cert=leaf.cert, key=leaf.key,
+                      ca=self.pki.ca, reconnect=False)
+
+    async def stop(self) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 30)
+            except TimeoutError:
+                self.proc.kill()
+                await asyncio.wait_for(self.proc.wait(), 5)
+        return self.proc.returncode
+
+
+@pytest.fixture
+async def workers(tmp_path: Path) -> AsyncIterator[Workers]:
+    w = Workers(tmp_path, make_pki(tmp_path))
+    try:
+        yield w
+    finally:
+        await w.stop()
+
+
+def _client_port(client: Client) -> int:
+    conn: Any = client._conn
+    return int(conn.ws.local_address[1])
+
+
+async def _wait_registered(store: Store, leaves: list[Leaf]) -> None:
+    for _ in range(200):
+        if all([await store.cert(leaf.kid) is not None for leaf in leaves]):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("workers did not import the CA folder")
+
+
+async def _spread(w: Workers, leaves: list[Leaf]) -> tuple[dict[int, list[Client]], list[Client]]:
+    """Open connections until each worker has at least one; returns them by worker pid."""
+    opened: list[Client] = []
+    by_pid: dict[int, list[Client]] = {pid: [] for pid in w.pids}
+    for i in range(40):
+        c = w.client(leaves[i % len(leaves)])
+        await c.connect()
+        opened.append(c)
+        owners = worker_of_client_ports(w.pids, w.port)
+        by_pid[owners[_client_port(c)]].append(c)
+        if all(len(v) >= 2 for v in by_pid.values()):
+            break
+    assert all(by_pid.values()), "the kernel put 40 connections on one worker"
+    return by_pid, opened
+
+
+async def test_two_workers_deliver_each_others_publications_in_one_order(
+        workers: Workers) -> None:
+    w, pki = workers, workers.pki
+    fr, de, nl = pki.member("fr", "ops"), pki.member("de", "ops"), pki.member("nl", "ops")
+    await w.start(2)
+    store = await Store.connect(w.store_url)
+    opened: list[Client] = []
+    try:
+        await _wait_registered(store, [fr, de, nl])
+        await admin.create_channel(store, "op-w", title="workers")
+        for member, role in (("fr", "contributor"), ("de", "contributor"), ("nl", "reader")):
+            await admin.grant(store, "op-w", member, role)
+
+        pub_by_pid, pub_opened = await _spread(w, [fr, de])
+        sub_by_pid, sub_opened = await _spread(w, [nl])
+        opened = pub_opened + sub_opened
+        pid_a, pid_b = w.pids
+        pub_a, pub_b = pub_by_pid[pid_a][0], pub_by_pid[pid_b][0]
+        sub_a, sub_b = sub_by_pid[pid_a][0], sub_by_pid[pid_b][0]
+        total = 2 * PER_PUBLISHER
+
+        async def follow(client: Client) -> list[tuple[int, str]]:
+            got: list[tuple[int, str]] = []
+            async with client.subscribe("op-w", since=0, verify=False) as sub:
+                async for item in sub:
+                    assert item.envelope is not None
+                    got.append((item.offset, item.envelope.id))
+                    if len(got) == total:
+                        break
+            return got
+
+        followers = [asyncio.create_task(follow(c)) for c in (sub_a, sub_b)]
+        await asyncio.sleep(0.2)
+
+        async def publish(client: Client, tag: str) -> dict[int, str]:
+            acks: dict[int, str] = {}
+            for start in range(0, PER_PUBLISHER, 25):
+                batch = await asyncio.gather(*(
+                    client.publish("op-w", "notice", {"text": f"{tag} {i}"},
+                                   alert_id=f"{tag}-{i}")
+                    for i in range(start, min(start + 25, PER_PUBLISHER))))
+                acks.update({a.offset: a.alert_id for a in batch})
+            return acks
+
+        acks_a, acks_b = await asyncio.wait_for(
+            asyncio.gather(publish(pub_a, "a"), publish(pub_b, "b")), 60)
+        seen_a, seen_b = await asyncio.wait_for(asyncio.gather(*followers), 60)
+
+        acked = {**acks_a, **acks_b}
+        assert sorted(acked) == list(range(1, total + 1))  # one gap-free offset sequence
+        expected = [(off, acked[off]) for off in range(1, total + 1)]
+        assert seen_a == expected  # subscriber on worker A: every alert, in order
+        assert seen_b == expected  # subscriber on worker B: the very same order
+    finally:
+        for c in opened:
+            with contextlib.suppress(Exception):
+                await c.close()
+        await store.close()
+    assert await w.stop() == 0
+
+
+async def test_workers_refuses_a_bad_count(tmp_path: Path) -> None:
+    from hub.cli import main
+
+    pki = make_pki(tmp_path)
+    code = await asyncio.to_thread(main, [
+        "serve", "--workers", "0", "--data-dir", str(tmp_path / "hub"),
+        "--ca-dir", str(pki.dir), "--server-cert", str(pki.server.cert),
+        "--server-key", str(pki.server.key)])
+    assert code == 2
