@@ -1,11 +1,12 @@
 """The one adapter between the desktop and the shared alert schema.
 
 Everything the desktop knows about the *content* of alerts goes through this
-module: the form of each kind (fields, code lists, goods lines), the labels
-of codes, validation of a body, and the summary shown in the feed
-(commodity, quantity, place, e-commerce). Today it reads the fallback lists
-of :mod:`client.desktop.codes_fallback` (from DOMAIN.md); switching to
-``hub.protocol.schema`` / ``hub.protocol.codes`` happens here and only here.
+module: the compose form of each kind (fields in display order, their code
+lists, goods lines), code labels, validation of a body, and the summary shown
+in the feed (commodity, quantity, place, e-commerce). Validation and code
+lists come from :mod:`hub.protocol.schema` and :mod:`hub.protocol.codes`;
+should they be missing, a small fallback (:mod:`client.desktop.codes_fallback`)
+keeps the desk usable. The form layout (order, widget type) is the desktop's.
 
 Pure Python: no Qt, no I/O. Labels are English; widgets translate them
 (Qt context ``codes`` for code labels, ``fields`` for field labels).
@@ -14,15 +15,21 @@ Pure Python: no Qt, no I/O. Labels are English; widgets translate them
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from client.desktop import codes_fallback as _src
+try:  # the shared schema (hub.protocol): the authority on bodies
+    from hub.protocol import codes as _codes
+    from hub.protocol import schema as _schema
+except ImportError:  # pragma: no cover - only on a tree without the shared schema
+    _codes = None  # type: ignore[assignment]
+    _schema = None  # type: ignore[assignment]
 
 __all__ = [
+    "COMPOSE_KINDS",
     "KIND_LABELS",
+    "SCHEMA_VERSION",
     "Field",
     "Form",
     "Problem",
@@ -37,6 +44,8 @@ __all__ = [
     "validate",
 ]
 
+SCHEMA_VERSION: int = 1 if _schema is None else int(_schema.SCHEMA_VERSION)
+
 KIND_LABELS: dict[str, str] = {
     "warning": "Warning",
     "feedback": "Feedback",
@@ -45,18 +54,50 @@ KIND_LABELS: dict[str, str] = {
     "amendment": "Amendment",
     "withdrawal": "Withdrawal",
 }
+#: Kinds the compose dialog offers, in order.
+COMPOSE_KINDS = ("warning", "feedback", "seizure", "notice", "withdrawal")
 
-_HS = re.compile(r"^\d{6,10}$")
-_LOCODE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
+
+def _lists() -> dict[str, Mapping[Any, str]]:
+    if _codes is None:  # pragma: no cover
+        from client.desktop.codes_fallback import LISTS
+
+        return LISTS
+    return {
+        "transport_mode": _codes.TRANSPORT_MODES,
+        "location_type": _codes.LOCATION_TYPES,
+        "conveyance": _codes.CONVEYANCE,
+        "detection": _codes.DETECTION,
+        "concealment": _codes.CONCEALMENT,
+        "category": _codes.CATEGORIES,
+        "unit": _codes.UNITS,
+        "ipr_type": _codes.IPR_TYPES,
+        "consignment": _codes.CONSIGNMENT,
+        "status": _codes.STATUS,
+        "outcome": _codes.FEEDBACK_OUTCOMES,
+        "handling": _codes.HANDLING,
+        "reliability": _codes.EVALUATION_SOURCE,
+        "accuracy": _codes.EVALUATION_ACCURACY,
+        "country": _codes.COUNTRIES,
+        "currency": {code: code for code in sorted(_codes.CURRENCIES)},
+    }
+
+
+_LISTS = _lists()
 
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """One input of a form. ``key`` is a dotted path into the body (``routing.origin``)."""
+    """One input of a form. ``key`` is a dotted path into the body (``route.origin``).
+
+    Types: ``text``, ``multiline``, ``lines`` (list of texts, one per line),
+    ``ids`` (list of alert ids), ``code``, ``countries`` (list of country
+    codes), ``number``, ``date``, ``bool``, ``evaluation`` (``B2``).
+    """
 
     key: str
     label: str
-    type: str  # text, multiline, code, countries, number, date, bool, ref
+    type: str
     codes: str | None = None
     required: bool = False
 
@@ -71,7 +112,7 @@ class Form:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A validation problem: ``key`` is a field path (``goods.0.hs_code``) or ``""``."""
+    """A validation problem: ``key`` is a dotted path (``goods.0.hs_code``) or ``""``."""
 
     key: str
     message: str
@@ -90,34 +131,118 @@ class Summary:
     text: str = ""
 
 
-def _fields(rows: Iterable[tuple[str, str, str, str | None, bool]]) -> tuple[Field, ...]:
-    return tuple(Field(key, label, type_, codes, req) for key, label, type_, codes, req in rows)
+def _f(key: str, label: str, type_: str = "text", codes: str | None = None,
+       required: bool = False) -> Field:
+    return Field(key, label, type_, codes, required)
+
+
+_HANDLING = (
+    _f("handling", "Handling code", "code", "handling", True),
+    _f("handling_text", "Handling restrictions (H3)", "text"),
+    _f("evaluation", "Evaluation", "evaluation"),
+)
+_ROUTE = (
+    _f("route.origin", "Country of origin", "code", "country"),
+    _f("route.departure", "Country of departure", "code", "country"),
+    _f("route.transit", "Transit countries", "countries", "country"),
+    _f("route.destination", "Country of destination", "code", "country"),
+)
+_LINKS = (_f("links", "Related alert ids", "ids"),)
+
+_FORMS: dict[str, tuple[Field, ...]] = {
+    "warning": (
+        _f("summary", "Summary", "multiline", required=True),
+        _f("category", "Commodity category", "code", "category", True),
+        _f("hs_code", "HS code"),
+        _f("indicators", "Risk indicators (one per line)", "lines"),
+        _f("transport_mode", "Mode of transport", "code", "transport_mode"),
+        _f("conveyance", "Conveyance", "code", "conveyance"),
+        *_ROUTE,
+        _f("ecommerce", "E-commerce", "bool"),
+        _f("valid_until", "Valid until", "date"),
+        *_LINKS,
+        *_HANDLING,
+    ),
+    "feedback": (
+        _f("ref", "Warning id", "text", required=True),
+        _f("outcome", "Outcome", "code", "outcome", True),
+        _f("remarks", "Remarks", "multiline"),
+        *_LINKS,
+        *_HANDLING,
+    ),
+    "seizure": (
+        _f("date", "Seizure date", "date", required=True),
+        _f("country", "Country", "code", "country", True),
+        _f("place", "Place (customs office)"),
+        _f("locode", "UN/LOCODE"),
+        _f("location_type", "Type of location", "code", "location_type", True),
+        _f("transport_mode", "Mode of transport", "code", "transport_mode", True),
+        _f("conveyance", "Conveyance", "code", "conveyance"),
+        _f("detection", "Detection method", "code", "detection", True),
+        _f("concealment.code", "Concealment", "code", "concealment"),
+        _f("concealment.text", "Concealment details"),
+        *_ROUTE,
+        _f("ecommerce", "E-commerce", "bool", required=True),
+        _f("platform", "Platform or website"),
+        _f("consignment", "Consignment type", "code", "consignment"),
+        _f("small_consignment", "Small consignment", "bool"),
+        _f("status", "Outcome status", "code", "status", True),
+        _f("remarks", "Remarks", "multiline"),
+        *_LINKS,
+        *_HANDLING,
+    ),
+    "notice": (
+        _f("title", "Title"),
+        _f("text", "Text", "multiline", required=True),
+        *_LINKS,
+        *_HANDLING,
+    ),
+    "withdrawal": (
+        _f("ref", "Withdrawn alert id", "text", required=True),
+        _f("reason", "Reason", "multiline", required=True),
+        *_HANDLING,
+    ),
+    "amendment": (
+        _f("ref", "Amended alert id", "text", required=True),
+        _f("reason", "Reason", "multiline", required=True),
+        _f("of", "Kind of the amended alert"),
+        *_HANDLING,
+    ),
+}
+
+_GOODS: tuple[Field, ...] = (
+    _f("category", "Category", "code", "category", True),
+    _f("hs_code", "HS code", required=True),
+    _f("description", "Description", required=True),
+    _f("quantity", "Quantity", "number", required=True),
+    _f("unit", "Unit", "code", "unit", True),
+    _f("value", "Estimated value", "number"),
+    _f("currency", "Currency", "code", "currency"),
+    _f("brand", "Brand"),
+    _f("right_holder", "Right holder"),
+    _f("ipr_type", "IPR type", "code", "ipr_type"),
+)
 
 
 def form_for(kind: str) -> Form:
     """The compose form of ``kind``; raises ``KeyError`` for an unknown kind."""
-    rows = _src.FORMS[kind]
-    has_goods = kind in _src.GOODS_KINDS
-    return Form(
-        kind=kind,
-        fields=_fields(rows),
-        goods=_fields(_src.GOODS_LINE) if has_goods else (),
-        goods_required=_src.GOODS_KINDS.get(kind, False),
-    )
+    has_goods = kind == "seizure"
+    return Form(kind, _FORMS[kind], _GOODS if has_goods else (), goods_required=has_goods)
 
 
-def code_list(name: str) -> list[tuple[str, str]]:
+def code_list(name: str) -> list[tuple[Any, str]]:
     """``[(code, English label), ...]`` of a code list, in display order."""
-    return list(_src.CODE_LISTS.get(name, ()))
+    return list(_LISTS.get(name, {}).items())
 
 
 def code_label(name: str, code: object) -> str:
     """The English label of ``code`` in list ``name`` (the code itself when unknown)."""
-    text = "" if code is None else str(code)
-    for value, label in _src.CODE_LISTS.get(name, ()):
-        if value == text:
-            return label
-    return text
+    table = _LISTS.get(name, {})
+    try:
+        label = table.get(code)
+    except TypeError:
+        label = None
+    return str(code if code is not None else "") if label is None else label
 
 
 def get_path(body: Mapping[str, Any], key: str) -> Any:
@@ -148,84 +273,65 @@ def _empty(value: Any) -> bool:
 def build_body(
     kind: str, values: Mapping[str, Any], goods: Iterable[Mapping[str, Any]] = ()
 ) -> dict[str, Any]:
-    """A body from form values by field key (empty values left out) and goods lines."""
+    """A body from typed form values by field key and goods lines.
+
+    Empty values are left out, except required yes/no fields (always sent).
+    """
     form = form_for(kind)
-    body: dict[str, Any] = {}
+    body: dict[str, Any] = {"schema": SCHEMA_VERSION}
     for field in form.fields:
         value = values.get(field.key)
-        if not _empty(value):
+        if field.type == "bool" and field.required:
+            _set_path(body, field.key, bool(value))
+        elif not _empty(value):
             _set_path(body, field.key, value)
-    lines = []
-    for line in goods:
-        clean = {k: v for k, v in line.items() if not _empty(v)}
-        if clean:
-            lines.append(clean)
+    lines = [{k: v for k, v in line.items() if not _empty(v)} for line in goods]
+    lines = [line for line in lines if line]
     if form.goods and lines:
         body["goods"] = lines
     return body
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value).replace(",", "."))
-    except ValueError:
-        return None
-
-
-def _check(field: Field, value: Any, key: str) -> Problem | None:
+def _fallback_check(field: Field, value: Any, key: str) -> Problem | None:
     if _empty(value):
         return Problem(key, "required") if field.required and value is not False else None
-    if field.type == "code" and field.codes:
-        known = {code for code, _ in code_list(field.codes)}
-        if known and str(value) not in known:
-            return Problem(key, "not in the code list")
-    elif field.type == "countries":
-        known = {code for code, _ in code_list("country")}
-        if not isinstance(value, list) or any(str(v) not in known for v in value):
-            return Problem(key, "not in the code list")
-    elif field.type == "number":
-        number = _number(value)
-        if number is None:
-            return Problem(key, "must be a number")
-        if number < 0 or (field.key == "quantity" and number == 0):
-            return Problem(key, "must be positive")
-    elif field.type == "date":
+    if field.type == "code" and field.codes and value not in dict(code_list(field.codes)):
+        return Problem(key, "not in the code list")
+    if field.type == "date":
         try:
             _dt.date.fromisoformat(str(value))
         except ValueError:
-            return Problem(key, "must be a date (YYYY-MM-DD)")
-    elif field.key == "hs_code" and not _HS.match(str(value)):
-        return Problem(key, "HS code: 6 to 10 digits")
-    elif field.key == "place" and not _LOCODE.match(str(value)):
-        return Problem(key, "UN/LOCODE: 5 characters, like DEHAM")
+            return Problem(key, "must be a date YYYY-MM-DD")
     return None
 
 
 def validate(kind: str, body: Mapping[str, Any]) -> list[Problem]:
-    """Every problem of ``body`` for ``kind`` (empty when valid)."""
-    try:
+    """Every problem of ``body`` for ``kind`` (empty when valid), by the shared schema."""
+    if _schema is not None:
+        return [
+            Problem(path.lstrip("/").replace("/", "."), message)
+            for path, message in _schema.check(kind, body)
+        ]
+    try:  # pragma: no cover - fallback
         form = form_for(kind)
-    except KeyError:
-        return [Problem("", "unknown kind")]
-    problems = []
-    for field in form.fields:
-        problem = _check(field, get_path(body, field.key), field.key)
-        if problem is not None:
-            problems.append(problem)
-    goods = body.get("goods") or []
-    if form.goods_required and not goods:
-        problems.append(Problem("goods", "at least one goods line"))
-    for index, line in enumerate(goods if isinstance(goods, list) else []):
-        for field in form.goods:
-            value = line.get(field.key) if isinstance(line, Mapping) else None
-            problem = _check(field, value, f"goods.{index}.{field.key}")
-            if problem is not None:
-                problems.append(problem)
-    return problems
+    except KeyError:  # pragma: no cover
+        return [Problem("", "unknown alert kind")]
+    problems = [  # pragma: no cover
+        p for f in form.fields if (p := _fallback_check(f, get_path(body, f.key), f.key))
+    ]
+    goods = body.get("goods") or []  # pragma: no cover
+    if form.goods_required and not goods:  # pragma: no cover
+        problems.append(Problem("goods", "required"))
+    for i, line in enumerate(goods):  # pragma: no cover
+        problems += [p for f in form.goods
+                     if (p := _fallback_check(f, line.get(f.key), f"goods.{i}.{f.key}"))]
+    return problems  # pragma: no cover
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 def _fmt_number(value: float) -> str:
@@ -236,7 +342,9 @@ def summarize(body: Mapping[str, Any]) -> Summary:
     """The feed's view of a body; tolerant of anything (bodies come from other members)."""
     goods = body.get("goods")
     lines = [g for g in goods if isinstance(g, Mapping)] if isinstance(goods, list) else []
-    categories = list(dict.fromkeys(str(g.get("category", "")) for g in lines if g.get("category")))
+    categories = list(dict.fromkeys(str(g["category"]) for g in lines if g.get("category")))
+    if not categories and isinstance(body.get("category"), str):
+        categories = [body["category"]]
     commodity = categories[0] if categories else ""
     if len(categories) > 1:
         commodity += f" +{len(categories) - 1}"
@@ -248,56 +356,55 @@ def summarize(body: Mapping[str, Any]) -> Summary:
             units[unit] = units.get(unit, 0.0) + number
     quantity = ", ".join(f"{_fmt_number(n)} {u}".strip() for u, n in units.items())
     eco = body.get("ecommerce")
-    ecommerce = bool(eco.get("flag")) if isinstance(eco, Mapping) else (
-        eco if isinstance(eco, bool) else None
-    )
-    routing = body.get("routing")
+    route = body.get("route")
     countries: list[str] = []
-    if isinstance(routing, Mapping):
+    if isinstance(body.get("country"), str):
+        countries.append(body["country"])
+    if isinstance(route, Mapping):
         for key in ("origin", "departure", "transit", "destination"):
-            value = routing.get(key)
+            value = route.get(key)
             for code in value if isinstance(value, list) else [value]:
                 if isinstance(code, str) and code and code not in countries:
                     countries.append(code)
-    text = body.get("subject") or body.get("text") or body.get("remarks") or ""
+    place = body.get("place") or body.get("locode") or ""
+    text = body.get("summary") or body.get("title") or body.get("text") or body.get(
+        "reason") or body.get("remarks") or ""
     return Summary(
         commodity=commodity,
         quantity=quantity,
-        place=str(body.get("place") or ""),
-        ecommerce=ecommerce,
+        place=str(place),
+        ecommerce=eco if isinstance(eco, bool) else None,
         countries=tuple(countries),
         ref=str(body.get("ref") or ""),
         text=str(text)[:200],
     )
 
 
-def describe(kind: str, body: Mapping[str, Any]) -> list[tuple[str, str, str | None]]:
-    """``[(field label, raw value, code list or None)]`` of a body, in form order.
+def _text_of(field: Field, value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
-    Keys the form does not know (an extension by another member) are listed
-    after, with their key as label, so the detail pane shows every field.
+
+def describe(kind: str, body: Mapping[str, Any]) -> list[tuple[str, str, str | None, Any]]:
+    """``[(field label, raw text, code list or None, raw value)]`` of a body, in form order.
+
+    Fields the form does not know (sent by a newer client) follow, labelled
+    by their key, so the detail pane shows every field of the signed record.
     """
-    try:
-        form = form_for(kind)
-        known = form.fields
-    except KeyError:
-        known = ()
-    out: list[tuple[str, str, str | None]] = []
-    seen: set[str] = {"goods", "attachments"}
+    known = _FORMS.get(kind, ())
+    out: list[tuple[str, str, str | None, Any]] = []
+    seen = {"goods", "attachments", "schema", "record"}
     for field in known:
         value = get_path(body, field.key)
         seen.add(field.key.split(".")[0])
         if _empty(value) and value is not False:
             continue
-        if isinstance(value, list):
-            text = ", ".join(str(v) for v in value)
-        elif isinstance(value, bool):
-            text = "yes" if value else "no"
-        else:
-            text = str(value)
         codes = field.codes if field.type in ("code", "countries") else None
-        out.append((field.label, text, codes))
+        out.append((field.label, _text_of(field, value), codes, value))
     for key, value in body.items():
         if key not in seen:
-            out.append((key, str(value), None))
+            out.append((key, str(value), None, value))
     return out

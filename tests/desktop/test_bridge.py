@@ -6,18 +6,16 @@ import asyncio
 from typing import Any
 
 from client.desktop.bridge import ONLINE, HubBridge
+from tests.desktop import samples
 from tests.desktop.conftest import CH, FAST, DeskFactory, Recorder
 from tests.harness import HubHarness
 from tests.pki import Leaf
-
-SEIZURE = {"place": "DEHAM", "goods": [{"category": "medicines", "quantity": 1200,
-                                        "unit": "tablets"}]}
 
 
 async def publish_n(hub: HubHarness, leaf: Leaf, n: int, start: int = 0) -> None:
     async with hub.client(leaf, **FAST) as c:
         for i in range(start, start + n):
-            await c.publish(CH, "seizure", {**SEIZURE, "n": i})
+            await c.publish(CH, "seizure", samples.seizure(i))
 
 
 async def test_follows_channel_history_then_live(
@@ -50,7 +48,7 @@ async def test_publish_reports_the_hub_ack(
     rec = Recorder(bridge)
     bridge.start()
     await hub.wait_for(lambda: bridge.state == ONLINE)
-    token = bridge.publish(CH, "notice", {"subject": "Contact point", "text": "OCU desk"})
+    token = bridge.publish(CH, "notice", samples.notice())
     await hub.wait_for(lambda: rec.get("published"))
     assert rec.get("published") == [(token, 1, False)]
     await hub.wait_for(lambda: rec.offsets() == [1])
@@ -58,7 +56,7 @@ async def test_publish_reports_the_hub_ack(
     rec_it = Recorder(reader)
     reader.start()
     await hub.wait_for(lambda: reader.state == ONLINE)
-    failed = reader.publish(CH, "notice", {"subject": "x"})
+    failed = reader.publish(CH, "notice", samples.notice())
     await hub.wait_for(lambda: rec_it.get("publishFailed"))
     assert rec_it.get("publishFailed")[0][0] == failed
     assert "denied" in rec_it.get("publishFailed")[0][1]

@@ -1,0 +1,350 @@
+"""Qt models of the desk, fed plain rows (:mod:`client.desktop.rows`); no network, no store.
+
+- :class:`ChannelListModel`: the officer's channels with role and unread count.
+- :class:`FeedModel`: every loaded alert, one row each, by ``(channel, offset)``.
+- :class:`FeedFilter`: the visible part of the feed: one channel, filters, free
+  text, newest or oldest first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from client.desktop import fields
+from client.desktop.rows import AlertRow, ChannelRow
+
+__all__ = [
+    "COLUMNS",
+    "ChannelListModel",
+    "FeedFilter",
+    "FeedModel",
+    "FeedQuery",
+    "RowRole",
+    "code_text",
+    "kind_text",
+    "time_text",
+    "verification_text",
+]
+
+RowRole = Qt.ItemDataRole.UserRole + 1
+SortRole = Qt.ItemDataRole.UserRole + 2
+UnreadRole = Qt.ItemDataRole.UserRole + 3
+
+_Index = QModelIndex | QPersistentModelIndex
+
+#: (key, English header) of the feed's columns, in order.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("time", "Time"),
+    ("sender", "Sender"),
+    ("kind", "Kind"),
+    ("commodity", "Commodity"),
+    ("quantity", "Quantity"),
+    ("place", "Place"),
+    ("ecommerce", "E-commerce"),
+    ("verified", "Signature"),
+)
+VERIFIED_COLUMN = len(COLUMNS) - 1
+
+FAILED_BG = QColor("#fde2e1")
+FAILED_FG = QColor("#a50e0e")
+OK_FG = QColor("#1e7b34")
+
+
+def _tr(context: str, text: str) -> str:
+    return QCoreApplication.translate(context, text)
+
+
+def code_text(codes: str, code: object) -> str:
+    """The translated label of a code (the code itself when unknown)."""
+    label = fields.code_label(codes, code)
+    translated = _tr("codes", label)
+    return translated[:1].upper() + translated[1:]
+
+
+def kind_text(kind: str) -> str:
+    return _tr("kinds", fields.KIND_LABELS.get(kind, kind))
+
+
+def time_text(ts_ms: int) -> str:
+    """Local time of a signing timestamp, minutes precision."""
+    if ts_ms <= 0:
+        return ""
+    return dt.datetime.fromtimestamp(ts_ms / 1000).strftime("%Y-%m-%d %H:%M")
+
+
+def verification_text(row: AlertRow) -> str:
+    if row.verified:
+        return _tr("FeedModel", "✔ Verified")
+    return _tr("FeedModel", "✖ FAILED")
+
+
+def _commodity(row: AlertRow) -> str:
+    commodity = row.summary.commodity
+    if not commodity:
+        return ""
+    code, _, more = commodity.partition(" ")
+    return code_text("category", code) + (f" {more}" if more else "")
+
+
+def _categories(row: AlertRow) -> set[str]:
+    goods = row.body.get("goods")
+    found = {str(g.get("category")) for g in goods if isinstance(g, dict)} if isinstance(
+        goods, list) else set()
+    if isinstance(row.body.get("category"), str):
+        found.add(row.body["category"])
+    return found
+
+
+class FeedModel(QAbstractTableModel):
+    """All loaded alerts; rows are appended and replaced, never reordered."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[AlertRow] = []
+        self._index: dict[tuple[str, int], int] = {}
+        self.own_member = ""
+
+    # --- feeding -----------------------------------------------------------------
+    def add_rows(self, rows: Iterable[AlertRow]) -> int:
+        """Add rows (a row already present is replaced). Returns how many are new."""
+        new: list[AlertRow] = []
+        for row in rows:
+            key = (row.channel, row.offset)
+            at = self._index.get(key)
+            if at is None:
+                if key not in {(r.channel, r.offset) for r in new}:
+                    new.append(row)
+            else:
+                self._rows[at] = row
+                self.dataChanged.emit(self.index(at, 0), self.index(at, len(COLUMNS) - 1))
+        if new:
+            start = len(self._rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(new) - 1)
+            for offset, row in enumerate(new):
+                self._index[(row.channel, row.offset)] = start + offset
+                self._rows.append(row)
+            self.endInsertRows()
+        return len(new)
+
+    def clear_channel(self, channel: str) -> None:
+        self.beginResetModel()
+        self._rows = [r for r in self._rows if r.channel != channel]
+        self._index = {(r.channel, r.offset): i for i, r in enumerate(self._rows)}
+        self.endResetModel()
+
+    def rows(self, channel: str | None = None) -> list[AlertRow]:
+        return [r for r in self._rows if channel is None or r.channel == channel]
+
+    def row_at(self, row: int) -> AlertRow:
+        return self._rows[row]
+
+    def find(self, channel: str, alert_id: str) -> AlertRow | None:
+        return next((r for r in self._rows if r.channel == channel and r.alert_id == alert_id),
+                    None)
+
+    def linked(self, row: AlertRow) -> list[AlertRow]:
+        """The alerts linked to ``row``: what it refers to, and what refers to it, by offset."""
+        ids = {row.alert_id}
+        if row.ref:
+            ids.add(row.ref)
+        linked = []
+        for other in self._rows:
+            if other.channel != row.channel or other is row:
+                continue
+            links = other.body.get("links")
+            refers = other.ref in ids or (isinstance(links, list) and row.alert_id in links)
+            if other.alert_id in ids or refers:
+                linked.append(other)
+        return sorted(linked, key=lambda r: r.offset)
+
+    # --- Qt model API ---------------------------------------------------------------
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return _tr("FeedModel", COLUMNS[section][1])
+        return None
+
+    def text(self, row: AlertRow, column: int) -> str:
+        key = COLUMNS[column][0]
+        if key == "time":
+            return time_text(row.ts)
+        if key == "sender":
+            return row.member.upper()
+        if key == "kind":
+            return kind_text(row.kind)
+        if key == "commodity":
+            return _commodity(row)
+        if key == "quantity":
+            return row.summary.quantity
+        if key == "place":
+            return row.summary.place
+        if key == "ecommerce":
+            eco = row.summary.ecommerce
+            return "" if eco is None else _tr("FeedModel", "yes" if eco else "no")
+        return verification_text(row)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.text(row, column)
+        if role == RowRole:
+            return row
+        if role == SortRole:
+            return row.offset if column == 0 else self.text(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if not row.verified:
+                return _tr("FeedModel", "Signature check failed: {0}").format(row.error or "")
+            return f"{row.sender} · {row.alert_id} · #{row.offset}"
+        if role == Qt.ItemDataRole.BackgroundRole and not row.verified:
+            return QBrush(FAILED_BG)
+        if role == Qt.ItemDataRole.ForegroundRole and column == VERIFIED_COLUMN:
+            return QBrush(OK_FG if row.verified else FAILED_FG)
+        if role == Qt.ItemDataRole.FontRole and (not row.verified or row.kind == "warning"):
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedQuery:
+    """What the officer filters on; empty values do not filter."""
+
+    channel: str = ""
+    kinds: frozenset[str] = frozenset()
+    sender: str = ""
+    commodity: str = ""
+    country: str = ""
+    ecommerce: bool | None = None
+    text: str = ""
+
+    def matches(self, row: AlertRow) -> bool:
+        if self.channel and row.channel != self.channel:
+            return False
+        if self.kinds and row.kind not in self.kinds:
+            return False
+        if self.sender and self.sender.lower() not in row.sender.lower():
+            return False
+        if self.commodity and self.commodity not in _categories(row):
+            return False
+        if self.country and self.country not in row.summary.countries:
+            return False
+        if self.ecommerce is not None and row.summary.ecommerce is not self.ecommerce:
+            return False
+        if self.text:
+            needle = self.text.casefold()
+            hay = " ".join((row.alert_id, row.sender, row.kind, row.summary.text,
+                            row.summary.place, _commodity(row), str(dict(row.body))))
+            if needle not in hay.casefold():
+                return False
+        return True
+
+
+class FeedFilter(QSortFilterProxyModel):
+    """One channel of the feed, filtered; sorted by offset (newest first by default)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.query = FeedQuery()
+        self.setSortRole(SortRole)
+        self.setDynamicSortFilter(True)
+        self.sort(0, Qt.SortOrder.DescendingOrder)
+
+    @property
+    def newest_first(self) -> bool:
+        return self.sortOrder() == Qt.SortOrder.DescendingOrder
+
+    def set_newest_first(self, newest: bool) -> None:
+        order = Qt.SortOrder.DescendingOrder if newest else Qt.SortOrder.AscendingOrder
+        self.sort(0, order)
+
+    def set_filter(self, **changes: Any) -> None:
+        """Change any field of :class:`FeedQuery` (channel, kinds, sender, ...)."""
+        self.beginFilterChange()
+        self.query = replace(self.query, **changes)
+        self.endFilterChange()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
+        model = self.sourceModel()
+        if not isinstance(model, FeedModel):
+            return True
+        return self.query.matches(model.row_at(source_row))
+
+    def visible_rows(self) -> list[AlertRow]:
+        """The rows shown, in display order."""
+        return [self.data(self.index(i, 0), RowRole) for i in range(self.rowCount())]
+
+
+class ChannelListModel(QAbstractListModel):
+    """The officer's channels: title, role, unread count."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[ChannelRow] = []
+
+    def set_channels(self, rows: Iterable[ChannelRow]) -> None:
+        new = list(rows)
+        if [r.channel for r in new] == [r.channel for r in self._rows]:
+            self._rows = new
+            if new:
+                self.dataChanged.emit(self.index(0), self.index(len(new) - 1))
+            return
+        self.beginResetModel()
+        self._rows = new
+        self.endResetModel()
+
+    def channel_at(self, row: int) -> ChannelRow:
+        return self._rows[row]
+
+    def row_of(self, channel: str) -> int:
+        return next((i for i, r in enumerate(self._rows) if r.channel == channel), -1)
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            role_text = _tr("roles", row.role) if row.role else ""
+            title = row.title or row.channel
+            unread = _tr("ChannelListModel", "{0} unread").format(row.unread) if row.unread else ""
+            second = " · ".join(part for part in (role_text, unread) if part)
+            return f"{title}\n{second}" if second else title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{row.channel} ({row.state})"
+        if role == UnreadRole:
+            return row.unread
+        if role == RowRole:
+            return row
+        if role == Qt.ItemDataRole.FontRole and row.unread:
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
