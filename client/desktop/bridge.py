@@ -68,6 +68,8 @@ class HubBridge(QObject):
     publishFailed = Signal(int, str)
     #: a message for the officer (history gap, channel re-created, ...)
     notice = Signal(str)
+    #: channel, sha256, media type, bytes (empty when unavailable)
+    attachmentLoaded = Signal(str, str, str, bytes)
 
     def __init__(
         self,
@@ -340,18 +342,39 @@ class HubBridge(QObject):
             await self._remember_certs(alerts)
 
     def publish(
-        self, channel: str, kind: str, body: dict[str, Any], *, alert_id: str | None = None
+        self,
+        channel: str,
+        kind: str,
+        body: dict[str, Any],
+        *,
+        photos: Iterable[bytes] = (),
+        alert_id: str | None = None,
     ) -> int:
-        """Sign locally and publish; the token returned comes back with the outcome."""
+        """Upload the photos, sign locally and publish; the token comes back with the outcome."""
         self._tokens += 1
         token = self._tokens
-        self._spawn(self._publish(token, channel, kind, body, alert_id))
+        self._spawn(self._publish(token, channel, kind, body, list(photos), alert_id))
         return token
 
     async def _publish(
-        self, token: int, ch: str, kind: str, body: dict[str, Any], alert_id: str | None
+        self,
+        token: int,
+        ch: str,
+        kind: str,
+        body: dict[str, Any],
+        photos: list[bytes],
+        alert_id: str | None,
     ) -> None:
         try:
+            if photos:
+                put = getattr(self.client, "put_attachment", None)
+                if put is None:
+                    self.publishFailed.emit(token, "this hub client cannot send photos")
+                    return
+                refs = [await put(ch, data) for data in photos]
+                for ref, data in zip(refs, photos, strict=True):
+                    self.cache.add_attachment(ref["sha256"], ref["media"], data)
+                body = {**body, "attachments": refs}
             ack = await self.client.publish(ch, kind, body, alert_id=alert_id)
         except CordonError as exc:
             detail = f": {exc.detail}" if exc.detail and exc.detail != exc.phrase else ""
@@ -361,6 +384,27 @@ class HubBridge(QObject):
             self.publishFailed.emit(token, str(exc) or type(exc).__name__)
             return
         self.published.emit(token, ack.offset, ack.dup)
+
+    def load_attachment(self, channel: str, sha256: str) -> None:
+        """Emit ``attachmentLoaded`` for a photo: from the cache, else from the hub."""
+        self._spawn(self._load_attachment(channel, sha256))
+
+    async def _load_attachment(self, ch: str, sha256: str) -> None:
+        cached = self.cache.attachment(sha256)
+        if cached is not None:
+            self.attachmentLoaded.emit(ch, sha256, cached[0], cached[1])
+            return
+        get = getattr(self.client, "get_attachment", None)
+        try:
+            if get is None:
+                raise ClientError("this hub client cannot fetch photos")
+            media, data = await get(ch, sha256)
+        except (ClientError, CordonError, OSError) as exc:
+            log.info("attachment %s unavailable: %s", sha256, exc)
+            self.attachmentLoaded.emit(ch, sha256, "", b"")
+            return
+        self.cache.add_attachment(sha256, media, data)
+        self.attachmentLoaded.emit(ch, sha256, media, data)
 
 
 def _first_offset(detail: str) -> int | None:

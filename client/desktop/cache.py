@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS alerts (
     PRIMARY KEY (ch, off)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS certs (kid TEXT PRIMARY KEY, der BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS attachments (
+    sha256 TEXT PRIMARY KEY, media TEXT NOT NULL, data BLOB NOT NULL
+);
 """
 
 StoredItem = tuple[int, bytes, bytes]  # (offset, alert bytes, signature)
@@ -216,6 +219,20 @@ class Cache:
 
     def certs(self) -> dict[str, bytes]:
         return {kid: bytes(der) for kid, der in self._db.execute("SELECT kid, der FROM certs")}
+
+    # --- attachments (photos, by SHA-256; checked against it when fetched) ---------
+    def add_attachment(self, sha256: str, media: str, data: bytes) -> None:
+        with self._tx():
+            self._db.execute(
+                "INSERT OR IGNORE INTO attachments(sha256, media, data) VALUES (?, ?, ?)",
+                (sha256, media, data),
+            )
+
+    def attachment(self, sha256: str) -> tuple[str, bytes] | None:
+        row = self._db.execute(
+            "SELECT media, data FROM attachments WHERE sha256 = ?", (sha256,)
+        ).fetchone()
+        return None if row is None else (str(row[0]), bytes(row[1]))
 
     # --- internals -----------------------------------------------------------------
     def _tx(self) -> _Transaction:

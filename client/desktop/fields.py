@@ -39,6 +39,7 @@ __all__ = [
     "code_list",
     "describe",
     "form_for",
+    "format_number",
     "get_path",
     "summarize",
     "validate",
@@ -129,6 +130,12 @@ class Summary:
     countries: tuple[str, ...] = ()
     ref: str = ""
     text: str = ""
+    amounts: tuple[tuple[str, float], ...] = ()  # (unit code, total) per unit
+
+
+def format_number(value: float) -> str:
+    """``1,200`` or ``2.50`` (thousands separated)."""
+    return f"{int(value):,}" if value == int(value) else f"{value:,.2f}"
 
 
 def _f(key: str, label: str, type_: str = "text", codes: str | None = None,
@@ -334,10 +341,6 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def _fmt_number(value: float) -> str:
-    return f"{int(value):,}" if value == int(value) else f"{value:,.2f}"
-
-
 def summarize(body: Mapping[str, Any]) -> Summary:
     """The feed's view of a body; tolerant of anything (bodies come from other members)."""
     goods = body.get("goods")
@@ -354,7 +357,7 @@ def summarize(body: Mapping[str, Any]) -> Summary:
         if number is not None:
             unit = str(line.get("unit") or "")
             units[unit] = units.get(unit, 0.0) + number
-    quantity = ", ".join(f"{_fmt_number(n)} {u}".strip() for u, n in units.items())
+    quantity = ", ".join(f"{format_number(n)} {u}".strip() for u, n in units.items())
     eco = body.get("ecommerce")
     route = body.get("route")
     countries: list[str] = []
@@ -377,6 +380,7 @@ def summarize(body: Mapping[str, Any]) -> Summary:
         countries=tuple(countries),
         ref=str(body.get("ref") or ""),
         text=str(text)[:200],
+        amounts=tuple(units.items()),
     )
 
 

@@ -69,11 +69,18 @@ def _tr(context: str, text: str) -> str:
     return QCoreApplication.translate(context, text)
 
 
-def code_text(codes: str, code: object) -> str:
+def code_text(codes: str, code: object, *, capital: bool = True) -> str:
     """The translated label of a code (the code itself when unknown)."""
     label = fields.code_label(codes, code)
     translated = _tr("codes", label)
-    return translated[:1].upper() + translated[1:]
+    return translated[:1].upper() + translated[1:] if capital else translated
+
+
+def quantity_text(row: AlertRow) -> str:
+    """Total quantities per unit, with translated unit names."""
+    return ", ".join(
+        f"{fields.format_number(n)} {code_text('unit', u, capital=False)}".strip()
+        for u, n in row.summary.amounts)
 
 
 def kind_text(kind: str) -> str:
@@ -197,7 +204,7 @@ class FeedModel(QAbstractTableModel):
         if key == "commodity":
             return _commodity(row)
         if key == "quantity":
-            return row.summary.quantity
+            return quantity_text(row)
         if key == "place":
             return row.summary.place
         if key == "ecommerce":
@@ -317,6 +324,9 @@ class ChannelListModel(QAbstractListModel):
         self.beginResetModel()
         self._rows = new
         self.endResetModel()
+
+    def channel_rows(self) -> list[ChannelRow]:
+        return list(self._rows)
 
     def channel_at(self, row: int) -> ChannelRow:
         return self._rows[row]

@@ -1,0 +1,103 @@
+"""The operation dashboard: the figures of ``cordon report`` for the current channel."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from client.desktop.figures import Figures
+from client.desktop.models import code_text
+
+__all__ = ["DashboardDialog", "TimelineChart"]
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Dashboard", text)
+
+
+class TimelineChart(QWidget):
+    """Cases per day as bars (drawn by hand: no chart module needed)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.points: list[tuple[str, int]] = []
+        self.setMinimumHeight(160)
+
+    def set_points(self, points: list[tuple[str, int]]) -> None:
+        self.points = points
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = self.rect().adjusted(8, 8, -8, -24)
+        painter.fillRect(self.rect(), QColor("#ffffff"))
+        if not self.points:
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, _tr("No cases yet"))
+            return
+        top = max(n for _, n in self.points) or 1
+        width = rect.width() / len(self.points)
+        for i, (day, n) in enumerate(self.points):
+            height = rect.height() * n / top
+            bar = QRectF(rect.left() + i * width + 2, rect.bottom() - height, width - 4, height)
+            painter.fillRect(bar, QColor("#1a73e8"))
+            painter.setPen(QColor("#3c4043"))
+            painter.drawText(QRectF(bar.left(), rect.bottom() + 2, width, 18),
+                             Qt.AlignmentFlag.AlignHCenter, day[5:])
+            if n:
+                painter.drawText(QRectF(bar.left(), bar.top() - 16, width - 4, 14),
+                                 Qt.AlignmentFlag.AlignHCenter, str(n))
+        painter.end()
+
+
+class DashboardDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_tr("Operation dashboard"))
+        self.resize(640, 520)
+        layout = QVBoxLayout(self)
+        self.title = QLabel()
+        self.title.setStyleSheet("font-size:16px;font-weight:bold;")
+        layout.addWidget(self.title)
+        grid = QGridLayout()
+        self.values: dict[str, QLabel] = {}
+        names = (("cases", _tr("Cases")), ("admins", _tr("Reporting administrations")),
+                 ("ecommerce", _tr("E-commerce share")), ("items", _tr("Items seized")))
+        for column, (key, text) in enumerate(names):
+            value = QLabel("0")
+            value.setObjectName(f"figure:{key}")
+            value.setStyleSheet("font-size:22px;font-weight:bold;color:#1a73e8;")
+            grid.addWidget(value, 0, column)
+            grid.addWidget(QLabel(text), 1, column)
+            self.values[key] = value
+        layout.addLayout(grid)
+        self.categories = QLabel()
+        self.categories.setObjectName("categories")
+        self.categories.setWordWrap(True)
+        layout.addWidget(self.categories)
+        layout.addWidget(QLabel("<b>" + _tr("Cases per day") + "</b>"))
+        self.chart = TimelineChart()
+        layout.addWidget(self.chart, 1)
+        self.warning = QLabel()
+        self.warning.setStyleSheet("color:#a50e0e;font-weight:bold;")
+        layout.addWidget(self.warning)
+
+    def show_figures(self, title: str, figures: Figures) -> None:
+        self.title.setText(title)
+        self.values["cases"].setText(f"{figures.cases:,}")
+        self.values["admins"].setText(str(len(figures.administrations)))
+        self.values["ecommerce"].setText(f"{figures.ecommerce_share:.0%}")
+        self.values["items"].setText(f"{figures.items:,.0f}")
+        lines = [f"{code_text('category', c)}: {n:,.0f}" for c, n in
+                 figures.items_by_category.items()]
+        routes = [f"{r} ({n})" for r, n in figures.routes]
+        detection = [f"{code_text('detection', d)} ({n})" for d, n in figures.detection.items()]
+        self.categories.setText(
+            "<b>" + _tr("Items by category") + ":</b> " + ("; ".join(lines) or "-")
+            + "<br><b>" + _tr("Top routes") + ":</b> " + ("; ".join(routes) or "-")
+            + "<br><b>" + _tr("Detection") + ":</b> " + ("; ".join(detection) or "-"))
+        self.chart.set_points([(d.isoformat(), n) for d, n in figures.timeline])
+        self.warning.setText(
+            _tr("{0} seizure(s) failed the signature check and are not counted.").format(
+                figures.unverified) if figures.unverified else "")

@@ -1,0 +1,358 @@
+"""The main window: channels, filter bar, live feed, detail pane, status; no network here.
+
+It is wired to a :class:`~client.desktop.bridge.HubBridge` by signals and
+calls only the bridge's methods (``publish``, ``load_older``, ``mark_read``,
+``load_attachment``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QItemSelection, QModelIndex, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QIcon
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMainWindow,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from client.desktop import fields
+from client.desktop.bridge import HubBridge
+from client.desktop.compose import ComposeDialog
+from client.desktop.dashboard import DashboardDialog
+from client.desktop.detail import DetailPane
+from client.desktop.export import write_csv
+from client.desktop.figures import compute
+from client.desktop.models import (
+    ChannelListModel,
+    FeedFilter,
+    FeedModel,
+    RowRole,
+    code_text,
+    kind_text,
+    time_text,
+)
+from client.desktop.rows import AlertRow, ChannelRow
+from client.desktop.status import ConnectionStatus, Notifier, dot_icon
+
+__all__ = ["MainWindow"]
+
+_PUBLISHING_ROLES = ("contributor", "coordinator")
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("MainWindow", text)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, bridge: HubBridge, *, newest_first: bool = True) -> None:
+        super().__init__()
+        self.bridge = bridge
+        self.setWindowTitle(_tr("Cordon desk — {0}").format(bridge.principal))
+        self.resize(1360, 800)
+        self.feed = FeedModel(self)
+        self.feed.own_member = bridge.principal.split("/")[0]
+        self.proxy = FeedFilter(self)
+        self.proxy.setSourceModel(self.feed)
+        self.proxy.set_newest_first(newest_first)
+        self.channels = ChannelListModel(self)
+        self.composers: list[ComposeDialog] = []
+        self.channel = ""
+        self._build()
+        self.notifier = Notifier(self, QIcon(dot_icon("#c5221f", 32)))
+        bridge.statusChanged.connect(self.status.set_state)
+        bridge.channelsChanged.connect(self._on_channels)
+        bridge.alertsAdded.connect(self._on_alerts)
+        bridge.olderLoaded.connect(self._on_older)
+        bridge.published.connect(self._on_published)
+        bridge.publishFailed.connect(self._on_publish_failed)
+        bridge.notice.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+        bridge.attachmentLoaded.connect(self.detail.attachment_loaded)
+        self.detail.wantAttachment.connect(bridge.load_attachment)
+        self.status.set_state(bridge.state, bridge.detail)
+
+    # --- layout ----------------------------------------------------------------------
+    def _build(self) -> None:
+        bar = self.addToolBar(_tr("Actions"))
+        bar.setObjectName("actions")
+        bar.setMovable(False)
+        compose = QToolButton()
+        compose.setText(_tr("New alert"))
+        compose.setObjectName("compose")
+        compose.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(compose)
+        for kind in fields.COMPOSE_KINDS:
+            action = menu.addAction(kind_text(kind))
+            action.triggered.connect(lambda _=False, k=kind: self.open_compose(k))
+        compose.setMenu(menu)
+        bar.addWidget(compose)
+        self.reply_action = QAction(_tr("Reply with feedback"), self)
+        self.reply_action.setEnabled(False)
+        self.reply_action.triggered.connect(self.reply_with_feedback)
+        bar.addAction(self.reply_action)
+        bar.addSeparator()
+        self.order_action = QAction(_tr("Newest first"), self)
+        self.order_action.setCheckable(True)
+        self.order_action.setChecked(self.proxy.newest_first)
+        self.order_action.toggled.connect(self.proxy.set_newest_first)
+        bar.addAction(self.order_action)
+        older = QAction(_tr("Load older"), self)
+        older.triggered.connect(self.load_older)
+        bar.addAction(older)
+        export = QAction(_tr("Export CSV…"), self)
+        export.triggered.connect(self._export_clicked)
+        bar.addAction(export)
+        dashboard = QAction(_tr("Dashboard"), self)
+        dashboard.triggered.connect(self.show_dashboard)
+        bar.addAction(dashboard)
+
+        self.channel_view = QListView()
+        self.channel_view.setObjectName("channels")
+        self.channel_view.setModel(self.channels)
+        self.channel_view.setSpacing(2)
+        self.channel_view.selectionModel().currentChanged.connect(self._channel_changed)
+
+        centre = QWidget()
+        column = QVBoxLayout(centre)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(self._filter_bar())
+        self.banner = QLabel()
+        self.banner.setObjectName("forgery-banner")
+        self.banner.setStyleSheet(
+            "background:#c5221f;color:white;font-weight:bold;padding:6px;border-radius:3px;")
+        self.banner.hide()
+        column.addWidget(self.banner)
+        self.table = QTableView()
+        self.table.setObjectName("feed")
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSortingEnabled(False)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in enumerate((120, 70, 90, 200, 120, 120, 90)):
+            self.table.setColumnWidth(col, width)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.table.verticalScrollBar().valueChanged.connect(self._scrolled)
+        column.addWidget(self.table, 1)
+        self.more_button = QPushButton(_tr("Load older alerts"))
+        self.more_button.setObjectName("older")
+        self.more_button.clicked.connect(self.load_older)
+        column.addWidget(self.more_button)
+
+        self.detail = DetailPane()
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.channel_view)
+        split.addWidget(centre)
+        split.addWidget(self.detail)
+        split.setSizes([230, 760, 370])
+        self.setCentralWidget(split)
+
+        self.status = ConnectionStatus()
+        self.statusBar().addPermanentWidget(self.status)
+        self.counts = QLabel()
+        self.statusBar().addPermanentWidget(self.counts)
+
+    def _filter_bar(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.kind_filter = QComboBox()
+        self.kind_filter.setObjectName("filter:kind")
+        self.kind_filter.addItem(_tr("All kinds"), "")
+        for kind in fields.KIND_LABELS:
+            self.kind_filter.addItem(kind_text(kind), kind)
+        self.kind_filter.currentIndexChanged.connect(
+            lambda _: self.proxy.set_filter(kinds=frozenset(
+                [self.kind_filter.currentData()] if self.kind_filter.currentData() else [])))
+        self.sender_filter = QLineEdit()
+        self.sender_filter.setObjectName("filter:sender")
+        self.sender_filter.setPlaceholderText(_tr("Sender"))
+        self.sender_filter.setMaximumWidth(110)
+        self.sender_filter.textChanged.connect(lambda t: self.proxy.set_filter(sender=t.strip()))
+        self.commodity_filter = self._code_filter("category", _tr("All commodities"), "commodity")
+        self.country_filter = self._code_filter("country", _tr("All countries"), "country")
+        self.eco_filter = QComboBox()
+        self.eco_filter.setObjectName("filter:ecommerce")
+        for text, value in ((_tr("E-commerce: any"), None), (_tr("E-commerce only"), True),
+                            (_tr("Not e-commerce"), False)):
+            self.eco_filter.addItem(text, value)
+        self.eco_filter.currentIndexChanged.connect(
+            lambda _: self.proxy.set_filter(ecommerce=self.eco_filter.currentData()))
+        self.search = QLineEdit()
+        self.search.setObjectName("filter:text")
+        self.search.setPlaceholderText(_tr("Search…"))
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda t: self.proxy.set_filter(text=t.strip()))
+        for widget in (self.kind_filter, self.sender_filter, self.commodity_filter,
+                       self.country_filter, self.eco_filter):
+            row.addWidget(widget)
+        row.addWidget(self.search, 1)
+        return row
+
+    def _code_filter(self, codes: str, all_text: str, name: str) -> QComboBox:
+        box = QComboBox()
+        box.setObjectName(f"filter:{name}")
+        box.addItem(all_text, "")
+        for code, _ in fields.code_list(codes):
+            box.addItem(code_text(codes, code), code)
+        box.setMaximumWidth(190)
+        box.currentIndexChanged.connect(
+            lambda _: self.proxy.set_filter(**{name: box.currentData() or ""}))
+        return box
+
+    # --- bridge events -----------------------------------------------------------------
+    def _on_channels(self, rows: list[ChannelRow]) -> None:
+        self.channels.set_channels(rows)
+        if not self.channel and rows:
+            self.select_channel(rows[0].channel)
+
+    def select_channel(self, channel: str) -> None:
+        at = self.channels.row_of(channel)
+        if at >= 0:
+            self.channel_view.setCurrentIndex(self.channels.index(at))
+
+    def _channel_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid():
+            return
+        row: ChannelRow = self.channels.data(current, RowRole)
+        self.channel = row.channel
+        self.proxy.set_filter(channel=row.channel)
+        self.detail.show_row(None, [])
+        self._mark_read()
+        self._refresh_counts()
+
+    def _on_alerts(self, channel: str, rows: list[AlertRow], live: bool) -> None:
+        self.feed.add_rows(rows)
+        if channel == self.channel:
+            self._mark_read()
+        if live:
+            for row in rows:
+                if row.kind == "warning" and row.member != self.feed.own_member:
+                    text = row.summary.text or code_text("category", row.summary.commodity)
+                    title = _tr("New warning from {0}").format(row.member.upper())
+                    if not row.verified:
+                        title = _tr("⚠ Unverified warning claiming to be from {0}").format(
+                            row.member.upper())
+                    self.notifier.notify(title, text)
+        self._refresh_counts()
+
+    def _on_older(self, channel: str, rows: list[AlertRow], more: bool) -> None:
+        self.feed.add_rows(rows)
+        if channel == self.channel:
+            self.more_button.setEnabled(more)
+            self.more_button.setText(_tr("Load older alerts") if more
+                                     else _tr("Beginning of the channel"))
+        self._refresh_counts()
+
+    def _mark_read(self) -> None:
+        rows = self.feed.rows(self.channel)
+        if rows and self.isVisible():
+            self.bridge.mark_read(self.channel, max(r.offset for r in rows))
+
+    def _refresh_counts(self) -> None:
+        rows = self.feed.rows(self.channel) if self.channel else []
+        failed = sum(1 for r in rows if not r.verified)
+        self.banner.setVisible(failed > 0)
+        self.banner.setText(
+            _tr("⚠ {0} alert(s) in this channel FAILED the signature check: "
+                "they may be forged. Rows in red.").format(failed))
+        self.counts.setText(_tr("{0} shown / {1} loaded").format(self.proxy.rowCount(), len(rows)))
+
+    # --- actions ---------------------------------------------------------------------------
+    def load_older(self) -> None:
+        if self.channel:
+            self.bridge.load_older(self.channel)
+
+    def _scrolled(self, value: int) -> None:
+        bar = self.table.verticalScrollBar()
+        at_old_end = value == bar.maximum() if self.proxy.newest_first else value == 0
+        if at_old_end and bar.maximum() > 0 and self.more_button.isEnabled():
+            self.load_older()
+
+    def selected_row(self) -> AlertRow | None:
+        indexes = self.table.selectionModel().selectedRows()
+        return self.proxy.data(indexes[0], RowRole) if indexes else None
+
+    def select_offset(self, offset: int) -> None:
+        for i in range(self.proxy.rowCount()):
+            if self.proxy.data(self.proxy.index(i, 0), RowRole).offset == offset:
+                self.table.selectRow(i)
+                return
+
+    def _selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
+        row = self.selected_row()
+        self.detail.show_row(row, self.feed.linked(row) if row else [])
+        self.reply_action.setEnabled(row is not None and row.kind == "warning")
+
+    def _writable_channels(self) -> list[tuple[str, str]]:
+        return [(c.channel, c.title) for c in self.channels.channel_rows()
+                if c.role in _PUBLISHING_ROLES and c.state in ("open", "")]
+
+    def open_compose(self, kind: str, prefill: dict[str, Any] | None = None,
+                     channel: str | None = None) -> ComposeDialog:
+        channels = self._writable_channels()
+        if channel is not None:
+            channels = [c for c in channels if c[0] == channel]
+        elif self.channel:
+            channels.sort(key=lambda c: c[0] != self.channel)
+        dialog = ComposeDialog(kind, channels, self._publish, prefill=prefill, parent=self)
+        self.composers.append(dialog)
+        dialog.show()
+        return dialog
+
+    def reply_with_feedback(self) -> ComposeDialog | None:
+        row = self.selected_row()
+        if row is None or row.kind != "warning":
+            return None
+        return self.open_compose("feedback", {"ref": row.alert_id}, channel=row.channel)
+
+    def _publish(self, channel: str, kind: str, body: dict[str, Any], photos: list[bytes]) -> int:
+        return self.bridge.publish(channel, kind, body, photos=photos)
+
+    def _on_published(self, token: int, offset: int, dup: bool) -> None:
+        for dialog in self.composers:
+            dialog.acknowledged(token, offset, dup)
+
+    def _on_publish_failed(self, token: int, message: str) -> None:
+        for dialog in self.composers:
+            dialog.failed(token, message)
+
+    def _export_clicked(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, _tr("Export visible rows"),
+                                              f"{self.channel or 'cordon'}.csv", "CSV (*.csv)")
+        if name:
+            self.export_csv(Path(name))
+
+    def export_csv(self, path: Path) -> int:
+        count = write_csv(path, self.proxy.visible_rows(), time_text=time_text)
+        self.statusBar().showMessage(_tr("{0} rows exported to {1}").format(count, path), 8000)
+        return count
+
+    def show_dashboard(self) -> DashboardDialog:
+        dialog = DashboardDialog(self)
+        rows = self.channels.channel_rows()
+        title = next((c.title for c in rows if c.channel == self.channel), "")
+        dialog.show_figures(title or self.channel, compute(self.feed.rows(self.channel)))
+        dialog.show()
+        return dialog
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        for dialog in self.composers:
+            dialog.close()
+        super().closeEvent(event)
