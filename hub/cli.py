@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "ca": (_lazy("certs.cli", "main"), "the certificate authority"),
     "publish": (_lazy("client.cli", "publish_main"), "publish alerts (JSON lines in)"),
     "tail": (_lazy("client.cli", "tail_main"), "follow a channel (JSON lines out)"),
+    "desk": (_lazy("client.desktop.app", "main"), "the desktop client for liaison officers"),
 }
 
 

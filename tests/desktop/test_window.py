@@ -86,7 +86,7 @@ async def test_seizure_form_checks_goods_lines_and_publishes(
             widget.setCurrentIndex(widget.findData(value))
         else:
             fill(dialog, key, str(value))
-    line = {i.field.key: i for i in dialog._goods_inputs[0]}
+    line: dict[str, Any] = {i.field.key: i for i in dialog._goods_inputs[0]}
     line["category"].widget.setCurrentIndex(line["category"].widget.findData("ipr"))
     line["hs_code"].widget.setText("64")  # too short
     line["description"].widget.setText("counterfeit trainers")
