@@ -45,6 +45,23 @@ def _value_html(text: str, codes: str | None, raw: Any) -> str:
                         for v in values))
 
 
+def _goods_line(line: dict[str, Any]) -> str:
+    head = [code_text("category", line.get("category", ""))]
+    if "quantity" in line:
+        unit = code_text("unit", line.get("unit", ""), capital=False)
+        head.append(f"{line['quantity']:,} {unit}" if isinstance(line["quantity"], int)
+                    else f"{line['quantity']} {unit}")
+    text = f"<b>{_e(' — '.join(head))}</b>"
+    rest = []
+    for f in fields.form_for("seizure").goods:
+        if f.key in ("category", "quantity", "unit") or f.key not in line:
+            continue
+        value = line[f.key]
+        shown = code_text(f.codes, value) if f.codes and f.key != "currency" else str(value)
+        rest.append(f"{QCoreApplication.translate('fields', f.label)}: {shown}")
+    return text + ("<br>" + _e("; ".join(rest)) if rest else "")
+
+
 def render_html(row: AlertRow, thread: list[AlertRow]) -> str:
     """The pane's content for one alert (pure function of plain data)."""
     parts = []
@@ -80,21 +97,11 @@ def render_html(row: AlertRow, thread: list[AlertRow]) -> str:
     parts.append('<table cellspacing="2" cellpadding="2">' + "".join(rows_html) + "</table>")
     goods = row.body.get("goods")
     if isinstance(goods, list) and goods:
-        heads = list(fields.form_for("seizure").goods)
-        parts.append("<h4>" + _e(_tr("Goods")) + "</h4>")
-        head = "".join(f"<th>{_e(QCoreApplication.translate('fields', f.label))}</th>"
-                       for f in heads)
-        body = []
+        parts.append("<h4>" + _e(_tr("Goods")) + "</h4><ol>")
         for line in goods:
-            if not isinstance(line, dict):
-                continue
-            cells = []
-            for f in heads:
-                value = line.get(f.key, "")
-                cells.append(_e(code_text(f.codes, value) if f.codes and value != "" else value))
-            body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-        parts.append('<table border="1" cellspacing="0" cellpadding="3">'
-                     f"<tr>{head}</tr>{''.join(body)}</table>")
+            if isinstance(line, dict):
+                parts.append("<li>" + _goods_line(line) + "</li>")
+        parts.append("</ol>")
     if thread:
         parts.append("<h4>" + _e(_tr("Thread")) + "</h4><ul>")
         for other in thread:

@@ -50,15 +50,15 @@ _Index = QModelIndex | QPersistentModelIndex
 #: (key, English header) of the feed's columns, in order.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("time", "Time"),
+    ("verified", "Signature"),
     ("sender", "Sender"),
     ("kind", "Kind"),
     ("commodity", "Commodity"),
     ("quantity", "Quantity"),
     ("place", "Place"),
-    ("ecommerce", "E-commerce"),
-    ("verified", "Signature"),
+    ("ecommerce", "E-com."),
 )
-VERIFIED_COLUMN = len(COLUMNS) - 1
+VERIFIED_COLUMN = 1
 
 FAILED_BG = QColor("#fde2e1")
 FAILED_FG = QColor("#a50e0e")
@@ -202,7 +202,7 @@ class FeedModel(QAbstractTableModel):
         if key == "kind":
             return kind_text(row.kind)
         if key == "commodity":
-            return _commodity(row)
+            return _commodity(row) or row.summary.text.split("\n")[0][:80]
         if key == "quantity":
             return quantity_text(row)
         if key == "place":
@@ -210,7 +210,9 @@ class FeedModel(QAbstractTableModel):
         if key == "ecommerce":
             eco = row.summary.ecommerce
             return "" if eco is None else _tr("FeedModel", "yes" if eco else "no")
-        return verification_text(row)
+        if key == "verified":
+            return verification_text(row)
+        return ""
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -231,6 +233,9 @@ class FeedModel(QAbstractTableModel):
             return QBrush(FAILED_BG)
         if role == Qt.ItemDataRole.ForegroundRole and column == VERIFIED_COLUMN:
             return QBrush(OK_FG if row.verified else FAILED_FG)
+        if (role == Qt.ItemDataRole.ForegroundRole and COLUMNS[column][0] == "commodity"
+                and not row.summary.commodity):
+            return QBrush(QColor("#5f6368"))
         if role == Qt.ItemDataRole.FontRole and (not row.verified or row.kind == "warning"):
             font = QFont()
             font.setBold(True)

@@ -147,7 +147,9 @@ class MainWindow(QMainWindow):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((120, 70, 90, 200, 120, 120, 90)):
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(26)
+        for col, width in enumerate((134, 88, 56, 74, 180, 100, 118, 60)):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.verticalScrollBar().valueChanged.connect(self._scrolled)
@@ -162,7 +164,7 @@ class MainWindow(QMainWindow):
         split.addWidget(self.channel_view)
         split.addWidget(centre)
         split.addWidget(self.detail)
-        split.setSizes([230, 760, 370])
+        split.setSizes([210, 800, 350])
         self.setCentralWidget(split)
 
         self.status = ConnectionStatus()
@@ -183,7 +185,7 @@ class MainWindow(QMainWindow):
         self.sender_filter = QLineEdit()
         self.sender_filter.setObjectName("filter:sender")
         self.sender_filter.setPlaceholderText(_tr("Sender"))
-        self.sender_filter.setMaximumWidth(110)
+        self.sender_filter.setMaximumWidth(90)
         self.sender_filter.textChanged.connect(lambda t: self.proxy.set_filter(sender=t.strip()))
         self.commodity_filter = self._code_filter("category", _tr("All commodities"), "commodity")
         self.country_filter = self._code_filter("country", _tr("All countries"), "country")
@@ -211,7 +213,7 @@ class MainWindow(QMainWindow):
         box.addItem(all_text, "")
         for code, _ in fields.code_list(codes):
             box.addItem(code_text(codes, code), code)
-        box.setMaximumWidth(190)
+        box.setMaximumWidth(160)
         box.currentIndexChanged.connect(
             lambda _: self.proxy.set_filter(**{name: box.currentData() or ""}))
         return box

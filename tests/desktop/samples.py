@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+_DESCRIPTIONS = {
+    "medicines": "falsified antibiotics, blister packs",
+    "ipr": "counterfeit trainers",
+    "medical_devices": "unapproved rapid test kits",
+}
+
 
 def seizure(n: int = 0, *, category: str = "medicines", qty: int = 1200,
             unit: str = "tablets", place: str = "Hamburg port", locode: str = "DEHAM",
@@ -19,14 +25,15 @@ def seizure(n: int = 0, *, category: str = "medicines", qty: int = 1200,
         "transport_mode": 1,
         "detection": "xray_scanner",
         "goods": [{"category": category, "hs_code": "300490",
-                   "description": f"falsified medicines, lot {n}", "quantity": qty,
+                   "description": f"{_DESCRIPTIONS.get(category, 'goods')} (lot {n})",
+                   "quantity": qty,
                    "unit": unit}],
         "route": {"origin": origin, "destination": country},
         "ecommerce": ecommerce,
         "status": "seized",
     }
     if category == "ipr":
-        body["goods"][0]["ipr_type"] = "trademark"
+        body["goods"][0].update(ipr_type="trademark", brand="(protected brand)", hs_code="640411")
     return body
 
 

@@ -48,11 +48,12 @@ def test_feed_model_adds_dedups_and_replaces() -> None:
     assert "FAILED" in model.data(index)
     assert model.data(index, Qt.ItemDataRole.BackgroundRole) is not None
     assert "bad signature" in model.data(index, Qt.ItemDataRole.ToolTipRole)
-    assert model.data(model.index(0, 1)) == "DE"
-    assert model.data(model.index(0, 3)) == "Illicit / falsified medicines"
-    assert model.data(model.index(0, 4)) == "1,200 tablets"
-    assert model.data(model.index(0, 5)) == "Hamburg port"
-    assert model.data(model.index(0, 6)) == "yes"
+    col = {key: i for i, (key, _) in enumerate(COLUMNS)}
+    assert model.data(model.index(0, col["sender"])) == "DE"
+    assert model.data(model.index(0, col["commodity"])) == "Illicit / falsified medicines"
+    assert model.data(model.index(0, col["quantity"])) == "1,200 tablets"
+    assert model.data(model.index(0, col["place"])) == "Hamburg port"
+    assert model.data(model.index(0, col["ecommerce"])) == "yes"
     assert "Verified" in model.data(model.index(0, VERIFIED_COLUMN))
     assert model.headerData(0, Qt.Orientation.Horizontal) == "Time"
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QPlainTextEdit
 
 from client.desktop.bridge import ONLINE, HubBridge
 from client.desktop.compose import ComposeDialog
-from client.desktop.models import VERIFIED_COLUMN
+from client.desktop.models import COLUMNS, VERIFIED_COLUMN
 from client.desktop.window import MainWindow
 from hub.storage import AppendRequest
 from tests.desktop import samples
@@ -46,7 +46,9 @@ def fill(dialog: ComposeDialog, key: str, value: str) -> None:
         widget.setText(value)
 
 
-def texts(window: MainWindow, column: int) -> list[str]:
+def texts(window: MainWindow, column: int | str) -> list[str]:
+    if isinstance(column, str):
+        column = [key for key, _ in COLUMNS].index(column)
     proxy = window.proxy
     return [proxy.data(proxy.index(i, column)) for i in range(proxy.rowCount())]
 
@@ -69,7 +71,7 @@ async def test_compose_validates_as_you_type_then_shows_the_hub_ack(
     await hub.wait_for(lambda: "offset 1" in dialog.status.text())
     assert "✔" in dialog.status.text()
     await hub.wait_for(lambda: window.proxy.rowCount() == 1)
-    assert texts(window, 2) == ["Notice"]
+    assert texts(window, "kind") == ["Notice"]
 
 
 async def test_seizure_form_checks_goods_lines_and_publishes(
@@ -105,8 +107,8 @@ async def test_seizure_form_checks_goods_lines_and_publishes(
     qtbot.mouseClick(dialog.send, Qt.MouseButton.LeftButton)
     await hub.wait_for(lambda: "offset 1" in dialog.status.text())
     await hub.wait_for(lambda: window.proxy.rowCount() == 1)
-    assert texts(window, 3) == ["IPR-infringing consumer goods"]
-    assert texts(window, 4) == ["340 pieces"]
+    assert texts(window, "commodity") == ["IPR-infringing consumer goods"]
+    assert texts(window, "quantity") == ["340 pieces"]
 
 
 async def test_live_alert_from_another_member_notifies_and_feedback_threads(
@@ -116,7 +118,7 @@ async def test_live_alert_from_another_member_notifies_and_feedback_threads(
     async with hub.client(members["de"], **FAST) as de:
         ack = await de.publish(CH, "warning", samples.warning())
     await hub.wait_for(lambda: window.proxy.rowCount() == 1)
-    assert texts(window, 1) == ["DE"]
+    assert texts(window, "sender") == ["DE"]
     assert "Verified" in texts(window, VERIFIED_COLUMN)[0]
     assert window.notifier.sent and "DE" in window.notifier.sent[-1][0]
     window.select_offset(ack.offset)
@@ -150,7 +152,7 @@ async def test_forged_alert_from_a_tampered_store_is_shown_as_failed(
     window = await open_window(hub, desk(members["fr"]), qtbot)
     await hub.wait_for(lambda: window.proxy.rowCount() == 2)
     window.proxy.set_newest_first(False)
-    assert texts(window, 4) == ["12 tablets", "1,200 tablets"]
+    assert texts(window, "quantity") == ["12 tablets", "1,200 tablets"]
     badges = texts(window, VERIFIED_COLUMN)
     assert "FAILED" in badges[0] and "Verified" in badges[1]
     assert window.banner.isVisible() and "1 alert(s)" in window.banner.text()
@@ -221,8 +223,10 @@ async def test_filter_export_and_screenshot(
     dashboard = window.show_dashboard()
     assert dashboard.values["cases"].text() == "3"
     assert dashboard.values["admins"].text() == "2"
+    dashboard.close()
     window.select_offset(3)
     window.resize(1360, 760)
+    window.statusBar().clearMessage()
     qtbot.wait(50)
     DOCS.mkdir(exist_ok=True)
     assert window.grab().save(str(DOCS / "screenshot.png"))
