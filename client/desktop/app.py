@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cordon desk: the desktop extras are missing ({exc}); "
               "install with: pip install 'cordon[desktop]'", file=sys.stderr)
         return 2
-    from client.desktop import i18n
+    import client.desktop.i18n as i18n
     from client.desktop.settings import config_dir, data_dir, load_settings, save_settings
 
     if args.config_dir:

@@ -2,2279 +2,1995 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="fr_FR">
 <context>
+    <name>ChannelListModel</name>
+    <message>
+        <source>{0} unread</source>
+        <translation>{0} non lues</translation>
+    </message>
+</context>
+<context>
+    <name>ComposeDialog</name>
+    <message>
+        <source>Channel</source>
+        <translation>Canal</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Fermer</translation>
+    </message>
+    <message>
+        <source>Sign and send</source>
+        <translation>Signer et envoyer</translation>
+    </message>
+    <message>
+        <source>Attach photo</source>
+        <translation>Joindre une photo</translation>
+    </message>
+    <message>
+        <source>Photos (*.jpg *.jpeg *.png)</source>
+        <translation>Photos (*.jpg *.jpeg *.png)</translation>
+    </message>
+    <message>
+        <source>alert</source>
+        <translation>alerte</translation>
+    </message>
+    <message>
+        <source>Signed with your key; waiting for the hub…</source>
+        <translation>Signée avec votre clé ; en attente du hub…</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>Terminé</translation>
+    </message>
+    <message>
+        <source>Attach photo…</source>
+        <translation>Joindre une photo…</translation>
+    </message>
+    <message>
+        <source>✔ Stored by the hub at offset {0}</source>
+        <translation>✔ Enregistrée par le hub à la position {0}</translation>
+    </message>
+    <message>
+        <source>(already stored earlier)</source>
+        <translation>(déjà enregistrée)</translation>
+    </message>
+    <message>
+        <source>New {0}</source>
+        <translation>Nouveau : {0}</translation>
+    </message>
+    <message>
+        <source>Add goods line</source>
+        <translation>Ajouter une ligne</translation>
+    </message>
+    <message>
+        <source>Remove line</source>
+        <translation>Supprimer la ligne</translation>
+    </message>
+    <message>
+        <source>✖ Not sent: {0}</source>
+        <translation>✖ Non envoyée : {0}</translation>
+    </message>
+    <message>
+        <source>… and {0} more</source>
+        <translation>… et {0} autres</translation>
+    </message>
+    <message>
+        <source>Goods</source>
+        <translation>Marchandises</translation>
+    </message>
+    <message>
+        <source>Photos</source>
+        <translation>Photos</translation>
+    </message>
+    <message>
+        <source>goods line {0}</source>
+        <translation>ligne de marchandise {0}</translation>
+    </message>
+    <message>
+        <source>alert ids, comma separated</source>
+        <translation>identifiants d&apos;alertes, séparés par des virgules</translation>
+    </message>
+</context>
+<context>
+    <name>ConnectionStatus</name>
+    <message>
+        <source>Online</source>
+        <translation>En ligne</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>Connexion…</translation>
+    </message>
+    <message>
+        <source>Reconnecting…</source>
+        <translation>Reconnexion…</translation>
+    </message>
+    <message>
+        <source>Offline (cached history)</source>
+        <translation>Hors ligne (historique local)</translation>
+    </message>
+    <message>
+        <source>Refused by the hub</source>
+        <translation>Refusé par le hub</translation>
+    </message>
+</context>
+<context>
+    <name>Dashboard</name>
+    <message>
+        <source>Operation dashboard</source>
+        <translation>Tableau de bord de l&apos;opération</translation>
+    </message>
+    <message>
+        <source>No cases yet</source>
+        <translation>Aucun cas pour le moment</translation>
+    </message>
+    <message>
+        <source>Cases</source>
+        <translation>Cas</translation>
+    </message>
+    <message>
+        <source>Reporting administrations</source>
+        <translation>Administrations déclarantes</translation>
+    </message>
+    <message>
+        <source>E-commerce share</source>
+        <translation>Part du commerce électronique</translation>
+    </message>
+    <message>
+        <source>Items seized</source>
+        <translation>Articles saisis</translation>
+    </message>
+    <message>
+        <source>Cases per day</source>
+        <translation>Cas par jour</translation>
+    </message>
+    <message>
+        <source>Detection</source>
+        <translation>Détection</translation>
+    </message>
+    <message>
+        <source>{0} seizure(s) failed the signature check and are not counted.</source>
+        <translation>{0} saisie(s) ont échoué à la vérification de signature et ne sont pas comptées.</translation>
+    </message>
+    <message>
+        <source>Top routes</source>
+        <translation>Principaux itinéraires</translation>
+    </message>
+    <message>
+        <source>Items by category</source>
+        <translation>Articles par catégorie</translation>
+    </message>
+</context>
+<context>
+    <name>DetailPane</name>
+    <message>
+        <source>Alert id</source>
+        <translation>Identifiant de l&apos;alerte</translation>
+    </message>
+    <message>
+        <source>Sender</source>
+        <translation>Expéditeur</translation>
+    </message>
+    <message>
+        <source>Signed at</source>
+        <translation>Signée le</translation>
+    </message>
+    <message>
+        <source>Channel / offset</source>
+        <translation>Canal / position</translation>
+    </message>
+    <message>
+        <source>Select an alert to see every field.</source>
+        <translation>Sélectionnez une alerte pour voir tous ses champs.</translation>
+    </message>
+    <message>
+        <source>loading…</source>
+        <translation>chargement…</translation>
+    </message>
+    <message>
+        <source>unavailable</source>
+        <translation>indisponible</translation>
+    </message>
+    <message>
+        <source>Photo {0}</source>
+        <translation>Photo {0}</translation>
+    </message>
+    <message>
+        <source>Goods</source>
+        <translation>Marchandises</translation>
+    </message>
+    <message>
+        <source>Thread</source>
+        <translation>Fil</translation>
+    </message>
+    <message>
+        <source>✔ Signature verified: sent by {0}</source>
+        <translation>✔ Signature vérifiée : envoyée par {0}</translation>
+    </message>
+    <message>
+        <source>✖ SIGNATURE CHECK FAILED — do not trust this alert</source>
+        <translation>✖ ÉCHEC DE LA VÉRIFICATION DE SIGNATURE — ne vous fiez pas à cette alerte</translation>
+    </message>
+    <message>
+        <source>Claims to be from {0}. Reason: {1}</source>
+        <translation>Se présente comme venant de {0}. Motif : {1}</translation>
+    </message>
+</context>
+<context>
+    <name>FeedModel</name>
+    <message>
+        <source>Time</source>
+        <translation>Heure</translation>
+    </message>
+    <message>
+        <source>Signature</source>
+        <translation>Signature</translation>
+    </message>
+    <message>
+        <source>Sender</source>
+        <translation>Expéditeur</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>Type</translation>
+    </message>
+    <message>
+        <source>Commodity</source>
+        <translation>Marchandise</translation>
+    </message>
+    <message>
+        <source>Quantity</source>
+        <translation>Quantité</translation>
+    </message>
+    <message>
+        <source>Place</source>
+        <translation>Lieu</translation>
+    </message>
+    <message>
+        <source>E-com.</source>
+        <translation>E-comm.</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>oui</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>non</translation>
+    </message>
+    <message>
+        <source>✖ FAILED</source>
+        <translation>✖ ÉCHEC</translation>
+    </message>
+    <message>
+        <source>✔ Verified</source>
+        <translation>✔ Vérifiée</translation>
+    </message>
+    <message>
+        <source>Signature check failed: {0}</source>
+        <translation>Échec de la vérification de signature : {0}</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Actions</source>
+        <translation>Actions</translation>
+    </message>
+    <message>
+        <source>New alert</source>
+        <translation>Nouvelle alerte</translation>
+    </message>
+    <message>
+        <source>Reply with feedback</source>
+        <translation>Répondre par un retour</translation>
+    </message>
+    <message>
+        <source>Newest first</source>
+        <translation>Plus récentes d&apos;abord</translation>
+    </message>
+    <message>
+        <source>Load older</source>
+        <translation>Plus anciennes</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>Exporter en CSV…</translation>
+    </message>
+    <message>
+        <source>Dashboard</source>
+        <translation>Tableau de bord</translation>
+    </message>
+    <message>
+        <source>Load older alerts</source>
+        <translation>Charger des alertes plus anciennes</translation>
+    </message>
+    <message>
+        <source>All kinds</source>
+        <translation>Tous les types</translation>
+    </message>
+    <message>
+        <source>Sender</source>
+        <translation>Expéditeur</translation>
+    </message>
+    <message>
+        <source>All commodities</source>
+        <translation>Toutes les marchandises</translation>
+    </message>
+    <message>
+        <source>All countries</source>
+        <translation>Tous les pays</translation>
+    </message>
+    <message>
+        <source>Search…</source>
+        <translation>Rechercher…</translation>
+    </message>
+    <message>
+        <source>Export visible rows</source>
+        <translation>Exporter les lignes affichées</translation>
+    </message>
+    <message>
+        <source>E-commerce: any</source>
+        <translation>Commerce électronique : tous</translation>
+    </message>
+    <message>
+        <source>E-commerce only</source>
+        <translation>Commerce électronique seulement</translation>
+    </message>
+    <message>
+        <source>Not e-commerce</source>
+        <translation>Hors commerce électronique</translation>
+    </message>
+    <message>
+        <source>Cordon desk — {0}</source>
+        <translation>Cordon desk — {0}</translation>
+    </message>
+    <message>
+        <source>Beginning of the channel</source>
+        <translation>Début du canal</translation>
+    </message>
+    <message>
+        <source>⚠ {0} alert(s) in this channel FAILED the signature check: they may be forged. Rows in red.</source>
+        <translation>⚠ {0} alerte(s) de ce canal ont ÉCHOUÉ à la vérification de signature : elles sont peut-être falsifiées. Lignes en rouge.</translation>
+    </message>
+    <message>
+        <source>{0} shown / {1} loaded</source>
+        <translation>{0} affichées / {1} chargées</translation>
+    </message>
+    <message>
+        <source>{0} rows exported to {1}</source>
+        <translation>{0} lignes exportées vers {1}</translation>
+    </message>
+    <message>
+        <source>New warning from {0}</source>
+        <translation>Nouvel avertissement de {0}</translation>
+    </message>
+    <message>
+        <source>⚠ Unverified warning claiming to be from {0}</source>
+        <translation>⚠ Avertissement non vérifié se présentant comme venant de {0}</translation>
+    </message>
+</context>
+<context>
+    <name>SetupDialog</name>
+    <message>
+        <source>Passphrase</source>
+        <translation>Phrase secrète</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>Parcourir…</translation>
+    </message>
+    <message>
+        <source>Choose a file</source>
+        <translation>Choisir un fichier</translation>
+    </message>
+    <message>
+        <source>Connect to a Cordon hub</source>
+        <translation>Se connecter à un hub Cordon</translation>
+    </message>
+    <message>
+        <source>Enter the hub address given by your secretariat and choose your credentials. Passphrases are never stored.</source>
+        <translation>Saisissez l&apos;adresse du hub fournie par votre secrétariat et choisissez vos identifiants. Les phrases secrètes ne sont jamais enregistrées.</translation>
+    </message>
+    <message>
+        <source>Hub address</source>
+        <translation>Adresse du hub</translation>
+    </message>
+    <message>
+        <source>Hub CA certificate</source>
+        <translation>Certificat de l&apos;AC du hub</translation>
+    </message>
+    <message>
+        <source>System language</source>
+        <translation>Langue du système</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Langue</translation>
+    </message>
+    <message>
+        <source>Certificate</source>
+        <translation>Certificat</translation>
+    </message>
+    <message>
+        <source>Private key</source>
+        <translation>Clé privée</translation>
+    </message>
+    <message>
+        <source>PKCS#12 file</source>
+        <translation>Fichier PKCS#12</translation>
+    </message>
+    <message>
+        <source>PEM key and certificate</source>
+        <translation>Clé et certificat PEM</translation>
+    </message>
+    <message>
+        <source>The hub address starts with wss://</source>
+        <translation>L&apos;adresse du hub commence par wss://</translation>
+    </message>
+    <message>
+        <source>Passphrase for {0}:</source>
+        <translation>Phrase secrète pour {0} :</translation>
+    </message>
+    <message>
+        <source>Choose the CA certificate and your credentials.</source>
+        <translation>Choisissez le certificat de l&apos;AC et vos identifiants.</translation>
+    </message>
+</context>
+<context>
     <name>codes</name>
     <message>
         <source>not specified</source>
-        <translation type="unfinished"></translation>
+        <translation>non précisé</translation>
     </message>
     <message>
         <source>maritime</source>
-        <translation type="unfinished"></translation>
+        <translation>maritime</translation>
     </message>
     <message>
         <source>rail</source>
-        <translation type="unfinished"></translation>
+        <translation>ferroviaire</translation>
     </message>
     <message>
         <source>road</source>
-        <translation type="unfinished"></translation>
+        <translation>routier</translation>
     </message>
     <message>
         <source>air</source>
-        <translation type="unfinished"></translation>
+        <translation>aérien</translation>
     </message>
     <message>
         <source>mail</source>
-        <translation type="unfinished"></translation>
+        <translation>postal</translation>
     </message>
     <message>
         <source>multimodal</source>
-        <translation type="unfinished"></translation>
+        <translation>multimodal</translation>
     </message>
     <message>
         <source>fixed installation</source>
-        <translation type="unfinished"></translation>
+        <translation>installation fixe</translation>
     </message>
     <message>
         <source>inland water</source>
-        <translation type="unfinished"></translation>
+        <translation>voie navigable intérieure</translation>
     </message>
     <message>
         <source>not applicable</source>
-        <translation type="unfinished"></translation>
+        <translation>sans objet</translation>
     </message>
     <message>
         <source>land border</source>
-        <translation type="unfinished"></translation>
+        <translation>frontière terrestre</translation>
     </message>
     <message>
         <source>seaport</source>
-        <translation type="unfinished"></translation>
+        <translation>port maritime</translation>
     </message>
     <message>
         <source>airport</source>
-        <translation type="unfinished"></translation>
+        <translation>aéroport</translation>
     </message>
     <message>
         <source>dry port</source>
-        <translation type="unfinished"></translation>
+        <translation>port sec</translation>
     </message>
     <message>
         <source>customs warehouse</source>
-        <translation type="unfinished"></translation>
+        <translation>entrepôt sous douane</translation>
     </message>
     <message>
         <source>free zone</source>
-        <translation type="unfinished"></translation>
+        <translation>zone franche</translation>
     </message>
     <message>
         <source>postal centre</source>
-        <translation type="unfinished"></translation>
+        <translation>centre postal</translation>
     </message>
     <message>
         <source>express courier centre</source>
-        <translation type="unfinished"></translation>
+        <translation>centre de fret express</translation>
     </message>
     <message>
         <source>inland</source>
-        <translation type="unfinished"></translation>
+        <translation>intérieur du territoire</translation>
     </message>
     <message>
         <source>passenger</source>
-        <translation type="unfinished"></translation>
+        <translation>passager</translation>
     </message>
     <message>
         <source>cargo</source>
-        <translation type="unfinished"></translation>
+        <translation>fret</translation>
     </message>
     <message>
         <source>postal</source>
-        <translation type="unfinished"></translation>
+        <translation>postal</translation>
     </message>
     <message>
         <source>express courier</source>
-        <translation type="unfinished"></translation>
+        <translation>fret express</translation>
     </message>
     <message>
         <source>risk profiling / targeting</source>
-        <translation type="unfinished"></translation>
+        <translation>profilage / ciblage</translation>
     </message>
     <message>
         <source>intelligence</source>
-        <translation type="unfinished"></translation>
+        <translation>renseignement</translation>
     </message>
     <message>
         <source>random check</source>
-        <translation type="unfinished"></translation>
+        <translation>contrôle aléatoire</translation>
     </message>
     <message>
         <source>X-ray / scanner</source>
-        <translation type="unfinished"></translation>
+        <translation>rayons X / scanner</translation>
     </message>
     <message>
         <source>detector dog</source>
-        <translation type="unfinished"></translation>
+        <translation>chien détecteur</translation>
     </message>
     <message>
         <source>routine control</source>
-        <translation type="unfinished"></translation>
+        <translation>contrôle de routine</translation>
     </message>
     <message>
         <source>not concealed</source>
-        <translation type="unfinished"></translation>
+        <translation>non dissimulé</translation>
     </message>
     <message>
         <source>misdeclared</source>
-        <translation type="unfinished"></translation>
+        <translation>fausse déclaration</translation>
     </message>
     <message>
         <source>mixed with legitimate goods</source>
-        <translation type="unfinished"></translation>
+        <translation>mêlé à des marchandises licites</translation>
     </message>
     <message>
         <source>hidden compartment</source>
-        <translation type="unfinished"></translation>
+        <translation>cache aménagée</translation>
     </message>
     <message>
         <source>in luggage</source>
-        <translation type="unfinished"></translation>
+        <translation>dans les bagages</translation>
     </message>
     <message>
         <source>on the person</source>
-        <translation type="unfinished"></translation>
+        <translation>sur la personne</translation>
     </message>
     <message>
         <source>inside a parcel</source>
-        <translation type="unfinished"></translation>
+        <translation>dans un colis</translation>
     </message>
     <message>
         <source>other</source>
-        <translation type="unfinished"></translation>
+        <translation>autre</translation>
     </message>
     <message>
         <source>illicit / falsified medicines</source>
-        <translation type="unfinished"></translation>
+        <translation>médicaments illicites / falsifiés</translation>
     </message>
     <message>
         <source>medical devices</source>
-        <translation type="unfinished"></translation>
+        <translation>dispositifs médicaux</translation>
     </message>
     <message>
         <source>vaccines</source>
-        <translation type="unfinished"></translation>
+        <translation>vaccins</translation>
     </message>
     <message>
         <source>personal protective equipment</source>
-        <translation type="unfinished"></translation>
+        <translation>équipements de protection individuelle</translation>
     </message>
     <message>
         <source>IPR-infringing consumer goods</source>
-        <translation type="unfinished"></translation>
+        <translation>biens de consommation contrefaisants</translation>
     </message>
     <message>
         <source>other dangerous consumer goods</source>
-        <translation type="unfinished"></translation>
+        <translation>autres biens de consommation dangereux</translation>
     </message>
     <message>
         <source>drugs</source>
-        <translation type="unfinished"></translation>
+        <translation>stupéfiants</translation>
     </message>
     <message>
         <source>tobacco</source>
-        <translation type="unfinished"></translation>
+        <translation>tabac</translation>
     </message>
     <message>
         <source>alcohol</source>
-        <translation type="unfinished"></translation>
+        <translation>alcool</translation>
     </message>
     <message>
         <source>environment</source>
-        <translation type="unfinished"></translation>
+        <translation>environnement</translation>
     </message>
     <message>
         <source>cultural heritage</source>
-        <translation type="unfinished"></translation>
+        <translation>patrimoine culturel</translation>
     </message>
     <message>
         <source>weapons</source>
-        <translation type="unfinished"></translation>
+        <translation>armes</translation>
     </message>
     <message>
         <source>pieces</source>
-        <translation type="unfinished"></translation>
+        <translation>pièces</translation>
     </message>
     <message>
         <source>kilograms</source>
-        <translation type="unfinished"></translation>
+        <translation>kilogrammes</translation>
     </message>
     <message>
         <source>grams</source>
-        <translation type="unfinished"></translation>
+        <translation>grammes</translation>
     </message>
     <message>
         <source>litres</source>
-        <translation type="unfinished"></translation>
+        <translation>litres</translation>
     </message>
     <message>
         <source>millilitres</source>
-        <translation type="unfinished"></translation>
+        <translation>millilitres</translation>
     </message>
     <message>
         <source>doses</source>
-        <translation type="unfinished"></translation>
+        <translation>doses</translation>
     </message>
     <message>
         <source>tablets</source>
-        <translation type="unfinished"></translation>
+        <translation>comprimés</translation>
     </message>
     <message>
         <source>ampoules</source>
-        <translation type="unfinished"></translation>
+        <translation>ampoules</translation>
     </message>
     <message>
         <source>packages</source>
-        <translation type="unfinished"></translation>
+        <translation>colis</translation>
     </message>
     <message>
         <source>trademark</source>
-        <translation type="unfinished"></translation>
+        <translation>marque</translation>
     </message>
     <message>
         <source>copyright</source>
-        <translation type="unfinished"></translation>
+        <translation>droit d&apos;auteur</translation>
     </message>
     <message>
         <source>design</source>
-        <translation type="unfinished"></translation>
+        <translation>dessin ou modèle</translation>
     </message>
     <message>
         <source>patent</source>
-        <translation type="unfinished"></translation>
+        <translation>brevet</translation>
     </message>
     <message>
         <source>geographical indication</source>
-        <translation type="unfinished"></translation>
+        <translation>indication géographique</translation>
     </message>
     <message>
         <source>express</source>
-        <translation type="unfinished"></translation>
+        <translation>express</translation>
     </message>
     <message>
         <source>seized</source>
-        <translation type="unfinished"></translation>
+        <translation>saisi</translation>
     </message>
     <message>
         <source>detained</source>
-        <translation type="unfinished"></translation>
+        <translation>retenu</translation>
     </message>
     <message>
         <source>released</source>
-        <translation type="unfinished"></translation>
+        <translation>mainlevée</translation>
     </message>
     <message>
         <source>inspected</source>
-        <translation type="unfinished"></translation>
+        <translation>contrôlé</translation>
     </message>
     <message>
         <source>nothing found</source>
-        <translation type="unfinished"></translation>
+        <translation>rien trouvé</translation>
     </message>
     <message>
         <source>not inspected</source>
-        <translation type="unfinished"></translation>
+        <translation>non contrôlé</translation>
     </message>
     <message>
         <source>use only for the fight against crime</source>
-        <translation type="unfinished"></translation>
+        <translation>usage limité à la lutte contre la criminalité</translation>
     </message>
     <message>
         <source>not as evidence in court without the sender&apos;s permission</source>
-        <translation type="unfinished"></translation>
+        <translation>pas comme preuve en justice sans l&apos;accord de l&apos;expéditeur</translation>
     </message>
     <message>
         <source>not to be passed on without permission</source>
-        <translation type="unfinished"></translation>
+        <translation>ne pas transmettre sans autorisation</translation>
     </message>
     <message>
         <source>other restrictions (see handling_text)</source>
-        <translation type="unfinished"></translation>
+        <translation>autres restrictions (voir texte)</translation>
     </message>
     <message>
         <source>reliable</source>
-        <translation type="unfinished"></translation>
+        <translation>fiable</translation>
     </message>
     <message>
         <source>mostly reliable</source>
-        <translation type="unfinished"></translation>
+        <translation>généralement fiable</translation>
     </message>
     <message>
         <source>not reliable</source>
-        <translation type="unfinished"></translation>
+        <translation>peu fiable</translation>
     </message>
     <message>
         <source>cannot be assessed</source>
-        <translation type="unfinished"></translation>
+        <translation>ne peut être évaluée</translation>
     </message>
     <message>
         <source>known to be true without reservation</source>
-        <translation type="unfinished"></translation>
+        <translation>exacte sans réserve</translation>
     </message>
     <message>
         <source>known personally to the source</source>
-        <translation type="unfinished"></translation>
+        <translation>connue personnellement de la source</translation>
     </message>
     <message>
         <source>not known personally to the source, but corroborated</source>
-        <translation type="unfinished"></translation>
+        <translation>non connue personnellement de la source, mais corroborée</translation>
     </message>
     <message>
         <source>cannot be judged</source>
-        <translation type="unfinished"></translation>
+        <translation>ne peut être évaluée</translation>
     </message>
     <message>
         <source>Andorra</source>
-        <translation type="unfinished"></translation>
+        <translation>Andorre</translation>
     </message>
     <message>
         <source>United Arab Emirates</source>
-        <translation type="unfinished"></translation>
+        <translation>Émirats arabes unis</translation>
     </message>
     <message>
         <source>Afghanistan</source>
-        <translation type="unfinished"></translation>
+        <translation>Afghanistan</translation>
     </message>
     <message>
         <source>Antigua and Barbuda</source>
-        <translation type="unfinished"></translation>
+        <translation>Antigua-et-Barbuda</translation>
     </message>
     <message>
         <source>Anguilla</source>
-        <translation type="unfinished"></translation>
+        <translation>Anguilla</translation>
     </message>
     <message>
         <source>Albania</source>
-        <translation type="unfinished"></translation>
+        <translation>Albanie</translation>
     </message>
     <message>
         <source>Armenia</source>
-        <translation type="unfinished"></translation>
+        <translation>Arménie</translation>
     </message>
     <message>
         <source>Angola</source>
-        <translation type="unfinished"></translation>
+        <translation>Angola</translation>
     </message>
     <message>
         <source>Antarctica</source>
-        <translation type="unfinished"></translation>
+        <translation>Antarctique</translation>
     </message>
     <message>
         <source>Argentina</source>
-        <translation type="unfinished"></translation>
+        <translation>Argentine</translation>
     </message>
     <message>
         <source>American Samoa</source>
-        <translation type="unfinished"></translation>
+        <translation>Samoa américaines</translation>
     </message>
     <message>
         <source>Austria</source>
-        <translation type="unfinished"></translation>
+        <translation>Autriche</translation>
     </message>
     <message>
         <source>Australia</source>
-        <translation type="unfinished"></translation>
+        <translation>Australie</translation>
     </message>
     <message>
         <source>Aruba</source>
-        <translation type="unfinished"></translation>
+        <translation>Aruba</translation>
     </message>
     <message>
         <source>Åland Islands</source>
-        <translation type="unfinished"></translation>
+        <translation>Åland, Îles</translation>
     </message>
     <message>
         <source>Azerbaijan</source>
-        <translation type="unfinished"></translation>
+        <translation>Azerbaïdjan</translation>
     </message>
     <message>
         <source>Bosnia and Herzegovina</source>
-        <translation type="unfinished"></translation>
+        <translation>Bosnie-Herzégovine</translation>
     </message>
     <message>
         <source>Barbados</source>
-        <translation type="unfinished"></translation>
+        <translation>Barbade</translation>
     </message>
     <message>
         <source>Bangladesh</source>
-        <translation type="unfinished"></translation>
+        <translation>Bangladesh</translation>
     </message>
     <message>
         <source>Belgium</source>
-        <translation type="unfinished"></translation>
+        <translation>Belgique</translation>
     </message>
     <message>
         <source>Burkina Faso</source>
-        <translation type="unfinished"></translation>
+        <translation>Burkina Faso</translation>
     </message>
     <message>
         <source>Bulgaria</source>
-        <translation type="unfinished"></translation>
+        <translation>Bulgarie</translation>
     </message>
     <message>
         <source>Bahrain</source>
-        <translation type="unfinished"></translation>
+        <translation>Bahreïn</translation>
     </message>
     <message>
         <source>Burundi</source>
-        <translation type="unfinished"></translation>
+        <translation>Burundi</translation>
     </message>
     <message>
         <source>Benin</source>
-        <translation type="unfinished"></translation>
+        <translation>Bénin</translation>
     </message>
     <message>
         <source>Saint Barthélemy</source>
-        <translation type="unfinished"></translation>
+        <translation>Saint-Barthélemy</translation>
     </message>
     <message>
         <source>Bermuda</source>
-        <translation type="unfinished"></translation>
+        <translation>Bermudes</translation>
     </message>
     <message>
         <source>Brunei Darussalam</source>
-        <translation type="unfinished"></translation>
+        <translation>Brunéi Darussalam</translation>
     </message>
     <message>
         <source>Bolivia</source>
-        <translation type="unfinished"></translation>
+        <translation>Bolivie</translation>
     </message>
     <message>
         <source>Bonaire, Sint Eustatius and Saba</source>
-        <translation type="unfinished"></translation>
+        <translation>Bonaire, Saint-Eustache et Saba</translation>
     </message>
     <message>
         <source>Brazil</source>
-        <translation type="unfinished"></translation>
+        <translation>Brésil</translation>
     </message>
     <message>
         <source>Bahamas</source>
-        <translation type="unfinished"></translation>
+        <translation>Bahamas</translation>
     </message>
     <message>
         <source>Bhutan</source>
-        <translation type="unfinished"></translation>
+        <translation>Bhoutan</translation>
     </message>
     <message>
         <source>Bouvet Island</source>
-        <translation type="unfinished"></translation>
+        <translation>île Bouvet</translation>
     </message>
     <message>
         <source>Botswana</source>
-        <translation type="unfinished"></translation>
+        <translation>Botswana</translation>
     </message>
     <message>
         <source>Belarus</source>
-        <translation type="unfinished"></translation>
+        <translation>Bélarus</translation>
     </message>
     <message>
         <source>Belize</source>
-        <translation type="unfinished"></translation>
+        <translation>Belize</translation>
     </message>
     <message>
         <source>Canada</source>
-        <translation type="unfinished"></translation>
+        <translation>Canada</translation>
     </message>
     <message>
         <source>Cocos (Keeling) Islands</source>
-        <translation type="unfinished"></translation>
+        <translation>Cocos (Keeling), Îles</translation>
     </message>
     <message>
         <source>Congo, The Democratic Republic of the</source>
-        <translation type="unfinished"></translation>
+        <translation>République démocratique du Congo</translation>
     </message>
     <message>
         <source>Central African Republic</source>
-        <translation type="unfinished"></translation>
+        <translation>République centrafricaine</translation>
     </message>
     <message>
         <source>Congo</source>
-        <translation type="unfinished"></translation>
+        <translation>République du Congo</translation>
     </message>
     <message>
         <source>Switzerland</source>
-        <translation type="unfinished"></translation>
+        <translation>Suisse</translation>
     </message>
     <message>
         <source>Côte d&apos;Ivoire</source>
-        <translation type="unfinished"></translation>
+        <translation>Côte d&apos;Ivoire</translation>
     </message>
     <message>
         <source>Cook Islands</source>
-        <translation type="unfinished"></translation>
+        <translation>îles Cook</translation>
     </message>
     <message>
         <source>Chile</source>
-        <translation type="unfinished"></translation>
+        <translation>Chili</translation>
     </message>
     <message>
         <source>Cameroon</source>
-        <translation type="unfinished"></translation>
+        <translation>Cameroun</translation>
     </message>
     <message>
         <source>China</source>
-        <translation type="unfinished"></translation>
+        <translation>Chine</translation>
     </message>
     <message>
         <source>Colombia</source>
-        <translation type="unfinished"></translation>
+        <translation>Colombie</translation>
     </message>
     <message>
         <source>Costa Rica</source>
-        <translation type="unfinished"></translation>
+        <translation>Costa Rica</translation>
     </message>
     <message>
         <source>Cuba</source>
-        <translation type="unfinished"></translation>
+        <translation>Cuba</translation>
     </message>
     <message>
         <source>Cabo Verde</source>
-        <translation type="unfinished"></translation>
+        <translation>Cap-Vert</translation>
     </message>
     <message>
         <source>Curaçao</source>
-        <translation type="unfinished"></translation>
+        <translation>Curaçao</translation>
     </message>
     <message>
         <source>Christmas Island</source>
-        <translation type="unfinished"></translation>
+        <translation>Christmas, Île</translation>
     </message>
     <message>
         <source>Cyprus</source>
-        <translation type="unfinished"></translation>
+        <translation>Chypre</translation>
     </message>
     <message>
         <source>Czechia</source>
-        <translation type="unfinished"></translation>
+        <translation>Tchéquie</translation>
     </message>
     <message>
         <source>Germany</source>
-        <translation type="unfinished"></translation>
+        <translation>Allemagne</translation>
     </message>
     <message>
         <source>Djibouti</source>
-        <translation type="unfinished"></translation>
+        <translation>Djibouti</translation>
     </message>
     <message>
         <source>Denmark</source>
-        <translation type="unfinished"></translation>
+        <translation>Danemark</translation>
     </message>
     <message>
         <source>Dominica</source>
-        <translation type="unfinished"></translation>
+        <translation>Dominique</translation>
     </message>
     <message>
         <source>Dominican Republic</source>
-        <translation type="unfinished"></translation>
+        <translation>République dominicaine</translation>
     </message>
     <message>
         <source>Algeria</source>
-        <translation type="unfinished"></translation>
+        <translation>Algérie</translation>
     </message>
     <message>
         <source>Ecuador</source>
-        <translation type="unfinished"></translation>
+        <translation>Équateur</translation>
     </message>
     <message>
         <source>Estonia</source>
-        <translation type="unfinished"></translation>
+        <translation>Estonie</translation>
     </message>
     <message>
         <source>Egypt</source>
-        <translation type="unfinished"></translation>
+        <translation>Égypte</translation>
     </message>
     <message>
         <source>Western Sahara</source>
-        <translation type="unfinished"></translation>
+        <translation>Sahara occidental</translation>
     </message>
     <message>
         <source>Eritrea</source>
-        <translation type="unfinished"></translation>
+        <translation>Érythrée</translation>
     </message>
     <message>
         <source>Spain</source>
-        <translation type="unfinished"></translation>
+        <translation>Espagne</translation>
     </message>
     <message>
         <source>Ethiopia</source>
-        <translation type="unfinished"></translation>
+        <translation>Éthiopie</translation>
     </message>
     <message>
         <source>Finland</source>
-        <translation type="unfinished"></translation>
+        <translation>Finlande</translation>
     </message>
     <message>
         <source>Fiji</source>
-        <translation type="unfinished"></translation>
+        <translation>Fidji</translation>
     </message>
     <message>
         <source>Falkland Islands (Malvinas)</source>
-        <translation type="unfinished"></translation>
+        <translation>Malouines, Îles (Falkland)</translation>
     </message>
     <message>
         <source>Micronesia, Federated States of</source>
-        <translation type="unfinished"></translation>
+        <translation>Micronésie, États fédérés de</translation>
     </message>
     <message>
         <source>Faroe Islands</source>
-        <translation type="unfinished"></translation>
+        <translation>îles Féroé</translation>
     </message>
     <message>
         <source>France</source>
-        <translation type="unfinished"></translation>
+        <translation>France</translation>
     </message>
     <message>
         <source>Gabon</source>
-        <translation type="unfinished"></translation>
+        <translation>Gabon</translation>
     </message>
     <message>
         <source>United Kingdom</source>
-        <translation type="unfinished"></translation>
+        <translation>Royaume-Uni</translation>
     </message>
     <message>
         <source>Grenada</source>
-        <translation type="unfinished"></translation>
+        <translation>Grenade</translation>
     </message>
     <message>
         <source>Georgia</source>
-        <translation type="unfinished"></translation>
+        <translation>Géorgie</translation>
     </message>
     <message>
         <source>French Guiana</source>
-        <translation type="unfinished"></translation>
+        <translation>Guyane française</translation>
     </message>
     <message>
         <source>Guernsey</source>
-        <translation type="unfinished"></translation>
+        <translation>Guernesey</translation>
     </message>
     <message>
         <source>Ghana</source>
-        <translation type="unfinished"></translation>
+        <translation>Ghana</translation>
     </message>
     <message>
         <source>Gibraltar</source>
-        <translation type="unfinished"></translation>
+        <translation>Gibraltar</translation>
     </message>
     <message>
         <source>Greenland</source>
-        <translation type="unfinished"></translation>
+        <translation>Groënland</translation>
     </message>
     <message>
         <source>Gambia</source>
-        <translation type="unfinished"></translation>
+        <translation>Gambie</translation>
     </message>
     <message>
         <source>Guinea</source>
-        <translation type="unfinished"></translation>
+        <translation>Guinée</translation>
     </message>
     <message>
         <source>Guadeloupe</source>
-        <translation type="unfinished"></translation>
+        <translation>Guadeloupe</translation>
     </message>
     <message>
         <source>Equatorial Guinea</source>
-        <translation type="unfinished"></translation>
+        <translation>Guinée Équatoriale</translation>
     </message>
     <message>
         <source>Greece</source>
-        <translation type="unfinished"></translation>
+        <translation>Grèce</translation>
     </message>
     <message>
         <source>South Georgia and the South Sandwich Islands</source>
-        <translation type="unfinished"></translation>
+        <translation>Géorgie du Sud et les îles Sandwich du Sud</translation>
     </message>
     <message>
         <source>Guatemala</source>
-        <translation type="unfinished"></translation>
+        <translation>Guatemala</translation>
     </message>
     <message>
         <source>Guam</source>
-        <translation type="unfinished"></translation>
+        <translation>Guam</translation>
     </message>
     <message>
         <source>Guinea-Bissau</source>
-        <translation type="unfinished"></translation>
+        <translation>Guinée-Bissau</translation>
     </message>
     <message>
         <source>Guyana</source>
-        <translation type="unfinished"></translation>
+        <translation>Guyana</translation>
     </message>
     <message>
         <source>Hong Kong</source>
-        <translation type="unfinished"></translation>
+        <translation>Hong Kong</translation>
     </message>
     <message>
         <source>Heard Island and McDonald Islands</source>
-        <translation type="unfinished"></translation>
+        <translation>îles Heard-et-MacDonald</translation>
     </message>
     <message>
         <source>Honduras</source>
-        <translation type="unfinished"></translation>
+        <translation>Honduras</translation>
     </message>
     <message>
         <source>Croatia</source>
-        <translation type="unfinished"></translation>
+        <translation>Croatie</translation>
     </message>
     <message>
         <source>Haiti</source>
-        <translation type="unfinished"></translation>
+        <translation>Haïti</translation>
     </message>
     <message>
         <source>Hungary</source>
-        <translation type="unfinished"></translation>
+        <translation>Hongrie</translation>
     </message>
     <message>
         <source>Indonesia</source>
-        <translation type="unfinished"></translation>
+        <translation>Indonésie</translation>
     </message>
     <message>
         <source>Ireland</source>
-        <translation type="unfinished"></translation>
+        <translation>Irlande</translation>
     </message>
     <message>
         <source>Israel</source>
-        <translation type="unfinished"></translation>
+        <translation>Israël</translation>
     </message>
     <message>
         <source>Isle of Man</source>
-        <translation type="unfinished"></translation>
+        <translation>Île de Man</translation>
     </message>
     <message>
         <source>India</source>
-        <translation type="unfinished"></translation>
+        <translation>Inde</translation>
     </message>
     <message>
         <source>British Indian Ocean Territory</source>
-        <translation type="unfinished"></translation>
+        <translation>Territoire britannique de l&apos;océan Indien</translation>
     </message>
     <message>
         <source>Iraq</source>
-        <translation type="unfinished"></translation>
+        <translation>Irak</translation>
     </message>
     <message>
         <source>Iran</source>
-        <translation type="unfinished"></translation>
+        <translation>Iran</translation>
     </message>
     <message>
         <source>Iceland</source>
-        <translation type="unfinished"></translation>
+        <translation>Islande</translation>
     </message>
     <message>
         <source>Italy</source>
-        <translation type="unfinished"></translation>
+        <translation>Italie</translation>
     </message>
     <message>
         <source>Jersey</source>
-        <translation type="unfinished"></translation>
+        <translation>Jersey</translation>
     </message>
     <message>
         <source>Jamaica</source>
-        <translation type="unfinished"></translation>
+        <translation>Jamaïque</translation>
     </message>
     <message>
         <source>Jordan</source>
-        <translation type="unfinished"></translation>
+        <translation>Jordanie</translation>
     </message>
     <message>
         <source>Japan</source>
-        <translation type="unfinished"></translation>
+        <translation>Japon</translation>
     </message>
     <message>
         <source>Kenya</source>
-        <translation type="unfinished"></translation>
+        <translation>Kenya</translation>
     </message>
     <message>
         <source>Kyrgyzstan</source>
-        <translation type="unfinished"></translation>
+        <translation>Kirghizistan</translation>
     </message>
     <message>
         <source>Cambodia</source>
-        <translation type="unfinished"></translation>
+        <translation>Cambodge</translation>
     </message>
     <message>
         <source>Kiribati</source>
-        <translation type="unfinished"></translation>
+        <translation>Kiribati</translation>
     </message>
     <message>
         <source>Comoros</source>
-        <translation type="unfinished"></translation>
+        <translation>Comores</translation>
     </message>
     <message>
         <source>Saint Kitts and Nevis</source>
-        <translation type="unfinished"></translation>
+        <translation>Saint-Christophe-et-Niévès</translation>
     </message>
     <message>
         <source>North Korea</source>
-        <translation type="unfinished"></translation>
+        <translation>Corée du Nord</translation>
     </message>
     <message>
         <source>South Korea</source>
-        <translation type="unfinished"></translation>
+        <translation>Corée du Sud</translation>
     </message>
     <message>
         <source>Kuwait</source>
-        <translation type="unfinished"></translation>
+        <translation>Koweït</translation>
     </message>
     <message>
         <source>Cayman Islands</source>
-        <translation type="unfinished"></translation>
+        <translation>îles Caïmans</translation>
     </message>
     <message>
         <source>Kazakhstan</source>
-        <translation type="unfinished"></translation>
+        <translation>Kazakhstan</translation>
     </message>
     <message>
         <source>Laos</source>
-        <translation type="unfinished"></translation>
+        <translation>Laos</translation>
     </message>
     <message>
         <source>Lebanon</source>
-        <translation type="unfinished"></translation>
+        <translation>Liban</translation>
     </message>
     <message>
         <source>Saint Lucia</source>
-        <translation type="unfinished"></translation>
+        <translation>Sainte-Lucie</translation>
     </message>
     <message>
         <source>Liechtenstein</source>
-        <translation type="unfinished"></translation>
+        <translation>Liechtenstein</translation>
     </message>
     <message>
         <source>Sri Lanka</source>
-        <translation type="unfinished"></translation>
+        <translation>Sri Lanka</translation>
     </message>
     <message>
         <source>Liberia</source>
-        <translation type="unfinished"></translation>
+        <translation>Libéria</translation>
     </message>
     <message>
         <source>Lesotho</source>
-        <translation type="unfinished"></translation>
+        <translation>Lesotho</translation>
     </message>
     <message>
         <source>Lithuania</source>
-        <translation type="unfinished"></translation>
+        <translation>Lituanie</translation>
     </message>
     <message>
         <source>Luxembourg</source>
-        <translation type="unfinished"></translation>
+        <translation>Luxembourg</translation>
     </message>
     <message>
         <source>Latvia</source>
-        <translation type="unfinished"></translation>
+        <translation>Lettonie</translation>
     </message>
     <message>
         <source>Libya</source>
-        <translation type="unfinished"></translation>
+        <translation>Libye</translation>
     </message>
     <message>
         <source>Morocco</source>
-        <translation type="unfinished"></translation>
+        <translation>Maroc</translation>
     </message>
     <message>
         <source>Monaco</source>
-        <translation type="unfinished"></translation>
+        <translation>Monaco</translation>
     </message>
     <message>
         <source>Moldova</source>
-        <translation type="unfinished"></translation>
+        <translation>Moldavie</translation>
     </message>
     <message>
         <source>Montenegro</source>
-        <translation type="unfinished"></translation>
+        <translation>Monténégro</translation>
     </message>
     <message>
         <source>Saint Martin (French part)</source>
-        <translation type="unfinished"></translation>
+        <translation>Saint-Martin (partie française)</translation>
     </message>
     <message>
         <source>Madagascar</source>
-        <translation type="unfinished"></translation>
+        <translation>Madagascar</translation>
     </message>
     <message>
         <source>Marshall Islands</source>
-        <translation type="unfinished"></translation>
+        <translation>Îles Marshall</translation>
     </message>
     <message>
         <source>North Macedonia</source>
-        <translation type="unfinished"></translation>
+        <translation>Macédoine du Nord</translation>
     </message>
     <message>
         <source>Mali</source>
-        <translation type="unfinished"></translation>
+        <translation>Mali</translation>
     </message>
     <message>
         <source>Myanmar</source>
-        <translation type="unfinished"></translation>
+        <translation>Birmanie</translation>
     </message>
     <message>
         <source>Mongolia</source>
-        <translation type="unfinished"></translation>
+        <translation>Mongolie</translation>
     </message>
     <message>
         <source>Macao</source>
-        <translation type="unfinished"></translation>
+        <translation>Macau</translation>
     </message>
     <message>
         <source>Northern Mariana Islands</source>
-        <translation type="unfinished"></translation>
+        <translation>Îles Mariannes du Nord</translation>
     </message>
     <message>
         <source>Martinique</source>
-        <translation type="unfinished"></translation>
+        <translation>Martinique</translation>
     </message>
     <message>
         <source>Mauritania</source>
-        <translation type="unfinished"></translation>
+        <translation>Mauritanie</translation>
     </message>
     <message>
         <source>Montserrat</source>
-        <translation type="unfinished"></translation>
+        <translation>Montserrat</translation>
     </message>
     <message>
         <source>Malta</source>
-        <translation type="unfinished"></translation>
+        <translation>Malte</translation>
     </message>
     <message>
         <source>Mauritius</source>
-        <translation type="unfinished"></translation>
+        <translation>Maurice</translation>
     </message>
     <message>
         <source>Maldives</source>
-        <translation type="unfinished"></translation>
+        <translation>Maldives</translation>
     </message>
     <message>
         <source>Malawi</source>
-        <translation type="unfinished"></translation>
+        <translation>Malawi</translation>
     </message>
     <message>
         <source>Mexico</source>
-        <translation type="unfinished"></translation>
+        <translation>Mexique</translation>
     </message>
     <message>
         <source>Malaysia</source>
-        <translation type="unfinished"></translation>
+        <translation>Malaisie</translation>
     </message>
     <message>
         <source>Mozambique</source>
-        <translation type="unfinished"></translation>
+        <translation>Mozambique</translation>
     </message>
     <message>
         <source>Namibia</source>
-        <translation type="unfinished"></translation>
+        <translation>Namibie</translation>
     </message>
     <message>
         <source>New Caledonia</source>
-        <translation type="unfinished"></translation>
+        <translation>Nouvelle-Calédonie</translation>
     </message>
     <message>
         <source>Niger</source>
-        <translation type="unfinished"></translation>
+        <translation>Niger</translation>
     </message>
     <message>
         <source>Norfolk Island</source>
-        <translation type="unfinished"></translation>
+        <translation>île Norfolk</translation>
     </message>
     <message>
         <source>Nigeria</source>
-        <translation type="unfinished"></translation>
+        <translation>Nigeria</translation>
     </message>
     <message>
         <source>Nicaragua</source>
-        <translation type="unfinished"></translation>
+        <translation>Nicaragua</translation>
     </message>
     <message>
         <source>Netherlands</source>
-        <translation type="unfinished"></translation>
+        <translation>Pays-Bas</translation>
     </message>
     <message>
         <source>Norway</source>
-        <translation type="unfinished"></translation>
+        <translation>Norvège</translation>
     </message>
     <message>
         <source>Nepal</source>
-        <translation type="unfinished"></translation>
+        <translation>Népal</translation>
     </message>
     <message>
         <source>Nauru</source>
-        <translation type="unfinished"></translation>
+        <translation>Nauru</translation>
     </message>
     <message>
         <source>Niue</source>
-        <translation type="unfinished"></translation>
+        <translation>Nioue</translation>
     </message>
     <message>
         <source>New Zealand</source>
-        <translation type="unfinished"></translation>
+        <translation>Nouvelle-Zélande</translation>
     </message>
     <message>
         <source>Oman</source>
-        <translation type="unfinished"></translation>
+        <translation>Oman</translation>
     </message>
     <message>
         <source>Panama</source>
-        <translation type="unfinished"></translation>
+        <translation>Panama</translation>
     </message>
     <message>
         <source>Peru</source>
-        <translation type="unfinished"></translation>
+        <translation>Pérou</translation>
     </message>
     <message>
         <source>French Polynesia</source>
-        <translation type="unfinished"></translation>
+        <translation>Polynésie française</translation>
     </message>
     <message>
         <source>Papua New Guinea</source>
-        <translation type="unfinished"></translation>
+        <translation>Papouasie-Nouvelle-Guinée</translation>
     </message>
     <message>
         <source>Philippines</source>
-        <translation type="unfinished"></translation>
+        <translation>Philippines</translation>
     </message>
     <message>
         <source>Pakistan</source>
-        <translation type="unfinished"></translation>
+        <translation>Pakistan</translation>
     </message>
     <message>
         <source>Poland</source>
-        <translation type="unfinished"></translation>
+        <translation>Pologne</translation>
     </message>
     <message>
         <source>Saint Pierre and Miquelon</source>
-        <translation type="unfinished"></translation>
+        <translation>Saint-Pierre-et-Miquelon</translation>
     </message>
     <message>
         <source>Pitcairn</source>
-        <translation type="unfinished"></translation>
+        <translation>Îles Pitcairn</translation>
     </message>
     <message>
         <source>Puerto Rico</source>
-        <translation type="unfinished"></translation>
+        <translation>Porto Rico</translation>
     </message>
     <message>
         <source>Palestine, State of</source>
-        <translation type="unfinished"></translation>
+        <translation>Palestine, État de</translation>
     </message>
     <message>
         <source>Portugal</source>
-        <translation type="unfinished"></translation>
+        <translation>Portugal</translation>
     </message>
     <message>
         <source>Palau</source>
-        <translation type="unfinished"></translation>
+        <translation>Palaos</translation>
     </message>
     <message>
         <source>Paraguay</source>
-        <translation type="unfinished"></translation>
+        <translation>Paraguay</translation>
     </message>
     <message>
         <source>Qatar</source>
-        <translation type="unfinished"></translation>
+        <translation>Qatar</translation>
     </message>
     <message>
         <source>Réunion</source>
-        <translation type="unfinished"></translation>
+        <translation>Réunion, Île de la</translation>
     </message>
     <message>
         <source>Romania</source>
-        <translation type="unfinished"></translation>
+        <translation>Roumanie</translation>
     </message>
     <message>
         <source>Serbia</source>
-        <translation type="unfinished"></translation>
+        <translation>Serbie</translation>
     </message>
     <message>
         <source>Russian Federation</source>
-        <translation type="unfinished"></translation>
+        <translation>Russie, Fédération de</translation>
     </message>
     <message>
         <source>Rwanda</source>
-        <translation type="unfinished"></translation>
+        <translation>Rwanda</translation>
     </message>
     <message>
         <source>Saudi Arabia</source>
-        <translation type="unfinished"></translation>
+        <translation>Arabie saoudite</translation>
     </message>
     <message>
         <source>Solomon Islands</source>
-        <translation type="unfinished"></translation>
+        <translation>Salomon, Îles</translation>
     </message>
     <message>
         <source>Seychelles</source>
-        <translation type="unfinished"></translation>
+        <translation>Seychelles</translation>
     </message>
     <message>
         <source>Sudan</source>
-        <translation type="unfinished"></translation>
+        <translation>Soudan</translation>
     </message>
     <message>
         <source>Sweden</source>
-        <translation type="unfinished"></translation>
+        <translation>Suède</translation>
     </message>
     <message>
         <source>Singapore</source>
-        <translation type="unfinished"></translation>
+        <translation>Singapour</translation>
     </message>
     <message>
         <source>Saint Helena, Ascension and Tristan da Cunha</source>
-        <translation type="unfinished"></translation>
+        <translation>Sainte-Hélène, Ascension et Tristan da Cunha</translation>
     </message>
     <message>
         <source>Slovenia</source>
-        <translation type="unfinished"></translation>
+        <translation>Slovénie</translation>
     </message>
     <message>
         <source>Svalbard and Jan Mayen</source>
-        <translation type="unfinished"></translation>
+        <translation>Svalbard et île Jan Mayen</translation>
     </message>
     <message>
         <source>Slovakia</source>
-        <translation type="unfinished"></translation>
+        <translation>Slovaquie</translation>
     </message>
     <message>
         <source>Sierra Leone</source>
-        <translation type="unfinished"></translation>
+        <translation>Sierra Leone</translation>
     </message>
     <message>
         <source>San Marino</source>
-        <translation type="unfinished"></translation>
+        <translation>Saint-Marin</translation>
     </message>
     <message>
         <source>Senegal</source>
-        <translation type="unfinished"></translation>
+        <translation>Sénégal</translation>
     </message>
     <message>
         <source>Somalia</source>
-        <translation type="unfinished"></translation>
+        <translation>Somalie</translation>
     </message>
     <message>
         <source>Suriname</source>
-        <translation type="unfinished"></translation>
+        <translation>Surinam</translation>
     </message>
     <message>
         <source>South Sudan</source>
-        <translation type="unfinished"></translation>
+        <translation>Soudan du Sud</translation>
     </message>
     <message>
         <source>Sao Tome and Principe</source>
-        <translation type="unfinished"></translation>
+        <translation>Sao Tomé-et-Principe</translation>
     </message>
     <message>
         <source>El Salvador</source>
-        <translation type="unfinished"></translation>
+        <translation>Salvador</translation>
     </message>
     <message>
         <source>Sint Maarten (Dutch part)</source>
-        <translation type="unfinished"></translation>
+        <translation>Saint-Martin (partie néerlandaise)</translation>
     </message>
     <message>
         <source>Syria</source>
-        <translation type="unfinished"></translation>
+        <translation>Syrie</translation>
     </message>
     <message>
         <source>Eswatini</source>
-        <translation type="unfinished"></translation>
+        <translation>Eswatini</translation>
     </message>
     <message>
         <source>Turks and Caicos Islands</source>
-        <translation type="unfinished"></translation>
+        <translation>îles Turques-et-Caïques</translation>
     </message>
     <message>
         <source>Chad</source>
-        <translation type="unfinished"></translation>
+        <translation>Tchad</translation>
     </message>
     <message>
         <source>French Southern Territories</source>
-        <translation type="unfinished"></translation>
+        <translation>Terres australes françaises</translation>
     </message>
     <message>
         <source>Togo</source>
-        <translation type="unfinished"></translation>
+        <translation>Togo</translation>
     </message>
     <message>
         <source>Thailand</source>
-        <translation type="unfinished"></translation>
+        <translation>Thaïlande</translation>
     </message>
     <message>
         <source>Tajikistan</source>
-        <translation type="unfinished"></translation>
+        <translation>Tadjikistan</translation>
     </message>
     <message>
         <source>Tokelau</source>
-        <translation type="unfinished"></translation>
+        <translation>Tokelau</translation>
     </message>
     <message>
         <source>Timor-Leste</source>
-        <translation type="unfinished"></translation>
+        <translation>Timor oriental</translation>
     </message>
     <message>
         <source>Turkmenistan</source>
-        <translation type="unfinished"></translation>
+        <translation>Turkménistan</translation>
     </message>
     <message>
         <source>Tunisia</source>
-        <translation type="unfinished"></translation>
+        <translation>Tunisie</translation>
     </message>
     <message>
         <source>Tonga</source>
-        <translation type="unfinished"></translation>
+        <translation>Tonga</translation>
     </message>
     <message>
         <source>Türkiye</source>
-        <translation type="unfinished"></translation>
+        <translation>Türkiye</translation>
     </message>
     <message>
         <source>Trinidad and Tobago</source>
-        <translation type="unfinished"></translation>
+        <translation>Trinité-et-Tobago</translation>
     </message>
     <message>
         <source>Tuvalu</source>
-        <translation type="unfinished"></translation>
+        <translation>Tuvalu</translation>
     </message>
     <message>
         <source>Taiwan</source>
-        <translation type="unfinished"></translation>
+        <translation>Taïwan</translation>
     </message>
     <message>
         <source>Tanzania</source>
-        <translation type="unfinished"></translation>
+        <translation>Tanzanie</translation>
     </message>
     <message>
         <source>Ukraine</source>
-        <translation type="unfinished"></translation>
+        <translation>Ukraine</translation>
     </message>
     <message>
         <source>Uganda</source>
-        <translation type="unfinished"></translation>
+        <translation>Ouganda</translation>
     </message>
     <message>
         <source>United States Minor Outlying Islands</source>
-        <translation type="unfinished"></translation>
+        <translation>Îles mineures éloignées des États-Unis</translation>
     </message>
     <message>
         <source>United States</source>
-        <translation type="unfinished"></translation>
+        <translation>États-Unis</translation>
     </message>
     <message>
         <source>Uruguay</source>
-        <translation type="unfinished"></translation>
+        <translation>Uruguay</translation>
     </message>
     <message>
         <source>Uzbekistan</source>
-        <translation type="unfinished"></translation>
+        <translation>Ouzbékistan</translation>
     </message>
     <message>
         <source>Holy See (Vatican City State)</source>
-        <translation type="unfinished"></translation>
+        <translation>Saint-Siège (état de la cité du Vatican)</translation>
     </message>
     <message>
         <source>Saint Vincent and the Grenadines</source>
-        <translation type="unfinished"></translation>
+        <translation>Saint-Vincent-et-les-Grenadines</translation>
     </message>
     <message>
         <source>Venezuela</source>
-        <translation type="unfinished"></translation>
+        <translation>Vénézuela</translation>
     </message>
     <message>
         <source>Virgin Islands, British</source>
-        <translation type="unfinished"></translation>
+        <translation>Îles Vierges britanniques</translation>
     </message>
     <message>
         <source>Virgin Islands, U.S.</source>
-        <translation type="unfinished"></translation>
+        <translation>Îles Vierges, États-Unis</translation>
     </message>
     <message>
         <source>Vietnam</source>
-        <translation type="unfinished"></translation>
+        <translation>Viêt Nam</translation>
     </message>
     <message>
         <source>Vanuatu</source>
-        <translation type="unfinished"></translation>
+        <translation>Vanuatu</translation>
     </message>
     <message>
         <source>Wallis and Futuna</source>
-        <translation type="unfinished"></translation>
+        <translation>Wallis et Futuna</translation>
     </message>
     <message>
         <source>Samoa</source>
-        <translation type="unfinished"></translation>
+        <translation>Samoa</translation>
     </message>
     <message>
         <source>Yemen</source>
-        <translation type="unfinished"></translation>
+        <translation>Yémen</translation>
     </message>
     <message>
         <source>Mayotte</source>
-        <translation type="unfinished"></translation>
+        <translation>Mayotte</translation>
     </message>
     <message>
         <source>South Africa</source>
-        <translation type="unfinished"></translation>
+        <translation>Afrique du Sud</translation>
     </message>
     <message>
         <source>Zambia</source>
-        <translation type="unfinished"></translation>
+        <translation>Zambie</translation>
     </message>
     <message>
         <source>Zimbabwe</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>AED</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>AFN</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>ALL</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>AMD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>ANG</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>AOA</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>ARS</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>AUD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>AWG</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>AZN</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>BAM</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>BBD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>BDT</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>BGN</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>BHD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>BIF</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>BMD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>BND</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>BOB</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>BOV</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>BRL</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>BSD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>BTN</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>BWP</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>BYN</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>BZD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>CAD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>CDF</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>CHE</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>CHF</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>CHW</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>CLF</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>CLP</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>CNY</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>COP</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>COU</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>CRC</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>CUC</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>CUP</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>CVE</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>CZK</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>DJF</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>DKK</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>DOP</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>DZD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>EGP</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>ERN</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>ETB</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>EUR</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>FJD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>FKP</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>GBP</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>GEL</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>GHS</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>GIP</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>GMD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>GNF</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>GTQ</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>GYD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>HKD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>HNL</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>HTG</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>HUF</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>IDR</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>ILS</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>INR</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>IQD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>IRR</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>ISK</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>JMD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>JOD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>JPY</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>KES</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>KGS</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>KHR</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>KMF</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>KPW</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>KRW</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>KWD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>KYD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>KZT</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>LAK</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>LBP</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>LKR</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>LRD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>LSL</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>LYD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>MAD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>MDL</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>MGA</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>MKD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>MMK</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>MNT</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>MOP</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>MRU</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>MUR</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>MVR</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>MWK</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>MXN</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>MXV</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>MYR</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>MZN</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>NAD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>NGN</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>NIO</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>NOK</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>NPR</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>NZD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>OMR</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>PAB</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>PEN</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>PGK</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>PHP</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>PKR</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>PLN</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>PYG</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>QAR</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>RON</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>RSD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>RUB</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>RWF</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SAR</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SBD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SCR</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SDG</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SEK</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SGD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SHP</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SLE</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SLL</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SOS</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SRD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SSP</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>STN</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SVC</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SYP</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>SZL</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>THB</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>TJS</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>TMT</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>TND</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>TOP</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>TRY</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>TTD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>TWD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>TZS</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>UAH</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>UGX</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>USD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>USN</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>UYI</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>UYU</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>UYW</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>UZS</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>VED</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>VES</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>VND</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>VUV</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>WST</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>XAF</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>XAG</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>XAU</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>XBA</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>XBB</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>XBC</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>XBD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>XCD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>XCG</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>XDR</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>XOF</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>XPD</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>XPF</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>XPT</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>XSU</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>XUA</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>YER</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>ZAR</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>ZMW</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>ZWG</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>ZWL</source>
-        <translation type="unfinished"></translation>
+        <translation>Zimbabwe</translation>
     </message>
 </context>
 <context>
     <name>fields</name>
     <message>
         <source>Summary</source>
-        <translation type="unfinished"></translation>
+        <translation>Résumé</translation>
     </message>
     <message>
         <source>Commodity category</source>
-        <translation type="unfinished"></translation>
+        <translation>Catégorie de marchandise</translation>
     </message>
     <message>
         <source>HS code</source>
-        <translation type="unfinished"></translation>
+        <translation>Code SH</translation>
     </message>
     <message>
         <source>Risk indicators (one per line)</source>
-        <translation type="unfinished"></translation>
+        <translation>Indicateurs de risque (un par ligne)</translation>
     </message>
     <message>
         <source>Mode of transport</source>
-        <translation type="unfinished"></translation>
+        <translation>Mode de transport</translation>
     </message>
     <message>
         <source>Conveyance</source>
-        <translation type="unfinished"></translation>
+        <translation>Moyen de transport</translation>
     </message>
     <message>
         <source>Country of origin</source>
-        <translation type="unfinished"></translation>
+        <translation>Pays d&apos;origine</translation>
     </message>
     <message>
         <source>Country of departure</source>
-        <translation type="unfinished"></translation>
+        <translation>Pays de départ</translation>
     </message>
     <message>
         <source>Transit countries</source>
-        <translation type="unfinished"></translation>
+        <translation>Pays de transit</translation>
     </message>
     <message>
         <source>Country of destination</source>
-        <translation type="unfinished"></translation>
+        <translation>Pays de destination</translation>
     </message>
     <message>
         <source>E-commerce</source>
-        <translation type="unfinished"></translation>
+        <translation>Commerce électronique</translation>
     </message>
     <message>
         <source>Valid until</source>
-        <translation type="unfinished"></translation>
+        <translation>Valable jusqu&apos;au</translation>
     </message>
     <message>
         <source>Related alert ids</source>
-        <translation type="unfinished"></translation>
+        <translation>Alertes liées (identifiants)</translation>
     </message>
     <message>
         <source>Handling code</source>
-        <translation type="unfinished"></translation>
+        <translation>Code de traitement</translation>
     </message>
     <message>
         <source>Handling restrictions (H3)</source>
-        <translation type="unfinished"></translation>
+        <translation>Restrictions de traitement (H3)</translation>
     </message>
     <message>
         <source>Evaluation</source>
-        <translation type="unfinished"></translation>
+        <translation>Évaluation</translation>
     </message>
     <message>
         <source>Warning id</source>
-        <translation type="unfinished"></translation>
+        <translation>Identifiant de l&apos;avertissement</translation>
     </message>
     <message>
         <source>Outcome</source>
-        <translation type="unfinished"></translation>
+        <translation>Résultat</translation>
     </message>
     <message>
         <source>Remarks</source>
-        <translation type="unfinished"></translation>
+        <translation>Remarques</translation>
     </message>
     <message>
         <source>Seizure date</source>
-        <translation type="unfinished"></translation>
+        <translation>Date de la saisie</translation>
     </message>
     <message>
         <source>Country</source>
-        <translation type="unfinished"></translation>
+        <translation>Pays</translation>
     </message>
     <message>
         <source>Place (customs office)</source>
-        <translation type="unfinished"></translation>
+        <translation>Lieu (bureau de douane)</translation>
     </message>
     <message>
         <source>UN/LOCODE</source>
-        <translation type="unfinished"></translation>
+        <translation>UN/LOCODE</translation>
     </message>
     <message>
         <source>Type of location</source>
-        <translation type="unfinished"></translation>
+        <translation>Type de lieu</translation>
     </message>
     <message>
         <source>Detection method</source>
-        <translation type="unfinished"></translation>
+        <translation>Méthode de détection</translation>
     </message>
     <message>
         <source>Concealment</source>
-        <translation type="unfinished"></translation>
+        <translation>Dissimulation</translation>
     </message>
     <message>
         <source>Concealment details</source>
-        <translation type="unfinished"></translation>
+        <translation>Détails de la dissimulation</translation>
     </message>
     <message>
         <source>Platform or website</source>
-        <translation type="unfinished"></translation>
+        <translation>Plateforme ou site web</translation>
     </message>
     <message>
         <source>Consignment type</source>
-        <translation type="unfinished"></translation>
+        <translation>Type d&apos;envoi</translation>
     </message>
     <message>
         <source>Small consignment</source>
-        <translation type="unfinished"></translation>
+        <translation>Petit envoi</translation>
     </message>
     <message>
         <source>Outcome status</source>
-        <translation type="unfinished"></translation>
+        <translation>Statut</translation>
     </message>
     <message>
         <source>Category</source>
-        <translation type="unfinished"></translation>
+        <translation>Catégorie</translation>
     </message>
     <message>
         <source>Description</source>
-        <translation type="unfinished"></translation>
+        <translation>Description</translation>
     </message>
     <message>
         <source>Quantity</source>
-        <translation type="unfinished"></translation>
+        <translation>Quantité</translation>
     </message>
     <message>
         <source>Unit</source>
-        <translation type="unfinished"></translation>
+        <translation>Unité</translation>
     </message>
     <message>
         <source>Estimated value</source>
-        <translation type="unfinished"></translation>
+        <translation>Valeur estimée</translation>
     </message>
     <message>
         <source>Currency</source>
-        <translation type="unfinished"></translation>
+        <translation>Devise</translation>
     </message>
     <message>
         <source>Brand</source>
-        <translation type="unfinished"></translation>
+        <translation>Marque</translation>
     </message>
     <message>
         <source>Right holder</source>
-        <translation type="unfinished"></translation>
+        <translation>Titulaire du droit</translation>
     </message>
     <message>
         <source>IPR type</source>
-        <translation type="unfinished"></translation>
+        <translation>Type de DPI</translation>
     </message>
     <message>
         <source>Title</source>
-        <translation type="unfinished"></translation>
+        <translation>Titre</translation>
     </message>
     <message>
         <source>Text</source>
-        <translation type="unfinished"></translation>
+        <translation>Texte</translation>
     </message>
     <message>
         <source>Amended alert id</source>
-        <translation type="unfinished"></translation>
+        <translation>Identifiant de l&apos;alerte rectifiée</translation>
     </message>
     <message>
         <source>Reason</source>
-        <translation type="unfinished"></translation>
+        <translation>Motif</translation>
     </message>
     <message>
         <source>Kind of the amended alert</source>
-        <translation type="unfinished"></translation>
+        <translation>Type de l&apos;alerte rectifiée</translation>
     </message>
     <message>
         <source>Withdrawn alert id</source>
-        <translation type="unfinished"></translation>
+        <translation>Identifiant de l&apos;alerte retirée</translation>
     </message>
 </context>
 <context>
     <name>kinds</name>
     <message>
         <source>Warning</source>
-        <translation type="unfinished"></translation>
+        <translation>Avertissement</translation>
     </message>
     <message>
         <source>Feedback</source>
-        <translation type="unfinished"></translation>
+        <translation>Retour</translation>
     </message>
     <message>
         <source>Seizure</source>
-        <translation type="unfinished"></translation>
+        <translation>Saisie</translation>
     </message>
     <message>
         <source>Notice</source>
-        <translation type="unfinished"></translation>
+        <translation>Communication</translation>
     </message>
     <message>
         <source>Amendment</source>
-        <translation type="unfinished"></translation>
+        <translation>Rectification</translation>
     </message>
     <message>
         <source>Withdrawal</source>
-        <translation type="unfinished"></translation>
+        <translation>Retrait</translation>
     </message>
 </context>
 <context>
     <name>roles</name>
     <message>
         <source>reader</source>
-        <translation type="unfinished"></translation>
+        <translation>lecteur</translation>
     </message>
     <message>
         <source>contributor</source>
-        <translation type="unfinished"></translation>
+        <translation>contributeur</translation>
     </message>
     <message>
         <source>coordinator</source>
-        <translation type="unfinished"></translation>
+        <translation>coordinateur</translation>
     </message>
 </context>
 </TS>
