@@ -71,7 +71,8 @@ from client._model import (
 )
 from client._subscription import Subscription
 from hub.protocol import frames as f
-from hub.protocol import trust
+from hub.protocol import schema, trust
+from hub.protocol.attachments import check_attachment, digest, image_type
 from hub.protocol.envelope import (
     KINDS,
     Envelope,
@@ -249,8 +250,10 @@ class Client:
     ) -> SignedAlert:
         """Build, encode and sign an alert envelope (no I/O).
 
-        Raises :class:`InvalidAlert` (bad kind, id, channel or body) or
-        :class:`FrameTooLarge` (over the alert size limit) before anything is sent.
+        Raises :class:`InvalidAlert` (bad kind, id or channel), :class:`SchemaError`
+        (the body does not follow its kind's schema, see :mod:`hub.protocol.schema`;
+        ``problems`` names every bad field) or :class:`FrameTooLarge` (over the
+        alert size limit) before anything is sent.
         Signing the same arguments (including ``alert_id`` and ``ts_ms``) again
         gives the same bytes, so a re-run after a crash is answered ``dup``.
         """
@@ -277,6 +280,7 @@ class Client:
         if len(alert) > MAX_ALERT_BYTES:
             raise FrameTooLarge(f"alert is {len(alert)} bytes, over {MAX_ALERT_BYTES}")
         checked = decode_envelope(alert)  # what the hub and recipients will see
+        schema.validate(kind, checked.body)
         return SignedAlert(envelope=checked, alert=alert, sig=sign_alert(self._key, alert))
 
     async def publish(
@@ -315,6 +319,35 @@ class Client:
             epoch=answer.epoch,
             dup=answer.dup,
         )
+
+    # --- attachments ----------------------------------------------------------------
+    async def put_attachment(
+        self, channel: str, data: bytes, *, media: str | None = None
+    ) -> dict[str, Any]:
+        """Upload a photo (JPEG or PNG, judged by its bytes) to a channel, before the alert
+        that references it; return the reference to put in the alert's ``attachments``:
+        ``{"sha256", "size", "media"}``. Uploading the same bytes again is harmless."""
+        ch = check_channel(channel)
+        kind = image_type(data) if media is None else media
+        sha256 = check_attachment(data, kind)
+        answer = await self._request(
+            lambda rid: f.AttachmentUpload(rid=rid, ch=ch, media=kind, data=data, sha256=sha256),
+            f.AttachmentStored,
+            retry_refusals=True,
+        )
+        return {"sha256": answer.sha256, "size": answer.size, "media": answer.media}
+
+    async def get_attachment(self, channel: str, sha256: str) -> tuple[str, bytes]:
+        """Fetch a channel's attachment by digest: ``(media type, bytes)``. Raises
+        :class:`NotFound` if the channel has none, :class:`ProtocolViolation` if the
+        bytes the hub sent do not hash to ``sha256``."""
+        ch = check_channel(channel)
+        answer = await self._request(
+            lambda rid: f.AttachmentRequest(rid=rid, ch=ch, sha256=sha256), f.Attachment
+        )
+        if digest(answer.data) != sha256:
+            raise ProtocolViolation("attachment bytes do not match their SHA-256")
+        return answer.media, answer.data
 
     # --- reading -------------------------------------------------------------------
     def subscribe(

@@ -24,7 +24,7 @@ from hub.feeds import Feeds
 from hub.protocol.envelope import Envelope
 from hub.protocol.errors import CloseCode, CordonError, NoSuchChannel
 from hub.protocol.frames import ChannelInfo
-from hub.protocol.limits import HISTORY_PAGE_MAX, MAX_ALERT_BYTES
+from hub.protocol.limits import HISTORY_PAGE_MAX, MAX_ALERT_BYTES, MAX_ATTACHMENT_BYTES
 from hub.ratelimit import RateLimiter
 from hub.registry import AuthFailure, CASync, authenticate
 from hub.session import Session, peer_of
@@ -164,6 +164,7 @@ class Hub:
         return {
             "max_frame_bytes": s.max_frame_bytes,
             "max_alert_bytes": MAX_ALERT_BYTES,
+            "max_attachment_bytes": MAX_ATTACHMENT_BYTES,
             "publish_rate": int(s.publish_rate),
             "publish_burst": s.publish_burst,
             "history_page_max": HISTORY_PAGE_MAX,
@@ -221,8 +222,11 @@ class Hub:
                                    state=meta.state, head=meta.head, epoch=meta.epoch))
         return out
 
-    def validate_body(self, env: Envelope) -> None:
-        """Schema check of the alert body (hook; the kinds' schemas live in hub.protocol)."""
+    async def validate_body(self, env: Envelope) -> None:
+        """Schema check of the alert body and its references (ids, attachments) in the store."""
+        from hub.alertcheck import check_alert
+
+        await check_alert(self.store, env)
 
     async def admin(self, session: Session, op: str, args: dict[str, Any]) -> dict[str, Any]:
         from hub.admin import run_admin

@@ -24,10 +24,12 @@ from websockets.exceptions import ConnectionClosed
 from hub.feeds import Outbox, Subscription
 from hub.protocol import codec
 from hub.protocol import frames as f
+from hub.protocol.attachments import check_attachment
 from hub.protocol.envelope import decode_envelope, verify_alert
 from hub.protocol.errors import (
     AccessDenied,
     BadSignature,
+    ChannelClosed,
     CloseCode,
     Conflict,
     CordonError,
@@ -36,11 +38,17 @@ from hub.protocol.errors import (
     HistoryGone,
     InternalError,
     InvalidFrame,
+    NotFound,
     ProtocolError,
     RateLimited,
     StaleTimestamp,
 )
-from hub.protocol.limits import HISTORY_PAGE_MAX, MAX_BAD_FRAMES, MAX_SUBSCRIPTIONS
+from hub.protocol.limits import (
+    HISTORY_PAGE_MAX,
+    MAX_ATTACHMENTS_PER_CHANNEL,
+    MAX_BAD_FRAMES,
+    MAX_SUBSCRIPTIONS,
+)
 from hub.protocol.trust import verify_certificate
 from hub.registry import Authenticated
 from hub.storage import AppendRequest
@@ -202,6 +210,35 @@ class Session:
                     raise AccessDenied("admin certificate required")
                 result = await self.hub.admin(self, frame.op, frame.args)
                 self.send(f.AdminResult(rid=frame.rid, result=result))
+            case f.AttachmentUpload():
+                await self._put_attachment(frame)
+            case f.AttachmentRequest():
+                await self._get_attachment(frame)
+
+    # --- attachments -------------------------------------------------------------
+    async def _put_attachment(self, frame: f.AttachmentUpload) -> None:
+        """Writers of an open channel upload photos; checked by content, stored durably."""
+        meta, role = await self.hub.access(frame.ch, self.member, admin=self.identity.admin)
+        if role not in _WRITE_ROLES:
+            raise AccessDenied("role does not allow uploading")
+        if meta.state != "open":
+            raise ChannelClosed()
+        sha256 = check_attachment(frame.data, frame.media, frame.sha256)
+        if not self.hub.rate.take(self.principal):
+            raise RateLimited("upload rate exceeded")
+        stored = await self.hub.store.put_attachment(
+            frame.ch, sha256, frame.media, frame.data, max_count=MAX_ATTACHMENTS_PER_CHANNEL)
+        self.send(f.AttachmentStored(rid=frame.rid, ch=frame.ch, sha256=sha256,
+                                     size=len(frame.data), media=frame.media, dup=not stored))
+
+    async def _get_attachment(self, frame: f.AttachmentRequest) -> None:
+        """Anyone who may read the channel fetches its attachments by digest."""
+        await self.hub.access(frame.ch, self.member, admin=self.identity.admin)
+        found = await self.hub.store.attachment(frame.ch, frame.sha256)
+        if found is None:
+            raise NotFound("no such attachment in this channel")
+        self.send(f.Attachment(rid=frame.rid, ch=frame.ch, sha256=frame.sha256,
+                               media=found[0], data=found[1]))
 
     # --- publish ---------------------------------------------------------------
     async def _signer_key(self, kid: str, ts: int) -> Ed25519PublicKey:
@@ -243,7 +280,7 @@ class Session:
         if abs(env.ts - now_ms()) > self.hub.settings.clock_skew_ms:
             raise StaleTimestamp()
         verify_alert(await self._signer_key(env.kid, env.ts), frame.alert, frame.sig)
-        self.hub.validate_body(env)
+        await self.hub.validate_body(env)
         if not self.hub.rate.take(self.principal):
             raise RateLimited("publish rate exceeded")
         await self._in_flight.acquire()

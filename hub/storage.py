@@ -11,6 +11,8 @@ Key layout (each channel's keys share one hash slot, so Redis Cluster works)::
     cordon:{ch:NAME}:meta       hash epoch, title, state, created, starts, ends, retention_ms,
                                 head, first (+ dups: duplicate publishes answered)
     cordon:{ch:NAME}:roles      hash member id -> reader | contributor | coordinator
+    cordon:{ch:NAME}:att        hash attachments: m:<sha256> -> "<media> <size>",
+                                d:<sha256> -> the bytes (photos referenced by alerts)
     cordon:channels             set of channel names
     cordon:cert:<kid>           hash principal, member, admin, der, serial, not_after, status
     cordon:principal:<pid>      set of kids issued to the principal
@@ -136,6 +138,10 @@ def _roles_key(name: str) -> str:
     return _ch(name) + ":roles"
 
 
+def _att_key(name: str) -> str:
+    return _ch(name) + ":att"
+
+
 def _cert_key(kid: str) -> str:
     return f"cordon:cert:{kid}"
 
@@ -176,7 +182,7 @@ _APPEND_SHA: Final = hashlib.sha1(_APPEND.encode(), usedforsecurity=False).hexdi
 
 _CREATE_CHANNEL = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[6])
 redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'title', ARGV[3], 'state', 'open',
   'created', ARGV[4], 'starts', ARGV[5], 'ends', ARGV[6], 'retention_ms', ARGV[7],
   'head', '0', 'first', '1')
@@ -186,9 +192,19 @@ return 1
 
 _DELETE_CHANNEL = """
 local found = redis.call('EXISTS', KEYS[1])
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6])
 redis.call('SREM', KEYS[5], ARGV[1])
 return found
+"""
+
+# Stores an attachment unless present: 1 stored, 0 already there, -1 channel full (ARGV[5]),
+# -2 no such channel.
+_PUT_ATTACHMENT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
+if redis.call('HEXISTS', KEYS[2], 'm:' .. ARGV[1]) == 1 then return 0 end
+if redis.call('HLEN', KEYS[2]) >= 2 * tonumber(ARGV[5]) then return -1 end
+redis.call('HSET', KEYS[2], 'm:' .. ARGV[1], ARGV[2] .. ' ' .. ARGV[3], 'd:' .. ARGV[1], ARGV[4])
+return 1
 """
 
 # Sets one field of an existing hash and returns the whole hash; {} when it does not exist.
@@ -627,7 +643,7 @@ class Store:
         with _guard():
             created = await self._create(
                 keys=[_meta_key(name), _log_key(name), _ids_key(name), _roles_key(name),
-                      CHANNELS_KEY],
+                      CHANNELS_KEY, _att_key(name)],
                 args=[name, epoch, title, _now_ms(), starts, ends, retention_ms],
             )  # fmt: skip
         if not created:
@@ -673,7 +689,7 @@ class Store:
         with _guard():
             found = await self._delete(
                 keys=[_meta_key(name), _log_key(name), _ids_key(name), _roles_key(name),
-                      CHANNELS_KEY],
+                      CHANNELS_KEY, _att_key(name)],
                 args=[name],
             )  # fmt: skip
         if not found:
@@ -821,6 +837,64 @@ class Store:
                 dropped += int(n)
                 if not more:
                     return dropped
+
+    async def alert_offset(self, channel: str, alert_id: str) -> int | None:
+        """The offset of the channel's alert ``alert_id`` (kept for the channel's whole
+        life, even after its bytes are trimmed), or None if the channel has no such id."""
+        if not _valid_channel(channel):
+            return None
+        with _guard():
+            value = await self._r.hget(_ids_key(channel), alert_id)
+        return None if value is None else int(value.partition(b":")[0])
+
+    # --- attachments --------------------------------------------------------
+    async def put_attachment(
+        self, channel: str, sha256: str, media: str, data: bytes, *, max_count: int
+    ) -> bool:
+        """Store a checked attachment under its digest (durably, like an append); True if
+        new, False if the channel already had it. NoSuchChannel; Conflict when the channel
+        holds ``max_count`` attachments."""
+        if not _valid_channel(channel):
+            raise NoSuchChannel()
+        wait = self.durability == "waitaof"
+        with _guard():
+            pipe = self._r.pipeline(transaction=False)
+            pipe.eval(
+                _PUT_ATTACHMENT, 2, _meta_key(channel), _att_key(channel),
+                sha256, media, len(data), data, max_count,
+            )  # fmt: skip
+            if wait:
+                pipe.execute_command("WAITAOF", 1, 0, self._fsync_timeout_ms)
+            replies = await pipe.execute()
+        if wait and int(replies[-1][0]) < 1:
+            raise Unavailable("fsync not confirmed")
+        code = int(replies[0])
+        if code == -2:
+            raise NoSuchChannel()
+        if code == -1:
+            raise Conflict("the channel holds the maximum number of attachments")
+        return code == 1
+
+    async def attachment_info(self, channel: str, sha256: str) -> tuple[str, int] | None:
+        """(media type, size) of a stored attachment, or None."""
+        if not _valid_channel(channel):
+            return None
+        with _guard():
+            value = await self._r.hget(_att_key(channel), "m:" + sha256)
+        if value is None:
+            return None
+        media, _, size = value.decode().partition(" ")
+        return media, int(size)
+
+    async def attachment(self, channel: str, sha256: str) -> tuple[str, bytes] | None:
+        """(media type, bytes) of a stored attachment, or None."""
+        if not _valid_channel(channel):
+            return None
+        with _guard():
+            meta, data = await self._r.hmget(_att_key(channel), ["m:" + sha256, "d:" + sha256])
+        if meta is None or data is None:
+            return None
+        return meta.decode().partition(" ")[0], data
 
     # --- members, certificates --------------------------------------------
     async def add_member(self, member_id: str, *, name: str, country: str) -> MemberRecord:

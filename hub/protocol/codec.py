@@ -22,7 +22,12 @@ from hub.protocol.errors import (
     UnknownFrameType,
 )
 from hub.protocol.identity import check_channel
-from hub.protocol.limits import DIRECTORY_MAX_KEYS, MAX_ALERT_BYTES, MAX_FRAME_BYTES
+from hub.protocol.limits import (
+    DIRECTORY_MAX_KEYS,
+    MAX_ALERT_BYTES,
+    MAX_ATTACHMENT_BYTES,
+    MAX_FRAME_BYTES,
+)
 
 __all__ = ["decode_client", "decode_server", "encode"]
 
@@ -65,6 +70,26 @@ def _alert_bytes(value: object) -> bytes:
         raise InvalidFrame("expected binary")
     if len(value) > MAX_ALERT_BYTES:
         raise FrameTooLarge("alert too large")
+    return value
+
+
+def _attachment_bytes(value: object) -> bytes:
+    if not isinstance(value, bytes):
+        raise InvalidFrame("expected binary")
+    if len(value) > MAX_ATTACHMENT_BYTES:
+        raise FrameTooLarge("attachment too large")
+    return value
+
+
+def _media(value: object) -> str:
+    if value not in ("image/jpeg", "image/png"):
+        raise InvalidFrame("expected image/jpeg or image/png")
+    return str(value)
+
+
+def _digest(value: object) -> str:
+    if not isinstance(value, str) or len(value) != 64 or value.strip("0123456789abcdef"):
+        raise InvalidFrame("expected a hex SHA-256 digest")
     return value
 
 
@@ -145,6 +170,29 @@ _SPECS: dict[type[Any], dict[str, _Validator]] = {
     f.DirectoryRequest: {"rid": _uint, "kids": _kids},
     f.ChannelsRequest: {"rid": _uint},
     f.AdminRequest: {"rid": _uint, "op": _text, "args": _map},
+    f.AttachmentUpload: {
+        "rid": _uint,
+        "ch": _channel,
+        "media": _media,
+        "data": _attachment_bytes,
+        "sha256": _optional(_digest),
+    },
+    f.AttachmentRequest: {"rid": _uint, "ch": _channel, "sha256": _digest},
+    f.AttachmentStored: {
+        "rid": _uint,
+        "ch": _text,
+        "sha256": _digest,
+        "size": _uint,
+        "media": _media,
+        "dup": _bool,
+    },
+    f.Attachment: {
+        "rid": _uint,
+        "ch": _text,
+        "sha256": _digest,
+        "media": _media,
+        "data": _attachment_bytes,
+    },
     f.Welcome: {
         "principal": _text,
         "member": _optional(_text),
@@ -204,6 +252,8 @@ _CLIENT: dict[str, type[Any]] = {
         f.DirectoryRequest,
         f.ChannelsRequest,
         f.AdminRequest,
+        f.AttachmentUpload,
+        f.AttachmentRequest,
     )
 }
 _SERVER: dict[str, type[Any]] = {
@@ -220,6 +270,8 @@ _SERVER: dict[str, type[Any]] = {
         f.Directory,
         f.ChannelsResult,
         f.AdminResult,
+        f.AttachmentStored,
+        f.Attachment,
         f.ErrorFrame,
     )
 }

@@ -18,6 +18,7 @@ never exception text.
     │   ├── BadSignature ......... 422  signature does not verify, or unknown signer key
     │   ├── EnvelopeMismatch ..... 423  signed sender / channel / key differ from the session's
     │   ├── InvalidAlert ......... 424  envelope or body does not follow the schema
+    │   │   └── SchemaError ...... 424  the body's bad fields: ``problems`` [(path, message)]
     │   └── StaleTimestamp ....... 425  signed time too far from the hub's clock
     ├── AccessDenied ............. 403  role does not allow the operation
     ├── NoSuchChannel ............ 404  unknown channel, or not a member of it (same answer)
@@ -33,8 +34,9 @@ never exception text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
-from typing import ClassVar
+from typing import ClassVar, TypeAlias
 
 __all__ = [
     "AccessDenied",
@@ -55,8 +57,10 @@ __all__ = [
     "MalformedFrame",
     "NoSuchChannel",
     "NotFound",
+    "Problem",
     "ProtocolError",
     "RateLimited",
+    "SchemaError",
     "StaleTimestamp",
     "Unavailable",
     "UnknownFrameType",
@@ -145,6 +149,41 @@ class InvalidAlert(AlertRejected):
     phrase = "invalid alert"
 
 
+#: One bad field of an alert body: (JSON Pointer path, human message).
+Problem: TypeAlias = tuple[str, str]
+#: Most problems named in a :class:`SchemaError`'s wire detail (all are in ``problems``).
+_DETAIL_PROBLEMS = 20
+_DETAIL_CHARS = 2000
+
+
+class SchemaError(InvalidAlert):
+    """The body does not follow its kind's schema; ``problems`` lists every bad field.
+
+    The wire ``detail`` is ``"<path>: <message>; <path>: <message>"`` (at most
+    20 problems, then ``"; ... N more"``); :meth:`parse` reads it back.
+    """
+
+    def __init__(self, problems: Sequence[Problem], *, detail: str | None = None) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        if detail is None:
+            shown = [f"{path or 'body'}: {message}" for path, message in self.problems]
+            detail = "; ".join(shown[:_DETAIL_PROBLEMS])
+            if len(shown) > _DETAIL_PROBLEMS:
+                detail += f"; ... {len(shown) - _DETAIL_PROBLEMS} more"
+        super().__init__(detail[:_DETAIL_CHARS])
+
+    @staticmethod
+    def parse(detail: str) -> list[Problem]:
+        """The ``(path, message)`` pairs of a 424 detail written by :class:`SchemaError`
+        (the whole body's path ``""`` is written ``body``)."""
+        found: list[Problem] = []
+        for part in detail.split("; "):
+            path, sep, message = part.partition(": ")
+            if sep and (path.startswith("/") or path == "body"):
+                found.append(("" if path == "body" else path, message))
+        return found
+
+
 class StaleTimestamp(AlertRejected):
     code = 425
     phrase = "alert timestamp outside the accepted window"
@@ -227,6 +266,11 @@ _BY_CODE: dict[int, type[CordonError]] = {
 
 
 def error_for_code(code: int, detail: str = "") -> CordonError:
-    """Build the exception a client raises for an ``err`` frame's code."""
+    """Build the exception a client raises for an ``err`` frame's code (a 424 whose detail
+    names fields is a :class:`SchemaError` with those ``problems``)."""
     cls = _BY_CODE.get(code, CordonError)
+    if cls is InvalidAlert:
+        problems = SchemaError.parse(detail)
+        if problems:
+            return SchemaError(problems, detail=detail)
     return cls(detail)

@@ -15,6 +15,10 @@ __all__ = [
     "AdminRequest",
     "AdminResult",
     "AlertFrame",
+    "Attachment",
+    "AttachmentRequest",
+    "AttachmentStored",
+    "AttachmentUpload",
     "ChannelInfo",
     "ChannelsRequest",
     "ChannelsResult",
@@ -113,6 +117,32 @@ class AdminRequest(Frame):
     args: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class AttachmentUpload(Frame):
+    """Store a photo in a channel before the alert that references it.
+
+    The hub checks the size, that ``media`` is the content's type (by its bytes),
+    and ``sha256`` if given; answered by :class:`AttachmentStored`.
+    """
+
+    TYPE: ClassVar[str] = "put"
+    rid: int
+    ch: str
+    media: str
+    data: bytes
+    sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentRequest(Frame):
+    """Fetch a channel's attachment by its SHA-256; answered by :class:`Attachment`."""
+
+    TYPE: ClassVar[str] = "get"
+    rid: int
+    ch: str
+    sha256: str
+
+
 ClientFrame = (
     Publish
     | Subscribe
@@ -121,6 +151,8 @@ ClientFrame = (
     | DirectoryRequest
     | ChannelsRequest
     | AdminRequest
+    | AttachmentUpload
+    | AttachmentRequest
 )
 
 # --- hub to client -----------------------------------------------------------
@@ -253,6 +285,31 @@ class AdminResult(Frame):
 
 
 @dataclass(frozen=True, slots=True)
+class AttachmentStored(Frame):
+    """The attachment is durable in the channel under ``sha256`` (``dup``: it already was)."""
+
+    TYPE: ClassVar[str] = "putok"
+    rid: int
+    ch: str
+    sha256: str
+    size: int
+    media: str
+    dup: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment(Frame):
+    """An attachment's bytes; the receiver checks that they hash to ``sha256``."""
+
+    TYPE: ClassVar[str] = "blob"
+    rid: int
+    ch: str
+    sha256: str
+    media: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class ErrorFrame(Frame):
     """A refused request (``rid``) or a connection-level error (``rid`` is nil)."""
 
@@ -275,5 +332,7 @@ ServerFrame = (
     | Directory
     | ChannelsResult
     | AdminResult
+    | AttachmentStored
+    | Attachment
     | ErrorFrame
 )

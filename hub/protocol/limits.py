@@ -13,9 +13,14 @@ __all__ = [
     "HISTORY_PAGE_MAX",
     "IDLE_TIMEOUT_S",
     "MAX_ALERT_BYTES",
+    "MAX_ATTACHMENTS_PER_ALERT",
+    "MAX_ATTACHMENTS_PER_CHANNEL",
+    "MAX_ATTACHMENT_BYTES",
     "MAX_BAD_FRAMES",
     "MAX_CONNECTIONS_PER_PRINCIPAL",
     "MAX_FRAME_BYTES",
+    "MAX_GOODS_LINES",
+    "MAX_LINKS",
     "MAX_SUBSCRIPTIONS",
     "NAME_MAX_CHARS",
     "PING_INTERVAL_S",
@@ -28,6 +33,16 @@ __all__ = [
 MAX_FRAME_BYTES = 256 * 1024
 #: Largest signed alert (envelope bytes); keeps history and fan-out bounded.
 MAX_ALERT_BYTES = 64 * 1024
+#: Largest attachment (one photo); one ``put`` frame carries it whole, under MAX_FRAME_BYTES.
+MAX_ATTACHMENT_BYTES = 192 * 1024
+#: Attachments one alert may reference.
+MAX_ATTACHMENTS_PER_ALERT = 8
+#: Attachments one channel may hold (they live in the store's memory).
+MAX_ATTACHMENTS_PER_CHANNEL = 4096
+#: Goods lines in one seizure record.
+MAX_GOODS_LINES = 100
+#: Alert ids one alert may link to.
+MAX_LINKS = 32
 #: Longest sender-chosen alert id.
 ALERT_ID_MAX_CHARS = 64
 #: Longest member, principal or channel name.

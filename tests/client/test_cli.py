@@ -20,6 +20,8 @@ from client.cli import (
 )
 from client.sdk import Client, Received
 from hub.protocol.errors import BadSignature
+from hub.protocol.schema import example
+from tests.bodies import feedback, note, seizure
 from tests.client.fakehub import FakeHub
 from tests.pki import Leaf, Pki, make_pki
 
@@ -233,11 +235,10 @@ async def test_publish_lines_report_bad_ones_and_are_idempotent(
 ) -> None:
     source = tmp_path / "alerts.jsonl"
     source.write_text(
-        '{"kind": "seizure", "body": {"goods": [{"category": "medicines"}]}, '
-        '"id": "FR-0001", "ts": 1750000000000}\n'
+        json.dumps({"kind": "seizure", "body": seizure(), "id": "FR-0001", "ts": 1750000000000})
+        + "\n"
         "not json\n"
-        "\n"
-        '{"kind": "warning", "body": {"route": ["CN", "FR"]}}\n'
+        "\n" + json.dumps({"kind": "warning", "body": example("warning")}) + "\n"
         '{"kind": "rumour", "body": {}}\n'
         '{"kind": "notice", "body": {}, "id": "bad id!"}\n'
     )
@@ -271,7 +272,8 @@ async def test_publish_reads_stdin(
 ) -> None:
     import io
 
-    monkeypatch.setattr("sys.stdin", io.StringIO('{"kind": "notice", "body": {"t": "x"}}\n'))
+    line = json.dumps({"kind": "notice", "body": note("x")}) + "\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(line))
     assert await asyncio.to_thread(publish_main, ["--channel", CH, *creds(hub.url, ops, pki)]) == 0
     assert lines(capsys.readouterr().out)[0]["offset"] == 1
 
@@ -280,7 +282,7 @@ async def test_publish_refused_channel_exits_3(
     hub: FakeHub, ops: Leaf, pki: Pki, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = tmp_path / "a.jsonl"
-    source.write_text('{"kind": "notice", "body": {}}\n' * 3)
+    source.write_text((json.dumps({"kind": "notice", "body": note()}) + "\n") * 3)
     argv = ["--channel", "pangea", *creds(hub.url, ops, pki), "--file", str(source)]
     assert await asyncio.to_thread(publish_main, argv) == 3
     out, err = capsys.readouterr()
@@ -293,9 +295,9 @@ async def test_publish_id_conflict_is_a_bad_line(
 ) -> None:
     source = tmp_path / "a.jsonl"
     source.write_text(
-        '{"kind": "notice", "body": {"v": 1}, "id": "X-1"}\n'
-        '{"kind": "notice", "body": {"v": 2}, "id": "X-1"}\n'
-        '{"kind": "notice", "body": {"v": 3}}\n'
+        json.dumps({"kind": "notice", "body": note("v1"), "id": "X-1"}) + "\n"
+        + json.dumps({"kind": "notice", "body": note("v2"), "id": "X-1"}) + "\n"
+        + json.dumps({"kind": "notice", "body": note("v3")}) + "\n"
     )
     argv = ["--channel", CH, *creds(hub.url, ops, pki), "--file", str(source)]
     assert await asyncio.to_thread(publish_main, argv) == 4
@@ -305,14 +307,21 @@ async def test_publish_id_conflict_is_a_bad_line(
 
 
 async def test_tail_round_trip_with_state_resume(
-    hub: FakeHub, ops: Leaf, pki: Pki, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    hub: FakeHub,
+    ops: Leaf,
+    pki: Pki,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     de = pki.member("de", "zoll")
     hub.register(de)
     sender = Client(hub.url, cert=de.cert, key=de.key, ca=pki.ca)
-    for i in range(3):
-        signed = sender.sign(CH, "seizure", {"n": i, "photo": b"\x89PNG"})
-        hub.append(CH, signed.alert, signed.sig)
+    with monkeypatch.context() as m:  # bodies with binary values (not schema-valid) stored
+        m.setattr("hub.protocol.schema.validate", lambda kind, body: None)
+        for i in range(3):
+            signed = sender.sign(CH, "seizure", {"n": i, "photo": b"\x89PNG"})
+            hub.append(CH, signed.alert, signed.sig)
     state = tmp_path / "tail-state.json"
     argv = ["--channel", CH, *creds(hub.url, ops, pki), "--state", str(state)]
 
@@ -327,7 +336,7 @@ async def test_tail_round_trip_with_state_resume(
     assert json.loads(state.read_text())["offset"] == 2
 
     # Restarted: the state file wins over --since; more alerts arrive meanwhile.
-    signed = sender.sign(CH, "feedback", {"ref": first[0]["id"]})
+    signed = sender.sign(CH, "feedback", feedback(str(first[0]["id"])))
     hub.append(CH, signed.alert, signed.sig)
     hub.append(CH, b"\xc1", b"\0" * 64)  # garbage stored by a broken hub
     assert await asyncio.to_thread(tail_main, [*argv, "--since", "0", "--limit", "3"]) == 0
@@ -342,7 +351,7 @@ async def test_tail_round_trip_with_state_resume(
 async def test_tail_no_verify(
     hub: FakeHub, ops: Leaf, pki: Pki, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    signed = Client(hub.url, cert=ops.cert, key=ops.key, ca=pki.ca).sign(CH, "notice", {})
+    signed = Client(hub.url, cert=ops.cert, key=ops.key, ca=pki.ca).sign(CH, "notice", note())
     hub.append(CH, signed.alert, signed.sig)
     argv = [
         "--channel",
@@ -376,7 +385,7 @@ async def test_tail_refusals_exit_3(
     first: int,
     message: str,
 ) -> None:
-    signed = Client(hub.url, cert=ops.cert, key=ops.key, ca=pki.ca).sign(CH, "notice", {})
+    signed = Client(hub.url, cert=ops.cert, key=ops.key, ca=pki.ca).sign(CH, "notice", note())
     for _ in range(3):
         hub.append(CH, signed.alert, signed.sig)
     hub.channels[CH].first = first

@@ -29,6 +29,8 @@ from hub.protocol.errors import (
     InvalidAlert,
     NoSuchChannel,
 )
+from hub.protocol.schema import example
+from tests.bodies import note, seizure
 from tests.client.fakehub import FakeHub, FakeSession
 from tests.pki import Leaf, Pki, make_pki
 
@@ -72,7 +74,7 @@ def put(hub: FakeHub, sender: Client, n: int, *, channel: str = CH) -> list[int]
     """Store ``n`` alerts signed by ``sender`` directly in the fake hub."""
     offs = []
     for i in range(n):
-        signed = sender.sign(channel, "seizure", {"n": i})
+        signed = sender.sign(channel, "seizure", seizure(f"n={i}"))
         offs.append(hub.append(channel, signed.alert, signed.sig))
     return offs
 
@@ -150,13 +152,13 @@ async def test_unreachable_hub_gives_up_after_max_attempts(pki: Pki) -> None:
 
 
 async def test_publish_ack_and_idempotent_republish(hub: FakeHub, ops: Client) -> None:
-    first = await ops.publish(CH, "seizure", {"n": 1}, alert_id="FR-1", ts_ms=1_750_000_000_000)
+    first = await ops.publish(CH, "seizure", seizure("1"), alert_id="FR-1", ts_ms=1_750_000_000_000)
     assert (first.offset, first.dup, first.alert_id) == (1, False, "FR-1")
     assert first.epoch == hub.channels[CH].epoch
-    again = await ops.publish(CH, "seizure", {"n": 1}, alert_id="FR-1", ts_ms=1_750_000_000_000)
+    again = await ops.publish(CH, "seizure", seizure("1"), alert_id="FR-1", ts_ms=1_750_000_000_000)
     assert (again.offset, again.dup) == (1, True)
     with pytest.raises(AlertIdConflict):
-        await ops.publish(CH, "seizure", {"n": 2}, alert_id="FR-1", ts_ms=1_750_000_000_000)
+        await ops.publish(CH, "seizure", seizure("2"), alert_id="FR-1", ts_ms=1_750_000_000_000)
     assert hub.channels[CH].head == 1
 
 
@@ -174,7 +176,7 @@ async def test_publish_resends_same_bytes_after_a_drop(hub: FakeHub, ops: Client
         return False
 
     hub.hook = store_then_drop
-    ack = await ops.publish(CH, "warning", {"route": "CN-FR"})
+    ack = await ops.publish(CH, "warning", example("warning"))
     assert (ack.offset, ack.dup) == (1, True)
     assert hub.channels[CH].head == 1
     assert len(publishes) == 2
@@ -195,7 +197,7 @@ async def test_publish_retries_transient_refusals(hub: FakeHub, ops: Client) -> 
         return False
 
     hub.hook = unavailable_twice
-    ack = await ops.publish(CH, "notice", {"text": "hi"})
+    ack = await ops.publish(CH, "notice", note("hi"))
     assert (ack.offset, ack.dup, refused) == (1, False, 2)
 
 
@@ -215,10 +217,10 @@ async def test_publish_refusal_raises_matching_error(hub: FakeHub, ops: Client) 
 
     hub.hook = deny
     with pytest.raises(AccessDenied, match="role does not allow"):
-        await ops.publish(CH, "notice", {})
+        await ops.publish(CH, "notice", note())
     hub.hook = None
     with pytest.raises(NoSuchChannel):
-        await ops.publish("pangea", "notice", {})
+        await ops.publish("pangea", "notice", note())
 
 
 async def test_publish_signed_sends_bytes_as_they_are(
@@ -229,7 +231,7 @@ async def test_publish_signed_sends_bytes_as_they_are(
     assert hub.frames[-1] == f.Publish(
         rid=hub.frames[-1].rid, ch=CH, alert=b"\x81\xa1v\x01", sig=b"\0" * 64
     )
-    signed = sender.sign(CH, "notice", {})  # another principal's alert: a real hub says 423
+    signed = sender.sign(CH, "notice", note())  # another principal's alert: a real hub says 423
     ack = await ops.publish_signed(CH, signed.alert, signed.sig)
     assert ack.alert_id == signed.envelope.id
 
@@ -242,7 +244,7 @@ async def test_publish_without_reconnect_raises(hub: FakeHub, pki: Pki) -> None:
     async with make_client(hub, pki.member("fr", "ops"), reconnect=False) as client:
         hub.hook = drop
         with pytest.raises(ConnectionLost):
-            await client.publish(CH, "notice", {})
+            await client.publish(CH, "notice", note())
         with pytest.raises(ConnectionLost):
             await client.channels()
 
@@ -483,18 +485,18 @@ async def test_close_ends_waiting_consumers(hub: FakeHub, pki: Pki) -> None:
 async def test_forged_and_broken_alerts_are_yielded_unverified(
     hub: FakeHub, ops: Client, sender: Client, pki: Pki
 ) -> None:
-    good = sender.sign(CH, "seizure", {"n": 1})
+    good = sender.sign(CH, "seizure", seizure("n=1"))
     flipped = bytes([good.sig[0] ^ 1]) + good.sig[1:]
     hub.append(CH, good.alert, flipped)  # 1: signature does not verify
     stranger = make_client(hub, pki.member("it", "gdf"))  # not in the directory
-    unknown = stranger.sign(CH, "seizure", {})
+    unknown = stranger.sign(CH, "seizure", seizure())
     hub.append(CH, unknown.alert, unknown.sig)  # 2: unknown signer
-    replayed = sender.sign("pangea", "seizure", {})
+    replayed = sender.sign("pangea", "seizure", seizure())
     hub.append(CH, replayed.alert, replayed.sig)  # 3: signed for another channel
     hub.append(CH, b"\xc1 not msgpack", b"\0" * 64)  # 4: not an envelope
     foreign = pki.foreign_ca_member("de", "zoll")
     hub.register(foreign)
-    forged = make_client(hub, foreign).sign(CH, "seizure", {})
+    forged = make_client(hub, foreign).sign(CH, "seizure", seizure())
     hub.append(CH, forged.alert, forged.sig)  # 5: signer's certificate from another CA
     hub.append(CH, good.alert, good.sig)  # 6: fine
 
@@ -543,7 +545,7 @@ async def test_history_pages_are_verified(hub: FakeHub, ops: Client, sender: Cli
 
 
 async def test_verify_any_bytes(hub: FakeHub, ops: Client, sender: Client) -> None:
-    signed = sender.sign(CH, "notice", {"text": "x"})
+    signed = sender.sign(CH, "notice", note("x"))
     assert (await ops.verify(CH, 1, signed.alert, signed.sig)).verified
     assert not (await ops.verify("pangea", 1, signed.alert, signed.sig)).verified
 

@@ -23,7 +23,9 @@ from hub.protocol.errors import (
     HistoryGone,
     NoSuchChannel,
 )
+from hub.protocol.schema import example
 from hub.storage import AppendRequest
+from tests.bodies import feedback, note, seizure
 from tests.harness import HubHarness
 from tests.pki import Leaf
 
@@ -78,27 +80,27 @@ async def test_publish_ack_dup_and_refusals(h: HubHarness, fr: Leaf, it: Leaf) -
     ts = int(time.time() * 1000)
     async with h.client(fr, **FAST) as c:
         first = await c.publish(
-            CH, "seizure", {"goods": [{"category": "medicines"}]}, alert_id="FR-2026-0001", ts_ms=ts
+            CH, "seizure", seizure(), alert_id="FR-2026-0001", ts_ms=ts
         )
         assert (first.offset, first.dup) == (1, False)
         again = await c.publish(
-            CH, "seizure", {"goods": [{"category": "medicines"}]}, alert_id="FR-2026-0001", ts_ms=ts
+            CH, "seizure", seizure(), alert_id="FR-2026-0001", ts_ms=ts
         )
         assert (again.offset, again.dup, again.epoch) == (1, True, first.epoch)
         with pytest.raises(AlertIdConflict):
-            await c.publish(CH, "seizure", {"goods": []}, alert_id="FR-2026-0001", ts_ms=ts)
-        second = await c.publish(CH, "notice", {"text": "briefing at 10:00"})
+            await c.publish(CH, "seizure", seizure("other"), alert_id="FR-2026-0001", ts_ms=ts)
+        second = await c.publish(CH, "notice", note("briefing at 10:00"))
         assert (second.offset, second.dup) == (2, False)
         with pytest.raises(NoSuchChannel):
-            await c.publish("pangea", "notice", {})
+            await c.publish("pangea", "notice", note())
     async with h.client(it, **FAST) as reader:
         with pytest.raises(AccessDenied):
-            await reader.publish(CH, "notice", {})
+            await reader.publish(CH, "notice", note())
 
 
 async def test_hub_refuses_forged_publications(h: HubHarness, fr: Leaf, de: Leaf) -> None:
     async with h.client(fr, **FAST) as c, h.client(de, **FAST) as dc:
-        signed = c.sign(CH, "seizure", {"n": 1})
+        signed = c.sign(CH, "seizure", seizure("n=1"))
         flipped = bytes([signed.sig[0] ^ 1]) + signed.sig[1:]
         with pytest.raises(BadSignature):
             await c.publish_signed(CH, signed.alert, flipped)
@@ -111,9 +113,9 @@ async def test_hub_refuses_forged_publications(h: HubHarness, fr: Leaf, de: Leaf
 
 async def test_publish_survives_a_hub_restart(h: HubHarness, fr: Leaf) -> None:
     async with h.client(fr, **FAST) as c:
-        await c.publish(CH, "notice", {"n": 0})
+        await c.publish(CH, "notice", note("n=0"))
         await h.restart()
-        ack = await c.publish(CH, "notice", {"n": 1})
+        ack = await c.publish(CH, "notice", note("n=1"))
         assert (ack.offset, ack.dup) == (2, False)
 
 
@@ -124,7 +126,7 @@ async def test_history_then_live(h: HubHarness, fr: Leaf, de: Leaf) -> None:
     synced: list[int | None] = []
     async with h.client(fr, **FAST) as c, h.client(de, **FAST) as dc:
         for i in range(3):
-            await c.publish(CH, "seizure", {"n": i})
+            await c.publish(CH, "seizure", seizure(f"n={i}"))
         async with dc.subscribe(
             CH, since=0, on_synced=lambda s: synced.append(s.synced_offset)
         ) as sub:
@@ -136,8 +138,8 @@ async def test_history_then_live(h: HubHarness, fr: Leaf, de: Leaf) -> None:
             assert envelope.sender == "fr/ops"
             pending = asyncio.create_task(take(sub, 2))
             await h.wait_for(lambda: bool(synced))
-            await c.publish(CH, "warning", {"route": "CN-FR"})
-            await dc.publish(CH, "feedback", {"ref": envelope.id})
+            await c.publish(CH, "warning", example("warning"))
+            await dc.publish(CH, "feedback", feedback(envelope.id))
             live = await pending
             assert [r.offset for r in live] == [4, 5]
             assert [r.envelope.sender for r in live if r.envelope] == ["fr/ops", "de/zoll"]
@@ -151,13 +153,13 @@ async def test_resume_after_dropped_connection_no_gap_no_dup(
     """Connections dropped (abort, then hub restart) while another member keeps publishing."""
     async with h.client(fr, **FAST) as pub, h.client(it, **FAST) as ic:
         for i in range(5):
-            await pub.publish(CH, "seizure", {"n": i})
+            await pub.publish(CH, "seizure", seizure(f"n={i}"))
         sub = ic.subscribe(CH, since=0)
         got = await take(sub, 3)
 
         async def publish_more(start: int, count: int) -> None:
             for i in range(start, start + count):
-                await pub.publish(CH, "seizure", {"n": i})
+                await pub.publish(CH, "seizure", seizure(f"n={i}"))
 
         # 1. the subscriber's connection is cut (no close frame: 1006)
         assert h.hub is not None
@@ -174,7 +176,7 @@ async def test_resume_after_dropped_connection_no_gap_no_dup(
         await sub.aclose()
     offsets = [r.offset for r in got]
     assert offsets == list(range(1, 16))
-    bodies = [r.envelope.body["n"] for r in got if r.envelope]
+    bodies = [int(r.envelope.body["remarks"][2:]) for r in got if r.envelope]
     assert bodies == list(range(15))
     assert all(r.verified for r in got)
 
@@ -182,7 +184,7 @@ async def test_resume_after_dropped_connection_no_gap_no_dup(
 async def test_slow_consumer_resumes_without_loss(h: HubHarness, fr: Leaf, de: Leaf) -> None:
     async with h.client(fr, **FAST) as pub, h.client(de, max_queue=8, **FAST) as slow:
         for i in range(60):
-            await pub.publish(CH, "notice", {"n": i})
+            await pub.publish(CH, "notice", note(f"n={i}"))
         got = []
         async with asyncio.timeout(30), slow.subscribe(CH, since=0) as sub:
             async for received in sub:
@@ -198,8 +200,8 @@ async def test_forged_alert_in_the_store_is_yielded_unverified(
 ) -> None:
     """A compromised store (or hub) cannot make a recipient accept an altered alert."""
     async with h.client(fr, **FAST) as c, h.client(de, **FAST) as dc:
-        good = c.sign(CH, "seizure", {"qty": 10})
-        forged_alert = good.alert.replace(b"qty\n", b"qty\x0b")  # 10 -> 11, signature kept
+        good = c.sign(CH, "notice", note("qty 10"))
+        forged_alert = good.alert.replace(b"qty 10", b"qty 11")  # signature kept
         assert forged_alert != good.alert
         results = await h.store.append_batch(
             [
@@ -214,12 +216,12 @@ async def test_forged_alert_in_the_store_is_yielded_unverified(
             ]
         )
         assert results[0].off == 1
-        await c.publish(CH, "seizure", {"qty": 12})
+        await c.publish(CH, "notice", note("qty 12"))
         got = await take(dc.subscribe(CH, since=0), 2)
         assert [r.verified for r in got] == [False, True]
         assert isinstance(got[0].error, BadSignature)
         assert got[0].envelope is not None
-        assert got[0].envelope.body == {"qty": 11}
+        assert got[0].envelope.body["text"] == "qty 11"
         page = await dc.history(CH)
         assert [r.verified for r in page.items] == [False, True]
 
@@ -231,7 +233,7 @@ async def test_epoch_mismatch_and_history_gone(h: HubHarness, fr: Leaf) -> None:
         with pytest.raises(EpochMismatch):
             await take(c.subscribe(CH, since=0, epoch="0" * 32), 1)
         for i in range(3):
-            await c.publish("short", "notice", {"n": i})
+            await c.publish("short", "notice", note(f"n={i}"))
         assert await h.store.trim("short", now_ms=int(time.time() * 1000) + 60_000) == 3
         with pytest.raises(HistoryGone):
             await take(c.subscribe("short", since=0), 1)
@@ -239,7 +241,7 @@ async def test_epoch_mismatch_and_history_gone(h: HubHarness, fr: Leaf) -> None:
         sub = c.subscribe("short", since=3)
         pending = asyncio.create_task(take(sub, 1))
         await asyncio.sleep(0.2)
-        await c.publish("short", "notice", {"n": 3})
+        await c.publish("short", "notice", note("n=3"))
         assert [r.offset for r in await pending] == [4]
 
 
@@ -290,7 +292,10 @@ async def test_cli_publish_and_tail_with_state_resume(
     source = tmp_path / "alerts.jsonl"
     source.write_text(
         "".join(
-            json.dumps({"kind": "seizure", "body": {"n": i}, "id": f"FR-{i}", "ts": ts + i}) + "\n"
+            json.dumps(
+                {"kind": "seizure", "body": seizure(f"n={i}"), "id": f"FR-{i}", "ts": ts + i}
+            )
+            + "\n"
             for i in range(4)
         )
     )
@@ -316,7 +321,7 @@ async def test_cli_publish_and_tail_with_state_resume(
     assert saved["epoch"] == acks[0]["epoch"]
 
     async with h.client(fr, **FAST) as c:
-        await c.publish(CH, "notice", {"n": 4}, alert_id="FR-4")
+        await c.publish(CH, "notice", note("n=4"), alert_id="FR-4")
     assert await asyncio.to_thread(tail_main, [*tail, "--limit", "2"]) == 0
     second = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(a["offset"], a["id"]) for a in second] == [(4, "FR-3"), (5, "FR-4")]

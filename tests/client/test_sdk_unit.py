@@ -26,6 +26,7 @@ from hub.protocol.errors import BadSignature, FrameTooLarge, InvalidAlert
 from hub.protocol.identity import ALERT_ID_PATTERN, Identity
 from hub.protocol.limits import MAX_ALERT_BYTES
 from hub.protocol.trust import verify_signed_alert
+from tests.bodies import note, seizure
 from tests.pki import Pki, make_pki
 
 
@@ -120,7 +121,7 @@ def test_client_identity_and_kid(client: Client) -> None:
 
 
 def test_sign_builds_a_verifiable_envelope(client: Client, pki: Pki) -> None:
-    signed = client.sign("stop-iii", "seizure", {"goods": [{"hs": "300490", "qty": 5}]})
+    signed = client.sign("stop-iii", "seizure", seizure())
     env = signed.envelope
     assert env.sender == "fr/ops"
     assert env.kid == client.kid
@@ -132,7 +133,7 @@ def test_sign_builds_a_verifiable_envelope(client: Client, pki: Pki) -> None:
 
 
 def test_sign_is_deterministic_for_the_same_id_and_time(client: Client) -> None:
-    body = {"status": "seized", "items": 3}
+    body = seizure()
     a = client.sign("stop-iii", "seizure", body, alert_id="FR-2025-0001", ts_ms=1_700_000_000_000)
     b = client.sign("stop-iii", "seizure", body, alert_id="FR-2025-0001", ts_ms=1_700_000_000_000)
     assert (a.alert, a.sig) == (b.alert, b.sig)
@@ -165,7 +166,7 @@ def test_sign_refuses_before_sending(
 
 
 def test_received_reason_and_page_before(client: Client) -> None:
-    signed = client.sign("stop-iii", "notice", {"text": "hello"})
+    signed = client.sign("stop-iii", "notice", note("hello"))
     ok = Received("stop-iii", 7, signed.envelope, signed.alert, signed.sig, verified=True)
     bad = Received("stop-iii", 8, None, b"x", b"y", verified=False, error=BadSignature("nope"))
     assert ok.reason is None

@@ -8,6 +8,7 @@ import pytest
 
 from hub import admin
 from hub.protocol.errors import HistoryGone
+from tests.bodies import note
 
 
 async def first_alert(sub):
@@ -23,7 +24,7 @@ async def test_retention_pass_drops_expired_alerts_and_resume_says_history_gone(
     await admin.grant(hub.store, "op-short", "fr", "contributor")
     async with hub.client(fr) as c:
         for i in range(5):
-            await c.publish("op-short", "notice", {"text": f"n{i}"})
+            await c.publish("op-short", "notice", note(f"n{i}"))
         await asyncio.sleep(0.1)  # older than the 50 ms retention
         dropped = await hub.hub.trim_expired()
         assert dropped == 5
@@ -31,7 +32,7 @@ async def test_retention_pass_drops_expired_alerts_and_resume_says_history_gone(
         assert (meta.first, meta.head) == (6, 5)
         with pytest.raises(HistoryGone):
             await first_alert(c.subscribe("op-short", since=2))
-        after = await c.publish("op-short", "notice", {"text": "fresh"})
+        after = await c.publish("op-short", "notice", note("fresh"))
         assert after.offset == 6
         page = await c.history("op-short")
         assert [i.offset for i in page.items] == [6]
@@ -41,6 +42,6 @@ async def test_channels_without_retention_are_never_trimmed(hub):
     fr = await hub.member("fr", "ops")
     await hub.channel("op-keep", {"fr": "contributor"})
     async with hub.client(fr) as c:
-        await c.publish("op-keep", "notice", {"text": "keep"})
+        await c.publish("op-keep", "notice", note("keep"))
     assert await hub.hub.trim_expired() == 0
     assert (await hub.store.channel("op-keep")).first == 1

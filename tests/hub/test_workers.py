@@ -23,6 +23,7 @@ import pytest
 from client.sdk import Client
 from hub import admin
 from hub.storage import Store
+from tests.bodies import note
 from tests.pki import Leaf, Pki, make_pki
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -182,7 +183,7 @@ async def test_two_workers_deliver_each_others_publications_in_one_order(
             acks: dict[int, str] = {}
             for start in range(0, PER_PUBLISHER, 25):
                 batch = await asyncio.gather(*(
-                    client.publish("op-w", "notice", {"text": f"{tag} {i}"},
+                    client.publish("op-w", "notice", note(f"{tag} {i}"),
                                    alert_id=f"{tag}-{i}")
                     for i in range(start, min(start + 25, PER_PUBLISHER))))
                 acks.update({a.offset: a.alert_id for a in batch})
