@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, help="where the local cache is kept")
     p.add_argument("--lang", choices=("en", "fr"), help="interface language")
     p.add_argument("--setup", action="store_true", help="show the connection settings first")
+    p.add_argument("--quit-after", type=float, metavar="SECONDS",
+                   help=argparse.SUPPRESS)  # for smoke tests: close the window after a while
     p.add_argument("-v", "--verbose", action="store_true")
     return p
 
@@ -84,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     bridge.start()
     closing = asyncio.Event()
     app.aboutToQuit.connect(closing.set)
+    if args.quit_after:
+        loop.call_later(args.quit_after, window.close)
+        loop.call_later(args.quit_after, closing.set)
     with loop:
         loop.run_until_complete(closing.wait())
         loop.run_until_complete(bridge.stop())

@@ -221,7 +221,7 @@ class ComposeDialog(QDialog):
             buttons.addStretch()
             layout.addRow(buttons)
             self.add_goods_line()
-        if kind != "withdrawal":
+        if kind in fields.PHOTO_KINDS:
             layout.addRow(QLabel("<b>" + _tr("Photos") + "</b>"))
             self.photo_list = QListWidget()
             self.photo_list.setMaximumHeight(70)

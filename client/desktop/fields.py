@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - only on a tree without the shared sche
 __all__ = [
     "COMPOSE_KINDS",
     "KIND_LABELS",
+    "PHOTO_KINDS",
     "SCHEMA_VERSION",
     "Field",
     "Form",
@@ -57,6 +58,8 @@ KIND_LABELS: dict[str, str] = {
 }
 #: Kinds the compose dialog offers, in order.
 COMPOSE_KINDS = ("warning", "feedback", "seizure", "notice", "withdrawal")
+#: Kinds whose body may reference photos (``attachments``).
+PHOTO_KINDS = frozenset({"warning", "feedback", "seizure"})
 
 
 def _lists() -> dict[str, Mapping[Any, str]]:
