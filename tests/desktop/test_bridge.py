@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from typing import Any
 
 from client.desktop.bridge import ONLINE, HubBridge
@@ -128,3 +129,27 @@ async def test_pages_older_history_on_demand(
     assert all(r.verified for r in rows)
     assert not bridge.has_more(CH)
     assert bridge.cache.count(CH) == 10
+
+
+async def test_a_cache_row_altered_on_disk_shows_as_failed(
+    hub: HubHarness, members: dict[str, Leaf], desk: DeskFactory
+) -> None:
+    """The cache keeps bytes, not verdicts: tampering with it is caught offline."""
+    await publish_n(hub, members["de"], 2)
+    first = desk(members["fr"], cache_name="fr")
+    rec = Recorder(first)
+    first.start()
+    await hub.wait_for(lambda: rec.offsets() == [1, 2])
+    await first.stop()
+    first.cache.close()
+    with sqlite3.connect(first.cache.path) as db:
+        (alert,) = db.execute("SELECT alert FROM alerts WHERE off = 2").fetchone()
+        db.execute("UPDATE alerts SET alert = ? WHERE off = 2",
+                   (alert.replace(b"Hamburg port", b"Bremen  port"),))
+    await hub.stop()
+    second = desk(members["fr"], cache_name="fr")
+    rec2 = Recorder(second)
+    second.load_cached()
+    rows = [row for _, batch, _ in rec2.get("alertsAdded") for row in batch]
+    assert [(r.offset, r.verified) for r in rows] == [(1, True), (2, False)]
+    assert rows[1].summary.place == "Bremen  port" and "signature" in (rows[1].error or "")
