@@ -55,8 +55,8 @@ def _label(text: str) -> str:
 
 def _combo(codes: str, required: bool) -> QComboBox:
     box = QComboBox()
-    if not required:
-        box.addItem("—", None)
+    # Required lists start empty too: the officer chooses, nothing is picked for them.
+    box.addItem(_tr("— choose —") if required else "—", None)
     for code, _english in fields.code_list(codes):
         shown = code_text(codes, code)
         text = f"{code} - {shown}" if codes in ("country", "handling") else shown
