@@ -31,7 +31,9 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# make bench [ARGS="--quick" | ARGS="--peers"]: the peers need apt-get install nats-server mosquitto
 bench: $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python -m bench $(ARGS)
 
 clean:

@@ -1,0 +1,151 @@
+"""``python -m bench`` (``make bench``): W1-W5 against the hub, and with ``--peers`` against
+NATS JetStream and Mosquitto in the same run. See bench/README.md."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from bench.common import machine, make_pki
+from bench.report import markdown, medians
+from bench.targets import HubTarget, MosquittoTarget, NatsTarget, Skipped, Target
+from bench.workloads import FULL, QUICK, run_workload
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--quick", action="store_true",
+                   help="smoke mode: tiny workloads, one run (seconds, not minutes)")
+    p.add_argument("--peers", action="store_true",
+                   help="also run NATS JetStream and Mosquitto (skipped if not installed)")
+    p.add_argument("--runs", type=int, help="runs per workload (default 3; 1 with --quick)")
+    p.add_argument("--workloads", default="W1,W2,W3,W4,W5",
+                   help="comma-separated subset (default all)")
+    p.add_argument("--workers", type=int, default=2,
+                   help="also run W1 and W5 on 'cordon serve --workers N' (0: don't)")
+    p.add_argument("--only", help="comma-separated targets: cordon, cordon-Nw, nats, mosquitto")
+    p.add_argument("--uvloop", action="store_true", help="generators use uvloop")
+    p.add_argument("--out", type=Path, default=RESULTS,
+                   help="folder for latest.json and latest.md")
+    p.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    return p
+
+
+def _run_target(target: Target, workloads: list[str], runs: int, params: Any,
+                log: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {"label": target.label, "workloads": {}}
+    per: dict[str, list[dict[str, Any]]] = {w: [] for w in workloads if w in target.workloads}
+    try:
+        if hasattr(target, "check"):
+            target.check()
+        doc["versions"] = target.versions()
+    except Skipped as exc:
+        log(f"{target.label}: skipped ({exc})")
+        return {**doc, "skipped": str(exc)}
+    for run in range(runs):
+        try:
+            target.start(run)
+        except Skipped as exc:
+            return {**doc, "skipped": str(exc)}
+        except Exception as exc:
+            log(f"{target.label}: could not start: {exc}")
+            return {**doc, "failed": f"could not start: {exc}"}
+        try:
+            for wl in per:
+                t0 = time.monotonic()
+                try:
+                    res = run_workload(wl, target, run, params)
+                except Exception as exc:
+                    log(f"{target.label} {wl} run {run}: ERROR {exc}")
+                    traceback.print_exc()
+                    doc["workloads"].setdefault(wl, {})["error"] = str(exc)[:500]
+                    continue
+                res["elapsed_s"] = round(time.monotonic() - t0, 1)
+                per[wl].append(res)
+                log(f"{target.label} {wl} run {run}: " + _summary(wl, res))
+        finally:
+            target.stop()
+    for wl, results in per.items():
+        entry = doc["workloads"].setdefault(wl, {})
+        entry["runs"] = results
+        entry["median"] = medians(results) if results else None
+    return doc
+
+
+_SUMMARY = {"W1": ("acked_per_s", "deliveries_per_s", "in_order", "generator_bound"),
+            "W2": ("p50_ms", "p99_ms", "max_ms", "own_p99_ms", "p99_ms_acks"),
+            "W3": ("publish_per_s", "late_joiner_s", "verified_replay_per_s",
+                   "broker_mem_mib", "store_mem_mib"),
+            "W4": ("held", "handshakes_per_s", "broker_kib_per_conn", "failures"),
+            "W5": ("acked_per_s", "broker_cpu_us_per_alert", "errors", "generator_bound")}
+
+
+def _summary(wl: str, res: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={res.get(k)}" for k in _SUMMARY[wl] if k in res) + \
+        f" ({res.get('elapsed_s')} s)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    params = QUICK if args.quick else FULL
+    if args.uvloop:
+        params = dataclasses.replace(params, uvloop=True)
+    runs = args.runs or (1 if args.quick else 3)
+    workloads = [w.strip().upper() for w in args.workloads.split(",") if w.strip()]
+    started = time.monotonic()
+
+    def log(text: str) -> None:
+        print(f"[{time.monotonic() - started:6.1f} s] {text}", flush=True)
+
+    root = Path(tempfile.mkdtemp(prefix="cordon-bench-"))
+    try:
+        log(f"throwaway CA and {100} member certificates in {root}")
+        pki = make_pki(root)
+        targets: list[Target] = [HubTarget(root, pki)]
+        if args.workers and args.workers > 1:
+            targets.append(HubTarget(root, pki, workers=args.workers))
+        if args.peers:
+            targets += [NatsTarget(root, pki), MosquittoTarget(root, pki)]
+        if args.only:
+            wanted = {n.strip() for n in args.only.split(",")}
+            targets = [t for t in targets if t.name in wanted]
+        systems = {}
+        for target in targets:
+            log(f"--- {target.label}")
+            systems[target.name] = _run_target(target, workloads, runs, params, log)
+        doc = {
+            "meta": {"mode": "quick" if args.quick else "full", "runs": runs,
+                     "workloads": workloads, "params": dataclasses.asdict(params),
+                     "machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                     "duration_s": round(time.monotonic() - started, 1),
+                     "versions": {k: v for s in systems.values()
+                                  for k, v in s.get("versions", {}).items()}},
+            "systems": systems,
+        }
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "latest.json").write_text(json.dumps(doc, indent=1) + "\n")
+        (args.out / "latest.md").write_text(markdown(doc))
+        log(f"results: {args.out / 'latest.json'}, {args.out / 'latest.md'}")
+        print(markdown(doc))
+        failed = [n for n, s in systems.items() if s.get("failed") or any(
+            w.get("error") for w in s.get("workloads", {}).values())]
+        return 1 if failed else 0
+    finally:
+        if args.keep:
+            log(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

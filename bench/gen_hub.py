@@ -1,0 +1,322 @@
+"""Load-generator roles against the Cordon hub (run in child processes, see bench.procs)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+import time
+from typing import Any
+
+import msgpack
+
+from bench.common import Creds, load_key, pub_frame, sign_alerts, signed_now
+from bench.procs import Ctl
+from bench.wsclient import LeanConnection, client_tls, open_lean
+from hub.protocol import codec
+from hub.protocol import frames as f
+from hub.protocol.envelope import decode_envelope, verify_alert
+
+__all__ = ["idle", "publisher", "subscribers"]
+
+_unpackb = msgpack.unpackb
+_OPEN_CONCURRENCY = 64
+
+
+def _creds(raw: dict[str, str]) -> Creds:
+    return Creds(**raw)
+
+
+_contexts: dict[str, ssl.SSLContext] = {}
+
+
+def _ctx(c: Creds) -> ssl.SSLContext:
+    ctx = _contexts.get(c.cert)
+    if ctx is None:
+        ctx = _contexts[c.cert] = client_tls(c.ca, c.cert, c.key)
+    return ctx
+
+
+class _Sub:
+    """One subscribing connection's bookkeeping (runs inside data_received)."""
+
+    def __init__(self, since: int, expect: int, *, latency: bool,
+                 verify_keys: dict[str, Any] | None) -> None:
+        loop = asyncio.get_running_loop()
+        self.last = since
+        self.expect = expect
+        self.count = 0
+        self.in_order = True
+        self.t_done = 0.0
+        self.latency = latency
+        self.lat_ns: list[int] = []
+        self.verify_keys = verify_keys
+        self.verified = 0
+        self.errors: list[int] = []
+        self.subok: asyncio.Future[dict[str, Any]] = loop.create_future()
+        self.synced: asyncio.Future[None] = loop.create_future()
+        self.done: asyncio.Future[None] = loop.create_future()
+        if expect == 0:
+            self.done.set_result(None)
+
+    def on_message(self, data: bytes) -> None:
+        frame = _unpackb(data)
+        t = frame["t"]
+        if t == "alert":
+            off = frame["off"]
+            if off != self.last + 1:
+                self.in_order = False
+            self.last = off
+            self.count += 1
+            if self.latency:
+                env = _unpackb(frame["alert"])
+                self.lat_ns.append(time.time_ns() - int(env["body"]["title"][5:]))
+            if self.verify_keys is not None:
+                # What a recipient does: decode and check the envelope, verify the signature
+                # with the sender's key (certificates fetched once and cached).
+                env = decode_envelope(frame["alert"])
+                verify_alert(self.verify_keys[env.kid], frame["alert"], frame["sig"])
+                self.verified += 1
+            if self.count >= self.expect and not self.done.done():
+                self.t_done = time.monotonic()
+                self.done.set_result(None)
+        elif t == "subok":
+            if not self.subok.done():
+                self.subok.set_result(frame)
+        elif t == "synced":
+            if not self.synced.done():
+                self.synced.set_result(None)
+        elif t == "err":
+            self.errors.append(int(frame.get("code", 0)))
+            for fut in (self.subok, self.synced, self.done):
+                if not fut.done():
+                    fut.set_exception(RuntimeError(f"hub error {frame.get('code')}"))
+
+
+async def subscribers(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
+    """Open one connection per creds, subscribe (now, or on ``go`` when
+    ``subscribe_on_go``), and count alerts until each has ``expect`` of them."""
+    host, port, channel = spec["host"], spec["port"], spec["channel"]
+    since, expect = spec.get("since", 0), spec["expect"]
+    verify_keys: dict[str, Any] | None = None
+    if spec.get("verify_certs"):
+        from cryptography import x509
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        from hub.protocol.envelope import key_id
+
+        verify_keys = {}
+        for path in spec["verify_certs"]:
+            with open(path, "rb") as fh:  # noqa: ASYNC230 (set-up, before timing)
+                cert = x509.load_pem_x509_certificate(fh.read())
+            verify_keys[key_id(cert.public_bytes(Encoding.DER))] = cert.public_key()
+    subs: list[_Sub] = []
+    conns: list[LeanConnection] = []
+    sem = asyncio.Semaphore(_OPEN_CONCURRENCY)
+
+    async def open_one(c: Creds) -> None:
+        st = _Sub(since, expect, latency=spec.get("latency", False), verify_keys=verify_keys)
+        async with sem:
+            conn = await open_lean(_ctx(c), host=host, port=port, on_message=st.on_message)
+        subs.append(st)
+        conns.append(conn)
+
+    await asyncio.gather(*(open_one(_creds(c)) for c in spec["creds"]))
+
+    def subscribe_all() -> None:
+        for conn in conns:
+            conn.send(codec.encode(f.Subscribe(rid=1, ch=channel, since=since)))
+
+    if not spec.get("subscribe_on_go"):
+        subscribe_all()
+        await asyncio.gather(*(s.synced for s in subs))
+    ctl.send("ready")
+    await ctl.go()
+    t_sub = time.monotonic()
+    if spec.get("subscribe_on_go"):
+        subscribe_all()
+    timed_out = await _until_done([s.done for s in subs], ctl, spec["deadline_s"])
+    usage = ctl.usage()
+    for conn in conns:
+        conn.abort()
+    lat: list[int] = []
+    own: list[int] = []
+    for i, s in enumerate(subs):
+        lat.extend(s.lat_ns)
+        if i == 0:
+            own = list(s.lat_ns)
+    return {
+        **usage, "t_go": ctl.t0, "t_sub": t_sub, "timed_out": timed_out,
+        "counts": [s.count for s in subs], "in_order": all(s.in_order for s in subs),
+        "t_done": [s.t_done for s in subs], "errors": [e for s in subs for e in s.errors],
+        "verified": sum(s.verified for s in subs), "lat_ns": lat, "lat_first_ns": own,
+    }
+
+
+async def _until_done(futures: list[asyncio.Future[None]], ctl: Ctl, deadline_s: float) -> bool:
+    """Wait until every future is done, or ``grace`` seconds after the parent's ``stop``
+    (sent once the publishers are finished); True when that ran out."""
+    all_done = asyncio.ensure_future(asyncio.gather(*futures, return_exceptions=True))
+    stop = asyncio.ensure_future(ctl.wait("stop"))
+    try:
+        async with asyncio.timeout(deadline_s):
+            await asyncio.wait({all_done, stop}, return_when=asyncio.FIRST_COMPLETED)
+            grace = await stop
+            if not all_done.done():
+                async with asyncio.timeout(grace):
+                    await all_done
+    except TimeoutError:
+        return True
+    finally:
+        all_done.cancel()
+    return False
+
+
+class _Pub:
+    def __init__(self, window: int) -> None:
+        self.window = window
+        self.in_flight = 0
+        self.acked = 0
+        self.errors: dict[int, int] = {}
+        self.room = asyncio.Event()
+        self.room.set()
+        self.finished = asyncio.get_running_loop().create_future()
+        self.expect = 0
+        self.t_last = 0.0
+
+    def on_message(self, data: bytes) -> None:
+        frame = _unpackb(data)
+        t = frame["t"]
+        if t == "ack":
+            self.acked += 1
+        elif t == "err":
+            code = int(frame.get("code", 0))
+            self.errors[code] = self.errors.get(code, 0) + 1
+        else:
+            return
+        self.in_flight -= 1
+        self.room.set()
+        if self.acked + sum(self.errors.values()) >= self.expect and not self.finished.done():
+            self.t_last = time.monotonic()
+            self.finished.set_result(None)
+
+
+async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
+    """Connections that publish pre-signed alerts as fast as a bounded in-flight window
+    allows (``rate`` absent), or one connection at a fixed rate, each alert signed just
+    before it is sent with its send time inside (``rate`` set: latency runs)."""
+    host, port, channel = spec["host"], spec["port"], spec["channel"]
+    creds = [_creds(c) for c in spec["creds"]]
+    per_conn, window, rate = spec.get("count", 0), spec.get("window", 256), spec.get("rate")
+    rate_f = float(rate or 0)
+    frames: list[list[bytes]] = []
+    if rate is None:
+        for i, c in enumerate(creds):
+            alerts = sign_alerts(c, channel, per_conn, tag=f"{spec['tag']}-{i}")
+            frames.append([pub_frame(n + 1, channel, a, s) for n, (a, s) in enumerate(alerts)])
+    pubs = [_Pub(window) for _ in creds]
+    sem = asyncio.Semaphore(_OPEN_CONCURRENCY)
+
+    async def open_one(c: Creds, p: _Pub) -> LeanConnection:
+        async with sem:
+            return await open_lean(_ctx(c), host=host, port=port, on_message=p.on_message)
+
+    conns = await asyncio.gather(*(open_one(c, p) for c, p in zip(creds, pubs, strict=True)))
+    ctl.send("ready")
+    await ctl.go()
+
+    async def fast(conn: LeanConnection, pub: _Pub, todo: list[bytes]) -> None:
+        pub.expect = len(todo)
+        i = 0
+        while i < len(todo):
+            room = pub.window - pub.in_flight
+            if room <= 0:
+                pub.room.clear()
+                await pub.room.wait()
+                continue
+            batch = todo[i:i + room]
+            pub.in_flight += len(batch)
+            conn.send_many(batch)
+            i += len(batch)
+            await conn.writable()
+        await pub.finished
+
+    async def paced(conn: LeanConnection, pub: _Pub, c: Creds) -> None:
+        key = load_key(c.key)
+        pad = "x" * int(spec.get("pad", 900))
+        n = int(rate_f * spec["duration_s"])
+        pub.expect = n
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for i in range(n):
+            delay = start + i / rate_f - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            alert, sig, _t = signed_now(key, c, channel, f"{spec['tag']}-{i:09d}", pad)
+            pub.in_flight += 1
+            conn.send(pub_frame(i + 1, channel, alert, sig))
+        await pub.finished
+
+    timed_out = False
+    try:
+        async with asyncio.timeout(spec["deadline_s"]):
+            if rate is None:
+                await asyncio.gather(*(fast(c, p, fr) for c, p, fr in
+                                       zip(conns, pubs, frames, strict=True)))
+            else:
+                await paced(conns[0], pubs[0], creds[0])
+    except TimeoutError:
+        timed_out = True
+    usage = ctl.usage()
+    for conn in conns:
+        with contextlib.suppress(Exception):
+            await conn.close()
+    errors: dict[int, int] = {}
+    for p in pubs:
+        for code, n in p.errors.items():
+            errors[code] = errors.get(code, 0) + n
+    return {**usage, "t_go": ctl.t0, "timed_out": timed_out,
+            "acked": sum(p.acked for p in pubs), "errors": errors,
+            "t_last_ack": max(p.t_last for p in pubs)}
+
+
+async def idle(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
+    """Open up to ``count`` idle connections (``concurrency`` handshakes at a time), report,
+    hold them until ``close``."""
+    host, port = spec["host"], spec["port"]
+    creds = [_creds(c) for c in spec["creds"]]
+    count, concurrency = spec["count"], spec.get("concurrency", _OPEN_CONCURRENCY)
+    for c in creds:
+        _ctx(c)
+    ctl.send("ready")
+    await ctl.go()
+    conns: list[LeanConnection] = []
+    failures: dict[str, int] = {}
+    sem = asyncio.Semaphore(concurrency)
+    stop = False
+
+    async def open_one(i: int) -> None:
+        nonlocal stop
+        if stop:
+            return
+        async with sem:
+            if stop:
+                return
+            try:
+                conns.append(await open_lean(_ctx(creds[i % len(creds)]), host=host,
+                                             port=port, open_timeout_s=spec.get("timeout_s", 30.0)))
+            except Exception as exc:
+                key = type(exc).__name__ + (f" {exc.errno}" if isinstance(exc, OSError) else "")
+                failures[key] = failures.get(key, 0) + 1
+                if sum(failures.values()) > max(20, count // 100):
+                    stop = True
+
+    async with asyncio.timeout(spec.get("deadline_s", 300)):
+        await asyncio.gather(*(open_one(i) for i in range(count)))
+    opened = {**ctl.usage(), "opened": len(conns), "failures": failures}
+    ctl.send("opened", opened)
+    await ctl.wait("close")
+    for conn in conns:
+        conn.abort()
+    await asyncio.sleep(0.2)
+    return opened
