@@ -432,7 +432,7 @@ LABELS = (
     QT_TRANSLATE_NOOP('Dashboard', 'Items seized'),
     QT_TRANSLATE_NOOP('Dashboard', 'Cases per day'),
     QT_TRANSLATE_NOOP('Dashboard', 'Detection'),
-    QT_TRANSLATE_NOOP('Dashboard', '{0} seizure(s) failed the signature check and are not counted.'),
+    QT_TRANSLATE_NOOP('Dashboard', '{0} alert(s) failed the signature or schema check and are not counted.'),
     QT_TRANSLATE_NOOP('Dashboard', 'Top routes'),
     QT_TRANSLATE_NOOP('Dashboard', 'Items by category'),
     QT_TRANSLATE_NOOP('DetailPane', 'Alert id'),
@@ -495,6 +495,7 @@ LABELS = (
     QT_TRANSLATE_NOOP('MainWindow', '⚠ {0} alert(s) in this channel FAILED the signature check: they may be forged. Rows in red.'),
     QT_TRANSLATE_NOOP('MainWindow', '{0} shown / {1} loaded'),
     QT_TRANSLATE_NOOP('MainWindow', '{0} rows exported to {1}'),
+    QT_TRANSLATE_NOOP('MainWindow', 'Computed from the {0} alerts on this machine (from offset {1}); load older alerts for the whole operation.'),
     QT_TRANSLATE_NOOP('MainWindow', 'New warning from {0}'),
     QT_TRANSLATE_NOOP('MainWindow', '⚠ Unverified warning claiming to be from {0}'),
 )

@@ -115,6 +115,12 @@ class HubBridge(QObject):
     def _emit_channels(self) -> None:
         self.channelsChanged.emit(self.channel_rows())
 
+    def cached_items(self, channel: str) -> list[Received]:
+        """Every cached alert of a channel, verified here, in offset order (for reports)."""
+        count = self.cache.count(channel)
+        items = self.cache.newest(channel, count) if count else []
+        return [self.verifier.check(channel, off, a, s) for off, a, s in items]
+
     def mark_read(self, channel: str, offset: int) -> None:
         self.cache.mark_read(channel, offset)
         self._emit_channels()

@@ -79,6 +79,10 @@ class DashboardDialog(QDialog):
         layout.addWidget(QLabel("<b>" + _tr("Cases per day") + "</b>"))
         self.chart = TimelineChart()
         layout.addWidget(self.chart, 1)
+        self.coverage = QLabel()
+        self.coverage.setWordWrap(True)
+        self.coverage.setStyleSheet("color:#5f6368;")
+        layout.addWidget(self.coverage)
         self.warning = QLabel()
         self.warning.setStyleSheet("color:#a50e0e;font-weight:bold;")
         layout.addWidget(self.warning)
@@ -99,5 +103,5 @@ class DashboardDialog(QDialog):
             + "<br><b>" + _tr("Detection") + ":</b> " + ("; ".join(detection) or "-"))
         self.chart.set_points([(d.isoformat(), n) for d, n in figures.timeline])
         self.warning.setText(
-            _tr("{0} seizure(s) failed the signature check and are not counted.").format(
+            _tr("{0} alert(s) failed the signature or schema check and are not counted.").format(
                 figures.unverified) if figures.unverified else "")

@@ -1,10 +1,12 @@
-"""The operation dashboard's figures, computed from alert rows (pure Python).
+"""The operation dashboard's figures (pure Python).
 
-The same figures as ``cordon report`` (DOMAIN.md): cases (seizures),
-reporting administrations, e-commerce share, items by category, top routes,
-detection methods and a day-by-day timeline. Only verified seizures count:
-an alert whose signature fails is not evidence of anything. Withdrawn
-seizures are left out.
+:func:`figures_for` computes them with ``cordon report``'s own code
+(:func:`client.report.build_report`: verification, schema, amendments and
+withdrawals applied) from the alerts cached on this machine, so the desk and
+the report agree. :func:`compute` is the small stand-in used when that module
+is absent: cases (seizures), reporting administrations, e-commerce share,
+items by category, top routes, detection methods and a day-by-day timeline;
+only verified seizures count, withdrawn ones are left out.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from client.desktop.rows import AlertRow
+from client.desktop.rows import AlertRow, row_from_received
+from client.sdk import Received
 
-__all__ = ["COUNTABLE_UNITS", "Figures", "compute"]
+__all__ = ["COUNTABLE_UNITS", "Figures", "compute", "figures_for"]
 
 try:
     from hub.protocol import codes as _codes
@@ -95,4 +98,29 @@ def compute(rows: Iterable[AlertRow]) -> Figures:
         detection=dict(detection.most_common()),
         timeline=timeline,
         unverified=len(seizures) - len(good),
+    )
+
+
+def figures_for(items: list[Received], *, channel: str, title: str = "") -> Figures:
+    """The figures of ``cordon report`` for these alerts (offset order)."""
+    try:
+        from client.report import build_report
+    except ImportError:  # pragma: no cover - only on a tree without the report
+        return compute(row_from_received(item) for item in items)
+    report = build_report(items, channel=channel, title=title)
+    timeline = []
+    for day, count in report.timeline.items():
+        try:
+            timeline.append((dt.date.fromisoformat(day), count))
+        except ValueError:
+            continue
+    return Figures(
+        cases=report.cases,
+        ecommerce_cases=report.ecommerce,
+        administrations=tuple(report.administrations),
+        items_by_category={k: float(v) for k, v in report.items_by_category.most_common()},
+        routes=[(route.replace(">", " → "), n) for route, n in report.top_routes(5)],
+        detection=dict(report.detection.most_common()),
+        timeline=sorted(timeline),
+        unverified=report.unverified + report.invalid,
     )

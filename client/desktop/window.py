@@ -37,7 +37,7 @@ from client.desktop.compose import ComposeDialog
 from client.desktop.dashboard import DashboardDialog
 from client.desktop.detail import DetailPane
 from client.desktop.export import write_csv
-from client.desktop.figures import compute
+from client.desktop.figures import figures_for
 from client.desktop.models import (
     ChannelListModel,
     FeedFilter,
@@ -350,7 +350,13 @@ class MainWindow(QMainWindow):
         dialog = DashboardDialog(self)
         rows = self.channels.channel_rows()
         title = next((c.title for c in rows if c.channel == self.channel), "")
-        dialog.show_figures(title or self.channel, compute(self.feed.rows(self.channel)))
+        items = self.bridge.cached_items(self.channel) if self.channel else []
+        figures = figures_for(items, channel=self.channel, title=title)
+        dialog.show_figures(title or self.channel, figures)
+        if items and (items[0].offset > 1 or self.bridge.has_more(self.channel)):
+            dialog.coverage.setText(_tr(
+                "Computed from the {0} alerts on this machine (from offset {1}); "
+                "load older alerts for the whole operation.").format(len(items), items[0].offset))
         dialog.show()
         return dialog
 

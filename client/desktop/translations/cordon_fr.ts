@@ -165,8 +165,8 @@
         <translation>Détection</translation>
     </message>
     <message>
-        <source>{0} seizure(s) failed the signature check and are not counted.</source>
-        <translation>{0} saisie(s) ont échoué à la vérification de signature et ne sont pas comptées.</translation>
+        <source>{0} alert(s) failed the signature or schema check and are not counted.</source>
+        <translation>{0} alerte(s) ont échoué à la vérification de signature ou de schéma et ne sont pas comptées.</translation>
     </message>
     <message>
         <source>Top routes</source>
@@ -376,6 +376,10 @@
     <message>
         <source>{0} rows exported to {1}</source>
         <translation>{0} lignes exportées vers {1}</translation>
+    </message>
+    <message>
+        <source>Computed from the {0} alerts on this machine (from offset {1}); load older alerts for the whole operation.</source>
+        <translation>Calculé sur les {0} alertes présentes sur ce poste (depuis la position {1}) ; chargez les alertes plus anciennes pour l&apos;opération entière.</translation>
     </message>
     <message>
         <source>New warning from {0}</source>
