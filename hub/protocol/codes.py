@@ -1,4 +1,4 @@
-"""Code lists of the alert schema, as data (documented in PROTOCOL.md §9).
+"""Code lists of the alert schema, as data (documented in PROTOCOL.md, Appendix A).
 
 Cordon's own lists follow ../shared/DOMAIN.md: UN/ECE Recommendation 19 transport
 modes, CENcomm-style location types, detection and concealment methods, WCO

@@ -5,7 +5,7 @@ listing *every* bad field as a JSON Pointer path (RFC 6901, ``/goods/0/hs_code``
 and a human message; it returns ``None`` for a valid body. Unknown fields are
 refused. Every body carries ``schema`` (the schema version, :data:`SCHEMA_VERSION`)
 and a handling code. Code lists live in :mod:`hub.protocol.codes`; PROTOCOL.md
-§9 documents every field.
+Appendix A documents every field.
 
 The rules are declarative: a kind is a :class:`_Record` of named fields, each
 with a check and whether it is required, plus cross-field rules. Checks append

@@ -489,3 +489,18 @@ def test_seizures_survive_json(body: dict[str, Any]) -> None:
 def test_one_unknown_field_is_always_named(kind_body: tuple[str, dict[str, Any]]) -> None:
     kind, body = kind_body
     assert check(kind, {**body, "zz_extra": 1}) == [("/zz_extra", "unknown field")]
+
+
+def test_protocol_md_examples_are_valid() -> None:
+    """PROTOCOL.md Appendix A shows one valid body of each kind, in this order."""
+    import re
+    from pathlib import Path
+
+    text = Path(__file__).resolve().parents[2].joinpath("PROTOCOL.md").read_text()
+    appendix = text[text.index("## Appendix A.") :]
+    blocks = re.findall(r"```json\n(.*?)\n```", appendix, re.S)
+    assert len(blocks) == len(KINDS)
+    for kind, block in zip(
+        ["warning", "feedback", "seizure", "notice", "amendment", "withdrawal"], blocks, strict=True
+    ):
+        validate(kind, json.loads(block))
