@@ -5,8 +5,7 @@ module: the compose form of each kind (fields in display order, their code
 lists, goods lines), code labels, validation of a body, and the summary shown
 in the feed (commodity, quantity, place, e-commerce). Validation and code
 lists come from :mod:`hub.protocol.schema` and :mod:`hub.protocol.codes`;
-should they be missing, a small fallback (:mod:`client.desktop.codes_fallback`)
-keeps the desk usable. The form layout (order, widget type) is the desktop's.
+the form layout (order, widget type) is the desktop's.
 
 Pure Python: no Qt, no I/O. Labels are English; widgets translate them
 (Qt context ``codes`` for code labels, ``fields`` for field labels).
@@ -14,19 +13,15 @@ Pure Python: no Qt, no I/O. Labels are English; widgets translate them
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-try:  # the shared schema (hub.protocol): the authority on bodies
-    from hub.protocol import codes as _codes
-    from hub.protocol import schema as _schema
-except ImportError:  # pragma: no cover - only on a tree without the shared schema
-    _codes = None  # type: ignore[assignment]
-    _schema = None  # type: ignore[assignment]
+from hub.protocol import codes as _codes
+from hub.protocol import schema as _schema
 
 __all__ = [
+    "CODE_LISTS",
     "COMPOSE_KINDS",
     "KIND_LABELS",
     "PHOTO_KINDS",
@@ -46,7 +41,7 @@ __all__ = [
     "validate",
 ]
 
-SCHEMA_VERSION: int = 1 if _schema is None else int(_schema.SCHEMA_VERSION)
+SCHEMA_VERSION: int = int(_schema.SCHEMA_VERSION)
 
 KIND_LABELS: dict[str, str] = {
     "warning": "Warning",
@@ -63,10 +58,6 @@ PHOTO_KINDS = frozenset({"warning", "feedback", "seizure"})
 
 
 def _lists() -> dict[str, Mapping[Any, str]]:
-    if _codes is None:  # pragma: no cover
-        from client.desktop.codes_fallback import LISTS
-
-        return LISTS
     return {
         "transport_mode": _codes.TRANSPORT_MODES,
         "location_type": _codes.LOCATION_TYPES,
@@ -88,6 +79,8 @@ def _lists() -> dict[str, Mapping[Any, str]]:
 
 
 _LISTS = _lists()
+#: Names of the code lists :func:`code_list` knows.
+CODE_LISTS: tuple[str, ...] = tuple(_LISTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,40 +295,12 @@ def build_body(
     return body
 
 
-def _fallback_check(field: Field, value: Any, key: str) -> Problem | None:
-    if _empty(value):
-        return Problem(key, "required") if field.required and value is not False else None
-    if field.type == "code" and field.codes and value not in dict(code_list(field.codes)):
-        return Problem(key, "not in the code list")
-    if field.type == "date":
-        try:
-            _dt.date.fromisoformat(str(value))
-        except ValueError:
-            return Problem(key, "must be a date YYYY-MM-DD")
-    return None
-
-
 def validate(kind: str, body: Mapping[str, Any]) -> list[Problem]:
     """Every problem of ``body`` for ``kind`` (empty when valid), by the shared schema."""
-    if _schema is not None:
-        return [
-            Problem(path.lstrip("/").replace("/", "."), message)
-            for path, message in _schema.check(kind, body)
-        ]
-    try:  # pragma: no cover - fallback
-        form = form_for(kind)
-    except KeyError:  # pragma: no cover
-        return [Problem("", "unknown alert kind")]
-    problems = [  # pragma: no cover
-        p for f in form.fields if (p := _fallback_check(f, get_path(body, f.key), f.key))
+    return [
+        Problem(path.lstrip("/").replace("/", "."), message)
+        for path, message in _schema.check(kind, body)
     ]
-    goods = body.get("goods") or []  # pragma: no cover
-    if form.goods_required and not goods:  # pragma: no cover
-        problems.append(Problem("goods", "required"))
-    for i, line in enumerate(goods):  # pragma: no cover
-        problems += [p for f in form.goods
-                     if (p := _fallback_check(f, line.get(f.key), f"goods.{i}.{f.key}"))]
-    return problems  # pragma: no cover
 
 
 def _number(value: Any) -> float | None:

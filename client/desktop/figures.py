@@ -18,15 +18,11 @@ from dataclasses import dataclass, field
 
 from client.desktop.rows import AlertRow, row_from_received
 from client.sdk import Received
+from hub.protocol import codes as _codes
 
 __all__ = ["COUNTABLE_UNITS", "Figures", "compute", "figures_for"]
 
-try:
-    from hub.protocol import codes as _codes
-
-    COUNTABLE_UNITS: frozenset[str] = frozenset(_codes.COUNTABLE_UNITS)
-except ImportError:  # pragma: no cover
-    COUNTABLE_UNITS = frozenset({"pcs", "doses", "tablets", "ampoules", "packages"})
+COUNTABLE_UNITS: frozenset[str] = frozenset(_codes.COUNTABLE_UNITS)
 
 
 @dataclass(frozen=True, slots=True)

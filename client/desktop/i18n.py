@@ -94,10 +94,9 @@ def _source_strings() -> list[tuple[str, str]]:
 
 def _labels_source() -> str:
     from client.desktop import fields
-    from client.desktop.codes_fallback import LISTS
 
     entries: list[tuple[str, str]] = []
-    for name in LISTS:
+    for name in fields.CODE_LISTS:
         if name == "currency":  # ISO 4217 codes are shown as codes
             continue
         entries += [("codes", label) for _, label in fields.code_list(name)]

@@ -140,7 +140,6 @@ def test_figures_count_verified_seizures_only() -> None:
 
 
 def test_adapter_builds_and_validates_bodies_with_the_shared_schema() -> None:
-    pytest.importorskip("hub.protocol.schema")
     body = fields.build_body("notice", {"text": "Desk open", "handling": "H0", "title": ""})
     assert body == {"schema": fields.SCHEMA_VERSION, "text": "Desk open", "handling": "H0"}
     assert fields.validate("notice", body) == []

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLineEdit, QPlainTextEdit
 
@@ -77,7 +76,6 @@ async def test_compose_validates_as_you_type_then_shows_the_hub_ack(
 async def test_seizure_form_checks_goods_lines_and_publishes(
     hub: HubHarness, members: dict[str, Leaf], desk: DeskFactory, qtbot: Any
 ) -> None:
-    pytest.importorskip("hub.protocol.schema")
     window = await open_window(hub, desk(members["fr"]), qtbot)
     dialog = window.open_compose("seizure")
     for key, value in (("country", "FR"), ("location_type", "airport"),
@@ -182,7 +180,6 @@ async def test_filter_export_and_screenshot(
     hub: HubHarness, members: dict[str, Leaf], desk: DeskFactory, qtbot: Any, tmp_path: Path
 ) -> None:
     """A populated channel: filters, CSV export, dashboard; saves docs/screenshot.png."""
-    pytest.importorskip("hub.protocol.schema")
     async with hub.client(members["de"], **FAST) as de, \
             hub.client(members["it"], **FAST) as _it:
         warn = await de.publish(CH, "warning", samples.warning())
