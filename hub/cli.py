@@ -135,3 +135,7 @@ def serve_main(argv: list[str] | None = None) -> int:
         print(f"cordon serve: error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
