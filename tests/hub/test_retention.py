@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from hub.protocol.errors import HistoryGone
 from tests.bodies import note
 
 
-async def first_alert(sub):
+async def first_alert(sub: Any) -> Any:
     async with sub:
         async for item in sub:
             return item
