@@ -132,7 +132,10 @@ class HubTarget(Target):
                # protections for the bench; every other setting is the default.
                "CORDON_PUBLISH_RATE": "1000000000", "CORDON_PUBLISH_BURST": "1000000000",
                "CORDON_MAX_CONNECTIONS_PER_PRINCIPAL": "100000"}
-        argv = [sys.executable, "-c", "import sys; from hub.cli import main; sys.exit(main())",
+        # BENCH_HUB_UVLOOP=1 runs the hub on uvloop (for comparing event loops).
+        boot = "import uvloop; uvloop.install(); " if os.environ.get("BENCH_HUB_UVLOOP") else ""
+        argv = [sys.executable, "-c",
+                boot + "import sys; from hub.cli import main; sys.exit(main())",
                 "serve", "--host", self.host, "--port", "0", "--data-dir", str(self.data),
                 "--ca-dir", str(self.pki.dir), "--server-cert", self.pki.server_cert,
                 "--server-key", self.pki.server_key]

@@ -30,6 +30,7 @@ from hub.registry import AuthFailure, CASync, authenticate
 from hub.session import Session, peer_of
 from hub.storage import ChannelMeta, Store
 from hub.tls import ReloadableTLS
+from hub.wsconn import CoalescingConnection, use_small_tls_read_buffers
 
 __all__ = ["SUBPROTOCOL", "Hub"]
 
@@ -81,6 +82,7 @@ class Hub:
                 asyncio.create_task(self._events(), name="events"),
                 asyncio.create_task(self._retention(), name="retention"),
             ]
+            use_small_tls_read_buffers()
             self.server = await serve(
                 self._handler, s.host, s.port, ssl=self.tls.listening,
                 subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
@@ -88,6 +90,7 @@ class Hub:
                 ping_interval=s.ping_interval_s, ping_timeout=s.idle_timeout_s,
                 open_timeout=s.handshake_timeout_s, close_timeout=2,
                 max_queue=64, server_header="cordon", reuse_port=s.reuse_port or None,
+                create_connection=CoalescingConnection,
             )
         except BaseException:
             await self._shutdown_backends()

@@ -1,0 +1,84 @@
+"""The hub's WebSocket connection class: frames queued in one event-loop step leave in
+one write.
+
+With websockets' stock connection every frame sent is its own ``transport.write``: one
+TLS record and one ``send()`` system call per alert per subscriber. Fan-out and
+history catch-up queue many frames for a connection at once (its writer empties the
+send queue without yielding while the queue has frames), so while the connection is
+open :class:`CoalescingConnection` collects the bytes of the frames sent during the
+current step and writes them once, at the end of the step (``loop.call_soon``).
+Anything else (the opening handshake, a close frame, end of stream) is written at
+once, after whatever was collected, so the order on the wire never changes.
+
+Flow control is unchanged: the send queue (``send_queue_frames``) bounds what one step
+can collect, and websockets' ``drain`` waits once the transport's buffer is full.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection
+from websockets.protocol import State
+
+__all__ = ["TLS_READ_BUFFER", "CoalescingConnection", "use_small_tls_read_buffers"]
+
+#: Bytes of the buffer asyncio's TLS layer reads ciphertext into, per connection.
+#: asyncio's default (256 KiB, allocated and zeroed for every connection) dominated the
+#: hub's memory per idle connection (W4: ~310 KiB each); one TLS record is at most
+#: ~16.7 KiB, so 32 KiB still takes two full records per read.
+TLS_READ_BUFFER = 32 * 1024
+
+
+def use_small_tls_read_buffers(size: int = TLS_READ_BUFFER) -> None:
+    """Make asyncio's TLS connections in this process read into ``size``-byte buffers.
+
+    ``asyncio.sslproto.SSLProtocol.max_size`` is the class attribute asyncio sizes that
+    buffer from (CPython 3.11-3.13); uvloop has its own TLS layer and is unaffected.
+    """
+    import asyncio.sslproto
+
+    if getattr(asyncio.sslproto.SSLProtocol, "max_size", None) is not None:
+        asyncio.sslproto.SSLProtocol.max_size = size
+
+
+class CoalescingConnection(ServerConnection):
+    _pending: list[bytes] | None = None
+
+    async def send(self, message: Any, text: bool | None = None) -> None:
+        """``send(bytes)`` on an open connection whose buffer has room, without the
+        per-call machinery of the general path (same effect: the frame is queued for
+        writing and nothing waits); everything else goes the general way."""
+        if (type(message) is bytes and text is None and self.protocol.state is State.OPEN
+                and not self.paused and self.send_in_progress is None
+                and not self.transport.is_closing()):
+            self.protocol.send_binary(message)
+            self.send_data()
+            return
+        await super().send(message, text=text)
+
+    def send_data(self) -> None:
+        chunks = self.protocol.data_to_send()
+        if self.protocol.state is State.OPEN and all(chunks):
+            if chunks:
+                if self._pending is None:
+                    self._pending = []
+                    self.loop.call_soon(self._flush)
+                self._pending.extend(chunks)
+            return
+        self._flush()
+        for data in chunks:
+            if data:
+                self.transport.write(data)
+            elif self.transport.can_write_eof():
+                # As websockets does: half-close when possible, else close.
+                with contextlib.suppress(Exception):
+                    self.transport.write_eof()
+            else:
+                self.transport.close()
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending and not self.transport.is_closing():
+            self.transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
