@@ -72,7 +72,8 @@ class Hub:
             self.ca = x509.load_pem_x509_certificate(s.ca_cert.read_bytes())
             self.tls = ReloadableTLS(ca_cert=s.ca_cert, crl=s.crl, server_cert=s.server_cert,
                                      server_key=s.server_key)
-            self.casync = CASync(self.store, s.ca_dir, self.tls, poll_s=s.registry_poll_s)
+            self.casync = CASync(self.store, s.ca_dir, self.tls, poll_s=s.registry_poll_s,
+                                 crl_cache=s.data_dir / "crl.pem")
             await self.casync.sync_once()
             self.committer = GroupCommitter(self.store)
             await self.committer.start()
@@ -140,8 +141,8 @@ class Hub:
         try:
             auth = await authenticate(self.store, der)
         except AuthFailure as exc:
-            await self.store.audit({"action": "connect", "principal": "?", "peer": peer,
-                                    "result": "refused", "reason": exc.reason})
+            await self.store.audit({"action": "connect", "principal": exc.principal or "?",
+                                    "peer": peer, "result": "refused", "reason": exc.reason})
             await ws.close(exc.close_code, exc.reason)
             return
         except CordonError:
@@ -232,9 +233,9 @@ class Hub:
         await check_alert(self.store, env)
 
     async def admin(self, session: Session, op: str, args: dict[str, Any]) -> dict[str, Any]:
-        from hub.admin import run_admin
+        from hub.admin import run_session_admin
 
-        return await run_admin(self, session.principal, op, args)
+        return await run_session_admin(self, session, op, args)
 
     async def audit_refusal(self, session: Session, action: str, exc: CordonError,
                             *, channel: str | None = None) -> None:
@@ -295,6 +296,8 @@ class Hub:
             self._roles.pop((ch, member), None)
             if event.get("role") is None:
                 await self._end_member(ch, member)
+        elif kind == "crl":
+            await self.casync.apply_crl()
         elif kind == "channel":
             ch = str(event.get("ch"))
             self._meta.pop(ch, None)
