@@ -6,21 +6,32 @@ then reads identity only from the certificate's Cordon URI, and requires the
 certificate to be in the registry, active, and its member active.
 
 :class:`CASync` imports the CA folder's ``index.json`` and ``issued/`` into the
-registry, reloads TLS when ``crl.pem`` changes, and announces revocations so
-every hub process closes the revoked principal's sessions.
+registry, and announces revocations so every hub process closes the revoked
+principal's sessions.
+
+The CRL reaches every hub process through the store, not through the CA folder
+(which only the process that issues and revokes needs): when the folder's
+``crl.pem`` changes, the process that sees it loads it at once and publishes it
+in the store (kept only if its CRLNumber is higher than the stored one's) with a
+``crl`` event; on that event, and on every poll in case an event was lost, each
+process fetches the stored CRL if it is newer than the one it runs with, checks
+its signature against the CA, writes it to its own ``crl_cache`` file and
+reloads TLS from there (:meth:`CASync.apply_crl`). No restart anywhere.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from certs.ca import ISSUED_DIR
+from certs.ca import CA_CERT_FILE, CRL_FILE, ISSUED_DIR
 from certs.errors import CAError
 from certs.index import CertRecord as IndexRecord
 from certs.index import read_index
@@ -39,10 +50,12 @@ log = logging.getLogger("cordon.registry")
 class AuthFailure(Exception):
     """The peer's certificate may not open a session; ``close_code`` says why."""
 
-    def __init__(self, close_code: int, reason: str) -> None:
+    def __init__(self, close_code: int, reason: str, principal: str | None = None) -> None:
         super().__init__(reason)
         self.close_code = close_code
         self.reason = reason
+        #: Who the certificate names, when it names someone (for the audit log).
+        self.principal = principal
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +76,17 @@ async def authenticate(store: Store, der: bytes | None) -> Authenticated:
         raise AuthFailure(CloseCode.IDENTITY, "certificate names no valid identity") from exc
     kid = key_id(der)
     record = await store.cert(kid)
+    who = identity.principal
     if record is None or record.principal != identity.principal:
-        raise AuthFailure(CloseCode.IDENTITY, "certificate unknown to the registry")
+        raise AuthFailure(CloseCode.IDENTITY, "certificate unknown to the registry", who)
     if record.status != "active":
-        raise AuthFailure(CloseCode.REVOKED, "certificate revoked")
+        raise AuthFailure(CloseCode.REVOKED, "certificate revoked", who)
     if identity.member is not None:
         member = await store.member(identity.member)
         if member is None:
-            raise AuthFailure(CloseCode.IDENTITY, "member unknown to the registry")
+            raise AuthFailure(CloseCode.IDENTITY, "member unknown to the registry", who)
         if member.status != "active":
-            raise AuthFailure(CloseCode.REVOKED, "member suspended")
+            raise AuthFailure(CloseCode.REVOKED, "member suspended", who)
     return Authenticated(identity=identity, kid=kid, cert=cert)
 
 
@@ -83,26 +97,140 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
+def _cancel_point() -> None:
+    """Re-raise a cancellation that was swallowed: on Python 3.11, ``asyncio.wait_for``
+    (which redis-py uses to send every command) returns the result instead of raising
+    when the cancellation coincides with the reply, so a stopping hub could wait forever
+    for a loop that missed its cancellation."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+def _write_public(path: Path, data: bytes) -> None:
+    """Replace ``path`` (mode 0644) atomically: a reader sees the old file or the new one."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _crl_number(pem: bytes, ca: x509.Certificate) -> int | None:
+    """The CRLNumber of a CRL signed by ``ca``; None (logged) for anything else."""
+    try:
+        crl = x509.load_pem_x509_crl(pem)
+        if crl.issuer != ca.subject or not crl.is_signature_valid(
+            ca.public_key()  # type: ignore[arg-type]
+        ):
+            log.error("ignoring a CRL not signed by the hub's CA")
+            return None
+        return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+    except (ValueError, TypeError, x509.ExtensionNotFound) as exc:
+        log.error("ignoring an unreadable CRL: %s", exc)
+        return None
+
+
 class CASync:
-    """Polls the CA folder; imports certificates and revocations into the registry."""
+    """Polls the CA folder; imports certificates and revocations into the registry;
+    keeps TLS on the newest CRL published by any hub process.
+
+    ``crl_cache`` is where this process writes the store's CRL for TLS to load
+    (its own data folder); without it TLS only follows the CA folder's CRL.
+    """
 
     def __init__(self, store: Store, ca_dir: Path, tls: ReloadableTLS | None, *,
-                 poll_s: float = 1.0) -> None:
+                 poll_s: float = 1.0, crl_cache: Path | None = None) -> None:
         self.store = store
         self.ca_dir = ca_dir
         self.tls = tls
         self.poll_s = poll_s
+        self.crl_cache = crl_cache
         self._seen: tuple[float, float] = (-1.0, -1.0)
+        #: CRLNumber of the CRL TLS runs with (0: none known yet).
+        self.crl_number = 0
+        self._folder_crl: tuple[float, int, bytes] | None = None  # mtime, number, pem
+        self._published = 0
+        self._crl_lock = asyncio.Lock()
+        self._ca: x509.Certificate | None = None
+
+    def _ca_cert(self) -> x509.Certificate:
+        if self._ca is None:
+            self._ca = x509.load_pem_x509_certificate((self.ca_dir / CA_CERT_FILE).read_bytes())
+        return self._ca
+
+    async def publish_folder_crl(self) -> int | None:
+        """Load the CA folder's CRL if it changed, and publish it to every hub process if
+        it is newer than the stored one. Returns its CRLNumber (None: no usable CRL)."""
+        path = self.ca_dir / CRL_FILE
+        async with self._crl_lock:
+            mtime = _mtime(path)
+            if mtime and (self._folder_crl is None or self._folder_crl[0] != mtime):
+                try:
+                    pem = path.read_bytes()
+                    number = _crl_number(pem, self._ca_cert())
+                except OSError as exc:
+                    log.error("cannot read %s: %s", path, exc)
+                    number = None
+                if number is not None:
+                    self._folder_crl = (mtime, number, pem)
+                    tls = self.tls
+                    if tls is not None and number > self.crl_number and tls.reload(path):
+                        self.crl_number = number
+            if self._folder_crl is None:
+                return None
+            _mtime_seen, number, pem = self._folder_crl
+            if number > self._published:
+                stored = await self.store.set_crl(pem, number)
+                _cancel_point()
+                if stored:
+                    await self.store.publish_event({"type": "crl", "number": number})
+                self._published = number
+            return number
+
+    async def apply_crl(self) -> bool:
+        """Load the store's CRL into TLS if it is newer than the one in use."""
+        if self.tls is None or self.crl_cache is None:
+            return False
+        async with self._crl_lock:
+            newest = await self.store.crl_number()
+            _cancel_point()
+            if newest <= self.crl_number:
+                return False
+            stored = await self.store.crl()
+            _cancel_point()
+            if stored is None or stored[0] <= self.crl_number:
+                return False
+            try:
+                number = _crl_number(stored[1], self._ca_cert())
+                if number is None or number != stored[0]:
+                    log.error("ignoring the stored CRL: its number is not the one stored")
+                    return False
+                _write_public(self.crl_cache, stored[1])
+            except OSError as exc:
+                log.error("cannot write the CRL to %s: %s", self.crl_cache, exc)
+                return False
+            if not self.tls.reload(self.crl_cache):
+                return False
+            self.crl_number = number
+            log.info("CRL %d loaded from the store", number)
+            return True
 
     async def sync_once(self) -> int:
         """Import the index if it changed; return how many records were written."""
+        await self.publish_folder_crl()
+        await self.apply_crl()
         index, crl = self.ca_dir / "index.json", self.ca_dir / "crl.pem"
         stamp = (_mtime(index), _mtime(crl))
         if stamp == self._seen:
             return 0
         self._seen = stamp
-        if stamp[1] and self.tls is not None:
-            self.tls.reload()
         try:
             records = read_index(index)
         except CAError as exc:
@@ -127,6 +255,11 @@ class CASync:
         status = "revoked" if rec.status == "revoked" else "active"
         if identity.member is not None and await self.store.member(identity.member) is None:
             await self.store.add_member(identity.member, name=identity.member, country="")
+        if identity.member is not None:
+            await self.store.add_principal(
+                identity.member, identity.principal.partition("/")[2],
+                kind=rec.principal_kind or "", exist_ok=True,
+            )
         old = await self.store.cert(kid)
         if old is not None and old.status == status:
             return 0
@@ -150,4 +283,5 @@ class CASync:
                 await self.sync_once()
             except CordonError as exc:
                 log.warning("registry sync failed: %s", exc)
+            _cancel_point()
             await asyncio.sleep(self.poll_s)

@@ -17,9 +17,11 @@ Key layout (each channel's keys share one hash slot, so Redis Cluster works)::
     cordon:cert:<kid>           hash principal, member, admin, der, serial, not_after, status
     cordon:principal:<pid>      set of kids issued to the principal
     cordon:member:<id>          hash name, country, status (active | suspended), created
+    cordon:member:<id>:principals  hash principal name -> officer | system ("" if unknown)
     cordon:members              set of member ids
+    cordon:crl                  hash number, pem: the newest CRL any hub process published
     cordon:audit                stream of audit records
-    cordon:events               pub/sub channel: revocations, suspensions, role changes
+    cordon:events               pub/sub channel: revocations, suspensions, role changes, CRLs
 
 Writes touching several keys are one Lua script (conditional) or one MULTI
 (unconditional). The hot path, :meth:`Store.append_batch`, touches one channel's
@@ -39,6 +41,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import re
 import secrets
 import time
 from collections.abc import Iterator, Sequence
@@ -76,14 +79,18 @@ __all__ = [
     "FSYNC_TIMEOUT_MS",
     "MAX_CONNECTIONS",
     "MEMBER_STATUSES",
+    "PRINCIPAL_KINDS",
     "ROLES",
     "STORE_TIMEOUT_S",
     "AppendRequest",
     "AppendResult",
+    "AuditPage",
     "CertRecord",
     "ChannelMeta",
+    "ChannelStats",
     "EventStream",
     "MemberRecord",
+    "PrincipalRecord",
     "Store",
     "StoredAlert",
 ]
@@ -94,6 +101,7 @@ ROLES = ("reader", "contributor", "coordinator")
 CHANNEL_STATES = ("open", "closed", "archived")
 MEMBER_STATUSES = ("active", "suspended")
 CERT_STATUSES = ("active", "revoked")
+PRINCIPAL_KINDS = ("officer", "system")
 DURABILITY_MODES = ("waitaof", "appendfsync-always", "none")
 
 #: Seconds a store command may take before the store counts as unavailable.
@@ -110,12 +118,15 @@ _TRIM_CHUNK = 200
 _AUDIT_PAGE = 1000
 #: Largest event payload accepted from pub/sub.
 _MAX_EVENT_BYTES = 64 * 1024
+#: Most audit entries one :meth:`Store.audit_page` call examines (bounds filtered scans).
+_AUDIT_SCAN_MAX = 10_000
 
 # --- key names ---------------------------------------------------------------------------
 CHANNELS_KEY: Final = "cordon:channels"
 MEMBERS_KEY: Final = "cordon:members"
 AUDIT_KEY: Final = "cordon:audit"
 EVENTS_CHANNEL: Final = "cordon:events"
+CRL_KEY: Final = "cordon:crl"
 
 
 def _ch(name: str) -> str:
@@ -152,6 +163,10 @@ def _principal_key(principal: str) -> str:
 
 def _member_key(member_id: str) -> str:
     return f"cordon:member:{member_id}"
+
+
+def _principals_key(member_id: str) -> str:
+    return f"cordon:member:{member_id}:principals"
 
 
 # --- scripts -------------------------------------------------------------------------------
@@ -233,6 +248,48 @@ redis.call('SADD', KEYS[2], ARGV[1])
 return 1
 """
 
+# Adds principal ARGV[1] (kind ARGV[2]) to member KEYS[1]'s principals KEYS[2], and when
+# ARGV[3] is set registers its first certificate (KEYS[3] hash, KEYS[4] the principal's kids):
+# 1 unknown member, 2 principal exists (unless ARGV[4] == '1': then the kind is only filled in
+# when unknown, and nothing else changes), 0 done.
+_ADD_PRINCIPAL = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+if old then
+  if ARGV[4] ~= '1' then return 2 end
+  if old == '' and ARGV[2] ~= '' then redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
+  return 0
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+if ARGV[3] ~= '' then
+  redis.call('DEL', KEYS[3])
+  redis.call('HSET', KEYS[3], 'principal', ARGV[5], 'member', ARGV[6], 'admin', '0',
+    'der', ARGV[7], 'serial', ARGV[8], 'not_after', ARGV[9], 'status', 'active')
+  redis.call('SADD', KEYS[4], ARGV[3])
+end
+return 0
+"""
+
+# Marks every active certificate among KEYS revoked; returns the keys it changed.
+_REVOKE_CERTS = """
+local changed = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('HGET', key, 'status') == 'active' then
+    redis.call('HSET', key, 'status', 'revoked', 'revoked_at', ARGV[1])
+    table.insert(changed, key)
+  end
+end
+return changed
+"""
+
+# Stores CRL ARGV[2] with number ARGV[1] unless the stored one is as new; 1 stored, 0 not.
+_SET_CRL = """
+local cur = redis.call('HGET', KEYS[1], 'number')
+if cur and tonumber(cur) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'number', ARGV[1], 'pem', ARGV[2])
+return 1
+"""
+
 # Drops the oldest entries received before ARGV[1] (ms), examining at most ARGV[2] entries;
 # returns {dropped, more}. `first` and the stream change together.
 _TRIM = """
@@ -269,6 +326,8 @@ redis.call('HSET', KEYS[1], 'first', sfirst)
 redis.call('XTRIM', KEYS[2], 'MINID', '0-' .. sfirst)
 return {n, more}
 """
+
+_ENTRY_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
 
 _TRANSIENT_REPLIES = (
     "OOM", "READONLY", "MISCONF", "LOADING", "MASTERDOWN", "BUSY", "NOREPLICAS", "TRYAGAIN",
@@ -405,6 +464,27 @@ class MemberRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PrincipalRecord:
+    id: str  # member/name
+    member: str
+    name: str
+    kind: str  # officer | system | "" (registered from a certificate, kind not recorded)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStats:
+    members: int  # members holding a role
+    alerts: int  # alerts still retained
+    last_ms: int  # hub receive time of the newest alert (0 = none)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    records: list[dict[str, str]]  # oldest first, each with its ``id``
+    next: str | None  # pass as ``after`` to continue; None when the log was read to its end
+
+
+@dataclass(frozen=True, slots=True)
 class AppendRequest:
     channel: str
     alert_id: str
@@ -524,6 +604,9 @@ class Store:
         self._update: AsyncScript = client.register_script(_UPDATE_EXISTING)
         self._set_role: AsyncScript = client.register_script(_SET_ROLE)
         self._add_member: AsyncScript = client.register_script(_ADD_MEMBER)
+        self._add_principal: AsyncScript = client.register_script(_ADD_PRINCIPAL)
+        self._revoke_certs: AsyncScript = client.register_script(_REVOKE_CERTS)
+        self._set_crl: AsyncScript = client.register_script(_SET_CRL)
         self._trim: AsyncScript = client.register_script(_TRIM)
 
     def __repr__(self) -> str:
@@ -727,6 +810,39 @@ class Store:
         with _guard():
             h = await self._r.hgetall(_roles_key(channel))
         return {k.decode(): v.decode() for k, v in sorted(h.items())}
+
+    async def roles_of(self, member: str) -> dict[str, str]:
+        """Channel -> the member's role there, for every channel it holds a role in."""
+        with _guard():
+            names = sorted(n.decode() for n in await self._r.smembers(CHANNELS_KEY))
+            pipe = self._r.pipeline(transaction=False)
+            for name in names:
+                pipe.hget(_roles_key(name), member)
+            roles = await pipe.execute()
+        return {n: r.decode() for n, r in zip(names, roles, strict=True) if r is not None}
+
+    async def channel_stats(self, names: Sequence[str]) -> dict[str, ChannelStats]:
+        """Members with a role, retained alerts and last activity of each named channel
+        (one round trip; unknown or invalid names are left out)."""
+        valid = [n for n in dict.fromkeys(names) if _valid_channel(n)]
+        if not valid:
+            return {}
+        with _guard():
+            pipe = self._r.pipeline(transaction=False)
+            for name in valid:
+                pipe.exists(_meta_key(name))
+                pipe.hlen(_roles_key(name))
+                pipe.xlen(_log_key(name))
+                pipe.xrevrange(_log_key(name), max="+", min="-", count=1)
+            replies = await pipe.execute()
+        out: dict[str, ChannelStats] = {}
+        for i, name in enumerate(valid):
+            exists, members, alerts, last = replies[4 * i : 4 * i + 4]
+            if not exists:
+                continue
+            last_ms = _i(last[0][1], "r") if last else 0
+            out[name] = ChannelStats(members=int(members), alerts=int(alerts), last_ms=last_ms)
+        return out
 
     # --- alerts -----------------------------------------------------------
     async def append_batch(self, batch: Sequence[AppendRequest]) -> list[AppendResult | Exception]:
@@ -988,6 +1104,96 @@ class Store:
         if not flat:
             raise NotFound("unknown certificate")
 
+    async def revoke_certs(self, kids: Sequence[str]) -> list[str]:
+        """Mark the active certificates among ``kids`` revoked, atomically (revocation is
+        final: nothing re-activates them); return the kids that changed."""
+        unique = list(dict.fromkeys(kids))
+        if not unique:
+            return []
+        with _guard():
+            changed = await self._revoke_certs(keys=[_cert_key(k) for k in unique],
+                                               args=[_now_ms()])
+        by_key = {_cert_key(k): k for k in unique}
+        return [by_key[key.decode()] for key in changed]
+
+    # --- principals ---------------------------------------------------------
+    async def add_principal(
+        self,
+        member: str,
+        name: str,
+        *,
+        kind: str,
+        cert: CertRecord | None = None,
+        exist_ok: bool = False,
+    ) -> PrincipalRecord:
+        """Record principal ``member/name`` (officer | system; "" when not known), and with
+        ``cert`` register its first certificate in the same atomic step. NotFound for an
+        unknown member; Conflict if the principal exists, unless ``exist_ok`` (then only an
+        unknown kind is filled in, and ``cert`` is not registered)."""
+        check_name(member, "member id")
+        check_name(name, "principal name")
+        if kind:
+            _check_choice(kind, PRINCIPAL_KINDS, "principal kind")
+        principal = f"{member}/{name}"
+        args: list[Any] = [name, kind, "", "1" if exist_ok else "0"]
+        keys = [_member_key(member), _principals_key(member), _cert_key(""),
+                _principal_key(principal)]
+        if cert is not None:
+            if cert.principal != principal or cert.member != member or cert.admin:
+                raise ValueError("the certificate belongs to another principal")
+            keys[2] = _cert_key(cert.kid)
+            args = [name, kind, cert.kid, "1" if exist_ok else "0", principal, member, cert.der,
+                    cert.serial, cert.not_after]
+        with _guard():
+            status = await self._add_principal(keys=keys, args=args)
+        if status == 1:
+            raise NotFound("unknown member")
+        if status == 2:
+            raise Conflict("principal already exists")
+        return PrincipalRecord(id=principal, member=member, name=name, kind=kind)
+
+    async def principals(self, member: str) -> list[PrincipalRecord]:
+        """The member's principals, by name ([] for an unknown member)."""
+        with _guard():
+            h = await self._r.hgetall(_principals_key(member))
+        return [
+            PrincipalRecord(id=f"{member}/{n.decode()}", member=member, name=n.decode(),
+                            kind=k.decode())
+            for n, k in sorted(h.items())
+        ]  # fmt: skip
+
+    async def principal(self, principal: str) -> PrincipalRecord | None:
+        member, sep, name = principal.partition("/")
+        if not sep:
+            return None
+        with _guard():
+            kind = await self._r.hget(_principals_key(member), name)
+        if kind is None:
+            return None
+        return PrincipalRecord(id=principal, member=member, name=name, kind=kind.decode())
+
+    # --- the CRL every hub process loads ---------------------------------------
+    async def set_crl(self, pem: bytes, number: int) -> bool:
+        """Keep ``pem`` as the current CRL if ``number`` is above the stored one's."""
+        if type(number) is not int or number < 0:
+            raise ValueError("CRL number must be a non-negative integer")
+        with _guard():
+            return bool(await self._set_crl(keys=[CRL_KEY], args=[number, pem]))
+
+    async def crl(self) -> tuple[int, bytes] | None:
+        """The stored CRL: ``(number, pem)``, or None if none was published."""
+        with _guard():
+            number, pem = await self._r.hmget(CRL_KEY, ["number", "pem"])
+        if number is None or pem is None:
+            return None
+        return int(number), pem
+
+    async def crl_number(self) -> int:
+        """The stored CRL's number (0 if none): a cheap check before fetching it."""
+        with _guard():
+            number = await self._r.hget(CRL_KEY, "number")
+        return int(number) if number is not None else 0
+
     # --- events and audit --------------------------------------------------
     async def publish_event(self, event: dict[str, Any]) -> None:
         """Broadcast an event (msgpack) to every hub process."""
@@ -1041,3 +1247,45 @@ class Store:
                     break
                 start = "(" + entries[-1][0].decode()
         return out
+
+    async def audit_page(
+        self,
+        *,
+        after: str | None = None,
+        since_ms: int = 0,
+        principal: str | None = None,
+        action: str | None = None,
+        limit: int = 200,
+    ) -> AuditPage:
+        """Like :meth:`audit_log`, one page at a time: records after entry id ``after``
+        (exclusive; else from ``since_ms``), oldest first, at most ``limit``. One call
+        examines at most a bounded number of entries; ``next`` is the cursor to continue
+        from, None once the end of the log was reached."""
+        if after is not None and _ENTRY_ID.fullmatch(after) is None:
+            raise ValueError("after must be an audit entry id")
+        out: list[dict[str, str]] = []
+        start = "(" + after if after is not None else f"{max(since_ms, 0)}-0"
+        scanned = 0
+        if limit <= 0:
+            return AuditPage(records=[], next=after)
+        with _guard():
+            while True:
+                count = min(_AUDIT_PAGE, _AUDIT_SCAN_MAX - scanned)
+                entries = await self._r.xrange(AUDIT_KEY, min=start, max="+", count=count)
+                for eid, fields in entries:
+                    scanned += 1
+                    last = eid.decode()
+                    rec = {k.decode(): v.decode("utf-8", "replace") for k, v in fields.items()}
+                    if principal is not None and rec.get("principal") != principal:
+                        continue
+                    if action is not None and rec.get("action") != action:
+                        continue
+                    rec["id"] = last
+                    out.append(rec)
+                    if len(out) >= limit:
+                        return AuditPage(records=out, next=last)
+                if len(entries) < count:
+                    return AuditPage(records=out, next=None)
+                start = "(" + last
+                if scanned >= _AUDIT_SCAN_MAX:
+                    return AuditPage(records=out, next=last)

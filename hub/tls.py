@@ -3,8 +3,10 @@
 The listening socket keeps one :class:`ssl.SSLContext` for its whole life, so a
 new CRL cannot be pushed into it. Instead its ``sni_callback`` (which OpenSSL
 calls for every ClientHello, with or without a server name) swaps in the
-*current* context, rebuilt by :meth:`ReloadableTLS.reload` whenever the CA
-folder's CRL changes. New handshakes see a revocation at once; no restart.
+*current* context, rebuilt by :meth:`ReloadableTLS.reload` whenever the CRL
+changes. New handshakes see a revocation at once; no restart. ``reload(crl=path)``
+also switches the CRL file: every hub process loads the newest CRL published in
+the store from a copy in its own data folder (see :class:`hub.registry.CASync`).
 """
 
 from __future__ import annotations
@@ -51,12 +53,28 @@ class ReloadableTLS:
                 _ctx: ssl.SSLContext) -> None:
         sock.context = self.current
 
-    def reload(self) -> bool:
-        """Rebuild the current context from disk; keep the old one if that fails."""
+    @property
+    def crl_path(self) -> Path:
+        """The CRL file the current context was built from."""
+        return self._paths[1]
+
+    def reload(self, crl: Path | None = None) -> bool:
+        """Rebuild the current context from disk (from ``crl`` instead of the CRL file used
+        so far, when given); keep the old context and CRL file if that fails."""
+        previous = self._paths
+        if crl is not None:
+            self._paths = (previous[0], crl, previous[2], previous[3])
         try:
-            self.current = self._build()
+            current = self._build()
         except (OSError, ssl.SSLError) as exc:
+            self._paths = previous
             log.error("TLS reload failed, keeping the previous CRL: %s", exc)
             return False
+        # A connection takes its verification flags (CRL checking on or off) from the
+        # listening context when it is created; the swap in _select only brings the
+        # current context's trust store with its CRLs. Keep the flags in step, or a CRL
+        # that appears after start would be loaded but never checked.
+        self.listening.verify_flags = current.verify_flags
+        self.current = current
         log.info("TLS context reloaded (CRL %s)", self._paths[1])
         return True
