@@ -837,7 +837,7 @@ async def _audit_to(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
                                                  "subject", "channel", "role", "state", "kid")
                        if row[k]]
             if row["extra"]:
-                details.append(row["extra"])
+                details.append(row["extra"].replace(";", " "))
             rows.append((row["time"], row["action"], row["principal"], row["peer"],
                          row["result"], " ".join(details)))
         if rows:

@@ -436,6 +436,7 @@ async def test_audit_table_filters_and_exports(cli: Cli, tmp_path: Path) -> None
         ("member.add", "admin/alice", "ok"), ("member.add", "admin/alice", "ok"),
         ("member.show", "admin/alice", "refused")]
     assert "code=406" in rows[3][5] and "member=zz" in rows[3][5]
+    assert rows[1][5] == "member=fr country=FR"
 
     code, out, _ = await cli("audit", "--action", "member.add", "--format", "jsonl")
     lines = [json.loads(line) for line in out.splitlines()]
