@@ -16,14 +16,14 @@ already has (its cursor).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from hub.aio import cancel_and_wait
 from hub.protocol import codec
 from hub.protocol.errors import CordonError, HistoryGone
-from hub.protocol.frames import AlertFrame, Ended, Synced
+from hub.protocol.frames import AlertFrame, Synced
 from hub.storage import Store
 
 __all__ = ["ChannelFeed", "Feeds", "Outbox", "Subscription"]
@@ -35,11 +35,20 @@ _BLOCK_MS = 2000
 
 
 class Outbox:
-    """A connection's bounded send queue. ``offer`` never waits: False means full."""
+    """A connection's bounded send queue, emptied by the connection's writer (``get``).
+
+    ``offer`` (answers, live alerts) never waits: False means full, and the
+    connection is a slow consumer. ``put`` (history catch-up) waits while the queue
+    is half full: a catch-up runs as fast as the client reads, but never takes the
+    room that answers and live alerts need, so a client that keeps up is never
+    mistaken for a slow one because it asked for a long history.
+    """
 
     def __init__(self, maxsize: int, on_overflow: Callable[[], None]) -> None:
         self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize)
         self._on_overflow = on_overflow
+        self._history_room = max(1, maxsize // 2)
+        self._taken = asyncio.Event()
         self.overflowed = False
 
     def offer(self, data: bytes) -> bool:
@@ -54,8 +63,17 @@ class Outbox:
         return True
 
     async def put(self, data: bytes) -> None:
-        """Queue with back-pressure (history catch-up, replies)."""
-        await self.queue.put(data)
+        """Queue with back-pressure, in the lower half of the queue (history catch-up)."""
+        while self.queue.qsize() >= self._history_room:
+            self._taken.clear()
+            await self._taken.wait()
+        self.queue.put_nowait(data)
+
+    async def get(self) -> bytes:
+        """The next frame to send (the connection's writer)."""
+        data = await self.queue.get()
+        self._taken.set()
+        return data
 
 
 @dataclass(eq=False)
@@ -82,9 +100,7 @@ class ChannelFeed:
 
     async def stop(self) -> None:
         if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+            await cancel_and_wait(self.task)
 
     def fan_out(self, off: int, data: bytes) -> None:
         for sub in tuple(self.subs):
@@ -167,18 +183,6 @@ class Feeds:
         if feed is not None and sub in feed.subs:
             feed.subs.discard(sub)
             await self._release(feed)
-
-    async def end(self, channel: str, *, member: str | None, code: int, msg: str) -> int:
-        """End the subscriptions to ``channel`` (of ``member``, or all when None)."""
-        feed = self.feeds.get(channel)
-        if feed is None:
-            return 0
-        ended = [s for s in feed.subs if member is None or s.member == member]
-        frame = codec.encode(Ended(ch=channel, code=code, msg=msg))
-        for sub in ended:
-            sub.outbox.offer(frame)
-            await self.detach(sub)
-        return len(ended)
 
     async def close(self) -> None:
         for feed in list(self.feeds.values()):

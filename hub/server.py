@@ -12,11 +12,14 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from cryptography import x509
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.typing import Subprotocol
 
+from hub.aio import cancel_and_wait
 from hub.committer import GroupCommitter
 from hub.config import Settings
 from hub.embedded import EmbeddedValkey
@@ -27,7 +30,7 @@ from hub.protocol.frames import ChannelInfo
 from hub.protocol.limits import HISTORY_PAGE_MAX, MAX_ALERT_BYTES, MAX_ATTACHMENT_BYTES
 from hub.ratelimit import RateLimiter
 from hub.registry import AuthFailure, CASync, authenticate
-from hub.session import Session, peer_of
+from hub.session import SLOW_CONSUMER_REASON, Session, peer_of
 from hub.storage import ChannelMeta, Store
 from hub.tls import ReloadableTLS
 from hub.wsconn import CoalescingConnection, use_small_tls_read_buffers
@@ -39,6 +42,14 @@ log = logging.getLogger("cordon.hub")
 SUBPROTOCOL = "cordon.v1"
 _CACHE_S = 5.0
 _READ_ROLES = ("reader", "contributor", "coordinator")
+
+
+def _select_subprotocol(_ws: ServerConnection, offered: Sequence[Subprotocol]
+                        ) -> Subprotocol | None:
+    """Accept the opening handshake whatever the client offers; the handler then closes
+    with 1002 unless ``cordon.v1`` was offered (PROTOCOL.md §1). websockets' default
+    would refuse the handshake with HTTP 400 instead, which no client can tell apart."""
+    return Subprotocol(SUBPROTOCOL) if SUBPROTOCOL in offered else None
 
 
 class Hub:
@@ -82,11 +93,12 @@ class Hub:
                 asyncio.create_task(self.casync.run(), name="ca-sync"),
                 asyncio.create_task(self._events(), name="events"),
                 asyncio.create_task(self._retention(), name="retention"),
+                asyncio.create_task(self.watch_writes(), name="write-watch"),
             ]
             use_small_tls_read_buffers()
             self.server = await serve(
                 self._handler, s.host, s.port, ssl=self.tls.listening,
-                subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
+                select_subprotocol=_select_subprotocol,
                 compression=None, max_size=s.max_frame_bytes,
                 ping_interval=s.ping_interval_s, ping_timeout=s.idle_timeout_s,
                 open_timeout=s.handshake_timeout_s, close_timeout=2,
@@ -101,17 +113,21 @@ class Hub:
 
     async def stop(self) -> None:
         if self.server is not None:
+            self.server.server.close()  # no new connections
+            # Sessions first, each close bounded: websockets' own close of a connection
+            # whose peer does not read would wait for ever (the close frame is stuck
+            # behind unsent data).
+            await asyncio.gather(*(
+                s.close(CloseCode.GOING_AWAY, "hub shutting down")
+                for s in self._sessions_where(lambda s: True)))
             self.server.close(close_connections=True)
             await self.server.wait_closed()
             self.server = None
         await self._shutdown_backends()
 
     async def _shutdown_backends(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        # cancel_and_wait: a task cancelled during a store command may not notice (hub.aio)
+        await asyncio.gather(*(cancel_and_wait(task) for task in self._tasks))
         self._tasks = []
         if hasattr(self, "feeds"):
             await self.feeds.close()
@@ -266,6 +282,22 @@ class Hub:
             if dropped:
                 log.info("retention: dropped %d expired alerts", dropped)
 
+    async def watch_writes(self) -> None:
+        """Close as slow consumers (4008) the connections whose writes have made no
+        progress for the idle timeout: their peers stopped reading. One task for all
+        connections; nothing is timed per frame."""
+        stall_s = self.settings.idle_timeout_s
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(stall_s / 4)
+            now = loop.time()
+            stalled = [s for group in self.sessions.values() for s in group
+                       if s.stalled_for(now) >= stall_s]
+            for s in stalled:
+                log.warning("%s: nothing could be sent for %g s, closing as slow consumer",
+                            s.principal, stall_s)
+                s.close_soon(CloseCode.SLOW_CONSUMER, SLOW_CONSUMER_REASON)
+
     # --- events from every hub process --------------------------------------------
     async def _events(self) -> None:
         while True:
@@ -302,13 +334,12 @@ class Hub:
             ch = str(event.get("ch"))
             self._meta.pop(ch, None)
             if event.get("state") in ("archived", "deleted"):
-                await self.feeds.end(ch, member=None, code=NoSuchChannel.code,
-                                     msg="channel no longer available")
                 for s in self._sessions_where(lambda s: ch in s.subs):
-                    s.subs.pop(ch, None)
+                    await s.end_subscription(ch, NoSuchChannel.code,
+                                             "channel no longer available")
 
     async def _end_member(self, ch: str, member: str) -> None:
-        await self.feeds.end(ch, member=member, code=NoSuchChannel.code,
-                             msg="no longer a member of this channel")
-        for s in self._sessions_where(lambda s: s.member == member):
-            s.subs.pop(ch, None)
+        # Live subscriptions and those still catching up on history alike.
+        for s in self._sessions_where(lambda s: s.member == member and ch in s.subs):
+            await s.end_subscription(ch, NoSuchChannel.code,
+                                     "no longer a member of this channel")

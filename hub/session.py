@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from hub.aio import cancel_and_wait
 from hub.feeds import Outbox, Subscription
 from hub.protocol import codec
 from hub.protocol import frames as f
@@ -47,6 +48,7 @@ from hub.protocol.limits import (
     HISTORY_PAGE_MAX,
     MAX_ATTACHMENTS_PER_CHANNEL,
     MAX_BAD_FRAMES,
+    MAX_FRAME_BYTES,
     MAX_SUBSCRIPTIONS,
 )
 from hub.protocol.trust import verify_certificate
@@ -56,12 +58,19 @@ from hub.storage import AppendRequest
 if TYPE_CHECKING:
     from hub.server import Hub
 
-__all__ = ["Session", "now_ms", "peer_of"]
+__all__ = ["SLOW_CONSUMER_REASON", "Session", "now_ms", "peer_of"]
 
 log = logging.getLogger("cordon.session")
 
 _MAX_IN_FLIGHT = 4096
 _WRITE_ROLES = ("contributor", "coordinator")
+#: Seconds a close may take (closing handshake included) before the connection is
+#: dropped: a peer that does not read never completes it, and would hold the session.
+#: (Or the idle timeout, when shorter.)
+_CLOSE_TIMEOUT_S = 5.0
+#: Room in a history page frame for everything but its items; each item's own overhead.
+_PAGE_OVERHEAD, _ITEM_OVERHEAD = 1024, 32
+SLOW_CONSUMER_REASON = "slow consumer: resume from last offset"
 
 
 def peer_of(ws: ServerConnection) -> str:
@@ -99,8 +108,13 @@ class Session:
         self.closing = False
         self._signers: dict[str, _Signer] = {}
         self._attaching: dict[str, asyncio.Task[None]] = {}
-        self._in_flight = asyncio.Semaphore(_MAX_IN_FLIGHT)
+        # Publishes awaiting their ack; at most half the send queue, so a burst of acks
+        # always fits in it (the reader stops reading the socket when this is exhausted).
+        self._in_flight = asyncio.Semaphore(
+            max(1, min(_MAX_IN_FLIGHT, hub.settings.send_queue_frames // 2)))
         self._tasks: set[asyncio.Task[None]] = set()
+        self._closer: asyncio.Task[None] | None = None
+        self._send_started: float | None = None
 
     # --- lifecycle -----------------------------------------------------------
     async def run(self) -> None:
@@ -118,33 +132,75 @@ class Session:
             pass
         finally:
             self.closing = True
-            for task in list(self._tasks):
-                task.cancel()
+            # Stop catch-ups and pending acks for good before detaching: a catch-up that
+            # missed its cancellation would join a feed for a session that is gone.
+            await asyncio.gather(*(cancel_and_wait(task) for task in list(self._tasks)))
             for sub in list(self.subs.values()):
                 await self.hub.feeds.detach(sub)
             self.subs.clear()
+            if self._closer is not None:
+                # The close frame must be out before the handler returns (websockets then
+                # closes with 1000): close_soon() only started it.
+                await asyncio.shield(self._closer)
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
 
     async def _write_loop(self) -> None:
-        queue = self.outbox.queue
+        loop = asyncio.get_running_loop()
         try:
             while True:
-                data = await queue.get()
-                await self.ws.send(data)
+                data = await self.outbox.get()
+                self._send_started = loop.time()
+                try:
+                    await self.ws.send(data)  # waits only while the transport's buffer is full
+                finally:
+                    self._send_started = None
         except ConnectionClosed:
             return
 
+    def stalled_for(self, now: float) -> float:
+        """Seconds the current send has waited for the peer to read (0 when not waiting).
+
+        The hub closes a connection stalled for the idle timeout as a slow consumer
+        (:meth:`hub.server.Hub.watch_writes`): its peer stopped reading, so its queue
+        may never overflow, and websockets' pings are stuck behind the same data.
+        """
+        since = self._send_started
+        return 0.0 if since is None else now - since
+
     def _overflow(self) -> None:
         log.warning("%s: send queue full, closing as slow consumer", self.principal)
-        self.close_soon(CloseCode.SLOW_CONSUMER, "slow consumer: resume from last offset")
+        self.close_soon(CloseCode.SLOW_CONSUMER, SLOW_CONSUMER_REASON)
 
     def close_soon(self, code: int, reason: str) -> None:
+        """Close the connection with ``code`` (the first call wins), without waiting.
+
+        Bounded: if the closing handshake cannot complete within _CLOSE_TIMEOUT_S (the
+        peer does not read, so even the close frame is stuck behind unsent data), the
+        connection is dropped.
+        """
         if self.closing:
             return
         self.closing = True
-        self._spawn(self.ws.close(code, reason))
+        self._closer = asyncio.create_task(self._close(code, reason),
+                                           name=f"close:{self.principal}")
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close the connection with ``code`` and wait until it is closed (bounded)."""
+        self.close_soon(code, reason)
+        if self._closer is not None:
+            await asyncio.shield(self._closer)
+
+    async def _close(self, code: int, reason: str) -> None:
+        bound = min(_CLOSE_TIMEOUT_S, self.hub.settings.idle_timeout_s)
+        try:
+            async with asyncio.timeout(bound):
+                await self.ws.close(code, reason)
+        except TimeoutError:
+            log.info("%s: closing handshake not done in %g s; dropping the connection",
+                     self.principal, bound)
+            self.ws.transport.abort()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -190,15 +246,8 @@ class Session:
             case f.Subscribe():
                 await self._subscribe(frame)
             case f.Unsubscribe():
-                sub = self.subs.pop(frame.ch, None)
-                if sub is None:
+                if not await self._drop(frame.ch):
                     raise Conflict("not subscribed")
-                attaching = self._attaching.pop(frame.ch, None)
-                if attaching is not None:
-                    attaching.cancel()  # still catching up: stop before it joins the feed
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await attaching
-                await self.hub.feeds.detach(sub)
                 self.send(f.Unsubscribed(rid=frame.rid, ch=frame.ch))
             case f.HistoryRequest():
                 await self._history(frame)
@@ -326,6 +375,23 @@ class Session:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _drop(self, ch: str) -> bool:
+        """Stop the subscription to ``ch``, live or still catching up; False if none."""
+        sub = self.subs.pop(ch, None)
+        if sub is None:
+            return False
+        attaching = self._attaching.pop(ch, None)
+        if attaching is not None:
+            await cancel_and_wait(attaching)  # still catching up: stop before it joins
+        await self.hub.feeds.detach(sub)
+        return True
+
+    async def end_subscription(self, ch: str, code: int, msg: str) -> None:
+        """The hub ends the subscription to ``ch`` (role removed, channel gone): after
+        what is already queued, the client gets ``ended`` and nothing more of ``ch``."""
+        if await self._drop(ch):
+            self.send(f.Ended(ch=ch, code=code, msg=msg))
+
     async def _attach(self, rid: int, sub: Subscription, head: int) -> None:
         try:
             await self.hub.feeds.attach(sub, head=head)
@@ -342,6 +408,16 @@ class Session:
                                             fresh=True)
         limit = max(1, min(frame.limit, HISTORY_PAGE_MAX))
         items = await self.hub.store.read_before(frame.ch, frame.before, limit)
+        # The page must fit in one message a client accepts: keep the newest items that
+        # do (at least one; an alert is far below the frame limit); the rest is "more".
+        budget = min(self.hub.settings.max_frame_bytes, MAX_FRAME_BYTES) - _PAGE_OVERHEAD
+        keep = 0
+        for item in reversed(items):
+            budget -= len(item.alert) + len(item.sig) + _ITEM_OVERHEAD
+            if budget < 0 and keep:
+                break
+            keep += 1
+        items = items[len(items) - keep:]
         more = bool(items) and items[0].off > meta.first
         self.send(f.HistoryPage(
             rid=frame.rid, ch=frame.ch, epoch=meta.epoch,
