@@ -86,7 +86,10 @@ def serve_main(argv: list[str] | None = None) -> int:
     from hub.protocol.errors import CordonError
     from hub.server import Hub
 
-    args = _serve_parser().parse_args(argv)
+    try:
+        args = _serve_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2, message printed)
+        return int(exc.code or 0)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -8,6 +8,7 @@ upper case) < command-line flags.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -26,13 +27,21 @@ class ConfigError(ValueError):
 
 
 def _redact(url: str | None) -> str | None:
+    """The URL with its password (``user:pw@`` or a ``password=`` query field) as ``***``."""
     if url is None:
         return None
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc, query = parts.netloc, parts.query
+    if parts.password is not None:
+        userinfo, _, hostport = netloc.rpartition("@")
+        netloc = userinfo.partition(":")[0] + ":***@" + hostport
+    if query:
+        query = "&".join(
+            field.partition("=")[0] + "=***"
+            if field.partition("=")[0].lower() == "password" else field
+            for field in query.split("&")
+        )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +96,8 @@ class Settings:
 def _coerce(name: str, kind: str, value: Any) -> Any:
     try:
         if kind == "Path":
+            if not isinstance(value, str | os.PathLike):
+                raise TypeError(value)
             return Path(value)
         if kind == "bool":
             if isinstance(value, bool):
@@ -96,16 +107,32 @@ def _coerce(name: str, kind: str, value: Any) -> Any:
                 raise ValueError(value)
             return text in {"1", "true", "yes", "on"}
         if kind == "int":
-            if isinstance(value, bool):
+            if isinstance(value, bool | float):  # no silent rounding of 8443.5
                 raise ValueError(value)
             return int(value)
         if kind == "float":
-            return float(value)
+            if isinstance(value, bool):
+                raise ValueError(value)
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError(value)
+            return number
         if kind in ("str | None", "str"):
-            return None if value in ("", None) else str(value)
+            if value is not None and not isinstance(value, str):
+                raise TypeError(value)
+            return None if value in ("", None) else value
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name!r}: cannot use {value!r}") from exc
     raise ConfigError(f"setting {name!r}: unsupported type")  # pragma: no cover
+
+
+#: Sizes, counts, rates and periods: zero or less makes no sense (a zero poll period
+#: would spin, a zero rate would refuse every alert).
+_POSITIVE = (
+    "registry_poll_s", "retention_check_s", "max_frame_bytes", "publish_rate",
+    "publish_burst", "max_connections_per_principal", "send_queue_frames", "clock_skew_ms",
+    "handshake_timeout_s", "ping_interval_s", "idle_timeout_s",
+)
 
 
 def load_settings(
@@ -145,8 +172,7 @@ def load_settings(
     settings = Settings(**values)
     if settings.port < 0 or settings.port > 65535:
         raise ConfigError("setting 'port': must be 0-65535")
-    for name in ("max_frame_bytes", "publish_burst", "send_queue_frames",
-                 "max_connections_per_principal"):
+    for name in _POSITIVE:
         if getattr(settings, name) <= 0:
             raise ConfigError(f"setting {name!r}: must be positive")
     return settings
