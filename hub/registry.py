@@ -278,10 +278,12 @@ class CASync:
         return 1
 
     async def run(self) -> None:
+        """Sync every ``poll_s`` seconds, the first time after one interval (whoever
+        starts the loop has just called :meth:`sync_once`)."""
         while True:
+            await asyncio.sleep(self.poll_s)
             try:
                 await self.sync_once()
             except CordonError as exc:
                 log.warning("registry sync failed: %s", exc)
             _cancel_point()
-            await asyncio.sleep(self.poll_s)
