@@ -25,13 +25,14 @@ import asyncio
 import logging
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from certs.ca import CA_CERT_FILE, CRL_FILE, ISSUED_DIR
+from certs.ca import CA_CERT_FILE, CA_KEY_FILE, CRL_FILE, ISSUED_DIR, write_crl
 from certs.errors import CAError
 from certs.index import CertRecord as IndexRecord
 from certs.index import read_index
@@ -45,6 +46,10 @@ from hub.tls import ReloadableTLS
 __all__ = ["AuthFailure", "Authenticated", "CASync", "authenticate"]
 
 log = logging.getLogger("cordon.registry")
+
+#: Rewrite the CA folder's CRL (valid 7 days) once it expires within this many seconds:
+#: with CRL checking on, OpenSSL refuses every client once the loaded CRL has expired.
+CRL_REFRESH_S = 2 * 86400.0
 
 
 class AuthFailure(Exception):
@@ -165,6 +170,27 @@ class CASync:
             self._ca = x509.load_pem_x509_certificate((self.ca_dir / CA_CERT_FILE).read_bytes())
         return self._ca
 
+    async def refresh_folder_crl(self) -> bool:
+        """Rewrite the CA folder's CRL (next number, a fresh validity) when it expires within
+        :data:`CRL_REFRESH_S`; only where the CA key is. True if rewritten."""
+        path = self.ca_dir / CRL_FILE
+        if not (self.ca_dir / CA_KEY_FILE).exists():
+            return False
+        try:
+            crl = x509.load_pem_x509_crl(path.read_bytes())
+        except (OSError, ValueError):
+            return False  # publish_folder_crl reports unreadable CRLs
+        next_update = crl.next_update_utc
+        if next_update is not None and next_update.timestamp() - time.time() > CRL_REFRESH_S:
+            return False
+        try:
+            await asyncio.to_thread(write_crl, self.ca_dir)
+        except (CAError, OSError) as exc:
+            log.error("cannot refresh the CRL in %s: %s", self.ca_dir, exc)
+            return False
+        log.info("CRL in %s rewritten before it expires", self.ca_dir)
+        return True
+
     async def publish_folder_crl(self) -> int | None:
         """Load the CA folder's CRL if it changed, and publish it to every hub process if
         it is newer than the stored one. Returns its CRLNumber (None: no usable CRL)."""
@@ -224,6 +250,7 @@ class CASync:
 
     async def sync_once(self) -> int:
         """Import the index if it changed; return how many records were written."""
+        await self.refresh_folder_crl()
         await self.publish_folder_crl()
         await self.apply_crl()
         index, crl = self.ca_dir / "index.json", self.ca_dir / "crl.pem"

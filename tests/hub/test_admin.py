@@ -395,6 +395,39 @@ async def test_revoking_on_a_process_without_the_ca_key(hub: HubHarness, tmp_pat
         await other.stop()
 
 
+async def test_a_crl_about_to_expire_is_rewritten_and_published(hub: HubHarness) -> None:
+    """An expired CRL makes TLS refuse everyone; the hub holding the CA key rewrites it
+    before that (and an already expired one at the next sync), then publishes it."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    from certs.crl import build_crl, crl_number
+    from certs.index import read_index
+
+    fr = await hub.member("fr", "ops")
+    assert hub.hub is not None
+    ca_cert = x509.load_pem_x509_certificate(hub.pki.ca.read_bytes())
+    ca_key: Any = load_pem_private_key((hub.pki.dir / "ca.key").read_bytes(), None)
+    number = crl_number(hub.pki.crl, ca_key.public_key()) + 1
+    expired = build_crl(issuer=ca_cert, key=ca_key, records=read_index(hub.pki.dir / "index.json"),
+                        number=number, now=datetime.now(UTC) - timedelta(days=10), days=1)
+    hub.pki.crl.write_bytes(expired.public_bytes(Encoding.PEM))
+    assert hub.hub.tls.reload(hub.pki.crl)
+    ctx = client_context(hub.pki, fr)
+    assert await asyncio.to_thread(_tls_probe, hub.port, ctx) is not None  # everyone refused
+
+    await hub.sync()
+    fresh = x509.load_pem_x509_crl(hub.pki.crl.read_bytes())
+    assert fresh.next_update_utc is not None
+    assert fresh.next_update_utc > datetime.now(UTC) + timedelta(days=6)
+    assert hub.hub.casync.crl_number == number + 1
+    assert (await hub.store.crl())[0] == number + 1
+    assert await asyncio.to_thread(_tls_probe, hub.port, ctx) is None
+    await hub.sync()  # still fresh: nothing rewritten
+    assert hub.hub.casync.crl_number == number + 1
+
+
 async def test_a_swallowed_cancellation_still_stops_the_crl_loop() -> None:
     """Python 3.11's wait_for (inside redis-py) can swallow a cancellation that meets a
     reply; the registry's loops re-raise it instead of running on."""
