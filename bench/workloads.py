@@ -280,7 +280,9 @@ def w4(target: Target, run: int, p: Params) -> dict[str, Any]:
         "handshakes_per_s": round(total / secs) if secs > 0 else None,
         "broker_mem_before_mib": _mib(mem0), "broker_mem_held_mib": _mib(mem1),
         "store_mem_mib": _mib(store_mem) if target.store_pids() else None,
-        "broker_kib_per_conn": round((mem1 - mem0) / 1024 / total, 1) if total else None,
+        # None when the growth is lost in the noise (few connections, memory freed meanwhile)
+        "broker_kib_per_conn": (round((mem1 - mem0) / 1024 / total, 1)
+                                if total and mem1 > mem0 else None),
         "generator_cpu_share": shares,
         "generator_bound": sorted(n for n, s in shares.items() if s >= GENERATOR_BOUND),
     }

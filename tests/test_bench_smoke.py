@@ -43,6 +43,8 @@ def test_quick_bench_writes_well_formed_results(tmp_path: Path) -> None:
         assert len(entry["runs"]) == 1
         for key in keys:
             value = entry["median"][key]
+            if (wl, key) == ("W4", "broker_kib_per_conn") and value is None:
+                continue  # 40 connections: growth can be lost in the noise; never negative
             assert isinstance(value, int | float) and value >= 0, (wl, key, value)
         if "generator_cpu_share" in entry["median"]:
             assert all(v >= 0 for v in entry["median"]["generator_cpu_share"].values())
