@@ -18,7 +18,8 @@
 and as ``issued/<serial>.pem`` names them. Private keys are written to files
 (mode 0600) and never printed.
 
-Exit status: 0 success; 2 usage error (from argparse); 3 CA error
+Exit status: 0 success (also when the reader of the output went away, as with
+``| head``: the rest of the output is dropped quietly); 2 usage error (from argparse); 3 CA error
 (:class:`~certs.errors.CAError` or an operating-system error), reported on
 stderr as ``cordon ca: error: <message>``.
 """
@@ -26,6 +27,7 @@ stderr as ``cordon ca: error: <message>``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -246,6 +248,13 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def _stdout_gone() -> None:
+    """The reader of our output went away (``cordon ca list | head``): stop quietly. Point
+    stdout at /dev/null so that Python's final flush does not fail again at exit."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``cordon ca`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     try:
@@ -254,7 +263,12 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     command: Command = args.func
     try:
-        return command(args)
+        code = command(args)
+        sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _stdout_gone()
+        return EXIT_OK
     except CAError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
     except OSError as exc:

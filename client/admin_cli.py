@@ -10,6 +10,7 @@ host with ``cordon ca issue --admin --name NAME``.
     cordon admin member add ID --name NAME --country CC
     cordon admin member list
     cordon admin member show ID
+    cordon admin member update ID [--name NAME] [--country CC]
     cordon admin member suspend ID
     cordon admin member reinstate ID
     cordon admin principal add MEMBER/NAME --kind officer|system [--days N] [--out DIR] [--force]
@@ -56,6 +57,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import json
 import logging
@@ -304,6 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = leaf(member, "show", "a member, its principals and certificates, its roles",
              _member_show)
     p.add_argument("id")
+    p = leaf(member, "update", "change a member's name and/or country", _member_update)
+    p.add_argument("id")
+    p.add_argument("--name", help="the administration's name")
+    p.add_argument("--country", help="ISO 3166-1 alpha-2 code, like FR")
     p = leaf(member, "suspend", "close its sessions; refuse it until reinstated",
              _member_suspend)
     p.add_argument("id")
@@ -418,6 +424,10 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     except SystemExit as exc:  # --help (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if (args.group, getattr(args, "verb", None)) == ("member", "update") and \
+            args.name is None and args.country is None:
+        print(f"{PROG}: error: member update: give --name and/or --country", file=sys.stderr)
+        return EXIT_USAGE
     missing = [f"--{n}" for n in ("hub", "cert", "key", "ca") if not getattr(args, n, None)]
     if missing:
         print(f"{PROG}: error: missing {', '.join(missing)} (option or environment)",
@@ -437,7 +447,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     what = _describe(args)
     try:
-        return asyncio.run(_session(args, client))
+        code = asyncio.run(_session(args, client))
+        sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # The reader of the output went away (``| head``): stop quietly, like ``cordon tail``.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except _BadInput as exc:
@@ -526,6 +543,19 @@ async def _member_show(args: argparse.Namespace, c: Client, out: IO[str]) -> int
         _table(("CHANNEL", "ROLE"), sorted(r["roles"].items()), out)
     else:
         print("no channel roles", file=out)
+    return EXIT_OK
+
+
+async def _member_update(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
+    changes = {k: v for k, v in (("name", args.name), ("country", args.country))
+               if v is not None}
+    r = await c.admin("member.update", {"id": args.id, **changes})
+    m = r["member"]
+    if args.json:
+        _json(r, out)
+    else:
+        print(f"updated member {m['id']} ({_clean(m['name'])}, {m['country'] or '-'})",
+              file=out)
     return EXIT_OK
 
 

@@ -80,6 +80,7 @@ __all__ = [
     "run_session_admin",
     "set_channel_state",
     "set_member_status",
+    "update_member",
 ]
 
 log = logging.getLogger("cordon.admin")
@@ -151,8 +152,12 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def _fields(record: dict[str, Any]) -> dict[str, str]:
+    return {k: str(v) for k, v in record.items() if v is not None}
+
+
 async def _audit(store: Store, record: dict[str, Any]) -> None:
-    await store.audit({k: str(v) for k, v in record.items() if v is not None})
+    await store.audit(_fields(record))
 
 
 # --- members ---------------------------------------------------------------------------
@@ -195,6 +200,24 @@ async def add_member(store: Store, member: str, *, name: str, country: str,
                                     required=True), country=_country(country))
     await _audit(store, {"action": "member.add", "principal": by, "peer": peer,
                          "member": member, "country": record.country, "result": "ok"})
+    return record
+
+
+async def update_member(store: Store, member: str, *, name: str | None = None,
+                        country: str | None = None, by: str = "local", peer: str = "local"
+                        ) -> MemberRecord:
+    """Change a member's display name and/or country (members imported from the CA folder
+    start with their id as name and no country). NotFound for an unknown member."""
+    if name is None and country is None:
+        raise InvalidFrame("nothing to update: give a name and/or a country")
+    record = await store.update_member(
+        _member_id(member),
+        name=None if name is None else _text(name, "member name", required=True),
+        country=None if country is None else _country(country))
+    await _audit(store, {"action": "member.update", "principal": by, "peer": peer,
+                         "member": member, "name": None if name is None else record.name,
+                         "country": None if country is None else record.country,
+                         "result": "ok"})
     return record
 
 
@@ -529,6 +552,13 @@ async def _member_show(c: _Ctx, raw: dict[str, Any]) -> _Result:
             "roles": await c.store.roles_of(member)}
 
 
+async def _member_update(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    a = _Args(raw, ("id", "name", "country"))
+    m = await update_member(c.store, a.text("id"), name=a.opt_text("name"),
+                            country=a.opt_text("country"), by=c.by, peer=c.peer)
+    return {"member": _member_dict(m)}
+
+
 async def _member_suspend(c: _Ctx, raw: dict[str, Any]) -> _Result:
     member = _Args(raw, ("id",)).text("id")
     return {"member": _member_dict(await set_member_status(c.store, member, "suspended",
@@ -686,6 +716,7 @@ OPS: dict[str, _Handler] = {
     "member.add": _member_add,
     "member.list": _member_list,
     "member.show": _member_show,
+    "member.update": _member_update,
     "member.suspend": _member_suspend,
     "member.reinstate": _member_reinstate,
     "principal.add": _principal_add,
@@ -749,16 +780,14 @@ async def run_session_admin(hub: Hub, session: Session, op: str, args: dict[str,
             raise AccessDenied("admin certificate required")
         result = await run_admin(hub, session.principal, op, args, peer=session.peer)
     except CordonError as exc:
-        with contextlib.suppress(CordonError):
-            await _audit(hub.store, {**base, **_subject(args), "result": "refused",
-                                     "code": exc.code, "reason": exc.phrase,
-                                     "detail": exc.detail or None})
+        await hub.refusals.record(session, _fields({
+            **base, **_subject(args), "result": "refused", "code": exc.code,
+            "reason": exc.phrase, "detail": exc.detail or None}))
         raise
     except Exception as exc:
         log.exception("admin operation %s failed", action)
-        with contextlib.suppress(CordonError):
-            await _audit(hub.store, {**base, **_subject(args), "result": "failed",
-                                     "code": InternalError.code})
+        await hub.refusals.record(session, _fields({
+            **base, **_subject(args), "result": "failed", "code": InternalError.code}))
         raise InternalError() from exc
     if action in _READS:
         with contextlib.suppress(CordonError):

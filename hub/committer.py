@@ -16,10 +16,10 @@ acknowledged that is not durable).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 
+from hub.aio import cancel_and_wait
 from hub.protocol.errors import CordonError, InternalError, Unavailable
 from hub.storage import AppendRequest, AppendResult, Store
 
@@ -92,9 +92,8 @@ class GroupCommitter:
         except TimeoutError:
             log.warning("committer: %d alerts not committed at shutdown", self.pending)
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # cancel_and_wait: a cancellation during append_batch may be swallowed (hub.aio)
+            await cancel_and_wait(task)
             self._fail_pending(Unavailable("hub is shutting down"))
 
     # --- worker --------------------------------------------------------------------

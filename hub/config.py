@@ -3,6 +3,10 @@ environment, then passed down. Its repr redacts secrets (the store URL's passwor
 
 Precedence: defaults < config file (``[hub]`` table) < environment (``CORDON_<FIELD>``,
 upper case) < command-line flags.
+
+Relative paths: in a config file they are relative to the file's own folder (made
+absolute when the file is loaded), so a file works from any working directory; from
+the environment, flags and defaults they are relative to the working directory.
 """
 
 from __future__ import annotations
@@ -18,8 +22,14 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from hub.protocol import limits
+from hub.refusals import AUDIT_REFUSALS_PER_S
+from hub.storage import AUDIT_MAX_ENTRIES
 
-__all__ = ["ConfigError", "Settings", "load_settings"]
+__all__ = ["SESSION_RECHECK_S", "ConfigError", "Settings", "load_settings"]
+
+#: Seconds between re-checks of live sessions against the store (bounds how long a
+#: revocation whose event was lost can go unapplied).
+SESSION_RECHECK_S = 5.0
 
 
 class ConfigError(ValueError):
@@ -46,7 +56,9 @@ def _redact(url: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Everything the hub needs to run. Paths are resolved at load time."""
+    """Everything the hub needs to run. Relative paths from a config file are made
+    absolute against the file's folder by :func:`load_settings`; others are relative to
+    the working directory."""
 
     host: str = "127.0.0.1"
     port: int = 8443
@@ -63,8 +75,17 @@ class Settings:
     reuse_port: bool = False
     #: Seconds between checks of the CA folder for new certificates and a new CRL.
     registry_poll_s: float = 1.0
+    #: Seconds between re-checks of every live session against the store (certificate,
+    #: member status, subscription roles): applies revocations, suspensions and role
+    #: removals whose pub/sub event was lost during a store reconnect.
+    session_recheck_s: float = SESSION_RECHECK_S
     #: Seconds between retention passes (channels with a retention period drop old alerts).
     retention_check_s: float = 60.0
+    #: Audit records the store keeps (approximately); the oldest are dropped first.
+    audit_max_entries: int = AUDIT_MAX_ENTRIES
+    #: Refusal records written per connection per second; the rest are counted in one
+    #: summary record (``refusals.suppressed``).
+    audit_refusals_per_s: int = AUDIT_REFUSALS_PER_S
     max_frame_bytes: int = limits.MAX_FRAME_BYTES
     publish_rate: float = limits.PUBLISH_RATE
     publish_burst: int = limits.PUBLISH_BURST
@@ -129,8 +150,9 @@ def _coerce(name: str, kind: str, value: Any) -> Any:
 #: Sizes, counts, rates and periods: zero or less makes no sense (a zero poll period
 #: would spin, a zero rate would refuse every alert).
 _POSITIVE = (
-    "registry_poll_s", "retention_check_s", "max_frame_bytes", "publish_rate",
-    "publish_burst", "max_connections_per_principal", "send_queue_frames", "clock_skew_ms",
+    "registry_poll_s", "session_recheck_s", "retention_check_s", "audit_max_entries",
+    "audit_refusals_per_s", "max_frame_bytes", "publish_rate", "publish_burst",
+    "max_connections_per_principal", "send_queue_frames", "clock_skew_ms",
     "handshake_timeout_s", "ping_interval_s", "idle_timeout_s",
 )
 
@@ -160,6 +182,8 @@ def load_settings(
             if key not in fields:
                 raise ConfigError(f"config file {path}: unknown setting {key!r}")
             values[key] = _coerce(key, fields[key], value)
+            if fields[key] == "Path" and not values[key].is_absolute():
+                values[key] = path.parent.absolute() / values[key]
     for name, kind in fields.items():
         raw = env.get("CORDON_" + name.upper())
         if raw is not None:

@@ -8,7 +8,6 @@ Valkey in ``data_dir/store`` and stops it on the way out.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -29,6 +28,7 @@ from hub.protocol.errors import CloseCode, CordonError, NoSuchChannel
 from hub.protocol.frames import ChannelInfo
 from hub.protocol.limits import HISTORY_PAGE_MAX, MAX_ALERT_BYTES, MAX_ATTACHMENT_BYTES
 from hub.ratelimit import RateLimiter
+from hub.refusals import RefusalAudit
 from hub.registry import AuthFailure, CASync, authenticate
 from hub.session import SLOW_CONSUMER_REASON, Session, peer_of
 from hub.storage import ChannelMeta, Store
@@ -65,6 +65,7 @@ class Hub:
         self.sessions: dict[str, set[Session]] = defaultdict(set)
         self.server: Server | None = None
         self.port = 0
+        self.refusals: RefusalAudit
         self._tasks: list[asyncio.Task[None]] = []
         self._meta: dict[str, tuple[float, ChannelMeta]] = {}
         self._roles: dict[tuple[str, str], tuple[float, str | None]] = {}
@@ -78,7 +79,8 @@ class Hub:
             await self.embedded.start()
             url = self.embedded.url
         try:
-            self.store = await Store.connect(url, durable=s.durable)
+            self.store = await Store.connect(url, durable=s.durable,
+                                             audit_max_entries=s.audit_max_entries)
             log.info("store durability: %s", self.store.durability)
             self.ca = x509.load_pem_x509_certificate(s.ca_cert.read_bytes())
             self.tls = ReloadableTLS(ca_cert=s.ca_cert, crl=s.crl, server_cert=s.server_cert,
@@ -89,10 +91,12 @@ class Hub:
             self.committer = GroupCommitter(self.store)
             await self.committer.start()
             self.feeds = Feeds(self.store)
+            self.refusals = RefusalAudit(self.store, per_s=s.audit_refusals_per_s)
             self._tasks = [
                 asyncio.create_task(self.casync.run(), name="ca-sync"),
                 asyncio.create_task(self._events(), name="events"),
                 asyncio.create_task(self._retention(), name="retention"),
+                asyncio.create_task(self._recheck(), name="session-recheck"),
                 asyncio.create_task(self.watch_writes(), name="write-watch"),
             ]
             use_small_tls_read_buffers()
@@ -175,6 +179,7 @@ class Hub:
         try:
             await session.run()
         finally:
+            await self.refusals.flush(session)
             self.sessions[principal].discard(session)
             if not self.sessions[principal]:
                 del self.sessions[principal]
@@ -259,8 +264,7 @@ class Hub:
                   "result": "refused", "code": str(exc.code), "reason": exc.phrase}
         if channel:
             record["channel"] = channel
-        with contextlib.suppress(CordonError):
-            await self.store.audit(record)
+        await self.refusals.record(session, record)
 
     async def trim_expired(self) -> int:
         """Drop alerts older than their channel's retention period; return how many."""
@@ -337,6 +341,57 @@ class Hub:
                 for s in self._sessions_where(lambda s: ch in s.subs):
                     await s.end_subscription(ch, NoSuchChannel.code,
                                              "channel no longer available")
+
+    # --- the safety net for lost events ----------------------------------------------
+    async def _recheck(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.session_recheck_s)
+            try:
+                await self.recheck_sessions()
+            except CordonError as exc:
+                log.warning("session re-check failed: %s", exc)
+
+    async def recheck_sessions(self) -> None:
+        """Apply to every live session what the store says now, as the events would have:
+        close sessions whose certificate is revoked (or gone) or whose member is suspended
+        (or gone), end subscriptions whose channel is archived/deleted or whose member lost
+        its role. Events are pub/sub, so one published while the event stream was
+        reconnecting is lost; this sweep bounds how long it goes unapplied."""
+        sessions = self._sessions_where(lambda s: not s.closing)
+        if not sessions:
+            return
+        # Only subscriptions that exist now are judged by what is read below: one made
+        # after the reads passed its own (fresh) access check.
+        subs = {s: list(s.subs.items()) for s in sessions}
+        certs = await self.store.cert_statuses([s.kid for s in sessions])
+        members = await self.store.member_statuses(
+            [s.member for s in sessions if s.member is not None])
+        pairs = [(ch, s.member) for s in sessions if s.member is not None
+                 and not s.identity.admin for ch, _ in subs[s]]
+        roles = await self.store.roles_in(pairs)
+        now = time.monotonic()
+        for pair in pairs:
+            self._roles[pair] = (now, roles.get(pair))
+        metas = {ch: await self.channel_meta(ch, fresh=True)
+                 for ch in {ch for items in subs.values() for ch, _ in items}}
+        for s in sessions:
+            if certs.get(s.kid) != "active":
+                s.close_soon(CloseCode.REVOKED, "certificate revoked")
+                continue
+            if s.member is not None and members.get(s.member) != "active":
+                s.close_soon(CloseCode.REVOKED, "member suspended")
+                continue
+            for ch, sub in subs[s]:
+                if s.subs.get(ch) is not sub:
+                    continue  # unsubscribed or resubscribed meanwhile
+                meta = metas.get(ch)
+                if meta is None or meta.state == "archived":
+                    await s.end_subscription(ch, NoSuchChannel.code,
+                                             "channel no longer available")
+                elif (s.member is not None and not s.identity.admin
+                      and roles.get((ch, s.member)) not in _READ_ROLES):
+                    await s.end_subscription(ch, NoSuchChannel.code,
+                                             "no longer a member of this channel")
 
     async def _end_member(self, ch: str, member: str) -> None:
         # Live subscriptions and those still catching up on history alike.

@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from redis.commands.core import AsyncScript
 
 __all__ = [
+    "AUDIT_MAX_ENTRIES",
     "CERT_STATUSES",
     "CHANNEL_STATES",
     "DURABILITY_MODES",
@@ -108,6 +109,8 @@ DURABILITY_MODES = ("waitaof", "appendfsync-always", "none")
 STORE_TIMEOUT_S = 10.0
 #: Milliseconds a batch waits for its AOF fsync (WAITAOF) before failing unacknowledged.
 FSYNC_TIMEOUT_MS = 5000
+#: Audit records kept (approximately: XADD MAXLEN ~); the oldest go first.
+AUDIT_MAX_ENTRIES = 1_000_000
 #: Pooled connections for ordinary commands (callers queue for one when all are busy).
 MAX_CONNECTIONS = 64
 #: Connections for blocking reads and pub/sub (one per live channel feed / event stream).
@@ -222,10 +225,11 @@ redis.call('HSET', KEYS[2], 'm:' .. ARGV[1], ARGV[2] .. ' ' .. ARGV[3], 'd:' .. 
 return 1
 """
 
-# Sets one field of an existing hash and returns the whole hash; {} when it does not exist.
+# Sets fields (ARGV: field, value, ...) of an existing hash and returns the whole hash; {}
+# when it does not exist.
 _UPDATE_EXISTING = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[1], unpack(ARGV))
 return redis.call('HGETALL', KEYS[1])
 """
 
@@ -591,8 +595,10 @@ class Store:
         *,
         timeout_s: float,
         fsync_timeout_ms: int,
+        audit_max_entries: int = AUDIT_MAX_ENTRIES,
     ) -> None:
         """Use :meth:`connect`."""
+        self._audit_max = audit_max_entries
         self._r = client
         self._block = blocking
         self._timeout_s = timeout_s
@@ -621,6 +627,7 @@ class Store:
         timeout_s: float = STORE_TIMEOUT_S,
         fsync_timeout_ms: int = FSYNC_TIMEOUT_MS,
         max_connections: int = MAX_CONNECTIONS,
+        audit_max_entries: int = AUDIT_MAX_ENTRIES,
     ) -> Store:
         """Connect (``redis://``, ``rediss://`` or ``unix://``), ping, load scripts, and find
         out the durability mechanism: WAITAOF when the server has it (Valkey/Redis >= 7.2),
@@ -629,6 +636,8 @@ class Store:
         Raises :class:`Unavailable` if the server cannot be reached."""
         if fsync_timeout_ms <= 0 or fsync_timeout_ms >= timeout_s * 1000:
             raise ValueError("fsync_timeout_ms must be positive and below timeout_s")
+        if audit_max_entries < 1:
+            raise ValueError("audit_max_entries must be positive")
         retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2)
         common: dict[str, Any] = {
             "retry": retry, "socket_connect_timeout": timeout_s, "health_check_interval": 30,
@@ -643,7 +652,8 @@ class Store:
         )
         client: Any = aioredis.Redis(connection_pool=pool)
         blocking: Any = aioredis.Redis(connection_pool=block_pool)
-        store = cls(client, blocking, timeout_s=timeout_s, fsync_timeout_ms=fsync_timeout_ms)
+        store = cls(client, blocking, timeout_s=timeout_s, fsync_timeout_ms=fsync_timeout_ms,
+                    audit_max_entries=audit_max_entries)
         try:
             with _guard():
                 await client.ping()
@@ -820,6 +830,18 @@ class Store:
                 pipe.hget(_roles_key(name), member)
             roles = await pipe.execute()
         return {n: r.decode() for n, r in zip(names, roles, strict=True) if r is not None}
+
+    async def roles_in(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """Role of each (channel, member) pair that has one; one round trip."""
+        unique = [p for p in dict.fromkeys(pairs) if _valid_channel(p[0])]
+        if not unique:
+            return {}
+        with _guard():
+            pipe = self._r.pipeline(transaction=False)
+            for channel, member in unique:
+                pipe.hget(_roles_key(channel), member)
+            replies = await pipe.execute()
+        return {p: v.decode() for p, v in zip(unique, replies, strict=True) if v is not None}
 
     async def channel_stats(self, names: Sequence[str]) -> dict[str, ChannelStats]:
         """Members with a role, retained alerts and last activity of each named channel
@@ -1043,6 +1065,34 @@ class Store:
             hashes = await pipe.execute()
         return [MemberRecord._from_hash(m, h) for m, h in zip(ids, hashes, strict=True) if h]
 
+    async def update_member(self, member_id: str, *, name: str | None = None,
+                            country: str | None = None) -> MemberRecord:
+        """Change a member's display name and/or country (atomically); NotFound if unknown."""
+        args: list[str] = []
+        if name is not None:
+            args += ["name", name]
+        if country is not None:
+            args += ["country", country]
+        if not args:
+            raise ValueError("nothing to update")
+        with _guard():
+            flat = await self._update(keys=[_member_key(member_id)], args=args)
+        if not flat:
+            raise NotFound("unknown member")
+        return MemberRecord._from_hash(member_id, _pairs(flat))
+
+    async def member_statuses(self, member_ids: Sequence[str]) -> dict[str, str]:
+        """Status of each known member (unknown ones are left out); one round trip."""
+        unique = list(dict.fromkeys(member_ids))
+        if not unique:
+            return {}
+        with _guard():
+            pipe = self._r.pipeline(transaction=False)
+            for member_id in unique:
+                pipe.hget(_member_key(member_id), "status")
+            replies = await pipe.execute()
+        return {m: v.decode() for m, v in zip(unique, replies, strict=True) if v is not None}
+
     async def set_member_status(self, member_id: str, status: str) -> MemberRecord:
         """active | suspended; NotFound if unknown."""
         _check_choice(status, MEMBER_STATUSES, "member status")
@@ -1095,6 +1145,18 @@ class Store:
                 pipe.hget(_cert_key(kid), "der")
             ders = await pipe.execute()
         return {k: d for k, d in zip(unique, ders, strict=True) if d is not None}
+
+    async def cert_statuses(self, kids: Sequence[str]) -> dict[str, str]:
+        """Status of each known kid (unknown ones are left out); one round trip."""
+        unique = list(dict.fromkeys(kids))
+        if not unique:
+            return {}
+        with _guard():
+            pipe = self._r.pipeline(transaction=False)
+            for kid in unique:
+                pipe.hget(_cert_key(kid), "status")
+            replies = await pipe.execute()
+        return {k: v.decode() for k, v in zip(unique, replies, strict=True) if v is not None}
 
     async def set_cert_status(self, kid: str, status: str) -> None:
         """active | revoked; NotFound if unknown."""
@@ -1209,14 +1271,17 @@ class Store:
 
     async def audit(self, record: dict[str, str]) -> None:
         """Append a record (str -> str; conventionally action, principal, result, ...).
-        The store's clock stamps it: the entry id, returned as ``id`` by :meth:`audit_log`."""
+        The store's clock stamps it: the entry id, returned as ``id`` by :meth:`audit_log`.
+        The log keeps about ``audit_max_entries`` records (``XADD MAXLEN ~``): the oldest
+        are dropped first."""
         if not record:
             raise ValueError("empty audit record")
         if "id" in record:
             raise ValueError("'id' is reserved in audit records")
         fields = {str(k): str(v) for k, v in record.items()}
         with _guard():
-            await self._r.xadd(AUDIT_KEY, fields)
+            await self._r.xadd(AUDIT_KEY, fields,
+                               maxlen=self._audit_max, approximate=True)
 
     async def audit_log(
         self,

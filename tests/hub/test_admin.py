@@ -35,6 +35,7 @@ from hub.protocol.errors import (
     NotFound,
 )
 from tests.harness import HubHarness, client_context
+from tests.hub.conftest import MakeHub
 from tests.pki import Leaf
 
 CH = "stop-iii"
@@ -614,6 +615,7 @@ ATTEMPTS: dict[str, dict[str, Any]] = {
     "member.add": {"id": "xx", "name": "X", "country": "FR"},
     "member.list": {},
     "member.show": {"id": "fr"},
+    "member.update": {"id": "de", "name": "X"},
     "member.suspend": {"id": "de"},
     "member.reinstate": {"id": "de"},
     "principal.add": {"member": "fr", "name": "intruder", "kind": "system"},
@@ -631,7 +633,9 @@ ATTEMPTS: dict[str, dict[str, Any]] = {
 }
 
 
-async def test_member_certificate_is_refused_every_admin_operation(hub: HubHarness) -> None:
+async def test_member_certificate_is_refused_every_admin_operation(make_hub: MakeHub) -> None:
+    # Every refusal audited: a budget above the number of attempts (hub.refusals).
+    hub = await make_hub(audit_refusals_per_s=len(ATTEMPTS) + 1)
     assert set(ATTEMPTS) == set(OPS)
     async with admin(hub) as c:
         fr = await enrol(c, hub, "fr")
