@@ -59,27 +59,32 @@ class _Sub:
         if expect == 0:
             self.done.set_result(None)
 
+    def on_alert(self, off: int, alert: bytes, sig: bytes) -> None:
+        if off != self.last + 1:
+            self.in_order = False
+        self.last = off
+        self.count += 1
+        if self.latency:
+            env = _unpackb(alert)
+            self.lat_ns.append(time.time_ns() - int(env["body"]["title"][5:]))
+        if self.verify_keys is not None:
+            # What a recipient does: decode and check the envelope, verify the signature
+            # with the sender's key (certificates fetched once and cached).
+            checked = decode_envelope(alert)
+            verify_alert(self.verify_keys[checked.kid], alert, sig)
+            self.verified += 1
+        if self.count >= self.expect and not self.done.done():
+            self.t_done = time.monotonic()
+            self.done.set_result(None)
+
     def on_message(self, data: bytes) -> None:
         frame = _unpackb(data)
         t = frame["t"]
         if t == "alert":
-            off = frame["off"]
-            if off != self.last + 1:
-                self.in_order = False
-            self.last = off
-            self.count += 1
-            if self.latency:
-                env = _unpackb(frame["alert"])
-                self.lat_ns.append(time.time_ns() - int(env["body"]["title"][5:]))
-            if self.verify_keys is not None:
-                # What a recipient does: decode and check the envelope, verify the signature
-                # with the sender's key (certificates fetched once and cached).
-                env = decode_envelope(frame["alert"])
-                verify_alert(self.verify_keys[env.kid], frame["alert"], frame["sig"])
-                self.verified += 1
-            if self.count >= self.expect and not self.done.done():
-                self.t_done = time.monotonic()
-                self.done.set_result(None)
+            self.on_alert(frame["off"], frame["alert"], frame["sig"])
+        elif t == "alerts":  # several consecutive alerts in one message
+            for off, alert, sig in frame["items"]:
+                self.on_alert(off, alert, sig)
         elif t == "subok":
             if not self.subok.done():
                 self.subok.set_result(frame)

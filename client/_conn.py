@@ -234,7 +234,7 @@ class Connection:
         self.done.set()
 
     def _dispatch(self, frame: f.ServerFrame) -> None:
-        if isinstance(frame, f.AlertFrame | f.Synced | f.Ended):
+        if isinstance(frame, f.AlertFrame | f.AlertBatch | f.Synced | f.Ended):
             sink = self.routes.get(frame.ch)
             if sink is None:
                 return  # after an unsubscribe, or an ended subscription: nothing waits

@@ -37,6 +37,8 @@ __all__ = ["Subscription"]
 log = logging.getLogger("cordon.client")
 
 _UNSUBSCRIBE_TIMEOUT_S = 5.0
+#: Queued alerts whose signers are looked up along with a missing one.
+_PREFETCH = 255
 
 
 class Subscription:
@@ -155,6 +157,9 @@ class Subscription:
 
     def _sink(self, item: SinkItem) -> bool:
         """Called by the connection's reader, synchronously, in arrival order."""
+        if isinstance(item, f.AlertBatch):
+            # Exactly as many ``alert`` frames: queued (and counted) one by one.
+            return all(self._sink(one) for one in item.frames())
         if isinstance(item, f.AlertFrame | f.Synced):
             if self._discard:
                 return True
@@ -252,6 +257,17 @@ class Subscription:
         self._losses += 1
         log.info("subscription %s: %s; resuming after offset %s", self.channel, error, self.offset)
 
+    def _upcoming(self) -> list[bytes]:
+        """The next queued alerts (a batch's rest): their signers' certificates are
+        fetched with the one missing now, in one directory request."""
+        upcoming: list[bytes] = []
+        for item in self._items:
+            if len(upcoming) >= _PREFETCH:
+                break
+            if isinstance(item, f.AlertFrame):
+                upcoming.append(item.alert)
+        return upcoming
+
     async def _alert(self, frame: f.AlertFrame) -> Received | None:
         last = self.offset
         if last is None:
@@ -265,7 +281,8 @@ class Subscription:
                 f"offset gap in {self.channel}: expected {last + 1}, got {frame.off}"
             )
         received = await self._client._receive(
-            frame.ch, frame.off, frame.alert, frame.sig, verify=self._verify
+            frame.ch, frame.off, frame.alert, frame.sig, verify=self._verify,
+            upcoming=self._upcoming,
         )
         self.offset = frame.off
         self._losses = 0

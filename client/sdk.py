@@ -562,8 +562,11 @@ class Client:
         return self._cas[0]
 
     async def _receive(
-        self, channel: str, offset: int, alert: bytes, sig: bytes, *, verify: bool
+        self, channel: str, offset: int, alert: bytes, sig: bytes, *, verify: bool,
+        upcoming: Callable[[], Iterable[bytes]] | None = None,
     ) -> Received:
+        """Decode and (``verify``) check one alert. A signer certificate not cached yet
+        is fetched from the directory, with those of the ``upcoming`` alerts (one request)."""
         try:
             envelope = decode_envelope(alert)
         except InvalidAlert as exc:
@@ -571,7 +574,8 @@ class Client:
         if not verify:
             return Received(channel, offset, envelope, alert, sig, verified=False)
         if envelope.kid not in self._certs:
-            await self._fetch_certs([envelope.kid])
+            more = _kids_of(upcoming()) if upcoming is not None else []
+            await self._fetch_certs([envelope.kid, *more])
         der = self._certs.get(envelope.kid)
         if der is None:
             error: CordonError = BadSignature("signing certificate unknown to the hub")

@@ -11,20 +11,27 @@ position, then joins the feed in the same step of the event loop in which it
 checked that it is level with the feed — no await in between — so nothing
 falls between history and live, and the feed skips what the subscriber
 already has (its cursor).
+
+Alerts leave in batches: one ``alerts`` frame carries consecutive alerts (at most
+_BATCH_ITEMS of them, about _BATCH_BYTES in all), so a catch-up or a burst costs one
+WebSocket message, one encoding and one queue slot per batch rather than per alert. A
+feed step encodes each batch once for every subscriber level with its start; one
+whose cursor is inside it gets the batch's remainder.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from hub.aio import cancel_and_wait
 from hub.protocol import codec
 from hub.protocol.errors import CordonError, HistoryGone
-from hub.protocol.frames import AlertFrame, Synced
-from hub.storage import Store
+from hub.protocol.frames import Synced
+from hub.protocol.limits import MAX_FRAME_BYTES
+from hub.storage import Store, StoredAlert
 
 __all__ = ["ChannelFeed", "Feeds", "Outbox", "Subscription"]
 
@@ -32,6 +39,33 @@ log = logging.getLogger("cordon.feeds")
 
 _READ_BATCH = 1000
 _BLOCK_MS = 2000
+#: One ``alerts`` frame: at most this many alerts, of about this many bytes in all (well
+#: under the frame limit: a single alert may exceed it, and then travels alone).
+_BATCH_ITEMS = 256
+_BATCH_BYTES = 128 * 1024
+_ITEM_OVERHEAD = 16
+#: Bytes of history a catch-up keeps queued at most (besides _history_room frames):
+#: batches are large, and the queue's frame bound alone would let one catch-up hold
+#: thousands of them.
+_HISTORY_BYTES = 1024 * 1024
+assert _BATCH_BYTES * 2 <= MAX_FRAME_BYTES
+
+
+def batches(items: Sequence[StoredAlert]) -> list[Sequence[StoredAlert]]:
+    """``items`` (ascending offsets) cut into runs for one frame each: consecutive
+    offsets, at most _BATCH_ITEMS alerts and _BATCH_BYTES bytes (at least one alert)."""
+    out: list[Sequence[StoredAlert]] = []
+    start, size = 0, 0
+    for n, item in enumerate(items):
+        cost = len(item.alert) + len(item.sig) + _ITEM_OVERHEAD
+        if n > start and (n - start >= _BATCH_ITEMS or size + cost > _BATCH_BYTES
+                          or item.off != items[n - 1].off + 1):
+            out.append(items[start:n])
+            start, size = n, 0
+        size += cost
+    if start < len(items):
+        out.append(items[start:])
+    return out
 
 
 class Outbox:
@@ -50,6 +84,7 @@ class Outbox:
         self._history_room = max(1, maxsize // 2)
         self._taken = asyncio.Event()
         self.overflowed = False
+        self.queued_bytes = 0
 
     def offer(self, data: bytes) -> bool:
         if self.overflowed:
@@ -60,18 +95,22 @@ class Outbox:
             self.overflowed = True
             self._on_overflow()
             return False
+        self.queued_bytes += len(data)
         return True
 
     async def put(self, data: bytes) -> None:
-        """Queue with back-pressure, in the lower half of the queue (history catch-up)."""
-        while self.queue.qsize() >= self._history_room:
+        """Queue with back-pressure, in the lower half of the queue and under
+        _HISTORY_BYTES (history catch-up)."""
+        while self.queue.qsize() >= self._history_room or self.queued_bytes >= _HISTORY_BYTES:
             self._taken.clear()
             await self._taken.wait()
         self.queue.put_nowait(data)
+        self.queued_bytes += len(data)
 
     async def get(self) -> bytes:
         """The next frame to send (the connection's writer)."""
         data = await self.queue.get()
+        self.queued_bytes -= len(data)
         self._taken.set()
         return data
 
@@ -102,12 +141,29 @@ class ChannelFeed:
         if self.task is not None:
             await cancel_and_wait(self.task)
 
-    def fan_out(self, off: int, data: bytes) -> None:
+    def fan_out(self, items: Sequence[StoredAlert]) -> None:
+        """Hand one batch (consecutive offsets), encoded once, to every subscriber
+        behind its end; one whose cursor is inside it gets only what follows it."""
+        first, last = items[0].off, items[-1].off
+        data: bytes | None = None
+        rests: dict[int, bytes] = {}
         for sub in tuple(self.subs):
-            if off > sub.cursor:
-                sub.cursor = off
-                sub.outbox.offer(data)
-        self.last = off
+            cursor = sub.cursor
+            if cursor >= last:
+                continue
+            if cursor < first:
+                if data is None:
+                    data = codec.encode_alerts(self.name, items)
+                frame = data
+            else:
+                rest = rests.get(cursor)
+                if rest is None:
+                    rest = rests[cursor] = codec.encode_alerts(
+                        self.name, items[cursor - first + 1:])
+                frame = rest
+            sub.cursor = last
+            sub.outbox.offer(frame)
+        self.last = last
 
     async def _run(self) -> None:
         delay = 0.05
@@ -122,12 +178,9 @@ class ChannelFeed:
                 delay = min(delay * 2, 2.0)
                 continue
             delay = 0.05
-            for item in items:
-                if item.off <= self.last:
-                    continue
-                data = codec.encode(AlertFrame(ch=self.name, off=item.off, alert=item.alert,
-                                               sig=item.sig))
-                self.fan_out(item.off, data)
+            fresh = [item for item in items if item.off > self.last]
+            for batch in batches(fresh):
+                self.fan_out(batch)
 
 
 class Feeds:
@@ -163,10 +216,9 @@ class Feeds:
                 items = await self.store.read_after(sub.channel, sub.cursor, want)
                 if not items or items[0].off != sub.cursor + 1:
                     raise HistoryGone("history was trimmed during catch-up")
-                for item in items:
-                    await sub.outbox.put(codec.encode(AlertFrame(
-                        ch=sub.channel, off=item.off, alert=item.alert, sig=item.sig)))
-                    sub.cursor = item.off
+                for batch in batches(items):
+                    await sub.outbox.put(codec.encode_alerts(sub.channel, batch))
+                    sub.cursor = batch[-1].off
         except BaseException:
             await self._release(feed)
             raise

@@ -8,8 +8,8 @@ unknown frame types, unknown or missing fields and wrongly typed values.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 import msgpack
 
@@ -29,9 +29,21 @@ from hub.protocol.limits import (
     MAX_FRAME_BYTES,
 )
 
-__all__ = ["decode_client", "decode_server", "encode"]
+__all__ = ["decode_client", "decode_server", "encode", "encode_alerts"]
 
 _Validator = Callable[[object], Any]
+
+
+class _Item(Protocol):
+    """A stored alert as the hub holds it (``hub.storage.StoredAlert``, ``PageItem``)."""
+
+    @property
+    def off(self) -> int: ...
+    @property
+    def alert(self) -> bytes: ...
+    @property
+    def sig(self) -> bytes: ...
+
 _MISSING = object()
 _MAX_UINT = 2**63 - 1
 _MAX_TEXT = 4096
@@ -144,6 +156,17 @@ def _items(value: object) -> tuple[f.PageItem, ...]:
     return tuple(out)
 
 
+def _batch(value: object) -> tuple[f.PageItem, ...]:
+    items = _items(value)
+    if not items:
+        raise InvalidFrame("expected at least one item")
+    first = items[0].off
+    for n, item in enumerate(items):
+        if item.off != first + n:
+            raise InvalidFrame("expected ascending, contiguous offsets")
+    return items
+
+
 def _chans(value: object) -> tuple[f.ChannelInfo, ...]:
     if not isinstance(value, list):
         raise InvalidFrame("expected a list of channels")
@@ -204,6 +227,7 @@ _SPECS: dict[type[Any], dict[str, _Validator]] = {
     f.Ack: {"rid": _uint, "ch": _text, "off": _uint, "epoch": _text, "dup": _bool},
     f.Subscribed: {"rid": _uint, "ch": _text, "epoch": _text, "first": _uint, "head": _uint},
     f.AlertFrame: {"ch": _text, "off": _uint, "alert": _alert_bytes, "sig": _alert_bytes},
+    f.AlertBatch: {"ch": _text, "items": _batch},
     f.Synced: {"ch": _text, "off": _uint},
     f.Unsubscribed: {"rid": _uint, "ch": _text},
     f.Ended: {"ch": _text, "code": _uint, "msg": _text},
@@ -263,6 +287,7 @@ _SERVER: dict[str, type[Any]] = {
         f.Ack,
         f.Subscribed,
         f.AlertFrame,
+        f.AlertBatch,
         f.Synced,
         f.Unsubscribed,
         f.Ended,
@@ -360,5 +385,22 @@ def encode(frame: f.Frame) -> bytes:
     obj: dict[str, Any] = {"t": frame.TYPE}
     for fld in dataclasses.fields(frame):
         obj[fld.name] = _wire(getattr(frame, fld.name))
+    data: bytes = msgpack.packb(obj, use_bin_type=True)
+    return data
+
+
+def encode_alerts(ch: str, items: Sequence[_Item]) -> bytes:
+    """``alert`` (one item) or ``alerts`` (several; consecutive offsets) for ``items``.
+
+    The hub's delivery path: the same bytes as ``encode`` of the equivalent frame,
+    without building the frame first.
+    """
+    if len(items) == 1:
+        one = items[0]
+        obj: dict[str, Any] = {"t": f.AlertFrame.TYPE, "ch": ch, "off": one.off,
+                               "alert": one.alert, "sig": one.sig}
+    else:
+        obj = {"t": f.AlertBatch.TYPE, "ch": ch,
+               "items": [[i.off, i.alert, i.sig] for i in items]}
     data: bytes = msgpack.packb(obj, use_bin_type=True)
     return data

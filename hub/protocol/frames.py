@@ -14,6 +14,7 @@ __all__ = [
     "Ack",
     "AdminRequest",
     "AdminResult",
+    "AlertBatch",
     "AlertFrame",
     "Attachment",
     "AttachmentRequest",
@@ -196,6 +197,13 @@ class Subscribed(Frame):
 
 
 @dataclass(frozen=True, slots=True)
+class PageItem:
+    off: int
+    alert: bytes
+    sig: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class AlertFrame(Frame):
     """One stored alert of a subscribed channel: exact signed bytes and signature."""
 
@@ -204,6 +212,23 @@ class AlertFrame(Frame):
     off: int
     alert: bytes
     sig: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AlertBatch(Frame):
+    """Consecutive stored alerts of a subscribed channel in one message.
+
+    ``items`` are ``[off, alert, sig]`` with ascending, contiguous offsets (at least
+    one): exactly what as many :class:`AlertFrame` frames, in that order, would carry.
+    """
+
+    TYPE: ClassVar[str] = "alerts"
+    ch: str
+    items: tuple[PageItem, ...]
+
+    def frames(self) -> tuple[AlertFrame, ...]:
+        """The same alerts as single :class:`AlertFrame` frames."""
+        return tuple(AlertFrame(self.ch, i.off, i.alert, i.sig) for i in self.items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,13 +255,6 @@ class Ended(Frame):
     ch: str
     code: int
     msg: str
-
-
-@dataclass(frozen=True, slots=True)
-class PageItem:
-    off: int
-    alert: bytes
-    sig: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +343,7 @@ ServerFrame = (
     | Ack
     | Subscribed
     | AlertFrame
+    | AlertBatch
     | Synced
     | Unsubscribed
     | Ended

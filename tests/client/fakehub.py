@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import ssl
 import time
 import uuid
@@ -100,6 +101,8 @@ class FakeHub:
         self.greeting: list[bytes] | None = None
         #: Added to the welcome's ``time`` (to simulate a skewed client clock).
         self.clock_offset_ms = 0
+        #: Send history in ``alerts`` frames of up to this many alerts (1: ``alert`` frames).
+        self.batch = 1
         self.server: Server | None = None
         self.url = ""
         self._changed = asyncio.Condition()
@@ -266,9 +269,13 @@ class FakeHub:
                         head=channel.head,
                     )
                 )
-                for off in range(since + 1, channel.head + 1):
-                    alert, sig = channel.log[off - 1]
-                    session.send(f.AlertFrame(ch=frame.ch, off=off, alert=alert, sig=sig))
+                for start in range(since + 1, channel.head + 1, self.batch):
+                    items = tuple(f.PageItem(off, *channel.log[off - 1]) for off in
+                                  range(start, min(start + self.batch, channel.head + 1)))
+                    if len(items) == 1:
+                        session.send(f.AlertFrame(frame.ch, *dataclasses.astuple(items[0])))
+                    else:
+                        session.send(f.AlertBatch(ch=frame.ch, items=items))
                 session.send(f.Synced(ch=frame.ch, off=channel.head))
                 session.subs.add(frame.ch)
             case f.Unsubscribe():

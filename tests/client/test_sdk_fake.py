@@ -655,3 +655,81 @@ async def test_gives_up_when_every_reconnection_drops(hub: FakeHub, pki: Pki) ->
         with pytest.raises(ConnectionLost, match="gave up"):
             await take(sub, 1)
     assert 3 <= hub.connections <= 5
+
+
+# --- alerts in batches (``alerts`` frames) -------------------------------------------
+
+
+def _batch(hub: FakeHub, offs: range) -> f.AlertBatch:
+    log = hub.channels[CH].log
+    return f.AlertBatch(ch=CH, items=tuple(f.PageItem(o, *log[o - 1]) for o in offs))
+
+
+async def test_batches_yield_their_alerts_one_by_one_verified(
+    hub: FakeHub, ops: Client, sender: Client
+) -> None:
+    put(hub, sender, 9)
+    hub.batch = 4
+    sub = ops.subscribe(CH, since=0)
+    got = await take(sub, 9)
+    assert [r.offset for r in got] == list(range(1, 10))
+    assert all(r.verified for r in got)
+    put(hub, sender, 1)  # live, single
+    assert [r.offset for r in await take(sub, 1)] == [10]
+
+
+async def test_batch_duplicates_dropped_and_gaps_refused(
+    hub: FakeHub, ops: Client, sender: Client
+) -> None:
+    put(hub, sender, 6)
+
+    async def overlap(session: FakeSession, frame: f.ClientFrame) -> bool:
+        if not isinstance(frame, f.Subscribe):
+            return False
+        channel = hub.channels[CH]
+        session.send(f.Subscribed(rid=frame.rid, ch=CH, epoch=channel.epoch, first=1, head=6))
+        session.send(_batch(hub, range(1, 3)))
+        session.send(_batch(hub, range(1, 4)))  # 1 and 2 again: dropped
+        session.send(_batch(hub, range(5, 7)))  # 4 is missing: a gap
+        return True
+
+    hub.hook = overlap
+    sub = ops.subscribe(CH, since=0)
+    assert [r.offset for r in await take(sub, 3)] == [1, 2, 3]
+    with pytest.raises(ProtocolViolation, match="expected 4, got 5"):
+        await take(sub, 1)
+
+
+async def test_batch_signers_fetched_in_one_directory_request(
+    hub: FakeHub, ops: Client, sender: Client, pki: Pki
+) -> None:
+    others = [pki.member("de", f"zoll{i}") for i in range(3)]
+    signers = [sender] + [make_client(hub, leaf) for leaf in others]
+    for leaf in others:
+        hub.register(leaf)
+    for i in range(8):
+        signed = signers[i % 4].sign(CH, "seizure", seizure(f"n={i}"))
+        hub.append(CH, signed.alert, signed.sig)
+    hub.batch = 8
+    got = await take(ops.subscribe(CH, since=0), 8)
+    assert [r.offset for r in got] == list(range(1, 9)) and all(r.verified for r in got)
+    asked = [fr for fr in hub.frames if isinstance(fr, f.DirectoryRequest)]
+    assert len(asked) == 1 and len(asked[0].kids) == 4
+
+
+async def test_local_queue_overflow_inside_a_batch_resumes_without_loss(
+    hub: FakeHub, pki: Pki, sender: Client
+) -> None:
+    put(hub, sender, 40)
+    hub.batch = 7
+    async with make_client(hub, pki.member("fr", "ops"), max_queue=5) as client:
+        sub = client.subscribe(CH, since=0)
+        got = []
+        async with asyncio.timeout(10):
+            async for received in sub:
+                got.append(received.offset)
+                await asyncio.sleep(0.005)  # a slow consumer
+                if len(got) == 40:
+                    break
+    assert got == list(range(1, 41))
+    assert hub.connections >= 2

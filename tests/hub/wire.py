@@ -15,6 +15,7 @@ sends :mod:`hub.protocol.frames` and hands back every decoded frame in order.
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import ssl
 import time
@@ -167,12 +168,15 @@ class Signer:
 
 
 class Raw:
-    """One hand-driven connection. ``recv`` returns frames in arrival order."""
+    """One hand-driven connection. ``recv`` returns frames in arrival order, an ``alerts``
+    batch as the ``alert`` frames it stands for (``recv_frame``: frames as sent)."""
 
     def __init__(self, ws: ClientConnection, welcome: f.Welcome) -> None:
         self.ws = ws
         self.welcome = welcome
         self._rids = itertools.count(1)
+        self._split: collections.deque[f.AlertFrame] = collections.deque()
+        self.batches = 0  # ``alerts`` frames received
 
     @classmethod
     @asynccontextmanager
@@ -193,6 +197,18 @@ class Raw:
         await self.ws.send(data)
 
     async def recv(self, timeout: float = WAIT) -> f.ServerFrame:
+        if self._split:
+            return self._split.popleft()
+        frame = await self.recv_frame(timeout)
+        if isinstance(frame, f.AlertBatch):
+            self.batches += 1
+            self._split.extend(frame.frames())
+            return self._split.popleft()
+        return frame
+
+    async def recv_frame(self, timeout: float = WAIT) -> f.ServerFrame:
+        """The next frame as the hub sent it (an ``alerts`` batch whole)."""
+        assert not self._split, "alerts of a batch not read yet"
         async with asyncio.timeout(timeout):
             data = await self.ws.recv()
         assert isinstance(data, bytes), "the hub sent a text message"

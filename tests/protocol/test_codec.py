@@ -41,6 +41,8 @@ SERVER_FRAMES = [
     f.Ack(rid=1, ch="c", off=3, epoch="e", dup=False),
     f.Subscribed(rid=2, ch="c", epoch="e", first=1, head=9),
     f.AlertFrame(ch="c", off=4, alert=b"a", sig=b"s"),
+    f.AlertBatch(ch="c", items=(f.PageItem(4, b"a", b"s"), f.PageItem(5, b"b", b"t"))),
+    f.AlertBatch(ch="c", items=(f.PageItem(7, b"a", b"s"),)),
     f.Synced(ch="c", off=9),
     f.Unsubscribed(rid=3, ch="c"),
     f.Ended(ch="c", code=404, msg="gone"),
@@ -175,6 +177,15 @@ def test_wrong_types_are_invalid(frame, match):
         ({"t": "chanlist", "rid": 1, "chans": [{"ch": "c"}]}, "missing field: title"),
         ({"t": "dirok", "rid": 1, "certs": {"nothex": b"x"}}, "key id"),
         ({"t": "dirok", "rid": 1, "certs": {KID: "x"}}, "expected binary"),
+        ({"t": "alerts", "ch": "c", "items": []}, "items: expected at least one item"),
+        ({"t": "alerts", "ch": "c", "items": [[1, b"a", b"s"], [3, b"a", b"s"]]},
+         "items: expected ascending, contiguous offsets"),
+        ({"t": "alerts", "ch": "c", "items": [[2, b"a", b"s"], [1, b"a", b"s"]]},
+         "contiguous"),
+        ({"t": "alerts", "ch": "c", "items": [[1, b"a", b"s"], [1, b"a", b"s"]]},
+         "contiguous"),
+        ({"t": "alerts", "ch": "c", "items": [[1, "a", b"s"]]}, "expected binary"),
+        ({"t": "alerts", "ch": "c"}, "missing field: items"),
     ],
 )
 def test_server_frames_wrong_types(frame, match):
@@ -193,10 +204,11 @@ _values = st.recursive(
     max_leaves=12,
 )
 _frame_like = st.fixed_dictionaries(
-    {"t": st.sampled_from(["pub", "sub", "unsub", "hist", "dir", "chans", "adm", "ack", "x"])},
+    {"t": st.sampled_from(["pub", "sub", "unsub", "hist", "dir", "chans", "adm", "ack", "alert",
+                           "alerts", "x"])},
     optional=dict.fromkeys(
         ("rid", "ch", "alert", "sig", "since", "epoch", "before", "limit", "kids", "op", "args",
-         "extra"),
+         "off", "items", "extra"),
         _values,
     ),
 )
@@ -246,3 +258,37 @@ def test_refusals_carry_the_request_id_when_readable():
         with pytest.raises(InvalidFrame) as no_rid:
             codec.decode_client(pack({"t": "sub", "rid": rid}))
         assert no_rid.value.rid is None
+
+
+def _stored(off: int, n: int = 1) -> f.PageItem:
+    return f.PageItem(off, b"alert-%d" % off * n, b"s" * 64)
+
+
+def test_encode_alerts_one_item_is_an_alert_frame():
+    data = codec.encode_alerts("c", [_stored(4)])
+    assert data == codec.encode(f.AlertFrame(ch="c", off=4, alert=b"alert-4", sig=b"s" * 64))
+    assert codec.decode_server(data) == f.AlertFrame("c", 4, b"alert-4", b"s" * 64)
+
+
+def test_encode_alerts_several_is_one_batch_frame():
+    items = [_stored(off) for off in range(7, 12)]
+    data = codec.encode_alerts("c", items)
+    batch = f.AlertBatch(ch="c", items=tuple(items))
+    assert data == codec.encode(batch)
+    assert codec.decode_server(data) == batch
+
+
+def test_batch_stands_for_its_alert_frames():
+    batch = f.AlertBatch(ch="c", items=(_stored(1), _stored(2)))
+    assert batch.frames() == (f.AlertFrame("c", 1, b"alert-1", b"s" * 64),
+                              f.AlertFrame("c", 2, b"alert-2", b"s" * 64))
+
+
+@given(first=st.integers(min_value=0, max_value=2**40), n=st.integers(min_value=1, max_value=40),
+       size=st.integers(min_value=0, max_value=50))
+def test_alerts_round_trip_property(first, n, size):
+    items = [f.PageItem(off, bytes([off % 256]) * size, b"s" * 64)
+             for off in range(first, first + n)]
+    frame = codec.decode_server(codec.encode_alerts("ch-1", items))
+    expected = f.AlertBatch("ch-1", tuple(items)).frames()
+    assert (frame.frames() if isinstance(frame, f.AlertBatch) else (frame,)) == expected

@@ -1,0 +1,116 @@
+"""Alerts delivered in ``alerts`` batches: cut, encoded once, trimmed per cursor, bounded."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from hub import feeds
+from hub.feeds import ChannelFeed, Outbox, Subscription, batches
+from hub.protocol import codec
+from hub.protocol import frames as f
+from hub.protocol.limits import MAX_FRAME_BYTES
+from hub.storage import StoredAlert
+from tests.harness import HubHarness
+from tests.hub.wire import CH, Raw, Signer, cast, pipeline
+
+
+def stored(off: int, size: int = 100) -> StoredAlert:
+    return StoredAlert(off=off, alert=bytes([off % 256]) * size, sig=b"s" * 64)
+
+
+def offsets(runs: list[Any]) -> list[list[int]]:
+    return [[i.off for i in run] for run in runs]
+
+
+def test_batches_cut_by_count_bytes_and_gaps() -> None:
+    assert batches([]) == []
+    items = [stored(o) for o in range(1, feeds._BATCH_ITEMS + 3)]
+    assert offsets(batches(items)) == [list(range(1, feeds._BATCH_ITEMS + 1)),
+                                       [feeds._BATCH_ITEMS + 1, feeds._BATCH_ITEMS + 2]]
+    big = [stored(o, 60_000) for o in range(1, 6)]  # ~2 per 128 KiB
+    runs = batches(big)
+    assert offsets(runs) == [[1, 2], [3, 4], [5]]
+    assert all(len(codec.encode_alerts(CH, run)) < MAX_FRAME_BYTES for run in runs)
+    gap = [stored(o) for o in (1, 2, 4, 5)]
+    assert offsets(batches(gap)) == [[1, 2], [4, 5]]
+
+
+class _Store:
+    pass
+
+
+def _sub(cursor: int, size: int = 64) -> Subscription:
+    return Subscription(channel=CH, member="m", principal="m/p",
+                        outbox=Outbox(size, lambda: None), cursor=cursor)
+
+
+def _drain(sub: Subscription) -> list[bytes]:
+    out = []
+    while not sub.outbox.queue.empty():
+        out.append(sub.outbox.queue.get_nowait())
+    return out
+
+
+def test_fan_out_encodes_once_and_trims_for_cursors_inside() -> None:
+    feed = ChannelFeed(_Store(), CH, head=10)  # type: ignore[arg-type]
+    level, behind, inside, last_but_one, ahead = _sub(10), _sub(3), _sub(12), _sub(14), _sub(15)
+    feed.subs |= {level, behind, inside, last_but_one, ahead}
+    batch = [stored(o) for o in range(11, 16)]
+    feed.fan_out(batch)
+    assert feed.last == 15
+    assert all(s.cursor == 15 for s in feed.subs)
+    (full,) = _drain(level)
+    (same,) = _drain(behind)
+    assert same is full  # one encoding for everyone at (or behind) the start
+    assert codec.decode_server(full) == f.AlertBatch(CH, tuple(f.PageItem(i.off, i.alert, i.sig)
+                                                                for i in batch))
+    (rest,) = _drain(inside)
+    assert [i.off for i in codec.decode_server(rest).items] == [13, 14, 15]  # type: ignore[union-attr]
+    (one,) = _drain(last_but_one)
+    assert codec.decode_server(one) == f.AlertFrame(CH, 15, batch[-1].alert, batch[-1].sig)
+    assert _drain(ahead) == []
+    # a second subscriber at the same inner cursor shares the trimmed encoding
+    again, twin = _sub(12), _sub(12)
+    feed.subs = {again, twin}
+    feed.fan_out([stored(o) for o in range(11, 16)])
+    assert _drain(again)[0] is _drain(twin)[0]
+
+
+async def test_history_put_waits_on_bytes_as_well_as_frames() -> None:
+    box = Outbox(1000, lambda: None)
+    chunk = b"x" * (feeds._HISTORY_BYTES // 2)
+    await box.put(chunk)
+    await box.put(chunk)
+    assert box.queued_bytes == feeds._HISTORY_BYTES
+    third = asyncio.ensure_future(box.put(chunk))
+    await asyncio.sleep(0.01)
+    assert not third.done()  # 2 frames, far from 500, but the byte bound holds it
+    assert box.offer(b"live")  # answers and live alerts are never held back
+    assert await box.get() is chunk
+    await asyncio.wait_for(third, 1)
+    assert box.queued_bytes == len(chunk) * 2 + 4
+
+
+async def test_catch_up_and_bursts_arrive_in_batches_without_gap(h: HubHarness) -> None:
+    leaves = await cast(h)
+    signer = Signer(leaves["fr"])
+    async with Raw.open(h, leaves["fr"]) as pub:
+        await pipeline(pub, CH, [signer.sign(CH) for _ in range(300)])
+        async with Raw.open(h, leaves["it"]) as late, Raw.open(h, leaves["de"]) as live:
+            ok = await live.request(f.Subscribe(rid=live.rid(), ch=CH))
+            assert isinstance(ok, f.Subscribed)
+            assert await live.recv() == f.Synced(ch=CH, off=300)
+            assert isinstance(await late.request(f.Subscribe(rid=late.rid(), ch=CH, since=0)),
+                              f.Subscribed)
+            burst = [signer.sign(CH) for _ in range(200)]
+            await pipeline(pub, CH, burst)
+            got: dict[Raw, list[int]] = {late: [], live: []}
+            for c, n in ((late, 500), (live, 200)):
+                while len(got[c]) < n:
+                    frame = await c.recv()
+                    if isinstance(frame, f.AlertFrame):
+                        got[c].append(frame.off)
+            assert got[late] == list(range(1, 501))
+            assert got[live] == list(range(301, 501))
+            assert late.batches >= 2  # catch-up: 300 alerts, at most 256 per frame
