@@ -58,18 +58,55 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import csv
-import json
 import logging
 import os
-import re
 import ssl
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from client._admin_commands import (
+    _audit,
+    _cert_revoke,
+    _channel_create,
+    _channel_list,
+    _channel_show,
+    _channel_state,
+    _member_add,
+    _member_list,
+    _member_reinstate,
+    _member_show,
+    _member_suspend,
+    _member_update,
+    _prepare_out,
+    _principal_add,
+    _principal_issue,
+    _principal_list,
+    _principal_revoke,
+    _principal_show,
+    _role_grant,
+    _role_remove,
+)
+from client._admin_common import (
+    _AGE,
+    _COUNTRY,
+    _INPUT_CODES,
+    _KID,
+    _REFUSED_CODES,
+    _UNIT_S,
+    AUDIT_COLUMNS,
+    EXIT_FAIL,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    PROG,
+    _BadInput,
+    _Failed,
+)
 from client.sdk import Client, ClientError
 from hub.protocol.errors import CordonError, InvalidFrame
 from hub.protocol.identity import check_channel, check_name, split_principal
@@ -83,65 +120,6 @@ __all__ = [
     "EXIT_USAGE",
     "main",
 ]
-
-PROG = "cordon admin"
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_REFUSED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-
-#: Hub refusal codes that mean "the request was wrong" (exit 4); 403/503: exit 3; else 1.
-_INPUT_CODES = frozenset({401, 404, 405, 406, 407, 413})
-_REFUSED_CODES = frozenset({403, 503})
-#: Fixed CSV columns of an audit export; any other field goes to ``extra`` as k=v;...
-AUDIT_COLUMNS = ("time", "id", "action", "principal", "peer", "result", "code", "reason",
-                 "detail", "member", "subject", "channel", "role", "state", "kid", "extra")
-_AUDIT_PAGE = 200
-_AGE = re.compile(r"(\d+)([smhd])")
-_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_KID = re.compile(r"[0-9a-fA-F]{64}")
-_COUNTRY = re.compile(r"[A-Za-z]{2}")
-_DAY_MS = 86_400_000
-
-
-class _BadInput(Exception):
-    """Bad input found before asking the hub (exit 4)."""
-
-
-class _Failed(Exception):
-    """Done only in part, or failed on this side (exit 1)."""
-
-
-# --- formatting ----------------------------------------------------------------------------
-
-
-def _clean(value: object) -> str:
-    text = "" if value is None else str(value)
-    return _CONTROL.sub("?", text)
-
-
-def _when(ms: object, *, day: bool = False) -> str:
-    if not isinstance(ms, int) or ms <= 0:
-        return "-"
-    moment = datetime.fromtimestamp(ms / 1000, UTC)
-    return moment.strftime("%Y-%m-%d" if day else "%Y-%m-%d %H:%M:%SZ")
-
-
-def _table(headers: Sequence[str], rows: Iterable[Sequence[object]], out: IO[str]) -> None:
-    cells = [[_clean(c) for c in row] for row in rows]
-    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
-    for row in [list(headers), *cells]:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(),
-              file=out)
-
-
-def _fields(pairs: Iterable[tuple[str, object]], out: IO[str]) -> None:
-    items = list(pairs)
-    width = max(len(k) for k, _ in items)
-    for key, value in items:
-        print(f"{key.ljust(width)}  {_clean(value)}", file=out)
-
-
-def _json(obj: object, out: IO[str]) -> None:
-    print(json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=True), file=out)
 
 
 # --- argument types --------------------------------------------------------------------------
@@ -488,393 +466,6 @@ async def _session(args: argparse.Namespace, client: Client) -> int:
         code: int = await args.func(args, client, sys.stdout)
     return code
 
-
-# --- members ---------------------------------------------------------------------------------
-
-
-async def _member_add(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    r = await c.admin("member.add", {"id": args.id, "name": args.name,
-                                     "country": args.country})
-    m = r["member"]
-    if args.json:
-        _json(r, out)
-    else:
-        print(f"added member {m['id']} ({_clean(m['name'])}, {m['country']})", file=out)
-    return EXIT_OK
-
-
-async def _member_list(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    r = await c.admin("member.list", {})
-    if args.json:
-        _json(r, out)
-    elif not r["members"]:
-        print("no members", file=out)
-    else:
-        _table(("ID", "NAME", "COUNTRY", "STATUS", "PRINCIPALS", "SINCE"),
-               [(m["id"], m["name"], m["country"], m["status"], m["principals"],
-                 _when(m["created"], day=True)) for m in r["members"]], out)
-    return EXIT_OK
-
-
-def _cert_rows(pid: str, kind: str, certs: list[dict[str, Any]]) -> list[tuple[object, ...]]:
-    return [(pid, kind, c["status"], _when(c["not_after"], day=True), c["serial"], c["kid"])
-            for c in certs] or [(pid, kind, "no certificate", "-", "-", "-")]
-
-
-_CERT_HEADERS = ("PRINCIPAL", "KIND", "STATUS", "EXPIRES", "SERIAL", "FINGERPRINT (KID)")
-
-
-async def _member_show(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    r = await c.admin("member.show", {"id": args.id})
-    if args.json:
-        _json(r, out)
-        return EXIT_OK
-    m = r["member"]
-    _fields([("member", m["id"]), ("name", m["name"]), ("country", m["country"]),
-             ("status", m["status"]), ("since", _when(m["created"]))], out)
-    print(file=out)
-    rows = [row for p in r["principals"] for row in _cert_rows(p["id"], p["kind"], p["certs"])]
-    if rows:
-        _table(_CERT_HEADERS, rows, out)
-    else:
-        print("no principals", file=out)
-    print(file=out)
-    if r["roles"]:
-        _table(("CHANNEL", "ROLE"), sorted(r["roles"].items()), out)
-    else:
-        print("no channel roles", file=out)
-    return EXIT_OK
-
-
-async def _member_update(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    changes = {k: v for k, v in (("name", args.name), ("country", args.country))
-               if v is not None}
-    r = await c.admin("member.update", {"id": args.id, **changes})
-    m = r["member"]
-    if args.json:
-        _json(r, out)
-    else:
-        print(f"updated member {m['id']} ({_clean(m['name'])}, {m['country'] or '-'})",
-              file=out)
-    return EXIT_OK
-
-
-async def _member_suspend(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    r = await c.admin("member.suspend", {"id": args.id})
-    if args.json:
-        _json(r, out)
-    else:
-        print(f"member {args.id} suspended: its sessions are closed and it cannot connect "
-              "until reinstated", file=out)
-    return EXIT_OK
-
-
-async def _member_reinstate(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    r = await c.admin("member.reinstate", {"id": args.id})
-    if args.json:
-        _json(r, out)
-    else:
-        print(f"member {args.id} reinstated", file=out)
-    return EXIT_OK
-
-
-# --- principals and certificates ------------------------------------------------------------
-
-
-def _paths(args: argparse.Namespace) -> tuple[Path, Path, Path]:
-    base = str(args.principal).replace("/", "-")
-    return args.out / f"{base}.pem", args.out / f"{base}.key", args.out / "ca.pem"
-
-
-def _prepare_out(args: argparse.Namespace) -> None:
-    """Before asking the hub to issue anything: can the credentials be written?"""
-    cert, key, _ca = _paths(args)
-    if args.out.exists() and not args.out.is_dir():
-        raise _BadInput(f"{args.out} is not a folder")
-    if not args.force:
-        for path in (cert, key):
-            if path.exists():
-                raise _BadInput(f"{path} already exists (use --force to replace it)")
-    try:
-        args.out.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _BadInput(f"cannot create {args.out}: {exc.strerror}") from exc
-    if not os.access(args.out, os.W_OK):
-        raise _BadInput(f"cannot write to {args.out}")
-
-
-def _write(path: Path, data: str, mode: int) -> None:
-    """Write ``data`` to ``path`` with exactly ``mode``, atomically (temp file, rename)."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _save_credentials(args: argparse.Namespace, r: dict[str, Any]) -> dict[str, str]:
-    cert, key, ca = _paths(args)
-    try:
-        _write(key, r["key"], 0o600)
-        _write(cert, r["cert"], 0o644)
-        if not ca.exists() or ca.read_text(encoding="ascii", errors="replace") != r["ca"]:
-            _write(ca, r["ca"], 0o644)
-    except OSError as exc:
-        raise _Failed(f"certificate {r['kid']} was issued but cannot be written "
-                      f"({exc.strerror}); revoke it with 'cordon admin cert revoke "
-                      f"{r['kid']}' and issue again") from exc
-    return {"cert": str(cert), "key": str(key), "ca": str(ca)}
-
-
-async def _issue(args: argparse.Namespace, c: Client, out: IO[str], op: str,
-                 request: dict[str, Any]) -> int:
-    r = await c.admin(op, request)
-    files = _save_credentials(args, r)
-    shown = {k: v for k, v in r.items() if k not in ("cert", "key", "ca")}
-    if args.json:
-        _json({**shown, "files": files}, out)
-        return EXIT_OK
-    print(f"issued {r['kind']} certificate for {r['principal']}", file=out)
-    _fields([("  kid", r["kid"]), ("  serial", r["serial"]),
-             ("  expires", _when(r["not_after"])), ("  cert", files["cert"]),
-             ("  key", f"{files['key']}  (private, mode 0600)"), ("  ca", files["ca"])], out)
-    return EXIT_OK
-
-
-async def _principal_add(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    member, name = args.principal.split("/")
-    return await _issue(args, c, out, "principal.add",
-                        {"member": member, "name": name, "kind": args.kind, "days": args.days})
-
-
-async def _principal_issue(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    return await _issue(args, c, out, "principal.issue",
-                        {"principal": args.principal, "days": args.days})
-
-
-async def _principal_list(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    r = await c.admin("principal.list", {} if args.member is None else {"member": args.member})
-    if args.json:
-        _json(r, out)
-    elif not r["principals"]:
-        print("no principals", file=out)
-    else:
-        _table(("PRINCIPAL", "KIND", "STATUS", "ACTIVE CERTS", "EXPIRES"),
-               [(p["id"], p["kind"] or "-", p["status"], p["certs"],
-                 _when(p["expires"], day=True)) for p in r["principals"]], out)
-    return EXIT_OK
-
-
-async def _principal_show(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    r = await c.admin("principal.show", {"principal": args.principal})
-    if args.json:
-        _json(r, out)
-    else:
-        p = r["principal"]
-        _fields([("principal", p["id"]), ("kind", p["kind"] or "-"), ("status", p["status"]),
-                 ("expires", _when(p["expires"]))], out)
-        print(file=out)
-        _table(_CERT_HEADERS, _cert_rows(p["id"], p["kind"] or "-", p["certs"]), out)
-    return EXIT_OK
-
-
-async def _revoke(args: argparse.Namespace, c: Client, out: IO[str],
-                  request: dict[str, Any]) -> int:
-    r = await c.admin("cert.revoke", {**request, "reason": args.reason})
-    if args.json:
-        _json(r, out)
-    else:
-        for cert in r["revoked"]:
-            print(f"revoked {cert['principal']} certificate {cert['kid']} "
-                  f"(serial {cert['serial']}): its sessions are closed, new connections "
-                  "refused", file=out)
-        if r["crl"] is not None:
-            print(f"CRL {r['crl']} published; every hub process reloads it", file=out)
-    if r["crl"] is None:
-        raise _Failed("revoked in the hub's registry, but the CA folder's CRL could not be "
-                      "republished: check the hub's CA folder, then run 'cordon ca crl'")
-    return EXIT_OK
-
-
-async def _principal_revoke(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    return await _revoke(args, c, out, {"principal": args.principal})
-
-
-async def _cert_revoke(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    return await _revoke(args, c, out, {"kid": args.kid})
-
-
-# --- channels and roles ---------------------------------------------------------------------
-
-
-async def _channel_create(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    r = await c.admin("channel.create", {
-        "name": args.name, "title": args.title, "starts": args.starts, "ends": args.ends,
-        "retention_ms": args.retention * _DAY_MS,
-    })  # fmt: skip
-    if args.json:
-        _json(r, out)
-    else:
-        print(f"created channel {args.name} (epoch {r['channel']['epoch']})", file=out)
-    return EXIT_OK
-
-
-def _period(ch: dict[str, Any]) -> str:
-    if not ch["starts"] and not ch["ends"]:
-        return "-"
-    return f"{ch['starts'] or '?'} .. {ch['ends'] or '?'}"
-
-
-async def _channel_list(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    r = await c.admin("channel.list", {})
-    if args.json:
-        _json(r, out)
-    elif not r["channels"]:
-        print("no channels", file=out)
-    else:
-        _table(("CHANNEL", "TITLE", "STATE", "MEMBERS", "ALERTS", "LAST ACTIVITY"),
-               [(ch["name"], ch["title"], ch["state"], ch["members"], ch["alerts"],
-                 _when(ch["last_activity"])) for ch in r["channels"]], out)
-    return EXIT_OK
-
-
-async def _channel_show(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    r = await c.admin("channel.show", {"name": args.name})
-    if args.json:
-        _json(r, out)
-        return EXIT_OK
-    ch = r["channel"]
-    retention = f"{ch['retention_ms'] // _DAY_MS} days" if ch["retention_ms"] else "forever"
-    _fields([("channel", ch["name"]), ("title", ch["title"] or "-"), ("state", ch["state"]),
-             ("operation", _period(ch)), ("retention", retention), ("epoch", ch["epoch"]),
-             ("alerts", f"{ch['alerts']} retained (offsets {ch['first']}..{ch['head']})"),
-             ("last activity", _when(ch["last_activity"])), ("created", _when(ch["created"]))],
-            out)
-    print(file=out)
-    if r["roles"]:
-        _table(("MEMBER", "ROLE"), sorted(r["roles"].items()), out)
-    else:
-        print("no members", file=out)
-    return EXIT_OK
-
-
-async def _channel_state(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    r = await c.admin("channel.state", {"name": args.name, "state": args.state})
-    if args.json:
-        _json(r, out)
-    else:
-        note = {"closed": " (read-only: history stays readable)",
-                "archived": " (for good; live subscriptions ended)"}.get(args.state, "")
-        print(f"channel {args.name} is now {args.state}{note}", file=out)
-    return EXIT_OK
-
-
-async def _role_grant(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    r = await c.admin("role.grant", {"channel": args.channel, "member": args.member,
-                                     "role": args.role})
-    if args.json:
-        _json(r, out)
-    else:
-        was = f" (was {r['previous']})" if r["previous"] else ""
-        print(f"{args.member} is now {args.role} in {args.channel}{was}", file=out)
-    return EXIT_OK
-
-
-async def _role_remove(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    r = await c.admin("role.remove", {"channel": args.channel, "member": args.member})
-    if args.json:
-        _json(r, out)
-    else:
-        print(f"removed {args.member} ({r['previous']}) from {args.channel}; its live "
-              "subscriptions ended", file=out)
-    return EXIT_OK
-
-
-# --- audit -------------------------------------------------------------------------------------
-
-
-def _audit_row(rec: dict[str, str]) -> dict[str, str]:
-    ms = int(rec.get("id", "0-0").partition("-")[0] or 0)
-    row = {col: rec.get(col, "") for col in AUDIT_COLUMNS}
-    row["time"] = datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
-    row["time"] = row["time"].replace("+00:00", "Z")
-    extra = {k: v for k, v in rec.items() if k not in AUDIT_COLUMNS}
-    row["extra"] = ";".join(f"{k}={v}" for k, v in sorted(extra.items()))
-    return row
-
-
-def _csv_cell(value: str) -> str:
-    """Neutralise spreadsheet formulas (a cell starting with = + - @ or a control)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-async def _audit_records(args: argparse.Namespace, c: Client) -> Any:
-    after: str | None = None
-    left = args.limit
-    while True:
-        request: dict[str, Any] = {"since_ms": args.since,
-                                   "limit": _AUDIT_PAGE if left is None else
-                                   min(_AUDIT_PAGE, left)}
-        for key in ("principal", "action"):
-            if getattr(args, key):
-                request[key] = getattr(args, key)
-        if after is not None:
-            request["after"] = after
-        page = await c.admin("audit.list", request)
-        for rec in page["records"]:
-            yield rec
-        if left is not None:
-            left -= len(page["records"])
-        after = page["next"]
-        if after is None or (left is not None and left <= 0):
-            return
-
-
-async def _audit(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    if args.output is not None:
-        try:
-            with args.output.open("w", encoding="utf-8", newline="") as fh:
-                return await _audit_to(args, c, fh)
-        except OSError as exc:
-            raise _BadInput(f"cannot write {args.output}: {exc.strerror}") from exc
-    return await _audit_to(args, c, out)
-
-
-async def _audit_to(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    records = _audit_records(args, c)
-    if args.json:
-        _json({"records": [rec async for rec in records]}, out)
-    elif args.format == "jsonl":
-        async for rec in records:
-            print(json.dumps(rec, ensure_ascii=False, sort_keys=True), file=out)
-    elif args.format == "csv":
-        writer = csv.writer(out)
-        writer.writerow(AUDIT_COLUMNS)
-        async for rec in records:
-            row = _audit_row(rec)
-            writer.writerow([_csv_cell(row[col]) for col in AUDIT_COLUMNS])
-    else:
-        rows = []
-        async for rec in records:
-            row = _audit_row(rec)
-            details = [f"{k}={row[k]}" for k in ("code", "reason", "detail", "member",
-                                                 "subject", "channel", "role", "state", "kid")
-                       if row[k]]
-            if row["extra"]:
-                details.append(row["extra"].replace(";", " "))
-            rows.append((row["time"], row["action"], row["principal"], row["peer"],
-                         row["result"], " ".join(details)))
-        if rows:
-            _table(("TIME", "ACTION", "PRINCIPAL", "FROM", "RESULT", "DETAILS"), rows, out)
-        else:
-            print("no audit records", file=out)
-    return EXIT_OK
 
 
 if __name__ == "__main__":

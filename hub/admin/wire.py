@@ -1,0 +1,375 @@
+"""The ``adm`` frame: typed arguments, one handler per operation (``OPS``; PROTOCOL.md §6.8),
+authorisation (admin certificates only) and the audit of refusals and reads."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hub.admin._common import (
+    _ACTION,
+    _AUDIT_ID,
+    _CHANNEL,
+    _DEFAULT_DAYS,
+    _KID,
+    _NAME,
+    _PRINCIPAL,
+    AUDIT_PAGE_MAX,
+    _audit,
+    _cert_dict,
+    _channel_dict,
+    _fields,
+    _member_dict,
+    _now_ms,
+    _principal_dict,
+    log,
+)
+from hub.admin.operations import (
+    _member_id,
+    _principal_arg,
+    add_member,
+    add_principal,
+    create_channel,
+    grant,
+    issue_certificate,
+    revoke_certificates,
+    revoke_role,
+    set_channel_state,
+    set_member_status,
+    update_member,
+)
+from hub.protocol.errors import (
+    AccessDenied,
+    Conflict,
+    CordonError,
+    InternalError,
+    InvalidFrame,
+    NoSuchChannel,
+    NotFound,
+)
+from hub.protocol.identity import (
+    check_channel,
+)
+from hub.storage import (
+    CHANNEL_STATES,
+    ROLES,
+    ChannelMeta,
+    Store,
+)
+
+if TYPE_CHECKING:
+    from hub.server import Hub
+    from hub.session import Session
+
+# --- the wire: arguments, operations, authorisation --------------------------------------
+
+
+class _Args:
+    """An ``adm`` frame's arguments: typed access; unknown keys are refused (401)."""
+
+    def __init__(self, raw: dict[str, Any], allowed: tuple[str, ...]) -> None:
+        unknown = sorted(set(raw) - set(allowed))
+        if unknown:
+            raise InvalidFrame("unknown argument")
+        self.raw = raw
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self.raw.get(key, default)
+        if value is None:
+            raise InvalidFrame(f"missing argument {key}")
+        if not isinstance(value, str):
+            raise InvalidFrame(f"argument {key} must be a string")
+        return value
+
+    def opt_text(self, key: str) -> str | None:
+        return None if self.raw.get(key) is None else self.text(key)
+
+    def count(self, key: str, default: int) -> int:
+        value = self.raw.get(key, default)
+        if value is None:
+            return default
+        if type(value) is not int or value < 0:
+            raise InvalidFrame(f"argument {key} must be a non-negative integer")
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class _Ctx:
+    hub: Hub
+    by: str
+    peer: str
+
+    @property
+    def store(self) -> Store:
+        return self.hub.store
+
+
+_Result = dict[str, Any]
+_Handler = Callable[[_Ctx, dict[str, Any]], Awaitable[_Result]]
+
+
+async def _member_add(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    a = _Args(raw, ("id", "name", "country"))
+    m = await add_member(c.store, a.text("id"), name=a.text("name"), country=a.text("country"),
+                         by=c.by, peer=c.peer)
+    return {"member": _member_dict(m, 0)}
+
+
+async def _member_list(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    _Args(raw, ())
+    out = [_member_dict(m, len(await c.store.principals(m.id)))
+           for m in await c.store.members()]
+    return {"members": out}
+
+
+async def _member_show(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    member = _member_id(_Args(raw, ("id",)).text("id"))
+    m = await c.store.member(member)
+    if m is None:
+        raise NotFound("unknown member")
+    now = _now_ms()
+    principals = [_principal_dict(p.id, p.kind, await c.store.certs_of(p.id), now)
+                  for p in await c.store.principals(member)]
+    return {"member": _member_dict(m, len(principals)), "principals": principals,
+            "roles": await c.store.roles_of(member)}
+
+
+async def _member_update(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    a = _Args(raw, ("id", "name", "country"))
+    m = await update_member(c.store, a.text("id"), name=a.opt_text("name"),
+                            country=a.opt_text("country"), by=c.by, peer=c.peer)
+    return {"member": _member_dict(m)}
+
+
+async def _member_suspend(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    member = _Args(raw, ("id",)).text("id")
+    return {"member": _member_dict(await set_member_status(c.store, member, "suspended",
+                                                           by=c.by, peer=c.peer))}
+
+
+async def _member_reinstate(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    member = _Args(raw, ("id",)).text("id")
+    return {"member": _member_dict(await set_member_status(c.store, member, "active",
+                                                           by=c.by, peer=c.peer))}
+
+
+async def _principal_add(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    a = _Args(raw, ("member", "name", "kind", "days"))
+    creds = await add_principal(c.hub, a.text("member"), a.text("name"), kind=a.text("kind"),
+                                days=a.count("days", _DEFAULT_DAYS), by=c.by, peer=c.peer)
+    return creds.wire()
+
+
+async def _principal_issue(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    a = _Args(raw, ("principal", "days"))
+    creds = await issue_certificate(c.hub, a.text("principal"),
+                                    days=a.count("days", _DEFAULT_DAYS), by=c.by, peer=c.peer)
+    return creds.wire()
+
+
+async def _principal_list(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    member = _Args(raw, ("member",)).opt_text("member")
+    if member is not None:
+        _member_id(member)
+        if await c.store.member(member) is None:
+            raise NotFound("unknown member")
+        members = [member]
+    else:
+        members = [m.id for m in await c.store.members()]
+    now = _now_ms()
+    out = []
+    for m in members:
+        for p in await c.store.principals(m):
+            d = _principal_dict(p.id, p.kind, await c.store.certs_of(p.id), now)
+            d["certs"] = sum(1 for cert in d["certs"] if cert["status"] == "active")
+            out.append(d)
+    return {"principals": out}
+
+
+async def _principal_show(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    pid = _principal_arg(_Args(raw, ("principal",)).text("principal"))
+    record = None if pid.startswith("admin/") else await c.store.principal(pid)
+    certs = await c.store.certs_of(pid)
+    if not certs and record is None:
+        raise NotFound("unknown principal")
+    kind = "admin" if pid.startswith("admin/") else record.kind if record is not None else ""
+    return {"principal": _principal_dict(pid, kind, certs, _now_ms())}
+
+
+async def _cert_revoke(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    a = _Args(raw, ("principal", "kid", "reason"))
+    revoked, number = await revoke_certificates(
+        c.hub, principal=a.opt_text("principal"), kid=a.opt_text("kid"),
+        reason=a.text("reason", "unspecified"), by=c.by, peer=c.peer,
+    )
+    return {"revoked": [{"principal": r.principal, **_cert_dict(r), "status": "revoked"}
+                        for r in revoked], "crl": number}
+
+
+async def _channel_info(store: Store, meta: ChannelMeta) -> dict[str, Any]:
+    stats = await store.channel_stats([meta.name])
+    return _channel_dict(meta, stats.get(meta.name))
+
+
+async def _channel_create(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    a = _Args(raw, ("name", "title", "starts", "ends", "retention_ms"))
+    meta = await create_channel(c.store, a.text("name"), title=a.text("title", ""),
+                                starts=a.text("starts", ""), ends=a.text("ends", ""),
+                                retention_ms=a.count("retention_ms", 0), by=c.by, peer=c.peer)
+    return {"channel": await _channel_info(c.store, meta)}
+
+
+async def _channel_list(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    _Args(raw, ())
+    metas = await c.store.channels()
+    stats = await c.store.channel_stats([m.name for m in metas])
+    return {"channels": [_channel_dict(m, stats.get(m.name)) for m in metas]}
+
+
+async def _channel_show(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    name = check_channel(_Args(raw, ("name",)).text("name"))
+    meta = await c.store.channel(name)
+    if meta is None:
+        raise NoSuchChannel()
+    return {"channel": await _channel_info(c.store, meta), "roles": await c.store.roles(name)}
+
+
+async def _channel_state(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    a = _Args(raw, ("name", "state"))
+    name, state = check_channel(a.text("name")), a.text("state")
+    if state not in CHANNEL_STATES:
+        raise InvalidFrame(f"state must be one of {', '.join(CHANNEL_STATES)}")
+    current = await c.store.channel(name)
+    if current is None:
+        raise NoSuchChannel()
+    if current.state == "archived":
+        raise Conflict("channel is archived")
+    if current.state == state:
+        raise Conflict(f"channel is already {state}")
+    meta = await set_channel_state(c.store, name, state, by=c.by, peer=c.peer)
+    return {"channel": await _channel_info(c.store, meta)}
+
+
+async def _role_grant(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    a = _Args(raw, ("channel", "member", "role"))
+    ch, member, role = check_channel(a.text("channel")), a.text("member"), a.text("role")
+    if role not in ROLES:
+        raise InvalidFrame(f"role must be one of {', '.join(ROLES)}")
+    _member_id(member)
+    if await c.store.channel(ch) is None:
+        raise NoSuchChannel()
+    if await c.store.role(ch, member) == role:
+        raise Conflict("member already has this role")
+    previous = await grant(c.store, ch, member, role, by=c.by, peer=c.peer)
+    return {"channel": ch, "member": member, "role": role, "previous": previous}
+
+
+async def _role_remove(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    a = _Args(raw, ("channel", "member"))
+    ch, member = check_channel(a.text("channel")), _member_id(a.text("member"))
+    if await c.store.channel(ch) is None:
+        raise NoSuchChannel()
+    previous = await c.store.role(ch, member)
+    if previous is None:
+        raise NotFound("member has no role in this channel")
+    await revoke_role(c.store, ch, member, by=c.by, peer=c.peer)
+    return {"channel": ch, "member": member, "previous": previous}
+
+
+async def _audit_list(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    a = _Args(raw, ("since_ms", "principal", "action", "after", "limit"))
+    after, principal, action = a.opt_text("after"), a.opt_text("principal"), a.opt_text("action")
+    if after is not None and _AUDIT_ID.fullmatch(after) is None:
+        raise InvalidFrame("after must be an audit record id")
+    if principal is not None and len(principal) > 80:
+        raise InvalidFrame("invalid principal id")
+    if action is not None and _ACTION.fullmatch(action) is None:
+        raise InvalidFrame("invalid action")
+    limit = a.count("limit", AUDIT_PAGE_MAX)
+    if not 1 <= limit <= AUDIT_PAGE_MAX:
+        raise InvalidFrame(f"limit must be 1 to {AUDIT_PAGE_MAX}")
+    page = await c.store.audit_page(after=after, since_ms=a.count("since_ms", 0),
+                                    principal=principal, action=action, limit=limit)
+    return {"records": page.records, "next": page.next}
+
+
+#: Every operation of the ``adm`` frame (PROTOCOL.md §6.8).
+OPS: dict[str, _Handler] = {
+    "member.add": _member_add,
+    "member.list": _member_list,
+    "member.show": _member_show,
+    "member.update": _member_update,
+    "member.suspend": _member_suspend,
+    "member.reinstate": _member_reinstate,
+    "principal.add": _principal_add,
+    "principal.issue": _principal_issue,
+    "principal.list": _principal_list,
+    "principal.show": _principal_show,
+    "cert.revoke": _cert_revoke,
+    "channel.create": _channel_create,
+    "channel.list": _channel_list,
+    "channel.show": _channel_show,
+    "channel.state": _channel_state,
+    "role.grant": _role_grant,
+    "role.remove": _role_remove,
+    "audit.list": _audit_list,
+}
+#: Operations that change nothing: audited here (the others audit what they changed).
+_READS = frozenset({"member.list", "member.show", "principal.list", "principal.show",
+                    "channel.list", "channel.show", "audit.list"})
+
+
+async def run_admin(hub: Hub, by: str, op: str, args: dict[str, Any], *,
+                    peer: str = "local") -> dict[str, Any]:
+    """Run operation ``op`` for administrator ``by`` (no authorisation, no refusal audit:
+    for in-process callers; the wire goes through :func:`run_session_admin`)."""
+    handler = OPS.get(op)
+    if handler is None:
+        raise InvalidFrame("unknown admin operation")
+    return await handler(_Ctx(hub, by, peer), args)
+
+
+def _subject(args: dict[str, Any]) -> dict[str, str]:
+    """The objects a refused request named (checked names only) for its audit record."""
+    out = {}
+    for key, field, check in (("id", "member", _NAME), ("member", "member", _NAME),
+                              ("name", "channel", _CHANNEL), ("channel", "channel", _CHANNEL),
+                              ("principal", "subject", _PRINCIPAL), ("kid", "kid", _KID)):
+        value = args.get(key)
+        if isinstance(value, str) and check.fullmatch(value) and field not in out:
+            out[field] = value
+    return out
+
+
+
+
+async def run_session_admin(hub: Hub, session: Session, op: str, args: dict[str, Any]
+                            ) -> dict[str, Any]:
+    """The ``adm`` frame: authorise (403 unless an admin certificate), run, audit.
+
+    Every refusal and failure is audited with the operation and the objects it named;
+    successful changes are audited by the operation itself, successful reads here."""
+    action = op if op in OPS else "adm"
+    base = {"action": action, "principal": session.principal, "peer": session.peer}
+    if action == "adm":
+        base["op"] = op[:64].encode("ascii", "replace").decode()
+    try:
+        if not session.identity.admin:
+            raise AccessDenied("admin certificate required")
+        result = await run_admin(hub, session.principal, op, args, peer=session.peer)
+    except CordonError as exc:
+        await hub.refusals.record(session, _fields({
+            **base, **_subject(args), "result": "refused", "code": exc.code,
+            "reason": exc.phrase, "detail": exc.detail or None}))
+        raise
+    except Exception as exc:
+        log.exception("admin operation %s failed", action)
+        await hub.refusals.record(session, _fields({
+            **base, **_subject(args), "result": "failed", "code": InternalError.code}))
+        raise InternalError() from exc
+    if action in _READS:
+        with contextlib.suppress(CordonError):
+            await _audit(hub.store, {**base, **_subject(args), "result": "ok"})
+    return result

@@ -1,0 +1,104 @@
+"""The hub's only Redis package: every key name, every script, every read and write.
+
+Nothing else in Cordon imports redis.
+
+Key layout (each channel's keys share one hash slot, so Redis Cluster works)::
+
+    cordon:{ch:NAME}:log        stream; entry id 0-<offset>; fields a=<alert bytes>, s=<sig>,
+                                k=<kid>, r=<hub receive time ms>
+    cordon:{ch:NAME}:ids        hash alert id -> "<offset>:<sha1 of alert bytes>"  (dedup, kept
+                                for the channel's whole life)
+    cordon:{ch:NAME}:meta       hash epoch, title, state, created, starts, ends, retention_ms,
+                                head, first (+ dups: duplicate publishes answered)
+    cordon:{ch:NAME}:roles      hash member id -> reader | contributor | coordinator
+    cordon:{ch:NAME}:att        hash attachments: m:<sha256> -> "<media> <size>",
+                                d:<sha256> -> the bytes (photos referenced by alerts)
+    cordon:channels             set of channel names
+    cordon:cert:<kid>           hash principal, member, admin, der, serial, not_after, status
+    cordon:principal:<pid>      set of kids issued to the principal
+    cordon:member:<id>          hash name, country, status (active | suspended), created
+    cordon:member:<id>:principals  hash principal name -> officer | system ("" if unknown)
+    cordon:members              set of member ids
+    cordon:crl                  hash number, pem: the newest CRL any hub process published
+    cordon:audit                stream of audit records
+    cordon:events               pub/sub channel: revocations, suspensions, role changes, CRLs
+
+The package: ``_keys`` (every key name), ``_scripts`` (the Lua scripts), ``_common``
+(limits, error mapping, helpers), ``records`` (the dataclasses), ``channels``,
+``alerts`` (and attachments), ``registry`` (members, principals, certificates, CRL),
+``audit``, ``events`` (each a mixin of :class:`Store`), ``_store`` (connecting and
+durability). Import from ``hub.storage`` itself.
+
+Writes touching several keys are one Lua script (conditional) or one MULTI
+(unconditional). The hot path, :meth:`Store.append_batch`, touches one channel's
+keys only. The admin writes that also update a global index set
+(``cordon:channels``, ``cordon:members``, ``cordon:principal:*``) are atomic on
+a standalone or Sentinel deployment; Redis Cluster would need them split.
+
+Durability: an append is acknowledged after ``WAITAOF 1 0`` on the connection
+that wrote it says the AOF is fsynced (one wait per batch: group commit). A
+duplicate publish also writes (``meta.dups``) so that the same wait covers the
+original append, which another connection may have made a moment before.
+"""
+
+from __future__ import annotations
+
+from hub.storage._common import (
+    AUDIT_MAX_ENTRIES,
+    CERT_STATUSES,
+    CHANNEL_STATES,
+    DURABILITY_MODES,
+    FSYNC_TIMEOUT_MS,
+    MAX_CONNECTIONS,
+    MEMBER_STATUSES,
+    PRINCIPAL_KINDS,
+    ROLES,
+    STORE_TIMEOUT_S,
+)
+from hub.storage._keys import (  # key names: for tests that inspect the layout
+    AUDIT_KEY,
+    CHANNELS_KEY,
+    CRL_KEY,
+    EVENTS_CHANNEL,
+    MEMBERS_KEY,
+)
+from hub.storage._keys import _log_key as _log_key  # tests read a channel's stream
+from hub.storage._store import Store
+from hub.storage.events import EventStream
+from hub.storage.records import (
+    AppendRequest,
+    AppendResult,
+    AuditPage,
+    CertRecord,
+    ChannelMeta,
+    ChannelStats,
+    MemberRecord,
+    PrincipalRecord,
+    StoredAlert,
+)
+
+__all__ = [
+    "AUDIT_MAX_ENTRIES",
+    "CERT_STATUSES",
+    "CHANNEL_STATES",
+    "DURABILITY_MODES",
+    "FSYNC_TIMEOUT_MS",
+    "MAX_CONNECTIONS",
+    "MEMBER_STATUSES",
+    "PRINCIPAL_KINDS",
+    "ROLES",
+    "STORE_TIMEOUT_S",
+    "AppendRequest",
+    "AppendResult",
+    "AuditPage",
+    "CertRecord",
+    "ChannelMeta",
+    "ChannelStats",
+    "EventStream",
+    "MemberRecord",
+    "PrincipalRecord",
+    "Store",
+    "StoredAlert",
+]
+
+__all__ += ["AUDIT_KEY", "CHANNELS_KEY", "CRL_KEY", "EVENTS_CHANNEL", "MEMBERS_KEY"]

@@ -1,0 +1,130 @@
+"""Shared by the storage modules: limits, value sets, error mapping, small helpers."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from hub.protocol.errors import (
+    CordonError,
+    InternalError,
+    Unavailable,
+)
+from hub.protocol.identity import CHANNEL_PATTERN
+
+if TYPE_CHECKING:
+    from redis.commands.core import AsyncScript
+
+
+
+
+log = logging.getLogger("cordon.storage")
+
+ROLES = ("reader", "contributor", "coordinator")
+CHANNEL_STATES = ("open", "closed", "archived")
+MEMBER_STATUSES = ("active", "suspended")
+CERT_STATUSES = ("active", "revoked")
+PRINCIPAL_KINDS = ("officer", "system")
+DURABILITY_MODES = ("waitaof", "appendfsync-always", "none")
+
+#: Seconds a store command may take before the store counts as unavailable.
+STORE_TIMEOUT_S = 10.0
+#: Milliseconds a batch waits for its AOF fsync (WAITAOF) before failing unacknowledged.
+FSYNC_TIMEOUT_MS = 5000
+#: Audit records kept (approximately: XADD MAXLEN ~); the oldest go first.
+AUDIT_MAX_ENTRIES = 1_000_000
+#: Pooled connections for ordinary commands (callers queue for one when all are busy).
+MAX_CONNECTIONS = 64
+#: Connections for blocking reads and pub/sub (one per live channel feed / event stream).
+_MAX_BLOCKING_CONNECTIONS = 1024
+#: Stream entries the trim script examines per call (bounds the time the server is busy).
+_TRIM_CHUNK = 200
+#: Audit entries fetched per round trip while filtering.
+_AUDIT_PAGE = 1000
+#: Largest event payload accepted from pub/sub.
+_MAX_EVENT_BYTES = 64 * 1024
+#: Most audit entries one :meth:`Store.audit_page` call examines (bounds filtered scans).
+_AUDIT_SCAN_MAX = 10_000
+
+_ENTRY_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
+
+_TRANSIENT_REPLIES = (
+    "OOM", "READONLY", "MISCONF", "LOADING", "MASTERDOWN", "BUSY", "NOREPLICAS", "TRYAGAIN",
+    "CLUSTERDOWN", "NOPERM",
+)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _guard() -> Iterator[None]:
+    """Turn store failures into :class:`Unavailable` (or :class:`InternalError` for bugs)."""
+    try:
+        yield
+    except CordonError:
+        raise
+    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        raise Unavailable("store unreachable") from exc
+    except ResponseError as exc:
+        if str(exc).startswith(_TRANSIENT_REPLIES):
+            raise Unavailable("store refused the command") from exc
+        raise InternalError("store command failed") from exc
+    except RedisError as exc:
+        raise Unavailable("store error") from exc
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _s(h: dict[bytes, bytes], field: str) -> str:
+    return h.get(field.encode(), b"").decode("utf-8", "replace")
+
+
+def _i(h: dict[bytes, bytes], field: str, default: int = 0) -> int:
+    v = h.get(field.encode())
+    return int(v) if v else default
+
+
+def _pairs(flat: Sequence[bytes]) -> dict[bytes, bytes]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def _off(entry_id: bytes) -> int:
+    return int(entry_id.partition(b"-")[2])
+
+
+def _valid_channel(name: str) -> bool:
+    return isinstance(name, str) and CHANNEL_PATTERN.fullmatch(name) is not None
+
+
+def _check_choice(value: object, choices: tuple[str, ...], what: str) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"invalid {what} {value!r}: expected one of {', '.join(choices)}")
+    return value
+
+class _Base:
+    """What the :class:`~hub.storage.Store` mixins share (set by ``Store.__init__``)."""
+
+    _r: aioredis.Redis[bytes]
+    _block: aioredis.Redis[bytes]
+    _timeout_s: float
+    _fsync_timeout_ms: int
+    _audit_max: int
+    durability: str
+    _create: AsyncScript
+    _delete: AsyncScript
+    _update: AsyncScript
+    _set_role: AsyncScript
+    _add_member: AsyncScript
+    _add_principal: AsyncScript
+    _revoke_certs: AsyncScript
+    _set_crl: AsyncScript
+    _trim: AsyncScript

@@ -1,0 +1,51 @@
+"""Every Redis key name Cordon uses (the layout is drawn in :mod:`hub.storage`)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+CHANNELS_KEY: Final = "cordon:channels"
+MEMBERS_KEY: Final = "cordon:members"
+AUDIT_KEY: Final = "cordon:audit"
+EVENTS_CHANNEL: Final = "cordon:events"
+CRL_KEY: Final = "cordon:crl"
+
+
+def _ch(name: str) -> str:
+    return f"cordon:{{ch:{name}}}"
+
+
+def _log_key(name: str) -> str:
+    return _ch(name) + ":log"
+
+
+def _ids_key(name: str) -> str:
+    return _ch(name) + ":ids"
+
+
+def _meta_key(name: str) -> str:
+    return _ch(name) + ":meta"
+
+
+def _roles_key(name: str) -> str:
+    return _ch(name) + ":roles"
+
+
+def _att_key(name: str) -> str:
+    return _ch(name) + ":att"
+
+
+def _cert_key(kid: str) -> str:
+    return f"cordon:cert:{kid}"
+
+
+def _principal_key(principal: str) -> str:
+    return f"cordon:principal:{principal}"
+
+
+def _member_key(member_id: str) -> str:
+    return f"cordon:member:{member_id}"
+
+
+def _principals_key(member_id: str) -> str:
+    return f"cordon:member:{member_id}:principals"

@@ -1,0 +1,164 @@
+"""The Lua scripts: every conditional multi-key write is one of these."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Final
+
+# Results of the append script: {code, offset}.
+_NEW, _DUP, _CONFLICT, _NO_CHANNEL, _CLOSED = 0, 1, 2, 3, 4
+
+_APPEND = """
+local prev = redis.call('HGET', KEYS[2], ARGV[1])
+if prev then
+  local sep = string.find(prev, ':', 1, true)
+  local off = tonumber(string.sub(prev, 1, sep - 1))
+  if string.sub(prev, sep + 1) ~= ARGV[2] then return {2, off} end
+  redis.call('HINCRBY', KEYS[1], 'dups', 1)
+  return {1, off}
+end
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {3, 0} end
+if state ~= 'open' then return {4, 0} end
+local off = tonumber(redis.call('HGET', KEYS[1], 'head')) + 1
+local soff = string.format('%d', off)
+redis.call('XADD', KEYS[3], '0-' .. soff, 'a', ARGV[3], 's', ARGV[4], 'k', ARGV[5], 'r', ARGV[6])
+redis.call('HSET', KEYS[1], 'head', soff)
+redis.call('HSET', KEYS[2], ARGV[1], soff .. ':' .. ARGV[2])
+return {0, off}
+"""
+
+_APPEND_SHA: Final = hashlib.sha1(_APPEND.encode(), usedforsecurity=False).hexdigest()
+
+_CREATE_CHANNEL = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[6])
+redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'title', ARGV[3], 'state', 'open',
+  'created', ARGV[4], 'starts', ARGV[5], 'ends', ARGV[6], 'retention_ms', ARGV[7],
+  'head', '0', 'first', '1')
+redis.call('SADD', KEYS[5], ARGV[1])
+return 1
+"""
+
+_DELETE_CHANNEL = """
+local found = redis.call('EXISTS', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6])
+redis.call('SREM', KEYS[5], ARGV[1])
+return found
+"""
+
+# Stores an attachment unless present: 1 stored, 0 already there, -1 channel full (ARGV[5]),
+# -2 no such channel.
+_PUT_ATTACHMENT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
+if redis.call('HEXISTS', KEYS[2], 'm:' .. ARGV[1]) == 1 then return 0 end
+if redis.call('HLEN', KEYS[2]) >= 2 * tonumber(ARGV[5]) then return -1 end
+redis.call('HSET', KEYS[2], 'm:' .. ARGV[1], ARGV[2] .. ' ' .. ARGV[3], 'd:' .. ARGV[1], ARGV[4])
+return 1
+"""
+
+# Sets fields (ARGV: field, value, ...) of an existing hash and returns the whole hash; {}
+# when it does not exist.
+_UPDATE_EXISTING = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return redis.call('HGETALL', KEYS[1])
+"""
+
+_SET_ROLE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
+if ARGV[2] == '' then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return 0
+end
+if redis.call('EXISTS', KEYS[3]) == 0 then return 2 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 0
+"""
+
+_ADD_MEMBER = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'name', ARGV[2], 'country', ARGV[3], 'status', 'active',
+  'created', ARGV[4])
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+"""
+
+# Adds principal ARGV[1] (kind ARGV[2]) to member KEYS[1]'s principals KEYS[2], and when
+# ARGV[3] is set registers its first certificate (KEYS[3] hash, KEYS[4] the principal's kids):
+# 1 unknown member, 2 principal exists (unless ARGV[4] == '1': then the kind is only filled in
+# when unknown, and nothing else changes), 0 done.
+_ADD_PRINCIPAL = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+if old then
+  if ARGV[4] ~= '1' then return 2 end
+  if old == '' and ARGV[2] ~= '' then redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
+  return 0
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+if ARGV[3] ~= '' then
+  redis.call('DEL', KEYS[3])
+  redis.call('HSET', KEYS[3], 'principal', ARGV[5], 'member', ARGV[6], 'admin', '0',
+    'der', ARGV[7], 'serial', ARGV[8], 'not_after', ARGV[9], 'status', 'active')
+  redis.call('SADD', KEYS[4], ARGV[3])
+end
+return 0
+"""
+
+# Marks every active certificate among KEYS revoked; returns the keys it changed.
+_REVOKE_CERTS = """
+local changed = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('HGET', key, 'status') == 'active' then
+    redis.call('HSET', key, 'status', 'revoked', 'revoked_at', ARGV[1])
+    table.insert(changed, key)
+  end
+end
+return changed
+"""
+
+# Stores CRL ARGV[2] with number ARGV[1] unless the stored one is as new; 1 stored, 0 not.
+_SET_CRL = """
+local cur = redis.call('HGET', KEYS[1], 'number')
+if cur and tonumber(cur) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'number', ARGV[1], 'pem', ARGV[2])
+return 1
+"""
+
+# Drops the oldest entries received before ARGV[1] (ms), examining at most ARGV[2] entries;
+# returns {dropped, more}. `first` and the stream change together.
+_TRIM = """
+local head = redis.call('HGET', KEYS[1], 'head')
+if not head then return {0, 0} end
+head = tonumber(head)
+local cutoff = tonumber(ARGV[1])
+local chunk = tonumber(ARGV[2])
+local entries = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', chunk)
+local n = 0
+local newfirst = nil
+for _, e in ipairs(entries) do
+  local off = tonumber(string.sub(e[1], 3))
+  local r = 0
+  local f = e[2]
+  for j = 1, #f, 2 do
+    if f[j] == 'r' then r = tonumber(f[j + 1]) or 0 break end
+  end
+  if r >= cutoff then newfirst = off break end
+  n = n + 1
+end
+if n == 0 then return {0, 0} end
+local more = 0
+if not newfirst then
+  if #entries < chunk then
+    newfirst = head + 1
+  else
+    newfirst = tonumber(string.sub(entries[#entries][1], 3)) + 1
+    more = 1
+  end
+end
+local sfirst = string.format('%d', newfirst)
+redis.call('HSET', KEYS[1], 'first', sfirst)
+redis.call('XTRIM', KEYS[2], 'MINID', '0-' .. sfirst)
+return {n, more}
+"""

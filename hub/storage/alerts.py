@@ -1,0 +1,200 @@
+"""Alerts (group-commit appends, reads, blocking reads, retention) and attachments."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from hub.protocol.errors import (
+    AlertIdConflict,
+    ChannelClosed,
+    Conflict,
+    NoSuchChannel,
+    Unavailable,
+)
+from hub.storage._common import _TRIM_CHUNK, _guard, _valid_channel
+from hub.storage._keys import _att_key, _ids_key, _log_key, _meta_key
+from hub.storage._scripts import (
+    _APPEND,
+    _APPEND_SHA,
+    _CLOSED,
+    _CONFLICT,
+    _DUP,
+    _NEW,
+    _PUT_ATTACHMENT,
+)
+from hub.storage.channels import ChannelsMixin
+from hub.storage.records import AppendRequest, AppendResult, StoredAlert
+
+
+class AlertsMixin(ChannelsMixin):
+    """Alerts (append, reads, retention; trim reads the channel's meta) and attachments."""
+
+    async def append_batch(self, batch: Sequence[AppendRequest]) -> list[AppendResult | Exception]:
+        """Group commit. One atomic script per alert (dedup check, next offset, XADD 0-<off>,
+        meta head), all pipelined in one round trip with one durability wait (WAITAOF 1 0,
+        on the same connection) for the whole batch. Per-item results in order: AppendResult,
+        or AlertIdConflict (same id, other bytes; detail names the original offset),
+        NoSuchChannel, ChannelClosed. Raises Unavailable if the store fails or durability
+        cannot be confirmed (then nothing is acknowledged; retrying is safe: dedup)."""
+        results: list[AppendResult | Exception] = [NoSuchChannel() for _ in batch]
+        todo = [i for i, req in enumerate(batch) if _valid_channel(req.channel)]
+        if not todo:
+            return results
+        wait = self.durability == "waitaof"
+        with _guard():
+            pipe = self._r.pipeline(transaction=False)
+            # Loading first makes EVALSHA safe even right after a server restart.
+            pipe.execute_command("SCRIPT", "LOAD", _APPEND)
+            sha = _APPEND_SHA
+            for i in todo:
+                req = batch[i]
+                digest = hashlib.sha1(req.alert, usedforsecurity=False).hexdigest()
+                pipe.evalsha(
+                    sha, 3, _meta_key(req.channel), _ids_key(req.channel), _log_key(req.channel),
+                    req.alert_id, digest, req.alert, req.sig, req.kid, req.received,
+                )  # fmt: skip
+            if wait:
+                pipe.execute_command("WAITAOF", 1, 0, self._fsync_timeout_ms)
+            replies = await pipe.execute(raise_on_error=False)
+        fsync: Any = replies.pop() if wait else None
+        for reply in replies:
+            if isinstance(reply, Exception):
+                with _guard():
+                    raise reply
+        if isinstance(fsync, Exception):
+            raise Unavailable("fsync not confirmed") from fsync
+        if wait and int(fsync[0]) < 1:
+            raise Unavailable("fsync not confirmed")
+        for i, reply in zip(todo, replies[1 : 1 + len(todo)], strict=True):
+            code, off = int(reply[0]), int(reply[1])
+            if code == _NEW:
+                results[i] = AppendResult(off=off, dup=False)
+            elif code == _DUP:
+                results[i] = AppendResult(off=off, dup=True)
+            elif code == _CONFLICT:
+                results[i] = AlertIdConflict(f"alert id already used at offset {off}")
+            elif code == _CLOSED:
+                results[i] = ChannelClosed()
+            else:
+                results[i] = NoSuchChannel()
+        return results
+
+    async def read_after(self, channel: str, after: int, count: int) -> list[StoredAlert]:
+        """Alerts with offset > after, ascending, at most count."""
+        if count <= 0 or not _valid_channel(channel):
+            return []
+        with _guard():
+            entries = await self._r.xrange(
+                _log_key(channel), min=f"0-{max(after, 0) + 1}", max="+", count=count
+            )
+        return [StoredAlert._from_entry(eid, fields) for eid, fields in entries]
+
+    async def read_before(self, channel: str, before: int | None, count: int) -> list[StoredAlert]:
+        """The newest `count` alerts with offset < before (all when None), ascending."""
+        if count <= 0 or not _valid_channel(channel) or (before is not None and before <= 1):
+            return []
+        top = "+" if before is None else f"0-{before - 1}"
+        with _guard():
+            entries = await self._r.xrevrange(_log_key(channel), max=top, min="-", count=count)
+        return [StoredAlert._from_entry(eid, fields) for eid, fields in reversed(entries)]
+
+    async def wait_after(
+        self, channel: str, after: int, *, count: int, block_ms: int
+    ) -> list[StoredAlert]:
+        """Like read_after but blocks up to block_ms (> 0) for new ones (XREAD BLOCK on a
+        connection of its own, from a separate pool); [] on timeout. Cancelling it drops
+        that connection, so the pool is never left with an unread reply."""
+        if block_ms <= 0:
+            raise ValueError("block_ms must be positive (0 would block forever)")
+        if count <= 0 or not _valid_channel(channel):
+            return []
+        key = _log_key(channel)
+        with _guard():
+            async with asyncio.timeout(block_ms / 1000 + self._timeout_s):
+                reply = await self._block.xread(
+                    {key: f"0-{max(after, 0)}"}, count=count, block=block_ms
+                )
+        if not reply:
+            return []
+        entries = reply[0][1] if isinstance(reply, list) else next(iter(reply.values()))[0]
+        return [StoredAlert._from_entry(eid, fields) for eid, fields in entries]
+
+    async def trim(self, channel: str, *, now_ms: int) -> int:
+        """Drop alerts older than the channel's retention; update meta first; return count.
+
+        Only a prefix is dropped (offsets stay contiguous): it ends before the first alert
+        received at or after ``now_ms - retention_ms``."""
+        meta = await self.channel(channel)
+        if meta is None or meta.retention_ms <= 0:
+            return 0
+        cutoff = now_ms - meta.retention_ms
+        dropped = 0
+        with _guard():
+            while True:
+                n, more = await self._trim(
+                    keys=[_meta_key(channel), _log_key(channel)], args=[cutoff, _TRIM_CHUNK]
+                )
+                dropped += int(n)
+                if not more:
+                    return dropped
+
+    async def alert_offset(self, channel: str, alert_id: str) -> int | None:
+        """The offset of the channel's alert ``alert_id`` (kept for the channel's whole
+        life, even after its bytes are trimmed), or None if the channel has no such id."""
+        if not _valid_channel(channel):
+            return None
+        with _guard():
+            value = await self._r.hget(_ids_key(channel), alert_id)
+        return None if value is None else int(value.partition(b":")[0])
+
+    # --- attachments --------------------------------------------------------
+    async def put_attachment(
+        self, channel: str, sha256: str, media: str, data: bytes, *, max_count: int
+    ) -> bool:
+        """Store a checked attachment under its digest (durably, like an append); True if
+        new, False if the channel already had it. NoSuchChannel; Conflict when the channel
+        holds ``max_count`` attachments."""
+        if not _valid_channel(channel):
+            raise NoSuchChannel()
+        wait = self.durability == "waitaof"
+        with _guard():
+            pipe = self._r.pipeline(transaction=False)
+            pipe.eval(
+                _PUT_ATTACHMENT, 2, _meta_key(channel), _att_key(channel),
+                sha256, media, len(data), data, max_count,
+            )  # fmt: skip
+            if wait:
+                pipe.execute_command("WAITAOF", 1, 0, self._fsync_timeout_ms)
+            replies = await pipe.execute()
+        if wait and int(replies[-1][0]) < 1:
+            raise Unavailable("fsync not confirmed")
+        code = int(replies[0])
+        if code == -2:
+            raise NoSuchChannel()
+        if code == -1:
+            raise Conflict("the channel holds the maximum number of attachments")
+        return code == 1
+
+    async def attachment_info(self, channel: str, sha256: str) -> tuple[str, int] | None:
+        """(media type, size) of a stored attachment, or None."""
+        if not _valid_channel(channel):
+            return None
+        with _guard():
+            value = await self._r.hget(_att_key(channel), "m:" + sha256)
+        if value is None:
+            return None
+        media, _, size = value.decode().partition(" ")
+        return media, int(size)
+
+    async def attachment(self, channel: str, sha256: str) -> tuple[str, bytes] | None:
+        """(media type, bytes) of a stored attachment, or None."""
+        if not _valid_channel(channel):
+            return None
+        with _guard():
+            meta, data = await self._r.hmget(_att_key(channel), ["m:" + sha256, "d:" + sha256])
+        if meta is None or data is None:
+            return None
+        return meta.decode().partition(" ")[0], data

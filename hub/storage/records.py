@@ -1,0 +1,118 @@
+"""The records the store returns and takes (frozen dataclasses)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hub.storage._common import _i, _off, _s
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelMeta:
+    name: str
+    title: str
+    epoch: str  # 32 hex chars, random at creation
+    state: str  # open | closed | archived
+    created: int  # ms
+    starts: str  # ISO date or ""
+    ends: str  # ISO date or ""
+    retention_ms: int  # 0 = keep forever
+    head: int  # last offset assigned (0 = none yet)
+    first: int  # first offset still retained (head + 1 when empty)
+
+    @classmethod
+    def _from_hash(cls, name: str, h: dict[bytes, bytes]) -> ChannelMeta:
+        return cls(
+            name=name, title=_s(h, "title"), epoch=_s(h, "epoch"), state=_s(h, "state"),
+            created=_i(h, "created"), starts=_s(h, "starts"), ends=_s(h, "ends"),
+            retention_ms=_i(h, "retention_ms"), head=_i(h, "head"), first=_i(h, "first", 1),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAlert:
+    off: int
+    alert: bytes
+    sig: bytes
+    kid: str = ""  # signer's key id, as stored
+    received: int = 0  # hub receive time, ms
+
+    @classmethod
+    def _from_entry(cls, entry_id: bytes, fields: dict[bytes, bytes]) -> StoredAlert:
+        return cls(
+            off=_off(entry_id), alert=fields.get(b"a", b""), sig=fields.get(b"s", b""),
+            kid=fields.get(b"k", b"").decode("ascii", "replace"), received=_i(fields, "r"),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    off: int
+    dup: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CertRecord:
+    kid: str  # hex sha256 of der
+    principal: str  # member/name or admin/name
+    member: str | None
+    admin: bool
+    der: bytes
+    serial: int
+    not_after: int  # ms
+    status: str  # active | revoked
+
+    @classmethod
+    def _from_hash(cls, kid: str, h: dict[bytes, bytes]) -> CertRecord:
+        return cls(
+            kid=kid, principal=_s(h, "principal"), member=_s(h, "member") or None,
+            admin=_s(h, "admin") == "1", der=h.get(b"der", b""), serial=_i(h, "serial"),
+            not_after=_i(h, "not_after"), status=_s(h, "status"),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    id: str
+    name: str
+    country: str
+    status: str  # active | suspended
+    created: int
+
+    @classmethod
+    def _from_hash(cls, member_id: str, h: dict[bytes, bytes]) -> MemberRecord:
+        return cls(
+            id=member_id, name=_s(h, "name"), country=_s(h, "country"),
+            status=_s(h, "status"), created=_i(h, "created"),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalRecord:
+    id: str  # member/name
+    member: str
+    name: str
+    kind: str  # officer | system | "" (registered from a certificate, kind not recorded)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStats:
+    members: int  # members holding a role
+    alerts: int  # alerts still retained
+    last_ms: int  # hub receive time of the newest alert (0 = none)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    records: list[dict[str, str]]  # oldest first, each with its ``id``
+    next: str | None  # pass as ``after`` to continue; None when the log was read to its end
+
+
+@dataclass(frozen=True, slots=True)
+class AppendRequest:
+    channel: str
+    alert_id: str
+    alert: bytes
+    sig: bytes
+    kid: str
+    received: int  # ms
