@@ -91,6 +91,7 @@ class Settings:
     publish_burst: int = limits.PUBLISH_BURST
     max_connections_per_principal: int = limits.MAX_CONNECTIONS_PER_PRINCIPAL
     send_queue_frames: int = limits.SEND_QUEUE_FRAMES
+    send_queue_bytes: int = limits.SEND_QUEUE_BYTES
     clock_skew_ms: int = limits.CLOCK_SKEW_MS
     handshake_timeout_s: float = limits.HANDSHAKE_TIMEOUT_S
     ping_interval_s: float = limits.PING_INTERVAL_S
@@ -152,7 +153,8 @@ def _coerce(name: str, kind: str, value: Any) -> Any:
 _POSITIVE = (
     "registry_poll_s", "session_recheck_s", "retention_check_s", "audit_max_entries",
     "audit_refusals_per_s", "max_frame_bytes", "publish_rate", "publish_burst",
-    "max_connections_per_principal", "send_queue_frames", "clock_skew_ms",
+    "max_connections_per_principal", "send_queue_frames", "send_queue_bytes",
+    "clock_skew_ms",
     "handshake_timeout_s", "ping_interval_s", "idle_timeout_s",
 )
 

@@ -78,8 +78,10 @@ class Outbox:
     mistaken for a slow one because it asked for a long history.
     """
 
-    def __init__(self, maxsize: int, on_overflow: Callable[[], None]) -> None:
+    def __init__(self, maxsize: int, on_overflow: Callable[[], None], *,
+                 max_bytes: int | None = None) -> None:
         self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize)
+        self._max_bytes = max_bytes
         self._on_overflow = on_overflow
         self._history_room = max(1, maxsize // 2)
         self._taken = asyncio.Event()
@@ -90,6 +92,9 @@ class Outbox:
         if self.overflowed:
             return False
         try:
+            if (self._max_bytes is not None and self.queued_bytes
+                    and self.queued_bytes + len(data) > self._max_bytes):
+                raise asyncio.QueueFull
             self.queue.put_nowait(data)
         except asyncio.QueueFull:
             self.overflowed = True

@@ -102,7 +102,8 @@ class Session:
         self.member = auth.identity.member
         self.kid = auth.kid
         self.peer = peer_of(ws)
-        self.outbox = Outbox(hub.settings.send_queue_frames, self._overflow)
+        self.outbox = Outbox(hub.settings.send_queue_frames, self._overflow,
+                             max_bytes=hub.settings.send_queue_bytes)
         self.subs: dict[str, Subscription] = {}
         self.bad_frames = 0
         self.closing = False

@@ -26,6 +26,7 @@ __all__ = [
     "PING_INTERVAL_S",
     "PUBLISH_BURST",
     "PUBLISH_RATE",
+    "SEND_QUEUE_BYTES",
     "SEND_QUEUE_FRAMES",
 ]
 
@@ -57,6 +58,9 @@ PUBLISH_BURST = 4000
 MAX_CONNECTIONS_PER_PRINCIPAL = 16
 #: Frames queued for one connection before it is closed as a slow consumer.
 SEND_QUEUE_FRAMES = 4096
+#: Bytes queued for one connection before it is closed as a slow consumer (frames
+#: may carry a batch of alerts, so the frame count alone does not bound memory).
+SEND_QUEUE_BYTES = 16 * 1024 * 1024
 #: Most alerts one history page returns.
 HISTORY_PAGE_MAX = 1000
 #: Most channels one connection may subscribe to at once.

@@ -114,3 +114,17 @@ async def test_catch_up_and_bursts_arrive_in_batches_without_gap(h: HubHarness) 
             assert got[late] == list(range(1, 501))
             assert got[live] == list(range(301, 501))
             assert late.batches >= 2  # catch-up: 300 alerts, at most 256 per frame
+
+
+def test_offer_overflows_on_bytes_as_well_as_frames() -> None:
+    calls: list[int] = []
+    box = Outbox(1000, lambda: calls.append(1), max_bytes=100)
+    assert box.offer(b"x" * 150)  # one frame over the bound is let through when empty
+    assert not box.offer(b"y")  # anything more is a slow consumer
+    assert box.overflowed and calls == [1]
+    assert not box.offer(b"z")  # and stays one (the callback fires once)
+    assert calls == [1]
+    roomy = Outbox(1000, lambda: calls.append(2), max_bytes=100)
+    assert roomy.offer(b"a" * 60)
+    assert not roomy.offer(b"b" * 60)
+    assert calls == [1, 2]
