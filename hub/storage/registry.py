@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hub.protocol.errors import (
@@ -82,15 +82,20 @@ class RegistryMixin(_Base):
 
     async def member_statuses(self, member_ids: Sequence[str]) -> dict[str, str]:
         """Status of each known member (unknown ones are left out); one round trip."""
-        unique = list(dict.fromkeys(member_ids))
+        return await self._statuses(member_ids, _member_key)
+
+    async def _statuses(self, ids: Sequence[str], key: Callable[[str], str]
+                        ) -> dict[str, str]:
+        """The ``status`` field of each id's hash that exists, in one round trip."""
+        unique = list(dict.fromkeys(ids))
         if not unique:
             return {}
         with _guard():
             pipe = self._r.pipeline(transaction=False)
-            for member_id in unique:
-                pipe.hget(_member_key(member_id), "status")
+            for one in unique:
+                pipe.hget(key(one), "status")
             replies = await pipe.execute()
-        return {m: v.decode() for m, v in zip(unique, replies, strict=True) if v is not None}
+        return {i: v.decode() for i, v in zip(unique, replies, strict=True) if v is not None}
 
     async def set_member_status(self, member_id: str, status: str) -> MemberRecord:
         """active | suspended; NotFound if unknown."""
@@ -147,15 +152,7 @@ class RegistryMixin(_Base):
 
     async def cert_statuses(self, kids: Sequence[str]) -> dict[str, str]:
         """Status of each known kid (unknown ones are left out); one round trip."""
-        unique = list(dict.fromkeys(kids))
-        if not unique:
-            return {}
-        with _guard():
-            pipe = self._r.pipeline(transaction=False)
-            for kid in unique:
-                pipe.hget(_cert_key(kid), "status")
-            replies = await pipe.execute()
-        return {k: v.decode() for k, v in zip(unique, replies, strict=True) if v is not None}
+        return await self._statuses(kids, _cert_key)
 
     async def set_cert_status(self, kid: str, status: str) -> None:
         """active | revoked; NotFound if unknown."""
