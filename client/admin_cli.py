@@ -107,6 +107,7 @@ from client._admin_common import (
     _BadInput,
     _Failed,
 )
+from client._options import add_connection_options
 from client.sdk import Client, ClientError
 from hub.protocol.errors import CordonError, InvalidFrame
 from hub.protocol.identity import check_channel, check_name, split_principal
@@ -234,21 +235,11 @@ def _since(text: str) -> int:
 
 
 def _add_connection(p: argparse.ArgumentParser, *, top: bool) -> None:
-    env = os.environ.get
-
     def default(value: Any) -> Any:
         return value if top else argparse.SUPPRESS
 
-    p.add_argument("--hub", default=default(env("CORDON_HUB")), metavar="URL",
-                   help="hub URL, wss://host:port/ (env CORDON_HUB)")
-    p.add_argument("--cert", type=Path, default=default(env("CORDON_CERT")), metavar="PEM",
-                   help="your administrator certificate (env CORDON_CERT)")
-    p.add_argument("--key", type=Path, default=default(env("CORDON_KEY")), metavar="PEM",
-                   help="its private key (env CORDON_KEY)")
-    p.add_argument("--ca", type=Path, default=default(env("CORDON_CA")), metavar="PEM",
-                   help="the hub's CA certificate (env CORDON_CA)")
-    p.add_argument("--server-name", default=default(env("CORDON_SERVER_NAME")),
-                   metavar="NAME", help="host name expected in the hub's certificate")
+    add_connection_options(p, default=default, cert_help="your administrator certificate",
+                           key_help="its private key")
     p.add_argument("--timeout", type=_count(1, 3600), default=default(30), metavar="S",
                    help="seconds to wait for the hub (default 30)")
     p.add_argument("--json", action="store_true", default=default(False),

@@ -54,6 +54,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from client._options import add_connection_options
 from client.sdk import Client, ClientError, Received
 from hub.protocol.envelope import KINDS
 from hub.protocol.errors import (
@@ -93,39 +94,8 @@ class _InputError(Exception):
 
 def _parser(prog: str, description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description=description)
-    env = os.environ.get
-    p.add_argument(
-        "--hub",
-        default=env("CORDON_HUB"),
-        metavar="URL",
-        help="hub URL, wss://host:port/ (env CORDON_HUB)",
-    )
-    p.add_argument(
-        "--cert",
-        type=Path,
-        default=env("CORDON_CERT"),
-        metavar="PEM",
-        help="your certificate (env CORDON_CERT)",
-    )
-    p.add_argument(
-        "--key",
-        type=Path,
-        default=env("CORDON_KEY"),
-        metavar="PEM",
-        help="your Ed25519 private key (env CORDON_KEY)",
-    )
-    p.add_argument(
-        "--ca",
-        type=Path,
-        default=env("CORDON_CA"),
-        metavar="PEM",
-        help="the hub's CA certificate (env CORDON_CA)",
-    )
-    p.add_argument(
-        "--server-name",
-        default=env("CORDON_SERVER_NAME"),
-        metavar="NAME",
-        help="host name expected in the hub's certificate (default: from the URL)",
+    add_connection_options(
+        p, server_name_help="host name expected in the hub's certificate (default: from the URL)"
     )
     p.add_argument("--channel", required=True, help="channel name")
     p.add_argument(

@@ -36,7 +36,6 @@ import html
 import io
 import json
 import logging
-import os
 import ssl
 import sys
 from collections import Counter
@@ -45,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from client._options import add_connection_options
 from client.sdk import Client, ClientError, ConnectionLost, Received
 from hub.protocol import codes, schema
 from hub.protocol.errors import CordonError
@@ -487,18 +487,8 @@ def render(report: OperationReport, fmt: str, *, top: int = 10) -> str:
 def connection_parser(prog: str, description: str) -> argparse.ArgumentParser:
     """A parser with the hub connection options (env CORDON_*) and a CHANNEL argument."""
     p = argparse.ArgumentParser(prog=prog, description=description)
-    env = os.environ.get
     p.add_argument("channel", metavar="CHANNEL", help="the operation's channel")
-    p.add_argument("--hub", default=env("CORDON_HUB"), metavar="URL",
-                   help="hub URL, wss://host:port/ (env CORDON_HUB)")
-    p.add_argument("--cert", type=Path, default=env("CORDON_CERT"), metavar="PEM",
-                   help="your certificate (env CORDON_CERT)")
-    p.add_argument("--key", type=Path, default=env("CORDON_KEY"), metavar="PEM",
-                   help="your Ed25519 private key (env CORDON_KEY)")
-    p.add_argument("--ca", type=Path, default=env("CORDON_CA"), metavar="PEM",
-                   help="the hub's CA certificate (env CORDON_CA)")
-    p.add_argument("--server-name", default=env("CORDON_SERVER_NAME"), metavar="NAME",
-                   help="host name expected in the hub's certificate")
+    add_connection_options(p)
     p.add_argument("--retries", type=int, default=8, metavar="N",
                    help="connection attempts before giving up (default 8)")
     p.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here, not stdout")
