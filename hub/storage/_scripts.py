@@ -5,27 +5,56 @@ from __future__ import annotations
 import hashlib
 from typing import Final
 
-# Results of the append script: {code, offset}.
+# Appends a batch of alerts to one channel (KEYS: meta, ids, log); ARGV holds 6 values per
+# alert, in order: id, sha1 of the bytes, bytes, signature, kid, received (ms). Each alert is
+# handled as the one-alert script did, in order (a repeated id within the batch is a duplicate
+# of its first occurrence): dedup first, then the channel's state, then XADD 0-<offset>.
+# Returns {code, offset} per alert, flattened.
 _NEW, _DUP, _CONFLICT, _NO_CHANNEL, _CLOSED = 0, 1, 2, 3, 4
 
 _APPEND = """
-local prev = redis.call('HGET', KEYS[2], ARGV[1])
-if prev then
-  local sep = string.find(prev, ':', 1, true)
-  local off = tonumber(string.sub(prev, 1, sep - 1))
-  if string.sub(prev, sep + 1) ~= ARGV[2] then return {2, off} end
-  redis.call('HINCRBY', KEYS[1], 'dups', 1)
-  return {1, off}
+local out = {}
+local state, head = nil, nil
+local added, dups = false, 0
+for i = 1, #ARGV, 6 do
+  local prev = redis.call('HGET', KEYS[2], ARGV[i])
+  if prev then
+    local sep = string.find(prev, ':', 1, true)
+    local off = tonumber(string.sub(prev, 1, sep - 1))
+    if string.sub(prev, sep + 1) ~= ARGV[i + 1] then
+      out[#out + 1] = 2
+    else
+      dups = dups + 1
+      out[#out + 1] = 1
+    end
+    out[#out + 1] = off
+  else
+    if state == nil then
+      state = redis.call('HGET', KEYS[1], 'state')
+      if state == 'open' then head = tonumber(redis.call('HGET', KEYS[1], 'head')) end
+    end
+    if not state then
+      out[#out + 1] = 3
+      out[#out + 1] = 0
+    elseif state ~= 'open' then
+      out[#out + 1] = 4
+      out[#out + 1] = 0
+    else
+      head = head + 1
+      local soff = string.format('%d', head)
+      redis.call('XADD', KEYS[3], '0-' .. soff, 'a', ARGV[i + 2], 's', ARGV[i + 3],
+        'k', ARGV[i + 4], 'r', ARGV[i + 5])
+      redis.call('HSET', KEYS[2], ARGV[i], soff .. ':' .. ARGV[i + 1])
+      added = true
+      out[#out + 1] = 0
+      out[#out + 1] = head
+    end
+  end
 end
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return {3, 0} end
-if state ~= 'open' then return {4, 0} end
-local off = tonumber(redis.call('HGET', KEYS[1], 'head')) + 1
-local soff = string.format('%d', off)
-redis.call('XADD', KEYS[3], '0-' .. soff, 'a', ARGV[3], 's', ARGV[4], 'k', ARGV[5], 'r', ARGV[6])
-redis.call('HSET', KEYS[1], 'head', soff)
-redis.call('HSET', KEYS[2], ARGV[1], soff .. ':' .. ARGV[2])
-return {0, off}
+if added then redis.call('HSET', KEYS[1], 'head', string.format('%d', head)) end
+-- A duplicate writes a counter, so that WAITAOF on this connection covers the original.
+if dups > 0 then redis.call('HINCRBY', KEYS[1], 'dups', dups) end
+return out
 """
 
 _APPEND_SHA: Final = hashlib.sha1(_APPEND.encode(), usedforsecurity=False).hexdigest()

@@ -33,54 +33,51 @@ class AlertsMixin(ChannelsMixin):
     """Alerts (append, reads, retention; trim reads the channel's meta) and attachments."""
 
     async def append_batch(self, batch: Sequence[AppendRequest]) -> list[AppendResult | Exception]:
-        """Group commit. One atomic script per alert (dedup check, next offset, XADD 0-<off>,
-        meta head), all pipelined in one round trip with one durability wait (WAITAOF 1 0,
-        on the same connection) for the whole batch. Per-item results in order: AppendResult,
-        or AlertIdConflict (same id, other bytes; detail names the original offset),
+        """Group commit. One atomic script call per channel of the batch, with all of that
+        channel's alerts in order (for each: dedup check, next offset, XADD 0-<off>; meta head
+        once), all pipelined in one round trip with one durability wait (WAITAOF 1 0, on the
+        same connection) for the whole batch. Per-item results in order: AppendResult, or
+        AlertIdConflict (same id, other bytes; detail names the original offset),
         NoSuchChannel, ChannelClosed. Raises Unavailable if the store fails or durability
         cannot be confirmed (then nothing is acknowledged; retrying is safe: dedup)."""
-        results: list[AppendResult | Exception] = [NoSuchChannel() for _ in batch]
-        todo = [i for i, req in enumerate(batch) if _valid_channel(req.channel)]
-        if not todo:
-            return results
-        wait = self.durability == "waitaof"
-        with _guard():
-            pipe = self._r.pipeline(transaction=False)
-            # Loading first makes EVALSHA safe even right after a server restart.
-            pipe.execute_command("SCRIPT", "LOAD", _APPEND)
-            sha = _APPEND_SHA
-            for i in todo:
-                req = batch[i]
-                digest = hashlib.sha1(req.alert, usedforsecurity=False).hexdigest()
-                pipe.evalsha(
-                    sha, 3, _meta_key(req.channel), _ids_key(req.channel), _log_key(req.channel),
-                    req.alert_id, digest, req.alert, req.sig, req.kid, req.received,
-                )  # fmt: skip
-            if wait:
-                pipe.execute_command("WAITAOF", 1, 0, self._fsync_timeout_ms)
-            replies = await pipe.execute(raise_on_error=False)
-        fsync: Any = replies.pop() if wait else None
-        for reply in replies:
-            if isinstance(reply, Exception):
-                with _guard():
-                    raise reply
-        if isinstance(fsync, Exception):
-            raise Unavailable("fsync not confirmed") from fsync
-        if wait and int(fsync[0]) < 1:
-            raise Unavailable("fsync not confirmed")
-        for i, reply in zip(todo, replies[1 : 1 + len(todo)], strict=True):
-            code, off = int(reply[0]), int(reply[1])
-            if code == _NEW:
-                results[i] = AppendResult(off=off, dup=False)
-            elif code == _DUP:
-                results[i] = AppendResult(off=off, dup=True)
-            elif code == _CONFLICT:
-                results[i] = AlertIdConflict(f"alert id already used at offset {off}")
-            elif code == _CLOSED:
-                results[i] = ChannelClosed()
-            else:
-                results[i] = NoSuchChannel()
-        return results
+        # channel -> positions in the batch, in order (dicts keep insertion order)
+        groups: dict[str, list[int]] = {}
+        for i, req in enumerate(batch):
+            if _valid_channel(req.channel):
+                groups.setdefault(req.channel, []).append(i)
+        results: list[AppendResult | Exception | None] = [None] * len(batch)
+        if groups:
+            wait = self.durability == "waitaof"
+            with _guard():
+                pipe = self._r.pipeline(transaction=False)
+                # Loading first makes EVALSHA safe even right after a server restart.
+                pipe.execute_command("SCRIPT", "LOAD", _APPEND)
+                for channel, positions in groups.items():
+                    args: list[str | bytes | int] = []
+                    for i in positions:
+                        req = batch[i]
+                        digest = hashlib.sha1(req.alert, usedforsecurity=False).hexdigest()
+                        args += (req.alert_id, digest, req.alert, req.sig, req.kid, req.received)
+                    pipe.evalsha(
+                        _APPEND_SHA, 3,
+                        _meta_key(channel), _ids_key(channel), _log_key(channel), *args,
+                    )  # fmt: skip
+                if wait:
+                    pipe.execute_command("WAITAOF", 1, 0, self._fsync_timeout_ms)
+                replies = await pipe.execute(raise_on_error=False)
+            fsync: Any = replies.pop() if wait else None
+            for reply in replies:
+                if isinstance(reply, Exception):
+                    with _guard():
+                        raise reply
+            if isinstance(fsync, Exception):
+                raise Unavailable("fsync not confirmed") from fsync
+            if wait and int(fsync[0]) < 1:
+                raise Unavailable("fsync not confirmed")
+            for positions, reply in zip(groups.values(), replies[1:], strict=True):
+                for n, i in enumerate(positions):
+                    results[i] = _append_result(int(reply[2 * n]), int(reply[2 * n + 1]))
+        return [NoSuchChannel() if r is None else r for r in results]
 
     async def read_after(self, channel: str, after: int, count: int) -> list[StoredAlert]:
         """Alerts with offset > after, ascending, at most count."""
@@ -198,3 +195,16 @@ class AlertsMixin(ChannelsMixin):
         if meta is None or data is None:
             return None
         return meta.decode().partition(" ")[0], data
+
+
+def _append_result(code: int, off: int) -> AppendResult | Exception:
+    """One alert's result from the append script's {code, offset}."""
+    if code == _NEW:
+        return AppendResult(off=off, dup=False)
+    if code == _DUP:
+        return AppendResult(off=off, dup=True)
+    if code == _CONFLICT:
+        return AlertIdConflict(f"alert id already used at offset {off}")
+    if code == _CLOSED:
+        return ChannelClosed()
+    return NoSuchChannel()

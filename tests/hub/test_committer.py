@@ -89,6 +89,28 @@ async def test_per_item_errors_reach_their_submitter_only(
     assert outcomes[5] == AppendResult(3, False)
 
 
+async def test_mixed_batch_across_channels(committer: GroupCommitter, store: Store) -> None:
+    """One batch with several channels, dups within it, a conflict in the middle and a
+    closed channel: every submitter gets its own result."""
+    await store.create_channel("other-ch")
+    await store.create_channel("closed-ch")
+    await store.set_channel_state("closed-ch", "closed")
+    reqs = [req("m1"), req("o1", channel="other-ch"), req("m1"), req("m1", b"changed"),
+            req("c1", channel="closed-ch"), req("m2"), req("o1", channel="other-ch"),
+            req("o2", channel="other-ch")]
+    outcomes = await asyncio.gather(*(committer.submit(r) for r in reqs),
+                                    return_exceptions=True)
+    assert committer.batches == 1
+    assert outcomes[0] == AppendResult(1, False)
+    assert outcomes[1] == AppendResult(1, False)
+    assert outcomes[2] == AppendResult(1, True)
+    assert isinstance(outcomes[3], AlertIdConflict) and "offset 1" in outcomes[3].detail
+    assert isinstance(outcomes[4], ChannelClosed)
+    assert outcomes[5] == AppendResult(2, False)
+    assert outcomes[6] == AppendResult(1, True)
+    assert outcomes[7] == AppendResult(2, False)
+
+
 async def test_cancelled_submitter_does_not_disturb_others(committer: GroupCommitter) -> None:
     tasks = [asyncio.create_task(committer.submit(req(f"a{i}"))) for i in range(20)]
     await asyncio.sleep(0)  # all queued

@@ -324,6 +324,78 @@ async def test_append_survives_script_cache_flush(store: Store, raw: Any) -> Non
     await store.set_channel_state(CH, "closed")  # Script objects reload themselves too
 
 
+CH2, CH3 = "op-stop-4", "op-stop-5"
+
+
+async def test_mixed_batch_one_script_call_per_channel(store: Store, raw: Any) -> None:
+    """Several channels interleaved, duplicates and a conflict in the middle of the batch,
+    a closed channel and an unknown one: each item answered exactly as on its own."""
+    for ch in (CH, CH2, CH3):
+        await store.create_channel(ch)
+    await append_ok(store, req("old"), req("old2", channel=CH2))
+    await store.set_channel_state(CH3, "closed")
+    before = int((await raw.info("commandstats")).get("cmdstat_evalsha", {}).get("calls", 0))
+    results = await store.append_batch([
+        req("a"),                                 # 0  CH new -> 2
+        req("x", channel=CH2),                    # 1  CH2 new -> 2
+        req("old", b"other bytes"),               # 2  CH conflict with 1
+        req("c", channel=CH3),                    # 3  CH3 closed
+        req("a"),                                 # 4  CH dup within the batch -> 2
+        req("x", b"tampered", channel=CH2),       # 5  CH2 conflict within the batch (2)
+        req("gone", channel="no-such-ch"),        # 6  unknown channel
+        req("b"),                                 # 7  CH new after a conflict -> 3
+        req("old2", channel=CH2),                 # 8  CH2 dup of an earlier batch -> 1
+        req("bad", channel="in}valid"),           # 9  invalid name: never sent
+        req("old"),                               # 10 CH dup of an earlier batch -> 1
+        req("y", channel=CH2),                    # 11 CH2 new -> 3
+    ])  # fmt: skip
+    after = int((await raw.info("commandstats"))["cmdstat_evalsha"]["calls"])
+    assert after - before == 4  # CH, CH2, CH3, no-such-ch: one call each
+    assert results[0] == AppendResult(2, False)
+    assert results[1] == AppendResult(2, False)
+    assert isinstance(results[2], AlertIdConflict) and "offset 1" in results[2].detail
+    assert isinstance(results[3], ChannelClosed)
+    assert results[4] == AppendResult(2, True)
+    assert isinstance(results[5], AlertIdConflict) and "offset 2" in results[5].detail
+    assert isinstance(results[6], NoSuchChannel)
+    assert results[7] == AppendResult(3, False)
+    assert results[8] == AppendResult(1, True)
+    assert isinstance(results[9], NoSuchChannel)
+    assert results[10] == AppendResult(1, True)
+    assert results[11] == AppendResult(3, False)
+    # stored with explicit 0-<offset> ids, head moved once per channel, dups counted
+    assert [e[0] for e in await raw.xrange(LOG)] == [b"0-1", b"0-2", b"0-3"]
+    assert [a.alert for a in await store.read_after(CH, 1, 10)] == [b"alert a", b"alert b"]
+    assert [a.alert for a in await store.read_after(CH2, 1, 10)] == [b"alert x", b"alert y"]
+    assert (await store.channel(CH)).head == 3  # type: ignore[union-attr]
+    assert (await store.channel(CH2)).head == 3  # type: ignore[union-attr]
+    assert (await store.channel(CH3)).head == 0  # type: ignore[union-attr]
+    assert await raw.hget(META, "dups") == b"2"
+    assert await raw.hget("cordon:{ch:op-stop-4}:meta", "dups") == b"1"
+    assert await raw.exists("cordon:{ch:op-stop-5}:log", "cordon:{ch:no-such-ch}:meta") == 0
+
+
+async def test_batch_of_only_refusals_writes_nothing(store: Store, raw: Any) -> None:
+    await store.create_channel(CH)
+    await append_ok(store, req("a"))
+    await store.set_channel_state(CH, "closed")
+    results = await store.append_batch([req("b"), req("a", b"other"), req("c")])
+    assert isinstance(results[0], ChannelClosed)
+    assert isinstance(results[1], AlertIdConflict)
+    assert isinstance(results[2], ChannelClosed)
+    assert await raw.hget(META, "dups") is None
+    assert (await store.channel(CH)).head == 1  # type: ignore[union-attr]
+
+
+async def test_large_batch_in_one_channel(store: Store) -> None:
+    await store.create_channel(CH)
+    batch = [req(f"n{i}", f"seizure {i} ".encode() * 100) for i in range(512)]
+    assert await append_ok(store, *batch) == [AppendResult(i, False) for i in range(1, 513)]
+    stored = await store.read_after(CH, 0, 1000)
+    assert [a.alert for a in stored] == [r.alert for r in batch]
+    assert await append_ok(store, *batch[:3]) == [AppendResult(i, True) for i in (1, 2, 3)]
+
+
 # --- reads --------------------------------------------------------------------------------
 
 
