@@ -359,6 +359,8 @@ class Session:
             raise Conflict("too many subscriptions on this connection")
         meta, _role = await self.hub.access(frame.ch, self.member, admin=self.identity.admin,
                                             fresh=True)
+        if meta.state == "archived":
+            raise ChannelClosed("channel is archived: nothing more will arrive; use hist")
         if frame.epoch is not None and frame.epoch != meta.epoch:
             raise EpochMismatch(meta.epoch)
         since = meta.head if frame.since is None else frame.since
