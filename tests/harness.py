@@ -26,7 +26,7 @@ from hub.server import SUBPROTOCOL, Hub
 from hub.storage import ChannelMeta
 from tests.pki import Leaf, Pki, make_pki
 
-__all__ = ["HubHarness", "client_context"]
+__all__ = ["HubHarness", "client_context", "first_alert"]
 
 
 def client_context(pki: Pki, leaf: Leaf | None) -> ssl.SSLContext:
@@ -129,3 +129,11 @@ class HubHarness:
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError("condition not met in time")
             await asyncio.sleep(0.02)
+
+
+async def first_alert(sub: Any) -> Any:
+    """The first alert a subscription yields (raising what it raises), or None."""
+    async with sub:
+        async for item in sub:
+            return item
+    return None

@@ -7,13 +7,7 @@ import pytest
 from hub import admin
 from hub.protocol.errors import ChannelClosed
 from tests.bodies import note
-
-
-async def first_alert(sub):
-    async with sub:
-        async for item in sub:
-            return item
-    return None
+from tests.harness import first_alert
 
 
 async def test_archived_channel_refuses_publish_and_subscribe_but_serves_history(hub):

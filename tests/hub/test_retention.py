@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
 from hub import admin
 from hub.protocol.errors import HistoryGone
 from tests.bodies import note
-
-
-async def first_alert(sub: Any) -> Any:
-    async with sub:
-        async for item in sub:
-            return item
-    return None
+from tests.harness import first_alert
 
 
 async def test_retention_pass_drops_expired_alerts_and_resume_says_history_gone(hub):
