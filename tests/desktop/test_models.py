@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from client.desktop import fields
 from client.desktop.export import HEADER, write_csv
-from client.desktop.figures import compute
+from client.desktop.figures import figures_for
 from client.desktop.models import (
     COLUMNS,
     VERIFIED_COLUMN,
@@ -22,6 +22,10 @@ from client.desktop.models import (
     UnreadRole,
 )
 from client.desktop.rows import AlertRow, ChannelRow
+from client.sdk import Received
+from hub.protocol.envelope import Envelope
+from hub.protocol.errors import BadSignature
+from hub.protocol.identity import AlertId, ChannelName, PrincipalId
 from tests.desktop import samples
 
 pytestmark = pytest.mark.usefixtures("qapp")
@@ -117,6 +121,14 @@ def test_export_writes_visible_rows_in_display_order(tmp_path: Path) -> None:
     assert lines[2][HEADER.index("verification_error")] == "bad signature"
 
 
+def received_of(r: AlertRow) -> Received:
+    env = Envelope(id=AlertId(r.alert_id), channel=ChannelName(r.channel),
+                   sender=PrincipalId(r.sender), kid="0" * 64, ts=r.ts, kind=r.kind,
+                   body=r.body)
+    error = None if r.verified else BadSignature(r.error or "forged")
+    return Received(r.channel, r.offset, env, b"", b"", verified=r.verified, error=error)
+
+
 def test_figures_count_verified_seizures_only() -> None:
     rows = [
         row(1),
@@ -128,7 +140,7 @@ def test_figures_count_verified_seizures_only() -> None:
         row(7, "withdrawal", {"schema": 1, "handling": "H0", "ref": "S6", "reason": "dup"},
             sender="it/gdf"),
     ]
-    figures = compute(rows)
+    figures = figures_for([received_of(r) for r in rows], channel="stop-iii")
     assert figures.cases == 3
     assert figures.administrations == ("de", "fr")
     assert figures.ecommerce_cases == 2
