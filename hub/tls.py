@@ -31,7 +31,12 @@ def build_context(*, ca_cert: Path, crl: Path | None, server_cert: Path, server_
     if crl is not None and crl.exists():
         ctx.load_verify_locations(cafile=str(crl))
         ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
-    ctx.options |= ssl.OP_NO_TICKET  # no resumption: every session presents its certificate
+    # No resumption: every session presents its certificate. In TLS 1.3 OP_NO_TICKET
+    # alone makes OpenSSL send two *stateful* tickets per handshake and cache both
+    # sessions in the context (memory outliving the connection, and resumable); no
+    # tickets at all is what is meant.
+    ctx.options |= ssl.OP_NO_TICKET
+    ctx.num_tickets = 0
     return ctx
 
 

@@ -16,7 +16,9 @@ can collect, and websockets' ``drain`` waits once the transport's buffer is full
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import weakref
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
@@ -24,7 +26,7 @@ from websockets.protocol import State
 
 __all__ = ["TLS_READ_BUFFER", "CoalescingConnection", "use_small_tls_read_buffers"]
 
-#: Bytes of the buffer asyncio's TLS layer reads ciphertext into, per connection.
+#: Bytes of the buffer asyncio's TLS layer reads ciphertext into (one ``recv`` at most).
 #: asyncio's default (256 KiB, allocated and zeroed for every connection) dominated the
 #: hub's memory per idle connection (W4: ~310 KiB each); one TLS record is at most
 #: ~16.7 KiB, so 32 KiB still takes two full records per read.
@@ -32,15 +34,41 @@ TLS_READ_BUFFER = 32 * 1024
 
 
 def use_small_tls_read_buffers(size: int = TLS_READ_BUFFER) -> None:
-    """Make asyncio's TLS connections in this process read into ``size``-byte buffers.
+    """Make asyncio's TLS connections in this process read into one ``size``-byte buffer
+    per event loop, shared by all its connections, instead of one buffer each.
 
-    ``asyncio.sslproto.SSLProtocol.max_size`` is the class attribute asyncio sizes that
-    buffer from (CPython 3.11-3.13); uvloop has its own TLS layer and is unaffected.
+    The buffer only passes ciphertext from ``recv_into`` to the connection's OpenSSL
+    memory BIO: a selector event loop calls the protocol's ``get_buffer``, ``recv_into``
+    and ``buffer_updated`` (whose first step copies the bytes into the BIO) in one
+    callback, so no connection ever finds another's bytes in it. Other loops (proactor:
+    the receive completes later) keep a buffer per connection. W4: 32 KiB less per idle
+    connection. ``asyncio.sslproto.SSLProtocol`` (its ``max_size`` and ``_ssl_buffer``)
+    is CPython 3.11-3.13's; uvloop has its own TLS layer and is unaffected.
     """
+    import asyncio.selector_events
     import asyncio.sslproto
 
-    if getattr(asyncio.sslproto.SSLProtocol, "max_size", None) is not None:
-        asyncio.sslproto.SSLProtocol.max_size = size
+    base = asyncio.sslproto.SSLProtocol
+    if getattr(base, "max_size", None) is None or getattr(base, "_cordon_shared", False):
+        return
+    shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, memoryview] = (
+        weakref.WeakKeyDictionary())
+
+    class SharedReadBufferSSLProtocol(base):  # type: ignore[misc, valid-type]
+        _cordon_shared = True
+        max_size = size
+
+        def __init__(self, loop: asyncio.AbstractEventLoop, *args: Any, **kwargs: Any
+                     ) -> None:
+            super().__init__(loop, *args, **kwargs)
+            if isinstance(loop, asyncio.selector_events.BaseSelectorEventLoop):
+                view = shared.get(loop)
+                if view is None:
+                    view = shared[loop] = memoryview(bytearray(size))
+                self._ssl_buffer_view = view
+                self._ssl_buffer = view.obj
+
+    asyncio.sslproto.SSLProtocol = SharedReadBufferSSLProtocol  # type: ignore[misc]
 
 
 class CoalescingConnection(ServerConnection):

@@ -1,0 +1,119 @@
+"""Memory per idle connection (issue #6, W4): what the hub's TLS layer keeps per connection.
+
+- asyncio's TLS read buffer is one per event loop, shared by its connections
+  (``hub.wsconn.use_small_tls_read_buffers``): bytes must never cross connections, however
+  many read at once in both directions.
+- The hub's context issues no TLS 1.3 session tickets: with ``OP_NO_TICKET`` alone OpenSSL
+  sends two *stateful* tickets per handshake and keeps both sessions in the context's
+  cache (memory after the connection is gone, and a resumption that skips the client
+  certificate); ``num_tickets = 0`` sends none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import asyncio.sslproto
+import hashlib
+import os
+import ssl
+from pathlib import Path
+from typing import Any
+
+from hub.tls import build_context
+from hub.wsconn import TLS_READ_BUFFER, use_small_tls_read_buffers
+from tests.harness import client_context
+from tests.pki import Pki, make_pki
+
+CONNS = 20
+CHUNKS = 40
+
+
+def _server_context(tmp_path: Path) -> tuple[Pki, ssl.SSLContext]:
+    pki = make_pki(tmp_path)
+    server = build_context(ca_cert=pki.ca, crl=None, server_cert=pki.server.cert,
+                           server_key=pki.server.key)
+    return pki, server
+
+
+async def test_connections_share_one_read_buffer_and_never_mix_bytes(tmp_path: Path) -> None:
+    use_small_tls_read_buffers()
+    pki, server_ctx = _server_context(tmp_path)
+    client_ctx = client_context(pki, pki.member("fr", "ops"))
+    protocols: list[Any] = []
+
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        transport: Any = writer.transport
+        protocols.append(transport._ssl_protocol)
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    srv = await asyncio.start_server(echo, "127.0.0.1", 0, ssl=server_ctx)
+    port = srv.sockets[0].getsockname()[1]
+
+    async def one(n: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=client_ctx,
+                                                       server_hostname="127.0.0.1")
+        sent, got = hashlib.sha256(), hashlib.sha256()
+        total = 0
+
+        async def send() -> None:
+            nonlocal total
+            for i in range(CHUNKS):
+                # sizes around and above the buffer, so reads fill it and span records
+                chunk = os.urandom(TLS_READ_BUFFER // 3 * (1 + (i + n) % 5))
+                sent.update(chunk)
+                total += len(chunk)
+                writer.write(chunk)
+                await writer.drain()
+
+        sender = asyncio.create_task(send())
+        received = 0
+        while not sender.done() or received < total:
+            data = await reader.read(65536)
+            assert data
+            got.update(data)
+            received += len(data)
+        await sender
+        assert received == total and got.digest() == sent.digest()
+        writer.close()
+        await writer.wait_closed()
+
+    try:
+        await asyncio.gather(*(one(n) for n in range(CONNS)))
+    finally:
+        srv.close()
+        await srv.wait_closed()
+    assert len(protocols) == CONNS
+    buffers = {id(p._ssl_buffer) for p in protocols}
+    assert len(buffers) == 1
+    assert len(protocols[0]._ssl_buffer) == TLS_READ_BUFFER
+
+
+async def test_no_session_tickets_so_nothing_cached_per_connection(tmp_path: Path) -> None:
+    pki, server_ctx = _server_context(tmp_path)
+    assert server_ctx.num_tickets == 0
+    client_ctx = client_context(pki, pki.member("fr", "ops"))
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1)
+        writer.close()
+
+    srv = await asyncio.start_server(hold, "127.0.0.1", 0, ssl=server_ctx)
+    port = srv.sockets[0].getsockname()[1]
+    try:
+        for _ in range(3):
+            reader, writer = await asyncio.open_connection(
+                "127.0.0.1", port, ssl=client_ctx, server_hostname="127.0.0.1")
+            writer.write(b"x")
+            await reader.read(1)  # the server's close: any ticket would have come before it
+            ssl_object = writer.get_extra_info("ssl_object")
+            assert ssl_object.session is None or not ssl_object.session.has_ticket
+            writer.close()
+    finally:
+        srv.close()
+        await srv.wait_closed()
+    stats = server_ctx.session_stats()
+    assert stats["accept_good"] == 3 and stats["number"] == 0
