@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import ssl
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgpack
 
 from bench.common import Creds, load_key, pub_frame, sign_alerts, signed_now
-from bench.procs import Ctl
+from bench.procs import Ctl, open_and_hold
 from bench.wsclient import LeanConnection, client_tls, open_lean
 from hub.protocol import codec
 from hub.protocol import frames as f
@@ -290,38 +291,16 @@ async def idle(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
     hold them until ``close``."""
     host, port = spec["host"], spec["port"]
     creds = [_creds(c) for c in spec["creds"]]
-    count, concurrency = spec["count"], spec.get("concurrency", _OPEN_CONCURRENCY)
+    concurrency = spec.get("concurrency", _OPEN_CONCURRENCY)
     for c in creds:
         _ctx(c)
     ctl.send("ready")
     await ctl.go()
-    conns: list[LeanConnection] = []
-    failures: dict[str, int] = {}
-    sem = asyncio.Semaphore(concurrency)
-    stop = False
 
-    async def open_one(i: int) -> None:
-        nonlocal stop
-        if stop:
-            return
-        async with sem:
-            if stop:
-                return
-            try:
-                conns.append(await open_lean(_ctx(creds[i % len(creds)]), host=host,
-                                             port=port, open_timeout_s=spec.get("timeout_s", 30.0)))
-            except Exception as exc:
-                key = type(exc).__name__ + (f" {exc.errno}" if isinstance(exc, OSError) else "")
-                failures[key] = failures.get(key, 0) + 1
-                if sum(failures.values()) > max(20, count // 100):
-                    stop = True
+    async def open_conn(i: int) -> Callable[[], None]:
+        conn: LeanConnection = await open_lean(
+            _ctx(creds[i % len(creds)]), host=host, port=port,
+            open_timeout_s=spec.get("timeout_s", 30.0))
+        return conn.abort
 
-    async with asyncio.timeout(spec.get("deadline_s", 300)):
-        await asyncio.gather(*(open_one(i) for i in range(count)))
-    opened = {**ctl.usage(), "opened": len(conns), "failures": failures}
-    ctl.send("opened", opened)
-    await ctl.wait("close")
-    for conn in conns:
-        conn.abort()
-    await asyncio.sleep(0.2)
-    return opened
+    return await open_and_hold(ctl, spec, open_conn, concurrency=concurrency)

@@ -21,7 +21,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bench.common import Creds, load_key, sign_alerts, signed_now
-from bench.procs import Ctl
+from bench.procs import Ctl, open_and_hold
 from bench.wsclient import client_tls
 
 __all__ = ["hold_idle", "idle", "publisher", "subscribers"]
@@ -298,47 +298,24 @@ async def hold_idle(spec: dict[str, Any], ctl: Ctl, connect: Callable[..., Await
     """W4 for the peers: open ``count`` bare connections, report, hold until ``close``."""
     host, port = spec["host"], spec["port"]
     creds = [Creds(**c) for c in spec["creds"]]
-    count = spec["count"]
     for c in creds:
         ctx_of(c)
     ctl.send("ready")
     await ctl.go()
-    writers: list[asyncio.StreamWriter] = []
-    failures: dict[str, int] = {}
-    sem = asyncio.Semaphore(spec.get("concurrency", _OPEN_CONCURRENCY))
     mqtt_style = connect is _raw_connect
-    stop = False
 
-    async def open_one(i: int) -> None:
-        nonlocal stop
-        if stop:
-            return
-        async with sem:
-            if stop:
-                return
-            ctx = ctx_of(creds[i % len(creds)])
-            try:
-                async with asyncio.timeout(spec.get("timeout_s", 30.0)):
-                    if mqtt_style:
-                        _r, w = await connect(host, port, ctx, f"{ctl_name(spec)}-{i}")
-                    else:
-                        _r, w = await connect(host, port, ctx)
-                writers.append(w)
-            except Exception as exc:
-                key = type(exc).__name__ + (f" {exc.errno}" if isinstance(exc, OSError) else "")
-                failures[key] = failures.get(key, 0) + 1
-                if sum(failures.values()) > max(20, count // 100):
-                    stop = True
+    async def open_conn(i: int) -> Callable[[], None]:
+        ctx = ctx_of(creds[i % len(creds)])
+        async with asyncio.timeout(spec.get("timeout_s", 30.0)):
+            if mqtt_style:
+                _r, w = await connect(host, port, ctx, f"{ctl_name(spec)}-{i}")
+            else:
+                _r, w = await connect(host, port, ctx)
+        transport: asyncio.Transport = w.transport
+        return transport.abort
 
-    async with asyncio.timeout(spec.get("deadline_s", 300)):
-        await asyncio.gather(*(open_one(i) for i in range(count)))
-    opened = {**ctl.usage(), "opened": len(writers), "failures": failures}
-    ctl.send("opened", opened)
-    await ctl.wait("close")
-    for w in writers:
-        w.transport.abort()
-    await asyncio.sleep(0.2)
-    return opened
+    return await open_and_hold(ctl, spec, open_conn,
+                               concurrency=spec.get("concurrency", _OPEN_CONCURRENCY))
 
 
 async def idle(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import importlib
 import multiprocessing as mp
 import time
 import traceback
+from collections.abc import Awaitable, Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -130,3 +131,42 @@ class Child:
 
 def start_children(specs: list[tuple[str, str, dict[str, Any], str]]) -> list[Child]:
     return [Child(module, role, spec, name) for module, role, spec, name in specs]
+
+
+async def open_and_hold(ctl: Ctl, spec: dict[str, Any],
+                        open_conn: Callable[[int], Awaitable[Callable[[], None]]], *,
+                        concurrency: int) -> dict[str, Any]:
+    """W4's generator loop, for every system: open ``spec["count"]`` connections with
+    ``open_conn(i)`` (``concurrency`` at a time; it returns the connection's abort),
+    giving up after too many failures; report ``opened``; hold them until ``close``."""
+    count = spec["count"]
+    aborts: list[Callable[[], None]] = []
+    failures: dict[str, int] = {}
+    sem = asyncio.Semaphore(concurrency)
+    stop = False
+
+    async def open_one(i: int) -> None:
+        nonlocal stop
+        if stop:
+            return
+        async with sem:
+            if stop:
+                return
+            try:
+                aborts.append(await open_conn(i))
+            except Exception as exc:
+                key = type(exc).__name__ + (f" {exc.errno}" if isinstance(exc, OSError) else "")
+                failures[key] = failures.get(key, 0) + 1
+                if sum(failures.values()) > max(20, count // 100):
+                    stop = True
+
+    async with asyncio.timeout(spec.get("deadline_s", 300)):
+        await asyncio.gather(*(open_one(i) for i in range(count)))
+    opened = {**ctl.usage(), "opened": len(aborts), "failures": failures}
+    ctl.send("opened", opened)
+    await ctl.wait("close")
+    for abort in aborts:
+        abort()
+    await asyncio.sleep(0.2)
+    return opened
+
