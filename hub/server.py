@@ -18,7 +18,9 @@ from cryptography import x509
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.typing import Subprotocol
 
+from hub.admin import run_session_admin
 from hub.aio import cancel_and_wait
+from hub.alertcheck import check_alert
 from hub.committer import GroupCommitter
 from hub.config import Settings
 from hub.embedded import EmbeddedValkey
@@ -249,13 +251,9 @@ class Hub:
 
     async def validate_body(self, env: Envelope) -> None:
         """Schema check of the alert body and its references (ids, attachments) in the store."""
-        from hub.alertcheck import check_alert
-
         await check_alert(self.store, env)
 
     async def admin(self, session: Session, op: str, args: dict[str, Any]) -> dict[str, Any]:
-        from hub.admin import run_session_admin
-
         return await run_session_admin(self, session, op, args)
 
     async def audit_refusal(self, session: Session, action: str, exc: CordonError,
