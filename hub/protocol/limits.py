@@ -1,4 +1,6 @@
-"""Named limits with their defaults. Each has a setting and a README row.
+"""Named limits with their defaults. Each has a row in the README's limits table,
+which also names the hub setting for those a deployment may tune (the others are
+fixed by the protocol).
 
 Sizes are checked before anything is unpacked or allocated.
 """
