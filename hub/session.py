@@ -80,7 +80,7 @@ def peer_of(ws: ServerConnection) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Signer:
-    key: Ed25519PublicKey
+    key: bytes  # raw Ed25519 public key, as hub.protocol.envelope.verify_alert takes it
     not_before: int
     not_after: int
 
@@ -293,7 +293,7 @@ class Session:
                                media=found[0], data=found[1]))
 
     # --- publish ---------------------------------------------------------------
-    async def _signer_key(self, kid: str, ts: int) -> Ed25519PublicKey:
+    async def _signer_key(self, kid: str, ts: int) -> bytes:
         """The key of an active certificate of this principal, valid at ``ts``.
 
         The certificate is checked once per connection exactly as recipients
@@ -313,7 +313,7 @@ class Session:
             if identity.principal != self.principal or not isinstance(public,
                                                                       Ed25519PublicKey):
                 raise EnvelopeMismatch("signing certificate is not the sender's")
-            signer = _Signer(public, _ms(cert.not_valid_before_utc),
+            signer = _Signer(public.public_bytes_raw(), _ms(cert.not_valid_before_utc),
                              _ms(cert.not_valid_after_utc))
             self._signers[kid] = signer
         if not signer.not_before <= ts <= signer.not_after:

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import msgpack
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -64,6 +67,47 @@ def test_flipped_byte_fails():
         verify_alert(key.public_key(), bytes(tampered), sig)
     with pytest.raises(BadSignature, match="64 bytes"):
         verify_alert(key.public_key(), data, sig[:10])
+
+
+def test_raw_key_bytes_verify_like_the_key_object():
+    key = Ed25519PrivateKey.generate()
+    data = encode_envelope(make())
+    sig = sign_alert(key, data)
+    raw_key = key.public_key().public_bytes_raw()
+    verify_alert(raw_key, data, sig)
+    with pytest.raises(BadSignature):
+        verify_alert(raw_key, data + b"\x00", sig)
+    other = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    with pytest.raises(BadSignature):
+        verify_alert(other, data, sig)
+
+
+# The neutral element as public key and as R, with S = 0: [S]B = R + [k]A holds for
+# every message, so anyone could "sign" anything under such a key. OpenSSL (via
+# cryptography) accepts it; the hub and recipients must not.
+_IDENTITY = b"\x01" + bytes(31)
+_UNIVERSAL_SIG = _IDENTITY + bytes(32)
+
+
+def test_small_order_key_forgery_is_refused():
+    data = encode_envelope(make())
+    weak = Ed25519PublicKey.from_public_bytes(_IDENTITY)
+    weak.verify(_UNIVERSAL_SIG, SIGN_CONTEXT + data)  # what OpenSSL's check lets through
+    with pytest.raises(BadSignature):
+        verify_alert(weak, data, _UNIVERSAL_SIG)
+    with pytest.raises(BadSignature):
+        verify_alert(_IDENTITY, data, _UNIVERSAL_SIG)
+
+
+def test_non_canonical_s_is_refused():
+    key = Ed25519PrivateKey.generate()
+    data = encode_envelope(make())
+    sig = sign_alert(key, data)
+    # S + L encodes the same scalar; a malleated copy of a valid signature
+    order = 2**252 + 27742317777372353535851937790883648493
+    s_plus_l = (int.from_bytes(sig[32:], "little") + order).to_bytes(32, "little")
+    with pytest.raises(BadSignature):
+        verify_alert(key.public_key(), data, sig[:32] + s_plus_l)
 
 
 @pytest.mark.parametrize(
