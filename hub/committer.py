@@ -71,13 +71,21 @@ class GroupCommitter:
     async def submit(self, req: AppendRequest) -> AppendResult:
         """Commit one alert; raises its per-item error (AlertIdConflict, NoSuchChannel,
         ChannelClosed) or Unavailable. Cancelling before the batch is sent withdraws it."""
+        return await (await self.enqueue(req))
+
+    async def enqueue(self, req: AppendRequest) -> asyncio.Future[AppendResult]:
+        """Queue one alert (waiting while the queue is full) and return the future of its
+        result, without waiting for it: callers with many alerts in flight attach a
+        callback instead of keeping a task per alert. Requests are committed in the
+        order they were queued. Cancelling the future before its batch is sent
+        withdraws the alert."""
         if self._closing or self._task is None:
             raise Unavailable("hub is shutting down")
         fut: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
         await self._queue.put((req, fut))
         if self._task is None:  # stopped while we waited for room: nobody will commit it
             self._fail_pending(Unavailable("hub is shutting down"))
-        return await fut
+        return fut
 
     async def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
         """Refuse new submissions, commit what is queued, then end the worker. Whatever is

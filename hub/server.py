@@ -35,6 +35,7 @@ from hub.registry import AuthFailure, CASync, authenticate
 from hub.session import SLOW_CONSUMER_REASON, Session, peer_of
 from hub.storage import ChannelMeta, Store
 from hub.tls import ReloadableTLS
+from hub.verifier import Verifier
 from hub.wsconn import CoalescingConnection, use_small_tls_read_buffers
 
 __all__ = ["SUBPROTOCOL", "Hub"]
@@ -60,6 +61,7 @@ class Hub:
         self.embedded: EmbeddedValkey | None = None
         self.store: Store
         self.committer: GroupCommitter
+        self.verifier = Verifier()
         self.feeds: Feeds
         self.tls: ReloadableTLS
         self.ca: x509.Certificate
@@ -92,6 +94,7 @@ class Hub:
             await self.casync.sync_once()
             self.committer = GroupCommitter(self.store)
             await self.committer.start()
+            self.verifier.start()
             self.feeds = Feeds(self.store)
             self.refusals = RefusalAudit(self.store, per_s=s.audit_refusals_per_s)
             self._tasks = [
@@ -137,6 +140,7 @@ class Hub:
         self._tasks = []
         if hasattr(self, "feeds"):
             await self.feeds.close()
+        await self.verifier.stop()
         if hasattr(self, "committer"):
             await self.committer.stop()
         if hasattr(self, "store"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Coroutine
@@ -26,7 +27,7 @@ from hub.feeds import Outbox, Subscription
 from hub.protocol import codec
 from hub.protocol import frames as f
 from hub.protocol.attachments import check_attachment
-from hub.protocol.envelope import decode_envelope, verify_alert
+from hub.protocol.envelope import Envelope, decode_envelope
 from hub.protocol.errors import (
     AccessDenied,
     BadSignature,
@@ -53,7 +54,7 @@ from hub.protocol.limits import (
 )
 from hub.protocol.trust import verify_certificate
 from hub.registry import Authenticated
-from hub.storage import AppendRequest
+from hub.storage import AppendRequest, AppendResult
 
 if TYPE_CHECKING:
     from hub.server import Hub
@@ -85,6 +86,16 @@ class _Signer:
     not_after: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A publish past its synchronous checks, its signature being checked."""
+
+    frame: f.Publish
+    env: Envelope
+    epoch: str
+    verified: asyncio.Future[None]
+
+
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -114,6 +125,8 @@ class Session:
         self._in_flight = asyncio.Semaphore(
             max(1, min(_MAX_IN_FLIGHT, hub.settings.send_queue_frames // 2)))
         self._tasks: set[asyncio.Task[None]] = set()
+        self._pipeline: asyncio.Queue[_Pending] | None = None  # made at the first publish
+        self._committing: set[asyncio.Future[AppendResult]] = set()  # queued for commit
         self._closer: asyncio.Task[None] | None = None
         self._send_started: float | None = None
 
@@ -136,6 +149,8 @@ class Session:
             # Stop catch-ups and pending acks for good before detaching: a catch-up that
             # missed its cancellation would join a feed for a session that is gone.
             await asyncio.gather(*(cancel_and_wait(task) for task in list(self._tasks)))
+            for committed in list(self._committing):  # withdrawn unless already sent
+                committed.cancel()
             for sub in list(self.subs.values()):
                 await self.hub.feeds.detach(sub)
             self.subs.clear()
@@ -321,6 +336,14 @@ class Session:
         return signer.key
 
     async def _publish(self, frame: f.Publish) -> None:
+        """Checks that need no signature (synchronous answers), then the rest in order.
+
+        The signature check runs on the verifier's thread (hub.verifier) while this
+        reader goes on with the next frames; :meth:`_publishes` then takes the
+        connection's publishes one by one, in the order received: signature, body,
+        rate, then into the group commit. So the order of storage is the order of
+        arrival, and the checks come in the order PROTOCOL.md §4 lists them.
+        """
         env = decode_envelope(frame.alert)
         if env.channel != frame.ch:
             raise EnvelopeMismatch("signed channel differs from the target channel")
@@ -331,25 +354,69 @@ class Session:
             raise AccessDenied("role does not allow publishing")
         if abs(env.ts - now_ms()) > self.hub.settings.clock_skew_ms:
             raise StaleTimestamp()
-        verify_alert(await self._signer_key(env.kid, env.ts), frame.alert, frame.sig)
-        await self.hub.validate_body(env)
-        if not self.hub.rate.take(self.principal):
-            raise RateLimited("publish rate exceeded")
-        await self._in_flight.acquire()
-        request = AppendRequest(channel=frame.ch, alert_id=env.id, alert=frame.alert,
-                                sig=frame.sig, kid=env.kid, received=now_ms())
-        self._spawn(self._commit(frame.rid, request, meta.epoch))
+        key = await self._signer_key(env.kid, env.ts)
+        await self._in_flight.acquire()  # released when answered (ack or error)
+        if self._pipeline is None:
+            self._pipeline = asyncio.Queue()
+            self._spawn(self._publishes(self._pipeline))
+        self._pipeline.put_nowait(_Pending(frame, env, meta.epoch,
+                                           self.hub.verifier.verify(key, frame.alert,
+                                                                    frame.sig)))
 
-    async def _commit(self, rid: int, request: AppendRequest, epoch: str) -> None:
-        try:
-            result = await self.hub.committer.submit(request)
-            self.send(f.Ack(rid=rid, ch=request.channel, off=result.off, epoch=epoch,
-                            dup=result.dup))
-        except CordonError as exc:
-            await self.hub.audit_refusal(self, "pub", exc, channel=request.channel)
-            self.send_error(rid, exc)
-        finally:
+    async def _publishes(self, pipeline: asyncio.Queue[_Pending]) -> None:
+        while True:
+            item = await pipeline.get()
+            frame, env = item.frame, item.env
+            try:
+                await item.verified
+                await self.hub.validate_body(env)
+                if not self.hub.rate.take(self.principal):
+                    raise RateLimited("publish rate exceeded")
+            except CordonError as exc:
+                self._answer_refusal(frame.rid, exc, frame.ch)
+                continue
+            except Exception:
+                self._in_flight.release()
+                log.exception("%s: internal error handling pub", self.principal)
+                self.send_error(frame.rid, InternalError())
+                continue
+            request = AppendRequest(channel=frame.ch, alert_id=env.id, alert=frame.alert,
+                                    sig=frame.sig, kid=env.kid, received=now_ms())
+            try:
+                committed = await self.hub.committer.enqueue(request)
+            except CordonError as exc:
+                self._answer_refusal(frame.rid, exc, frame.ch)
+                continue
+            self._committing.add(committed)
+            committed.add_done_callback(functools.partial(
+                self._committed, frame.rid, frame.ch, item.epoch))
+
+    def _committed(self, rid: int, ch: str, epoch: str,
+                   committed: asyncio.Future[AppendResult]) -> None:
+        """Answer a publish once its batch is durable (or refused): ack or error."""
+        self._committing.discard(committed)
+        if committed.cancelled():  # the connection closed before its batch was sent
+            return
+        exc = committed.exception()
+        if exc is None:
+            result = committed.result()
             self._in_flight.release()
+            self.send(f.Ack(rid=rid, ch=ch, off=result.off, epoch=epoch, dup=result.dup))
+        elif isinstance(exc, CordonError):
+            self._answer_refusal(rid, exc, ch)
+        else:
+            self._in_flight.release()
+            log.error("%s: internal error committing pub", self.principal, exc_info=exc)
+            self.send_error(rid, InternalError())
+
+    def _answer_refusal(self, rid: int, exc: CordonError, ch: str) -> None:
+        async def answer() -> None:
+            try:
+                await self.hub.audit_refusal(self, "pub", exc, channel=ch)
+                self.send_error(rid, exc)
+            finally:
+                self._in_flight.release()
+        self._spawn(answer())
 
     # --- reading -------------------------------------------------------------
     async def _subscribe(self, frame: f.Subscribe) -> None:

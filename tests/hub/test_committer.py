@@ -123,6 +123,17 @@ async def test_cancelled_submitter_does_not_disturb_others(committer: GroupCommi
     assert (await committer.submit(req("after"))).off == max(offs) + 1
 
 
+async def test_enqueue_returns_futures_committed_in_queue_order(
+    committer: GroupCommitter, store: Store
+) -> None:
+    futures = [await committer.enqueue(req(f"q{i}")) for i in range(30)]
+    futures[4].cancel()  # before its batch was sent: withdrawn
+    results = await asyncio.gather(*(f for i, f in enumerate(futures) if i != 4))
+    assert [r.off for r in results] == list(range(1, 30))
+    stored = await store.read_after(CH, 0, 100)
+    assert [s.alert for s in stored] == [f"alert q{i}".encode() for i in range(30) if i != 4]
+
+
 async def test_stop_drains_what_is_queued(store: Store) -> None:
     await store.create_channel(CH)
     gc = GroupCommitter(store, max_batch=16)

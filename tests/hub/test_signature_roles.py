@@ -250,3 +250,36 @@ async def test_role_removed_during_catch_up_ends_the_subscription(make_hub: Make
         assert not any(isinstance(fr_, f.Synced) for fr_ in frames)
         assert isinstance(frames[-1], f.Ended) and frames[-1].code == 404
         assert h.hub.feeds.feeds == {}  # nobody left on the channel's feed
+
+
+async def test_pipelined_publishes_keep_their_order_around_refusals(h: HubHarness) -> None:
+    """Signatures are checked on the verifier's thread while the reader goes on: sent
+    back to back, a forged publish and one with an invalid body among good ones are
+    refused by their own rid, and the others are stored in the order sent."""
+    fr = (await cast(h))["fr"]
+    signer = Signer(fr)
+    signed = [signer.sign(CH) for _ in range(40)]
+    forged_at, invalid_at = 7, 23
+    alert, sig = signed[forged_at]
+    signed[forged_at] = (alert, bytes([sig[0] ^ 0x01]) + sig[1:])
+    bad_body = encode_envelope(signer.envelope(CH, body={"title": 7}))
+    signed[invalid_at] = (bad_body, sign_alert(signer.key, bad_body))
+    async with Raw.open(h, fr) as c:
+        rids = []
+        for alert, sig in signed:
+            rids.append(c.rid())
+            await c.send(f.Publish(rid=rids[-1], ch=CH, alert=alert, sig=sig))
+        answers: dict[int, f.ServerFrame] = {}
+        while len(answers) < len(rids):
+            frame = await c.recv()
+            rid = getattr(frame, "rid", None)
+            assert isinstance(rid, int), frame
+            answers[rid] = frame
+    assert code_of(answers[rids[forged_at]]) == 422
+    assert code_of(answers[rids[invalid_at]]) == 424
+    good = [i for i in range(len(signed)) if i not in (forged_at, invalid_at)]
+    acks = [answers[rids[i]] for i in good]
+    assert all(isinstance(a, f.Ack) for a in acks)
+    assert [a.off for a in acks] == list(range(1, len(good) + 1))  # type: ignore[union-attr]
+    stored = await h.store.read_after(CH, 0, 100)
+    assert [s.alert for s in stored] == [signed[i][0] for i in good]
