@@ -1,21 +1,24 @@
-"""Ed25519 signature checks on a thread of their own, so they overlap the event loop.
+"""Ed25519 signature checks on threads of their own, so they overlap the event loop.
 
 Verifying a 1 KiB alert takes ~39 µs of libsodium (hub.protocol.envelope.verify_alert),
-which releases the GIL while it works: on a thread of its own it runs on another core
-while the event loop decodes, stores and delivers. Handing each alert over separately
-would cost more than it frees (bench/README.md: OpenSSL in the default thread pool
-was slower), so the thread takes every alert queued since its last pass in one go,
+which releases the GIL while it works: on threads of their own the checks run on
+another core while the event loop decodes, stores and delivers. Handing each alert over
+separately would cost more than it frees (bench/README.md: OpenSSL in the default thread
+pool was slower), so a thread takes every alert queued since its last pass in one go,
 and hands all their results back to the loop with one wake-up.
 
-Measured (bench, hub-only, medians of 3, two alternating pairs): W5 10,258 and 9,753
-acked alerts/s against 8,970 and 8,890 verifying inline; W1 the same within noise. The
-thread does not get a core to itself: it needs the GIL back after every check, and a busy
-event loop keeps it up to the switch interval, so most of its time is that wait
-(py-spy) — verifying many alerts in one call that holds no GIL would be the next step.
+Why two threads: a thread needs the GIL back after every check, and a busy event loop
+keeps it for up to the switch interval, so one thread spends most of its time waiting
+for it (py-spy); with two, one checks while the other waits. Measured (bench, hub-only,
+medians of 3, alternating pairs on this 2-core machine): one thread W5 10,258 / 9,753
+acked alerts/s against 8,970 / 8,890 inline; two threads 10,442 / 10,134 against one
+thread's 8,918 / 8,967 in another pair; three were worse than two (8,796 / 8,877 against
+9,437 / 10,116). Verifying many alerts in one call that holds no GIL would be the next
+step.
 
-Results come back in submission order (one thread, first in first out); callers that
-need an order (hub.session: a connection's publishes are stored in the order
-received) still await them one after the other.
+Results of different passes may come back in any order; callers that need an order
+(hub.session: a connection's publishes are stored in the order received) await their
+futures one after the other.
 """
 
 from __future__ import annotations
@@ -30,34 +33,42 @@ from hub.protocol.errors import CordonError, Unavailable
 
 log = logging.getLogger(__name__)
 
+#: Threads checking signatures (see the module docstring for why two).
+THREADS = 2
+
 _Item = tuple[bytes, bytes, bytes, "asyncio.Future[None]"]
 
 
 class Verifier:
     """``await verifier.verify(key, alert, sig)``: raises what verify_alert raises."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = THREADS) -> None:
+        if threads < 1:
+            raise ValueError("threads must be positive")
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._count = threads
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._thread = threading.Thread(target=self._run, name="cordon-verify", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, name=f"cordon-verify-{n}",
+                                          daemon=True) for n in range(self._count)]
+        for thread in self._threads:
+            thread.start()
 
     async def stop(self) -> None:
-        """End the thread once it has checked what was queued (nothing can be queued
-        after this starts: :meth:`verify` refuses)."""
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return
-        self._queue.put(None)
-        await asyncio.to_thread(thread.join)
+        """End the threads once they have checked what was queued (nothing can be
+        queued after this starts: :meth:`verify` refuses)."""
+        threads, self._threads = self._threads, []
+        for _ in threads:
+            self._queue.put(None)  # one stop marker each
+        for thread in threads:
+            await asyncio.to_thread(thread.join)
 
     def verify(self, key: bytes, alert: bytes, sig: bytes) -> asyncio.Future[None]:
         """Queue one check; the future ends with None or the check's error."""
-        if self._loop is None or self._thread is None:
+        if self._loop is None or not self._threads:
             raise Unavailable("hub is shutting down")
         fut: asyncio.Future[None] = self._loop.create_future()
         self._queue.put((key, alert, sig, fut))

@@ -19,15 +19,29 @@ def _signed(n: int) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     return key.public_key().public_bytes_raw(), [(a, sign_alert(key, a)) for a in alerts]
 
 
-async def test_results_come_back_per_alert_in_submission_order() -> None:
+@pytest.mark.parametrize("threads", [1, 2, 3])
+async def test_each_alert_gets_its_own_result(threads: int) -> None:
     public, signed = _signed(300)
     forged = {5, 150, 299}
-    verifier = Verifier()
+    verifier = Verifier(threads)
     verifier.start()
     try:
         futures = [verifier.verify(public, alert, bytes([sig[0] ^ 1]) + sig[1:]
                                    if i in forged else sig)
                    for i, (alert, sig) in enumerate(signed)]
+        results = await asyncio.gather(*futures, return_exceptions=True)
+    finally:
+        await verifier.stop()
+    assert [i for i, r in enumerate(results) if isinstance(r, BadSignature)] == sorted(forged)
+    assert all(r is None for i, r in enumerate(results) if i not in forged)
+
+
+async def test_one_thread_answers_in_submission_order() -> None:
+    public, signed = _signed(200)
+    verifier = Verifier(1)
+    verifier.start()
+    try:
+        futures = [verifier.verify(public, a, s) for a, s in signed]
         finished: list[int] = []
 
         def note(i: int) -> Callable[[asyncio.Future[None]], None]:
@@ -35,12 +49,15 @@ async def test_results_come_back_per_alert_in_submission_order() -> None:
 
         for i, fut in enumerate(futures):
             fut.add_done_callback(note(i))
-        results = await asyncio.gather(*futures, return_exceptions=True)
+        await asyncio.gather(*futures)
     finally:
         await verifier.stop()
-    assert [i for i, r in enumerate(results) if isinstance(r, BadSignature)] == sorted(forged)
-    assert all(r is None for i, r in enumerate(results) if i not in forged)
-    assert finished == list(range(300))
+    assert finished == list(range(200))
+
+
+def test_at_least_one_thread() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        Verifier(0)
 
 
 async def test_a_cancelled_check_does_not_disturb_the_others() -> None:
