@@ -161,6 +161,12 @@ class Hub:
         if ws.subprotocol != SUBPROTOCOL:
             await ws.close(1002, "subprotocol cordon.v1 required")
             return
+        # Not needed after the opening handshake (W4: ~2.5 KiB per idle connection). The
+        # request object must stay (websockets takes the first event after a None for
+        # it), its headers need not.
+        ws.response = None
+        if ws.request is not None:
+            ws.request.headers.clear()
         ssl_object = ws.transport.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         peer = peer_of(ws)
@@ -181,6 +187,8 @@ class Hub:
             await ws.close(CloseCode.TOO_MANY_CONNECTIONS, "too many connections")
             return
         session = Session(self, ws, auth)
+        # This frame lives as long as the connection: keep no parsed certificate in it.
+        del auth, der, ssl_object
         self.sessions[principal].add(session)
         try:
             await session.run()

@@ -68,6 +68,14 @@ def use_small_tls_read_buffers(size: int = TLS_READ_BUFFER) -> None:
                 self._ssl_buffer_view = view
                 self._ssl_buffer = view.obj
 
+        def _on_handshake_complete(self, handshake_exc: BaseException | None) -> None:
+            super()._on_handshake_complete(handshake_exc)
+            # asyncio keeps the peer certificate decoded into a dict (~1.8 KiB) for
+            # get_extra_info("peercert"); the hub reads the DER from the SSL object.
+            extra = getattr(self, "_extra", None)
+            if isinstance(extra, dict):
+                extra.pop("peercert", None)
+
     asyncio.sslproto.SSLProtocol = SharedReadBufferSSLProtocol  # type: ignore[misc]
 
 

@@ -1,4 +1,4 @@
-"""Memory per idle connection (issue #6, W4): what the hub's TLS layer keeps per connection.
+"""Memory per idle connection (issue #6, W4): what the hub keeps per connection.
 
 - asyncio's TLS read buffer is one per event loop, shared by its connections
   (``hub.wsconn.use_small_tls_read_buffers``): bytes must never cross connections, however
@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import asyncio.sslproto
+import gc
 import hashlib
 import os
 import ssl
 from pathlib import Path
 from typing import Any
 
+from hub.protocol import frames as f
+from hub.registry import Authenticated
 from hub.tls import build_context
 from hub.wsconn import TLS_READ_BUFFER, use_small_tls_read_buffers
-from tests.harness import client_context
+from tests.harness import HubHarness, client_context
+from tests.hub.wire import CH, Raw, Signer, cast
 from tests.pki import Pki, make_pki
 
 CONNS = 20
@@ -117,3 +121,23 @@ async def test_no_session_tickets_so_nothing_cached_per_connection(tmp_path: Pat
         await srv.wait_closed()
     stats = server_ctx.session_stats()
     assert stats["accept_good"] == 3 and stats["number"] == 0
+
+
+async def test_an_open_session_keeps_no_handshake_leftovers(h: HubHarness) -> None:
+    """What W4 measures: after the opening handshake the hub drops websockets' response
+    and the request's headers, asyncio's decoded peer certificate, and the parsed
+    certificate the handler authenticated with — and the connection still works."""
+    fr = (await cast(h))["fr"]
+    async with Raw.open(h, fr) as c:
+        assert h.hub is not None
+        session = next(iter(h.hub.sessions["fr/ops"]))
+        ws = session.ws
+        assert ws.response is None
+        assert ws.request is not None and len(ws.request.headers) == 0
+        assert ws.transport.get_extra_info("peercert") is None
+        assert ws.transport.get_extra_info("ssl_object").getpeercert(binary_form=True)
+        gc.collect()
+        assert not [o for o in gc.get_objects() if isinstance(o, Authenticated)]
+        alert, sig = Signer(fr).sign(CH)
+        ack = await c.publish(CH, alert, sig)
+        assert isinstance(ack, f.Ack) and ack.off == 1
