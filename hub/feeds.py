@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -76,48 +77,82 @@ class Outbox:
     is half full: a catch-up runs as fast as the client reads, but never takes the
     room that answers and live alerts need, so a client that keeps up is never
     mistaken for a slow one because it asked for a long history.
+
+    One deque, and waiting futures only while someone waits (the writer; catch-ups,
+    one per subscription): every idle connection holds an outbox (W4), and
+    asyncio.Queue plus an Event cost five deques (~3.8 KiB) per connection.
     """
 
     def __init__(self, maxsize: int, on_overflow: Callable[[], None], *,
                  max_bytes: int | None = None) -> None:
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize)
+        self._items: deque[bytes] = deque()
+        self._maxsize = maxsize
         self._max_bytes = max_bytes
         self._on_overflow = on_overflow
         self._history_room = max(1, maxsize // 2)
-        self._taken = asyncio.Event()
+        self._getter: asyncio.Future[None] | None = None  # the writer, waiting for data
+        self._putters: list[asyncio.Future[None]] = []  # catch-ups, waiting for room
         self.overflowed = False
         self.queued_bytes = 0
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def get_nowait(self) -> bytes:
+        """The next frame, without waiting (IndexError if there is none)."""
+        data = self._items.popleft()
+        self.queued_bytes -= len(data)
+        if self._putters:  # each checks again whether there is room for it
+            for putter in self._putters:
+                _wake(putter)
+        return data
+
+    def _push(self, data: bytes) -> None:
+        self._items.append(data)
+        self.queued_bytes += len(data)
+        _wake(self._getter)
 
     def offer(self, data: bytes) -> bool:
         if self.overflowed:
             return False
-        try:
-            if (self._max_bytes is not None and self.queued_bytes
-                    and self.queued_bytes + len(data) > self._max_bytes):
-                raise asyncio.QueueFull
-            self.queue.put_nowait(data)
-        except asyncio.QueueFull:
+        if len(self._items) >= self._maxsize or (
+                self._max_bytes is not None and self.queued_bytes
+                and self.queued_bytes + len(data) > self._max_bytes):
             self.overflowed = True
             self._on_overflow()
             return False
-        self.queued_bytes += len(data)
+        self._push(data)
         return True
 
     async def put(self, data: bytes) -> None:
         """Queue with back-pressure, in the lower half of the queue and under
         _HISTORY_BYTES (history catch-up)."""
-        while self.queue.qsize() >= self._history_room or self.queued_bytes >= _HISTORY_BYTES:
-            self._taken.clear()
-            await self._taken.wait()
-        self.queue.put_nowait(data)
-        self.queued_bytes += len(data)
+        while len(self._items) >= self._history_room or self.queued_bytes >= _HISTORY_BYTES:
+            putter = asyncio.get_running_loop().create_future()
+            self._putters.append(putter)
+            try:
+                await putter
+            finally:
+                self._putters.remove(putter)
+        self._push(data)
 
     async def get(self) -> bytes:
-        """The next frame to send (the connection's writer)."""
-        data = await self.queue.get()
-        self.queued_bytes -= len(data)
-        self._taken.set()
-        return data
+        """The next frame to send (the connection's writer; one at a time)."""
+        while not self._items:
+            self._getter = asyncio.get_running_loop().create_future()
+            try:
+                await self._getter
+            finally:
+                self._getter = None
+        return self.get_nowait()
+
+
+def _wake(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
 
 
 @dataclass(eq=False)

@@ -373,7 +373,7 @@ async def test_slow_consumer_is_closed_4008_and_resumes_without_gap(make_hub: Ma
             assert published < 2000, "the hub never gave up on the slow consumer"
             await pipeline(pub, CH, [signer.sign(CH, body=FAT) for _ in range(10)])
             published += 10
-            assert session.outbox.queue.qsize() <= 8  # bounded, whatever happens
+            assert session.outbox.qsize() <= 8  # bounded, whatever happens
         # Now read: what was sent, then the close.
         frames, closed = await slow.until_closed()
         got = alerts_of(frames)
@@ -427,9 +427,9 @@ async def test_a_stalled_client_is_closed_after_the_idle_timeout(make_hub: MakeH
         # Until the socket buffers are full and frames wait in the queue (far from 4,096).
         for _ in range(40):
             await pipeline(pub, CH, [signer.sign(CH, body=FAT) for _ in range(10)])
-            if session.outbox.queue.qsize() > 0 or session.closing:
+            if session.outbox.qsize() > 0 or session.closing:
                 break
-        assert session.outbox.queue.qsize() < 4096 and not session.outbox.overflowed
+        assert session.outbox.qsize() < 4096 and not session.outbox.overflowed
         await h.wait_for(lambda: "it/gdf" not in h.hub.sessions if h.hub else False, WAIT)
         assert session.ws.protocol.close_sent is not None
         assert session.ws.protocol.close_sent.code == CloseCode.SLOW_CONSUMER
@@ -448,8 +448,8 @@ async def test_stop_does_not_hang_on_a_client_that_does_not_read(make_hub: MakeH
         session = next(iter(h.hub.sessions["it/gdf"]))
         for _ in range(40):  # until the hub's writes to it block: frames wait in the queue
             await pipeline(pub, CH, [signer.sign(CH, body=FAT) for _ in range(10)])
-            if session.outbox.queue.qsize() > 0:
+            if session.outbox.qsize() > 0:
                 break
-        assert session.outbox.queue.qsize() > 0 and not session.closing
+        assert session.outbox.qsize() > 0 and not session.closing
         async with asyncio.timeout(60):
             await h.stop()

@@ -47,8 +47,8 @@ def _sub(cursor: int, size: int = 64) -> Subscription:
 
 def _drain(sub: Subscription) -> list[bytes]:
     out = []
-    while not sub.outbox.queue.empty():
-        out.append(sub.outbox.queue.get_nowait())
+    while not sub.outbox.empty():
+        out.append(sub.outbox.get_nowait())
     return out
 
 
@@ -128,3 +128,31 @@ def test_offer_overflows_on_bytes_as_well_as_frames() -> None:
     assert roomy.offer(b"a" * 60)
     assert not roomy.offer(b"b" * 60)
     assert calls == [1, 2]
+
+
+async def test_outbox_frame_bound_and_concurrent_catch_ups() -> None:
+    calls: list[int] = []
+    box = Outbox(4, lambda: calls.append(1))
+    # two subscriptions catching up at once: each waits for room in the lower half
+    first = asyncio.ensure_future(box.put(b"a1"))
+    second = asyncio.ensure_future(box.put(b"b1"))
+    await asyncio.sleep(0)
+    assert first.done() and second.done() and box.qsize() == 2
+    third = asyncio.ensure_future(box.put(b"a2"))
+    fourth = asyncio.ensure_future(box.put(b"b2"))
+    await asyncio.sleep(0.01)
+    assert not third.done() and not fourth.done()  # half full (2 of 4)
+    assert box.offer(b"live")  # 3 of 4: answers still fit
+    assert box.offer(b"live2")  # 4 of 4
+    assert not box.offer(b"over") and calls == [1]  # the frame bound: a slow consumer
+    taken = [await box.get() for _ in range(4)]
+    assert taken == [b"a1", b"b1", b"live", b"live2"]
+    await asyncio.wait_for(asyncio.gather(third, fourth), 1)  # both woke, none lost
+    assert sorted([await box.get(), await box.get()]) == [b"a2", b"b2"]
+    assert box.empty() and box.queued_bytes == 0
+    getter = asyncio.ensure_future(box.get())
+    await asyncio.sleep(0.01)
+    assert not getter.done()
+    box.overflowed = False
+    assert box.offer(b"next")
+    assert await asyncio.wait_for(getter, 1) == b"next"
