@@ -82,9 +82,12 @@ class GroupCommitter:
         if self._closing or self._task is None:
             raise Unavailable("hub is shutting down")
         fut: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
-        await self._queue.put((req, fut))
-        if self._task is None:  # stopped while we waited for room: nobody will commit it
-            self._fail_pending(Unavailable("hub is shutting down"))
+        if self._queue.full():
+            await self._queue.put((req, fut))
+            if self._task is None:  # stopped while we waited for room: nobody commits it
+                self._fail_pending(Unavailable("hub is shutting down"))
+        else:
+            self._queue.put_nowait((req, fut))  # the usual case, without a coroutine
         return fut
 
     async def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:

@@ -86,7 +86,7 @@ class _Signer:
     not_after: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made for every publish, and frozen costs 3x to make
 class _Pending:
     """A publish past its synchronous checks, its signature being checked."""
 
