@@ -52,29 +52,31 @@ def _run_target(target: Target, workloads: list[str], runs: int, params: Any,
     except Skipped as exc:
         log(f"{target.label}: skipped ({exc})")
         return {**doc, "skipped": str(exc)}
+    # Each workload on a freshly started broker (fresh data folder): a workload must not
+    # pay for the previous one's aftermath (after W4's 10,000 connections the hub spent
+    # ~25% more CPU per alert in W5; bench/README.md).
     for run in range(runs):
-        try:
-            target.start(run)
-        except Skipped as exc:
-            return {**doc, "skipped": str(exc)}
-        except Exception as exc:
-            log(f"{target.label}: could not start: {exc}")
-            return {**doc, "failed": f"could not start: {exc}"}
-        try:
-            for wl in per:
-                t0 = time.monotonic()
-                try:
-                    res = run_workload(wl, target, run, params)
-                except Exception as exc:
-                    log(f"{target.label} {wl} run {run}: ERROR {exc}")
-                    traceback.print_exc()
-                    doc["workloads"].setdefault(wl, {})["error"] = str(exc)[:500]
-                    continue
-                res["elapsed_s"] = round(time.monotonic() - t0, 1)
-                per[wl].append(res)
-                log(f"{target.label} {wl} run {run}: " + _summary(wl, res))
-        finally:
-            target.stop()
+        for wl in per:
+            try:
+                target.start(run)
+            except Skipped as exc:
+                return {**doc, "skipped": str(exc)}
+            except Exception as exc:
+                log(f"{target.label}: could not start: {exc}")
+                return {**doc, "failed": f"could not start: {exc}"}
+            t0 = time.monotonic()
+            try:
+                res = run_workload(wl, target, run, params)
+            except Exception as exc:
+                log(f"{target.label} {wl} run {run}: ERROR {exc}")
+                traceback.print_exc()
+                doc["workloads"].setdefault(wl, {})["error"] = str(exc)[:500]
+                continue
+            finally:
+                target.stop()
+            res["elapsed_s"] = round(time.monotonic() - t0, 1)
+            per[wl].append(res)
+            log(f"{target.label} {wl} run {run}: " + _summary(wl, res))
     for wl, results in per.items():
         entry = doc["workloads"].setdefault(wl, {})
         entry["runs"] = results
