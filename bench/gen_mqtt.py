@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import ssl
 import struct
@@ -308,14 +309,19 @@ async def hold_idle(spec: dict[str, Any], ctl: Ctl, connect: Callable[..., Await
         ctx = ctx_of(creds[i % len(creds)])
         async with asyncio.timeout(spec.get("timeout_s", 30.0)):
             if mqtt_style:
-                _r, w = await connect(host, port, ctx, f"{ctl_name(spec)}-{i}")
+                r, w = await connect(host, port, ctx, f"{ctl_name(spec)}-{i}")
             else:
-                _r, w = await connect(host, port, ctx)
-        transport: asyncio.Transport = w.transport
-        return transport.abort
+                r, w = await connect(host, port, ctx)
+        # The abort must keep the stream objects alive: a StreamWriter that is garbage
+        # collected closes its transport (CPython 3.11.5+), and the connection with it.
+        return functools.partial(_abort, r, w)
 
     return await open_and_hold(ctl, spec, open_conn,
                                concurrency=spec.get("concurrency", _OPEN_CONCURRENCY))
+
+
+def _abort(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    writer.transport.abort()
 
 
 async def idle(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
