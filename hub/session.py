@@ -96,6 +96,13 @@ class _Pending:
     verified: asyncio.Future[None]
 
 
+def _forget(fut: asyncio.Future[None]) -> None:
+    """Drop a signature check nobody will await (its connection is closing): cancel it,
+    or mark its error as seen (asyncio logs errors that were never retrieved)."""
+    if not fut.cancel() and not fut.cancelled():
+        fut.exception()
+
+
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -151,6 +158,8 @@ class Session:
             await asyncio.gather(*(cancel_and_wait(task) for task in list(self._tasks)))
             for committed in list(self._committing):  # withdrawn unless already sent
                 committed.cancel()
+            while self._pipeline is not None and not self._pipeline.empty():
+                _forget(self._pipeline.get_nowait().verified)
             for sub in list(self.subs.values()):
                 await self.hub.feeds.detach(sub)
             self.subs.clear()
@@ -355,13 +364,16 @@ class Session:
         if abs(env.ts - now_ms()) > self.hub.settings.clock_skew_ms:
             raise StaleTimestamp()
         key = await self._signer_key(env.kid, env.ts)
-        await self._in_flight.acquire()  # released when answered (ack or error)
+        verified = self.hub.verifier.verify(key, frame.alert, frame.sig)
+        try:
+            await self._in_flight.acquire()  # released when answered (ack or error)
+        except BaseException:
+            _forget(verified)
+            raise
         if self._pipeline is None:
             self._pipeline = asyncio.Queue()
             self._spawn(self._publishes(self._pipeline))
-        self._pipeline.put_nowait(_Pending(frame, env, meta.epoch,
-                                           self.hub.verifier.verify(key, frame.alert,
-                                                                    frame.sig)))
+        self._pipeline.put_nowait(_Pending(frame, env, meta.epoch, verified))
 
     async def _publishes(self, pipeline: asyncio.Queue[_Pending]) -> None:
         while True:

@@ -7,6 +7,7 @@ works) and in the store (the channel's stream did not grow).
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 
 import pytest
@@ -283,3 +284,30 @@ async def test_pipelined_publishes_keep_their_order_around_refusals(h: HubHarnes
     assert [a.off for a in acks] == list(range(1, len(good) + 1))  # type: ignore[union-attr]
     stored = await h.store.read_after(CH, 0, 100)
     assert [s.alert for s in stored] == [signed[i][0] for i in good]
+
+
+async def test_closing_with_checks_in_flight_leaves_nothing_behind(
+    h: HubHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A connection that sends forged publishes and goes away at once: the hub drops its
+    pending signature checks quietly (no 'exception was never retrieved'), stores none
+    of them, and keeps serving."""
+    fr = (await cast(h))["fr"]
+    signer = Signer(fr)
+    async with Raw.open(h, fr) as c:
+        for _ in range(300):
+            alert, sig = signer.sign(CH)
+            await c.send(f.Publish(rid=c.rid(), ch=CH, alert=alert,
+                                   sig=bytes([sig[0] ^ 0x01]) + sig[1:]))
+        c.ws.transport.abort()
+    assert h.hub is not None
+    hub = h.hub
+    await h.wait_for(lambda: "fr/ops" not in hub.sessions, 10)
+    await asyncio.sleep(0.2)  # the verifier threads finish what was queued
+    gc.collect()
+    await asyncio.sleep(0)
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
+    assert await log_len(h) == 0
+    async with Raw.open(h, fr) as c:
+        alert, sig = signer.sign(CH)
+        assert isinstance(await c.publish(CH, alert, sig), f.Ack)
