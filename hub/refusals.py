@@ -5,7 +5,9 @@ channels, admin operations without an admin certificate) would otherwise grow
 the audit stream as fast as it can send. :class:`RefusalAudit` writes at most
 ``per_s`` refusal records per connection per one-second window; the rest are
 counted, and one summary record (action ``refusals.suppressed``, ``count``)
-is written when the next window starts or the connection ends.
+is written when the next window starts or the connection ends. Peers refused
+by the TLS handshake (no connection to speak of) share one budget together
+(hub.server, action ``tls``).
 """
 
 from __future__ import annotations

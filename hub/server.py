@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -36,9 +37,12 @@ from hub.session import SLOW_CONSUMER_REASON, Session, peer_of
 from hub.storage import ChannelMeta, Store
 from hub.tls import ReloadableTLS
 from hub.verifier import Verifier
-from hub.wsconn import CoalescingConnection, use_small_tls_read_buffers
+from hub.wsconn import CoalescingConnection, on_tls_refusal, use_small_tls_read_buffers
 
 __all__ = ["SUBPROTOCOL", "Hub"]
+
+#: RefusalAudit key shared by every peer the TLS handshake refuses (one budget for all).
+_TLS = "tls"
 
 log = logging.getLogger("cordon.hub")
 
@@ -71,6 +75,7 @@ class Hub:
         self.port = 0
         self.refusals: RefusalAudit
         self._tasks: list[asyncio.Task[None]] = []
+        self._audit_tasks: set[asyncio.Task[None]] = set()
         self._meta: dict[str, tuple[float, ChannelMeta]] = {}
         self._roles: dict[tuple[str, str], tuple[float, str | None]] = {}
 
@@ -105,6 +110,7 @@ class Hub:
                 asyncio.create_task(self.watch_writes(), name="write-watch"),
             ]
             use_small_tls_read_buffers()
+            on_tls_refusal(self.tls.listening, self._tls_refused)
             self.server = await serve(
                 self._handler, s.host, s.port, ssl=self.tls.listening,
                 select_subprotocol=_select_subprotocol,
@@ -134,7 +140,28 @@ class Hub:
             self.server = None
         await self._shutdown_backends()
 
+    def _tls_refused(self, peer: Any, exc: ssl.SSLError) -> None:
+        """Audit a peer the TLS handshake refused (action ``tls``): the certificate is
+        unknown to the CA, expired, not yet valid, revoked by the CRL, of the wrong
+        purpose, or missing. Under the same budget as other refusals, all such peers
+        together: at most ``audit_refusals_per_s`` records per second, the rest counted
+        in one ``refusals.suppressed`` record."""
+        verify = getattr(exc, "verify_message", None)
+        reason = verify or (exc.reason or type(exc).__name__).lower().replace("_", " ")
+        where = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else "?"
+        record = {"action": "tls", "principal": "?", "peer": where, "result": "refused",
+                  "reason": f"TLS handshake: {reason}"}
+        task = asyncio.get_running_loop().create_task(self.refusals.record(_TLS, record))
+        self._audit_tasks.add(task)
+        task.add_done_callback(self._audit_tasks.discard)
+
     async def _shutdown_backends(self) -> None:
+        if hasattr(self, "tls"):
+            on_tls_refusal(self.tls.listening, None)
+        if self._audit_tasks:
+            await asyncio.gather(*self._audit_tasks, return_exceptions=True)
+        if hasattr(self, "refusals"):
+            await self.refusals.flush(_TLS)
         # cancel_and_wait: a task cancelled during a store command may not notice (hub.aio)
         await asyncio.gather(*(cancel_and_wait(task) for task in self._tasks))
         self._tasks = []

@@ -18,19 +18,40 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.protocol import State
 
-__all__ = ["TLS_READ_BUFFER", "CoalescingConnection", "use_small_tls_read_buffers"]
+__all__ = ["TLS_READ_BUFFER", "CoalescingConnection", "on_tls_refusal",
+           "use_small_tls_read_buffers"]
 
 #: Bytes of the buffer asyncio's TLS layer reads ciphertext into (one ``recv`` at most).
 #: asyncio's default (256 KiB, allocated and zeroed for every connection) dominated the
 #: hub's memory per idle connection (W4: ~310 KiB each); one TLS record is at most
 #: ~16.7 KiB, so 32 KiB still takes two full records per read.
 TLS_READ_BUFFER = 32 * 1024
+
+
+#: Listening context -> what to call when its TLS handshake refuses a peer (hub.server
+#: audits it): such refusals never reach the WebSocket layer or the hub's code otherwise.
+_tls_refusal_hooks: weakref.WeakKeyDictionary[
+    ssl.SSLContext, Callable[[Any, ssl.SSLError], None]] = weakref.WeakKeyDictionary()
+
+
+def on_tls_refusal(context: ssl.SSLContext,
+                   hook: Callable[[Any, ssl.SSLError], None] | None) -> None:
+    """Call ``hook(peername, error)`` whenever a TLS handshake on a listener using
+    ``context`` fails with an SSL error (bad, expired, revoked or missing client
+    certificate; not TLS at all); None removes it. Needs the protocol class installed
+    by :func:`use_small_tls_read_buffers`."""
+    if hook is None:
+        _tls_refusal_hooks.pop(context, None)
+    else:
+        _tls_refusal_hooks[context] = hook
 
 
 def use_small_tls_read_buffers(size: int = TLS_READ_BUFFER) -> None:
@@ -69,6 +90,13 @@ def use_small_tls_read_buffers(size: int = TLS_READ_BUFFER) -> None:
                 self._ssl_buffer = view.obj
 
         def _on_handshake_complete(self, handshake_exc: BaseException | None) -> None:
+            if isinstance(handshake_exc, ssl.SSLError):
+                on_refusal = _tls_refusal_hooks.get(self._sslcontext)
+                if on_refusal is not None:
+                    peer = (self._transport.get_extra_info("peername")
+                            if self._transport is not None else None)
+                    with contextlib.suppress(Exception):  # never in the handshake's way
+                        on_refusal(peer, handshake_exc)
             super()._on_handshake_complete(handshake_exc)
             # asyncio keeps the peer certificate decoded into a dict (~1.8 KiB) for
             # get_extra_info("peercert"); the hub reads the DER from the SSL object.

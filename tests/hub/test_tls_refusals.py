@@ -1,9 +1,10 @@
 """Who may connect: TLS refusals (real handshakes, throwaway CA), registry refusals, revocation.
 
-A certificate the TLS layer refuses never reaches the hub's code: the client
-gets no HTTP answer at all, no session exists, nothing is audited. Which check
-refused it is read from the hub's side of the handshake (asyncio reports the
-OpenSSL verification error only in debug mode, so these tests turn it on).
+A certificate the TLS layer refuses never reaches the hub's session code: the
+client gets no HTTP answer at all, no session exists, and the audit log gets one
+``tls`` record naming the peer and OpenSSL's reason (no ``connect`` record). Which
+check refused it is also read from the hub's side of the handshake (asyncio reports
+the OpenSSL verification error only in debug mode, so these tests turn it on).
 
 Certificates that TLS must refuse are imported into the registry first, so the
 registry alone would have let them in: only TLS can make these tests pass.
@@ -59,11 +60,22 @@ class HandshakeLog(logging.Handler):
             self.errors.append(error)
 
 
-async def refused(h: HubHarness, leaf: Leaf | None) -> ssl.SSLError:
+async def tls_audit_after(h: HubHarness, count: int) -> dict[str, str]:
+    """The next ``tls`` audit record after the first ``count`` (waits for it, bounded)."""
+    async def arrived() -> bool:
+        return len(await h.store.audit_log(action="tls")) > count
+
+    await eventually(arrived)
+    return (await h.store.audit_log(action="tls"))[count]
+
+
+async def refused(h: HubHarness, leaf: Leaf | None, *, reason: str) -> ssl.SSLError:
     """Connect with ``leaf``; assert TLS refused it before any HTTP and before the hub's
-    code saw it (no session, no audit record); return the hub-side handshake error."""
+    session code saw it (no session, no ``connect`` record), that the refusal was
+    audited as ``tls`` with ``reason``; return the hub-side handshake error."""
     assert h.hub is not None
     audited = await h.store.audit_log(action="connect")
+    tls_before = len(await h.store.audit_log(action="tls"))
     sessions = {p: set(s) for p, s in h.hub.sessions.items()}
     loop = asyncio.get_running_loop()
     handler = HandshakeLog()
@@ -84,6 +96,10 @@ async def refused(h: HubHarness, leaf: Leaf | None) -> ssl.SSLError:
     for principal, now in h.hub.sessions.items():
         assert set(now) <= sessions.get(principal, set()), principal
     assert await h.store.audit_log(action="connect") == audited
+    record = await tls_audit_after(h, tls_before)
+    assert (record["principal"], record["result"]) == ("?", "refused"), record
+    assert record["reason"] == f"TLS handshake: {reason}", record
+    assert record["peer"].startswith("127.0.0.1:"), record
     return handler.errors[0]
 
 
@@ -99,23 +115,24 @@ async def test_a_good_certificate_gets_a_session(h: HubHarness) -> None:
 
 
 async def test_no_client_certificate(h: HubHarness) -> None:
-    error = await refused(h, None)
+    error = await refused(h, None, reason="peer did not return a certificate")
     assert error.reason == "PEER_DID_NOT_RETURN_A_CERTIFICATE"
 
 
 @pytest.mark.parametrize(
-    ("make", "code"),
+    ("make", "code", "reason"),
     [
-        ("foreign_ca_member", UNKNOWN_ISSUER),
-        ("expired_member", EXPIRED),
-        ("not_yet_valid_member", NOT_YET_VALID),
-        ("wrong_eku_member", INVALID_PURPOSE),
+        ("foreign_ca_member", UNKNOWN_ISSUER, "unable to get local issuer certificate"),
+        ("expired_member", EXPIRED, "certificate has expired"),
+        ("not_yet_valid_member", NOT_YET_VALID, "certificate is not yet valid"),
+        ("wrong_eku_member", INVALID_PURPOSE, "unsuitable certificate purpose"),
     ],
 )
-async def test_tls_refuses_bad_certificates(h: HubHarness, make: str, code: int) -> None:
+async def test_tls_refuses_bad_certificates(h: HubHarness, make: str, code: int,
+                                            reason: str) -> None:
     leaf = getattr(h.pki, make)("fr", "ops")
     await h.sync()  # the registry knows every certificate this CA issued: TLS must refuse
-    error = await refused(h, leaf)
+    error = await refused(h, leaf, reason=reason)
     assert verify_code(error) == code, error
 
 
@@ -128,7 +145,7 @@ async def test_revoked_certificate_is_refused_by_tls_after_a_crl_reload(h: HubHa
     h.pki.revoke(fr)
     assert h.hub is not None
     assert h.hub.tls.reload()
-    error = await refused(h, fr)
+    error = await refused(h, fr, reason="certificate revoked")
     assert verify_code(error) == REVOKED
     assert h.hub is hub_before
     record = await h.store.cert(fr.kid)
@@ -149,7 +166,7 @@ async def test_crl_change_is_picked_up_by_the_running_hub(make_hub: MakeHub) -> 
         return await asyncio.to_thread(tls_refusal, h, fr) is not None
 
     await eventually(refused_now)
-    assert verify_code(await refused(h, fr)) == REVOKED
+    assert verify_code(await refused(h, fr, reason="certificate revoked")) == REVOKED
 
 
 async def test_a_crl_that_appears_after_start_is_checked(tmp_path: Path) -> None:
@@ -227,7 +244,7 @@ async def test_revocation_closes_the_live_session_and_it_cannot_come_back(
     assert h.hub is not None
     assert "fr/ops" not in h.hub.sessions
     # New handshakes fail in TLS, and the SDK treats it as final.
-    assert verify_code(await refused(h, fr)) == REVOKED
+    assert verify_code(await refused(h, fr, reason="certificate revoked")) == REVOKED
     with pytest.raises(SessionRefused):
         await h.client(fr, max_attempts=1).connect()
 
@@ -242,3 +259,21 @@ async def test_client_context_without_hub_trust_is_refused_by_the_client(h: HubH
     with pytest.raises(ssl.SSLCertVerificationError):
         await asyncio.to_thread(tls_refusal, h, fr, ssl_context=bare)
     assert h.hub is not None and not h.hub.sessions
+
+
+async def test_tls_refusals_share_one_audit_budget(make_hub: MakeHub) -> None:
+    """A peer hammering the listener with a bad certificate cannot flood the audit log:
+    at most ``audit_refusals_per_s`` ``tls`` records per second for all such peers, the
+    rest counted in one ``refusals.suppressed`` record (written at the latest when the
+    hub stops)."""
+    h = await make_hub(audit_refusals_per_s=2)
+    stranger = h.pki.foreign_ca_member("fr", "ops")
+    for _ in range(6):
+        assert await asyncio.to_thread(tls_refusal, h, stranger) is not None
+    await tls_audit_after(h, 1)  # the two within budget
+    await h.restart()  # stop (writes the pending summary), start again on the same store
+    tls = await h.store.audit_log(action="tls")
+    summaries = await h.store.audit_log(action="refusals.suppressed")
+    assert len(tls) + sum(int(s["count"]) for s in summaries) == 6
+    assert 2 <= len(tls) < 6
+    assert all(s["actions"] == "tls" for s in summaries)
