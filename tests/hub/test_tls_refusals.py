@@ -66,7 +66,8 @@ async def tls_audit_after(h: HubHarness, count: int) -> dict[str, str]:
         return len(await h.store.audit_log(action="tls")) > count
 
     await eventually(arrived)
-    return (await h.store.audit_log(action="tls"))[count]
+    records: list[dict[str, str]] = await h.store.audit_log(action="tls")
+    return records[count]
 
 
 async def refused(h: HubHarness, leaf: Leaf | None, *, reason: str) -> ssl.SSLError:
