@@ -1,7 +1,8 @@
 """One authenticated connection: reads frames, answers them, feeds the send queue.
 
-Requests are answered in the order they were received except publishes, whose
-acks come when their batch is durable (answers carry the request's ``rid``).
+Requests are answered in the order they were received except publishes, each
+answered when settled: its ack when its batch is durable, or its refusal (answers
+carry the request's ``rid``).
 Publishes from one connection are stored in the order they were received.
 """
 
@@ -347,7 +348,7 @@ class Session:
     async def _publish(self, frame: f.Publish) -> None:
         """Checks that need no signature (synchronous answers), then the rest in order.
 
-        The signature check runs on the verifier's thread (hub.verifier) while this
+        The signature check runs on the verifier's threads (hub.verifier) while this
         reader goes on with the next frames; :meth:`_publishes` then takes the
         connection's publishes one by one, in the order received: signature, body,
         rate, then into the group commit. So the order of storage is the order of
