@@ -33,7 +33,7 @@ from hub.protocol.limits import HISTORY_PAGE_MAX, MAX_ALERT_BYTES, MAX_ATTACHMEN
 from hub.ratelimit import RateLimiter
 from hub.refusals import RefusalAudit
 from hub.registry import AuthFailure, CASync, authenticate
-from hub.session import SLOW_CONSUMER_REASON, Session, peer_of
+from hub.session import SLOW_CONSUMER_REASON, Session, format_peer, peer_of
 from hub.storage import ChannelMeta, Store
 from hub.tls import ReloadableTLS
 from hub.verifier import Verifier
@@ -148,8 +148,8 @@ class Hub:
         in one ``refusals.suppressed`` record."""
         verify = getattr(exc, "verify_message", None)
         reason = verify or (exc.reason or type(exc).__name__).lower().replace("_", " ")
-        where = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else "?"
-        record = {"action": "tls", "principal": "?", "peer": where, "result": "refused",
+        record = {"action": "tls", "principal": "?", "peer": format_peer(peer),
+                  "result": "refused",
                   "reason": f"TLS handshake: {reason}"}
         task = asyncio.get_running_loop().create_task(self.refusals.record(_TLS, record))
         self._audit_tasks.add(task)

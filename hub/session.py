@@ -60,7 +60,7 @@ from hub.storage import AppendRequest, AppendResult
 if TYPE_CHECKING:
     from hub.server import Hub
 
-__all__ = ["SLOW_CONSUMER_REASON", "Session", "now_ms", "peer_of"]
+__all__ = ["SLOW_CONSUMER_REASON", "Session", "format_peer", "now_ms", "peer_of"]
 
 log = logging.getLogger("cordon.session")
 
@@ -76,8 +76,15 @@ SLOW_CONSUMER_REASON = "slow consumer: resume from last offset"
 
 
 def peer_of(ws: ServerConnection) -> str:
-    address = ws.remote_address
-    return f"{address[0]}:{address[1]}" if address else "?"
+    return format_peer(ws.remote_address)
+
+
+def format_peer(address: Any) -> str:
+    """``host:port`` of a socket's peer address, as the audit log names peers ("?" if
+    unknown)."""
+    if isinstance(address, tuple | list) and len(address) >= 2:
+        return f"{address[0]}:{address[1]}"
+    return "?"
 
 
 @dataclass(frozen=True, slots=True)
