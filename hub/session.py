@@ -395,10 +395,8 @@ class Session:
             except CordonError as exc:
                 self._answer_refusal(frame.rid, exc, frame.ch)
                 continue
-            except Exception:
-                self._in_flight.release()
-                log.exception("%s: internal error handling pub", self.principal)
-                self.send_error(frame.rid, InternalError())
+            except Exception as exc:
+                self._answer_internal_error(frame.rid, exc)
                 continue
             request = AppendRequest(channel=frame.ch, alert_id=env.id, alert=frame.alert,
                                     sig=frame.sig, kid=env.kid, received=now_ms())
@@ -425,9 +423,13 @@ class Session:
         elif isinstance(exc, CordonError):
             self._answer_refusal(rid, exc, ch)
         else:
-            self._in_flight.release()
-            log.error("%s: internal error committing pub", self.principal, exc_info=exc)
-            self.send_error(rid, InternalError())
+            self._answer_internal_error(rid, exc)
+
+    def _answer_internal_error(self, rid: int, exc: BaseException) -> None:
+        """A bug while handling a publish: log it, answer 500, free its slot."""
+        self._in_flight.release()
+        log.error("%s: internal error handling pub", self.principal, exc_info=exc)
+        self.send_error(rid, InternalError())
 
     def _answer_refusal(self, rid: int, exc: CordonError, ch: str) -> None:
         async def answer() -> None:
