@@ -19,22 +19,19 @@ from cryptography import x509
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.typing import Subprotocol
 
-from hub.admin import run_session_admin
+from hub.access import Access
 from hub.aio import cancel_and_wait
-from hub.alertcheck import check_alert
 from hub.committer import GroupCommitter
 from hub.config import Settings
 from hub.embedded import EmbeddedValkey
 from hub.feeds import Feeds
-from hub.protocol.envelope import Envelope
 from hub.protocol.errors import CloseCode, CordonError, NoSuchChannel
-from hub.protocol.frames import ChannelInfo
 from hub.protocol.limits import HISTORY_PAGE_MAX, MAX_ALERT_BYTES, MAX_ATTACHMENT_BYTES
 from hub.ratelimit import RateLimiter
 from hub.refusals import RefusalAudit
 from hub.registry import AuthFailure, CASync, authenticate
 from hub.session import SLOW_CONSUMER_REASON, Session, format_peer, peer_of
-from hub.storage import ChannelMeta, Store
+from hub.storage import Store
 from hub.tls import ReloadableTLS
 from hub.verifier import Verifier
 from hub.wsconn import CoalescingConnection, on_tls_refusal, use_small_tls_read_buffers
@@ -47,8 +44,6 @@ _TLS = "tls"
 log = logging.getLogger("cordon.hub")
 
 SUBPROTOCOL = "cordon.v1"
-_CACHE_S = 5.0
-_READ_ROLES = ("reader", "contributor", "coordinator")
 
 
 def _select_subprotocol(_ws: ServerConnection, offered: Sequence[Subprotocol]
@@ -69,6 +64,8 @@ class Hub:
         self.feeds: Feeds
         self.tls: ReloadableTLS
         self.ca: x509.Certificate
+        self.access: Access
+        self.casync: CASync
         self.rate = RateLimiter(settings.publish_rate, settings.publish_burst)
         self.sessions: dict[str, set[Session]] = defaultdict(set)
         self.server: Server | None = None
@@ -76,8 +73,6 @@ class Hub:
         self.refusals: RefusalAudit
         self._tasks: list[asyncio.Task[None]] = []
         self._audit_tasks: set[asyncio.Task[None]] = set()
-        self._meta: dict[str, tuple[float, ChannelMeta]] = {}
-        self._roles: dict[tuple[str, str], tuple[float, str | None]] = {}
 
     # --- lifecycle -------------------------------------------------------------
     async def start(self) -> None:
@@ -92,6 +87,7 @@ class Hub:
                                              audit_max_entries=s.audit_max_entries)
             log.info("store durability: %s", self.store.durability)
             self.ca = x509.load_pem_x509_certificate(s.ca_cert.read_bytes())
+            self.access = Access(self.store, self.ca)
             self.tls = ReloadableTLS(ca_cert=s.ca_cert, crl=s.crl, server_cert=s.server_cert,
                                      server_key=s.server_key)
             self.casync = CASync(self.store, s.ca_dir, self.tls, poll_s=s.registry_poll_s,
@@ -237,64 +233,6 @@ class Hub:
             "clock_skew_ms": s.clock_skew_ms,
         }
 
-    # --- access ------------------------------------------------------------------
-    async def channel_meta(self, name: str, *, fresh: bool = False) -> ChannelMeta | None:
-        cached = self._meta.get(name)
-        now = time.monotonic()
-        if cached is not None and not fresh and now - cached[0] < _CACHE_S:
-            return cached[1]
-        meta = await self.store.channel(name)
-        if meta is None:
-            self._meta.pop(name, None)
-        else:
-            self._meta[name] = (now, meta)
-        return meta
-
-    async def role(self, channel: str, member: str, *, fresh: bool = False) -> str | None:
-        key = (channel, member)
-        cached = self._roles.get(key)
-        now = time.monotonic()
-        if cached is not None and not fresh and now - cached[0] < _CACHE_S:
-            return cached[1]
-        role = await self.store.role(channel, member)
-        self._roles[key] = (now, role)
-        return role
-
-    async def access(self, channel: str, member: str | None, *, admin: bool,
-                     fresh: bool = False) -> tuple[ChannelMeta, str | None]:
-        """The channel and the member's role; NoSuchChannel if either is missing.
-
-        Unknown channels and channels the member has no role in get the same
-        answer, so the hub's replies never tell whether a channel exists.
-        """
-        meta = await self.channel_meta(channel, fresh=fresh)
-        if meta is None:
-            raise NoSuchChannel()
-        if admin:
-            return meta, None
-        role = None if member is None else await self.role(channel, member, fresh=fresh)
-        if role not in _READ_ROLES:
-            raise NoSuchChannel()
-        return meta, role
-
-    async def visible_channels(self, member: str | None, *, admin: bool) -> list[ChannelInfo]:
-        out = []
-        for meta in await self.store.channels():
-            role = "admin" if admin else (
-                await self.store.role(meta.name, member) if member else None)
-            if role is None:
-                continue
-            out.append(ChannelInfo(ch=meta.name, title=meta.title, role=role,
-                                   state=meta.state, head=meta.head, epoch=meta.epoch))
-        return out
-
-    async def validate_body(self, env: Envelope) -> None:
-        """Schema check of the alert body and its references (ids, attachments) in the store."""
-        await check_alert(self.store, env)
-
-    async def admin(self, session: Session, op: str, args: dict[str, Any]) -> dict[str, Any]:
-        return await run_session_admin(self, session, op, args)
-
     async def audit_refusal(self, session: Session, action: str, exc: CordonError,
                             *, channel: str | None = None) -> None:
         record = {"action": action, "principal": session.principal, "peer": session.peer,
@@ -353,6 +291,9 @@ class Hub:
         return [s for group in self.sessions.values() for s in group if pred(s)]
 
     async def on_event(self, event: dict[str, Any]) -> None:
+        # Cached decisions first (hub.access), so nothing decided after this point uses
+        # what the event changed; then what it does to live sessions and subscriptions.
+        self.access.apply(event)
         kind = event.get("type")
         if kind == "revoke":
             kid, principal = event.get("kid"), event.get("principal")
@@ -366,14 +307,12 @@ class Hub:
                     s.close_soon(CloseCode.REVOKED, "member suspended")
         elif kind == "role":
             ch, member = str(event.get("ch")), str(event.get("member"))
-            self._roles.pop((ch, member), None)
             if event.get("role") is None:
                 await self._end_member(ch, member)
         elif kind == "crl":
             await self.casync.apply_crl()
         elif kind == "channel":
             ch = str(event.get("ch"))
-            self._meta.pop(ch, None)
             if event.get("state") in ("archived", "deleted"):
                 for s in self._sessions_where(lambda s: ch in s.subs):
                     await s.end_subscription(ch, NoSuchChannel.code,
@@ -389,46 +328,33 @@ class Hub:
                 log.warning("session re-check failed: %s", exc)
 
     async def recheck_sessions(self) -> None:
-        """Apply to every live session what the store says now, as the events would have:
-        close sessions whose certificate is revoked (or gone) or whose member is suspended
-        (or gone), end subscriptions whose channel is archived/deleted or whose member lost
-        its role. Events are pub/sub, so one published while the event stream was
-        reconnecting is lost; this sweep bounds how long it goes unapplied."""
+        """Apply what the store says now, as the events would have: every cached access
+        decision the store disagrees with is dropped (signer keys, roles, channel state:
+        :meth:`hub.access.Access.recheck`); sessions whose certificate is revoked (or
+        gone) or whose member is suspended (or gone) are closed; subscriptions whose
+        channel is archived/deleted or whose member lost its role are ended. Events are
+        pub/sub, so one published while the event stream was reconnecting is lost; this
+        sweep bounds how long it goes unapplied."""
         sessions = self._sessions_where(lambda s: not s.closing)
-        if not sessions:
-            return
         # Only subscriptions that exist now are judged by what is read below: one made
         # after the reads passed its own (fresh) access check.
         subs = {s: list(s.subs.items()) for s in sessions}
-        certs = await self.store.cert_statuses([s.kid for s in sessions])
-        members = await self.store.member_statuses(
-            [s.member for s in sessions if s.member is not None])
-        pairs = [(ch, s.member) for s in sessions if s.member is not None
-                 and not s.identity.admin for ch, _ in subs[s]]
-        roles = await self.store.roles_in(pairs)
-        now = time.monotonic()
-        for pair in pairs:
-            self._roles[pair] = (now, roles.get(pair))
-        metas = {ch: await self.channel_meta(ch, fresh=True)
-                 for ch in {ch for items in subs.values() for ch, _ in items}}
+        standing = await self.access.recheck(
+            kids=[s.kid for s in sessions],
+            members=[s.member for s in sessions if s.member is not None],
+            pairs=[(ch, s.member) for s in sessions if s.member is not None
+                   and not s.identity.admin for ch, _ in subs[s]])
         for s in sessions:
-            if certs.get(s.kid) != "active":
-                s.close_soon(CloseCode.REVOKED, "certificate revoked")
-                continue
-            if s.member is not None and members.get(s.member) != "active":
-                s.close_soon(CloseCode.REVOKED, "member suspended")
+            refusal = standing.session_refusal(s.kid, s.member)
+            if refusal is not None:
+                s.close_soon(CloseCode.REVOKED, refusal)
                 continue
             for ch, sub in subs[s]:
                 if s.subs.get(ch) is not sub:
                     continue  # unsubscribed or resubscribed meanwhile
-                meta = metas.get(ch)
-                if meta is None or meta.state == "archived":
-                    await s.end_subscription(ch, NoSuchChannel.code,
-                                             "channel no longer available")
-                elif (s.member is not None and not s.identity.admin
-                      and roles.get((ch, s.member)) not in _READ_ROLES):
-                    await s.end_subscription(ch, NoSuchChannel.code,
-                                             "no longer a member of this channel")
+                ended = standing.subscription_refusal(ch, s.member, admin=s.identity.admin)
+                if ended is not None:
+                    await s.end_subscription(ch, NoSuchChannel.code, ended)
 
     async def _end_member(self, ch: str, member: str) -> None:
         # Live subscriptions and those still catching up on history alike.

@@ -15,23 +15,23 @@ import logging
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from hub.access import WRITE_ROLES
+from hub.admin import AdminHost, run_session_admin
 from hub.aio import cancel_and_wait
-from hub.feeds import Outbox, Subscription
+from hub.alertcheck import check_alert
+from hub.committer import GroupCommitter
+from hub.feeds import Feeds, Outbox, Subscription
 from hub.protocol import codec
 from hub.protocol import frames as f
 from hub.protocol.attachments import check_attachment
 from hub.protocol.envelope import Envelope, decode_envelope
 from hub.protocol.errors import (
     AccessDenied,
-    BadSignature,
     ChannelClosed,
     CloseCode,
     Conflict,
@@ -53,19 +53,17 @@ from hub.protocol.limits import (
     MAX_FRAME_BYTES,
     MAX_SUBSCRIPTIONS,
 )
-from hub.protocol.trust import verify_certificate
+from hub.ratelimit import RateLimiter
 from hub.registry import Authenticated
-from hub.storage import AppendRequest, AppendResult
+from hub.storage import AppendRequest, AppendResult, ChannelMeta
+from hub.verifier import Verifier
 
-if TYPE_CHECKING:
-    from hub.server import Hub
-
-__all__ = ["SLOW_CONSUMER_REASON", "Session", "format_peer", "now_ms", "peer_of"]
+__all__ = ["SLOW_CONSUMER_REASON", "Session", "SessionHost", "format_peer", "now_ms",
+           "peer_of"]
 
 log = logging.getLogger("cordon.session")
 
 _MAX_IN_FLIGHT = 4096
-_WRITE_ROLES = ("contributor", "coordinator")
 #: Seconds a close may take (closing handshake included) before the connection is
 #: dropped: a peer that does not read never completes it, and would hold the session.
 #: (Or the idle timeout, when shorter.)
@@ -87,21 +85,33 @@ def format_peer(address: Any) -> str:
     return "?"
 
 
-@dataclass(frozen=True, slots=True)
-class _Signer:
-    key: bytes  # raw Ed25519 public key, as hub.protocol.envelope.verify_alert takes it
-    not_before: int
-    not_after: int
+class SessionHost(AdminHost, Protocol):
+    """What a session needs of its hub process (:class:`hub.server.Hub` is one): access
+    decisions (``access``), the store, fan-out, signature checks, group commit, rate
+    limits, refusal audit; and what admin operations need (:class:`hub.admin.AdminHost`).
+    Sessions never import the server."""
+
+    feeds: Feeds
+    verifier: Verifier
+    committer: GroupCommitter
+    rate: RateLimiter
+
+    def public_limits(self) -> dict[str, int]: ...
+
+    async def audit_refusal(self, session: Session, action: str, exc: CordonError,
+                            *, channel: str | None = None) -> None: ...
 
 
 @dataclass(slots=True)  # not frozen: made for every publish, and frozen costs 3x to make
 class _Pending:
-    """A publish past its synchronous checks, its signature being checked."""
+    """A publish past its synchronous checks, its signature being checked; ``generation``
+    is :attr:`hub.access.Access.generation` when its signer and role were checked."""
 
     frame: f.Publish
     env: Envelope
     epoch: str
     verified: asyncio.Future[None]
+    generation: int
 
 
 def _forget(fut: asyncio.Future[None]) -> None:
@@ -111,17 +121,14 @@ def _forget(fut: asyncio.Future[None]) -> None:
         fut.exception()
 
 
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
 class Session:
-    def __init__(self, hub: Hub, ws: ServerConnection, auth: Authenticated) -> None:
+    def __init__(self, hub: SessionHost, ws: ServerConnection, auth: Authenticated) -> None:
         self.hub = hub
+        self.access = hub.access
         self.ws = ws
         self.identity = auth.identity
         self.principal = auth.identity.principal
@@ -133,7 +140,6 @@ class Session:
         self.subs: dict[str, Subscription] = {}
         self.bad_frames = 0
         self.closing = False
-        self._signers: dict[str, _Signer] = {}
         self._attaching: dict[str, asyncio.Task[None]] = {}
         # Publishes awaiting their ack; at most half the send queue, so a burst of acks
         # always fits in it (the reader stops reading the socket when this is exhausted).
@@ -288,11 +294,12 @@ class Session:
                 certs = await self.hub.store.cert_ders(frame.kids)
                 self.send(f.Directory(rid=frame.rid, certs=certs))
             case f.ChannelsRequest():
-                chans = await self.hub.visible_channels(self.member, admin=self.identity.admin)
+                chans = await self.access.visible_channels(self.member,
+                                                           admin=self.identity.admin)
                 self.send(f.ChannelsResult(rid=frame.rid, chans=tuple(chans)))
             case f.AdminRequest():
                 # authorised (403 unless an admin certificate) and audited by hub.admin
-                result = await self.hub.admin(self, frame.op, frame.args)
+                result = await run_session_admin(self.hub, self, frame.op, frame.args)
                 self.send(f.AdminResult(rid=frame.rid, result=result))
             case f.AttachmentUpload():
                 await self._put_attachment(frame)
@@ -302,8 +309,9 @@ class Session:
     # --- attachments -------------------------------------------------------------
     async def _put_attachment(self, frame: f.AttachmentUpload) -> None:
         """Writers of an open channel upload photos; checked by content, stored durably."""
-        meta, role = await self.hub.access(frame.ch, self.member, admin=self.identity.admin)
-        if role not in _WRITE_ROLES:
+        meta, role = await self.access.channel(frame.ch, self.member,
+                                               admin=self.identity.admin)
+        if role not in WRITE_ROLES:
             raise AccessDenied("role does not allow uploading")
         if meta.state != "open":
             raise ChannelClosed()
@@ -317,7 +325,7 @@ class Session:
 
     async def _get_attachment(self, frame: f.AttachmentRequest) -> None:
         """Anyone who may read the channel fetches its attachments by digest."""
-        await self.hub.access(frame.ch, self.member, admin=self.identity.admin)
+        await self.access.channel(frame.ch, self.member, admin=self.identity.admin)
         found = await self.hub.store.attachment(frame.ch, frame.sha256)
         if found is None:
             raise NotFound("no such attachment in this channel")
@@ -325,33 +333,6 @@ class Session:
                                media=found[0], data=found[1]))
 
     # --- publish ---------------------------------------------------------------
-    async def _signer_key(self, kid: str, ts: int) -> bytes:
-        """The key of an active certificate of this principal, valid at ``ts``.
-
-        The certificate is checked once per connection exactly as recipients
-        check it (CA signature, purpose, identity: hub.protocol.trust), so what
-        the hub stores is what every recipient can verify.
-        """
-        signer = self._signers.get(kid)
-        if signer is None:
-            record = await self.hub.store.cert(kid)
-            if record is None or record.status != "active":
-                raise BadSignature("signing certificate unknown or revoked")
-            if record.principal != self.principal:
-                raise EnvelopeMismatch("signing certificate is not the sender's")
-            cert = x509.load_der_x509_certificate(record.der)
-            identity = verify_certificate(cert, self.hub.ca, at_ms=ts)
-            public = cert.public_key()
-            if identity.principal != self.principal or not isinstance(public,
-                                                                      Ed25519PublicKey):
-                raise EnvelopeMismatch("signing certificate is not the sender's")
-            signer = _Signer(public.public_bytes_raw(), _ms(cert.not_valid_before_utc),
-                             _ms(cert.not_valid_after_utc))
-            self._signers[kid] = signer
-        if not signer.not_before <= ts <= signer.not_after:
-            raise BadSignature("signing certificate not valid at the alert's time")
-        return signer.key
-
     async def _publish(self, frame: f.Publish) -> None:
         """Checks that need no signature (synchronous answers), then the rest in order.
 
@@ -366,12 +347,11 @@ class Session:
             raise EnvelopeMismatch("signed channel differs from the target channel")
         if env.sender != self.principal:
             raise EnvelopeMismatch("signed sender is not the session's principal")
-        meta, role = await self.hub.access(frame.ch, self.member, admin=False)
-        if role not in _WRITE_ROLES:
-            raise AccessDenied("role does not allow publishing")
+        generation = self.access.generation
+        meta = await self._may_publish(frame)
         if abs(env.ts - now_ms()) > self.hub.settings.clock_skew_ms:
             raise StaleTimestamp()
-        key = await self._signer_key(env.kid, env.ts)
+        key = await self.access.signer_key(env.kid, self.principal, env.ts)
         verified = self.hub.verifier.verify(key, frame.alert, frame.sig)
         try:
             await self._in_flight.acquire()  # released when answered (ack or error)
@@ -381,7 +361,25 @@ class Session:
         if self._pipeline is None:
             self._pipeline = asyncio.Queue()
             self._spawn(self._publishes(self._pipeline))
-        self._pipeline.put_nowait(_Pending(frame, env, meta.epoch, verified))
+        self._pipeline.put_nowait(_Pending(frame, env, meta.epoch, verified, generation))
+
+    async def _may_publish(self, frame: f.Publish) -> ChannelMeta:
+        """The channel, if the member may publish in it (403/404 otherwise: hub.access)."""
+        meta, role = await self.access.channel(frame.ch, self.member, admin=False)
+        if role not in WRITE_ROLES:
+            raise AccessDenied("role does not allow publishing")
+        return meta
+
+    async def _still_allowed(self, item: _Pending) -> None:
+        """Check a publish's role and signer again if an event (a revocation, a role or
+        channel change) or the re-check changed a cached access decision since they were
+        checked: a revocation that arrives while the publish waits for its signature
+        check, or behind earlier publishes, refuses it before it is handed to the group
+        commit (hub.access)."""
+        while not self.access.unchanged_since(item.generation):
+            item.generation = self.access.generation
+            item.epoch = (await self._may_publish(item.frame)).epoch
+            await self.access.signer_key(item.env.kid, self.principal, item.env.ts)
 
     async def _publishes(self, pipeline: asyncio.Queue[_Pending]) -> None:
         while True:
@@ -389,7 +387,8 @@ class Session:
             frame, env = item.frame, item.env
             try:
                 await item.verified
-                await self.hub.validate_body(env)
+                await check_alert(self.hub.store, env)
+                await self._still_allowed(item)
                 if not self.hub.rate.take(self.principal):
                     raise RateLimited("publish rate exceeded")
             except CordonError as exc:
@@ -446,8 +445,8 @@ class Session:
             raise Conflict("already subscribed to this channel")
         if len(self.subs) >= MAX_SUBSCRIPTIONS:
             raise Conflict("too many subscriptions on this connection")
-        meta, _role = await self.hub.access(frame.ch, self.member, admin=self.identity.admin,
-                                            fresh=True)
+        meta, _role = await self.access.channel(frame.ch, self.member,
+                                                admin=self.identity.admin, fresh=True)
         if meta.state == "archived":
             raise ChannelClosed("channel is archived: nothing more will arrive; use hist")
         if frame.epoch is not None and frame.epoch != meta.epoch:
@@ -496,8 +495,8 @@ class Session:
                 del self._attaching[sub.channel]
 
     async def _history(self, frame: f.HistoryRequest) -> None:
-        meta, _role = await self.hub.access(frame.ch, self.member, admin=self.identity.admin,
-                                            fresh=True)
+        meta, _role = await self.access.channel(frame.ch, self.member,
+                                                admin=self.identity.admin, fresh=True)
         limit = max(1, min(frame.limit, HISTORY_PAGE_MAX))
         items = await self.hub.store.read_before(frame.ch, frame.before, limit)
         # The page must fit in one message a client accepts: keep the newest items that

@@ -21,7 +21,7 @@ The package: :mod:`~hub.admin.operations` (the operations), :mod:`~hub.admin.wir
 
 from __future__ import annotations
 
-from hub.admin._common import AUDIT_PAGE_MAX, COUNTRIES
+from hub.admin._common import AUDIT_PAGE_MAX, COUNTRIES, AdminCaller, AdminHost
 from hub.admin.operations import (
     Credentials,
     add_member,
@@ -41,6 +41,8 @@ __all__ = [
     "AUDIT_PAGE_MAX",
     "COUNTRIES",
     "OPS",
+    "AdminCaller",
+    "AdminHost",
     "Credentials",
     "add_member",
     "add_principal",

@@ -6,8 +6,14 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Hashable
+from typing import Any, Protocol
 
+from hub.access import Access
+from hub.config import Settings
+from hub.protocol.identity import Identity
+from hub.refusals import RefusalAudit
+from hub.registry import CASync
 from hub.storage import (
     CertRecord,
     ChannelMeta,
@@ -16,11 +22,33 @@ from hub.storage import (
     Store,
 )
 
-if TYPE_CHECKING:
-    pass
-
-
 log = logging.getLogger("cordon.admin")
+
+
+class AdminHost(Protocol):
+    """What admin operations need of the hub process they run in (:class:`hub.server.Hub`
+    is one): its settings (the CA folder), the store, its access decisions (a revocation
+    is applied to them before it is announced), the CA folder's sync (CRL), and the
+    refusal audit. Admin never imports the server."""
+
+    settings: Settings
+    store: Store
+    access: Access
+    casync: CASync
+    refusals: RefusalAudit
+
+
+class AdminCaller(Hashable, Protocol):
+    """The connection an ``adm`` frame came from (:class:`hub.session.Session` is one)."""
+
+    @property
+    def principal(self) -> str: ...
+
+    @property
+    def peer(self) -> str: ...
+
+    @property
+    def identity(self) -> Identity: ...
 
 #: ISO 3166-1 alpha-2 codes (officially assigned), plus EU and XK (user-assigned, in use
 #: by customs: the European Union, Kosovo).

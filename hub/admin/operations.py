@@ -53,7 +53,7 @@ from hub.storage import (
 )
 
 if TYPE_CHECKING:
-    from hub.server import Hub
+    from hub.admin._common import AdminHost as Hub  # never the server itself
 
 # --- members ---------------------------------------------------------------------------
 
@@ -282,7 +282,9 @@ async def revoke_certificates(hub: Hub, *, principal: str | None = None,
     if not revoked:
         raise Conflict("already revoked")
     for r in revoked:
-        await store.publish_event({"type": "revoke", "kid": r.kid, "principal": r.principal})
+        event = {"type": "revoke", "kid": r.kid, "principal": r.principal}
+        hub.access.apply(event)  # this process refuses it before the op is answered
+        await store.publish_event(event)
     number: int | None = None
     try:
         for r in revoked:

@@ -60,8 +60,9 @@ from hub.storage import (
 )
 
 if TYPE_CHECKING:
-    from hub.server import Hub
-    from hub.session import Session
+    # never the server or the session themselves
+    from hub.admin._common import AdminCaller as Session
+    from hub.admin._common import AdminHost as Hub
 
 # --- the wire: arguments, operations, authorisation --------------------------------------
 

@@ -80,7 +80,7 @@ async def test_readers_cannot_upload_and_closed_channels_refuse(
         with pytest.raises(AccessDenied):
             await it.put_attachment(CH, JPEG)
     await hub.store.set_channel_state(CH, "closed")
-    await hub.hub.channel_meta(CH, fresh=True)  # type: ignore[union-attr]
+    await hub.hub.access.channel_meta(CH, fresh=True)  # type: ignore[union-attr]
     async with hub.client(leaves["fr"]) as fr:
         with pytest.raises(ChannelClosed):
             await fr.put_attachment(CH, JPEG)
