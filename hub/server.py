@@ -279,12 +279,19 @@ class Hub:
 
     # --- events from every hub process --------------------------------------------
     async def _events(self) -> None:
+        lost = False
         while True:
             try:
-                async for event in self.store.events():
-                    await self.on_event(event)
+                async with self.store.events() as events:  # subscribed from here on
+                    if lost:
+                        # Events published while the stream was down are gone: re-read
+                        # now what they would have changed, rather than at the next sweep.
+                        await self.recheck_sessions()
+                    async for event in events:
+                        await self.on_event(event)
             except CordonError as exc:
                 log.warning("event stream lost (%s); resubscribing", exc)
+                lost = True
                 await asyncio.sleep(0.5)
 
     def _sessions_where(self, pred: Any) -> list[Session]:

@@ -9,7 +9,7 @@ from hub.protocol import frames as f
 from hub.protocol.errors import CloseCode
 from tests.harness import HubHarness
 from tests.hub.conftest import MakeHub
-from tests.hub.wire import CH, Raw, cast, close_code
+from tests.hub.wire import CH, Raw, Signer, cast, close_code
 
 RECHECK_S = 0.2
 BOUND_S = 5.0
@@ -73,3 +73,23 @@ async def test_recheck_leaves_sessions_in_good_standing_alone(h: HubHarness) -> 
             await h.hub.recheck_sessions()
         (session,) = h.hub.sessions["it/gdf"]
         assert not session.closing and CH in session.subs
+
+
+async def test_recheck_drops_revoked_signing_keys_of_live_sessions(make_hub: MakeHub) -> None:
+    """The sweep covers what sessions sign with, not only the certificates they connected
+    with: a second certificate of fr/ops, cached after signing once, is revoked in the
+    store without an event; after one sweep the connection (still in good standing) is
+    refused the next alert it signs with it."""
+    h = await make_hub(session_recheck_s=3600.0)  # sweeps run by hand below
+    fr = (await cast(h))["fr"]
+    second = Signer(await h.member("fr", "ops"))
+    async with Raw.open(h, fr) as c:
+        assert isinstance(await c.publish(CH, *second.sign(CH)), f.Ack)
+        await h.store.revoke_certs([second.kid])  # no event
+        assert h.hub is not None
+        await h.hub.recheck_sessions()
+        answer = await c.publish(CH, *second.sign(CH))
+        assert isinstance(answer, f.ErrorFrame) and answer.code == 422, answer
+        assert isinstance(await c.publish(CH, *Signer(fr).sign(CH)), f.Ack)
+        (session,) = h.hub.sessions["fr/ops"]
+        assert not session.closing
