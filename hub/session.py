@@ -371,11 +371,11 @@ class Session:
         return meta
 
     async def _still_allowed(self, item: _Pending) -> None:
-        """Check a publish's role and signer again if an event (a revocation, a role or
+        """Check a publish's role and signer again: an event (a revocation, a role or
         channel change) or the re-check changed a cached access decision since they were
-        checked: a revocation that arrives while the publish waits for its signature
+        checked. A revocation that arrives while the publish waits for its signature
         check, or behind earlier publishes, refuses it before it is handed to the group
-        commit (hub.access)."""
+        commit (hub.access; PROTOCOL.md §6.8)."""
         while not self.access.unchanged_since(item.generation):
             item.generation = self.access.generation
             item.epoch = (await self._may_publish(item.frame)).epoch
@@ -388,7 +388,8 @@ class Session:
             try:
                 await item.verified
                 await check_alert(self.hub.store, env)
-                await self._still_allowed(item)
+                if not self.access.unchanged_since(item.generation):
+                    await self._still_allowed(item)
                 if not self.hub.rate.take(self.principal):
                     raise RateLimited("publish rate exceeded")
             except CordonError as exc:
