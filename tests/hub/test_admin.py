@@ -82,7 +82,8 @@ async def enrol(c: Client, hub: HubHarness, member: str, name: str = "ops",
                 kind: str = "system") -> Leaf:
     if await hub.store.member(member) is None:
         await c.admin("member.add", {"id": member, "name": member.upper(), "country": "FR"})
-    result = await c.admin("principal.add", {"member": member, "name": name, "kind": kind})
+    result = await c.admin("principal.add", {"member": member, "name": name, "kind": kind,
+                                             "generate_key": True})
     return leaf_of(result, hub.tmp / "issued")
 
 
@@ -168,7 +169,8 @@ async def test_suspended_member_is_cut_off_until_reinstated(hub: HubHarness) -> 
 async def test_principal_add_issues_working_credentials(hub: HubHarness) -> None:
     async with admin(hub) as c:
         await c.admin("member.add", {"id": "fr", "name": "Douane", "country": "FR"})
-        r = await c.admin("principal.add", {"member": "fr", "name": "ops", "kind": "officer",
+        r = await c.admin("principal.add", {"generate_key": True, "member": "fr", "name": "ops",
+                                            "kind": "officer",
                                             "days": 30})
         cert = x509.load_pem_x509_certificate(r["cert"].encode())
         assert r["kid"] == key_id(cert.public_bytes(Encoding.DER))
@@ -193,7 +195,7 @@ async def test_principal_add_issues_working_credentials(hub: HubHarness) -> None
         assert shown["certs"] == [{"kid": r["kid"], "serial": r["serial"],
                                    "not_after": r["not_after"], "status": "active"}]
 
-        again = await c.admin("principal.issue", {"principal": "fr/ops"})
+        again = await c.admin("principal.issue", {"generate_key": True, "principal": "fr/ops"})
         assert again["kid"] != r["kid"] and again["kind"] == "officer"
         listed = (await c.admin("principal.list", {"member": "fr"}))["principals"]
         assert [(p["id"], p["status"], p["certs"]) for p in listed] == [("fr/ops", "active", 2)]
@@ -203,19 +205,31 @@ async def test_principal_add_issues_working_credentials(hub: HubHarness) -> None
                                                                           again["kid"]}
         assert (await c.admin("principal.list", {}))["principals"] == listed
 
-        await refused(c.admin("principal.add", {"member": "fr", "name": "ops",
+        await refused(c.admin("principal.add", {"generate_key": True, "member": "fr",
+                                                "name": "ops",
                                                 "kind": "system"}), Conflict, "already exists")
-        await refused(c.admin("principal.add", {"member": "zz", "name": "ops",
+        await refused(c.admin("principal.add", {"generate_key": True, "member": "zz",
+                                                "name": "ops",
                                                 "kind": "system"}), NotFound, "unknown member")
         for bad in ({"member": "fr", "name": "ops!", "kind": "system"},
                     {"member": "fr", "name": "x", "kind": "robot"},
                     {"member": "fr", "name": "x", "kind": "system", "days": 0},
                     {"member": "fr", "name": "x", "kind": "system", "days": 100_000},
                     {"member": "admin", "name": "x", "kind": "system"}):
-            await refused(c.admin("principal.add", bad), InvalidFrame)
-        await refused(c.admin("principal.issue", {"principal": "fr/nobody"}), NotFound,
+            await refused(c.admin("principal.add", {**bad, "generate_key": True}), InvalidFrame)
+        # the key's source must be explicit: a request, or central generation asked for
+        for bad in ({}, {"generate_key": False}, {"generate_key": 1},
+                    {"generate_key": True, "csr": "x"}):
+            await refused(c.admin("principal.add", {"member": "fr", "name": "x",
+                                                    "kind": "system", **bad}),
+                          InvalidFrame, "csr" if bad != {"generate_key": 1} else None)
+            await refused(c.admin("principal.issue", {"principal": "fr/ops", **bad}),
+                          InvalidFrame)
+        await refused(c.admin("principal.issue", {"generate_key": True,
+                                                  "principal": "fr/nobody"}), NotFound,
                       "unknown principal")
-        await refused(c.admin("principal.issue", {"principal": "nonsense"}), InvalidFrame)
+        await refused(c.admin("principal.issue", {"generate_key": True,
+                                                  "principal": "nonsense"}), InvalidFrame)
         await refused(c.admin("principal.show", {"principal": "fr/nobody"}), NotFound)
         await refused(c.admin("principal.list", {"member": "zz"}), NotFound)
         admin_shown = (await c.admin("principal.show", {"principal": "admin/alice"}))
@@ -281,7 +295,8 @@ async def test_revocation_cuts_off_at_once_and_history_stays_verifiable(
             await refused(c.admin("cert.revoke", bad), InvalidFrame)
 
         # a new certificate for the same principal works; the revoked one stays revoked
-        fresh = leaf_of(await c.admin("principal.issue", {"principal": "fr/ops"}),
+        fresh = leaf_of(await c.admin("principal.issue", {"generate_key": True,
+                                                          "principal": "fr/ops"}),
                         hub.tmp / "issued")
         async with hub.client(fresh, reconnect=False) as member:
             assert (await member.connect()).principal == "fr/ops"
@@ -297,7 +312,8 @@ async def test_revocation_cuts_off_at_once_and_history_stays_verifiable(
 async def test_revoking_one_certificate_by_kid_keeps_the_others(hub: HubHarness) -> None:
     async with admin(hub) as c:
         first = await enrol(c, hub, "fr")
-        second = leaf_of(await c.admin("principal.issue", {"principal": "fr/ops"}),
+        second = leaf_of(await c.admin("principal.issue", {"generate_key": True,
+                                                           "principal": "fr/ops"}),
                          hub.tmp / "issued")
         async with raw(hub, first) as one, raw(hub, second) as two:
             await c.admin("cert.revoke", {"kid": first.kid.upper()})
@@ -387,7 +403,8 @@ async def test_revoking_on_a_process_without_the_ca_key(hub: HubHarness, tmp_pat
             assert r["crl"] is None and [x["kid"] for x in r["revoked"]] == [fr.kid]
             await asyncio.wait_for(ws.wait_closed(), 1.0)
             assert ws.close_code == 4010
-            await refused(c.admin("principal.issue", {"principal": "fr/ops"}), Unavailable,
+            await refused(c.admin("principal.issue", {"generate_key": True,
+                                                      "principal": "fr/ops"}), Unavailable,
                           "certificate authority unavailable")
         with pytest.raises(SessionRefused):
             async with hub.client(fr, reconnect=False):
@@ -618,8 +635,9 @@ ATTEMPTS: dict[str, dict[str, Any]] = {
     "member.update": {"id": "de", "name": "X"},
     "member.suspend": {"id": "de"},
     "member.reinstate": {"id": "de"},
-    "principal.add": {"member": "fr", "name": "intruder", "kind": "system"},
-    "principal.issue": {"principal": "fr/ops"},
+    "principal.add": {"member": "fr", "name": "intruder", "kind": "system",
+                      "generate_key": True},
+    "principal.issue": {"principal": "fr/ops", "generate_key": True},
     "principal.list": {},
     "principal.show": {"principal": "fr/ops"},
     "cert.revoke": {"principal": "de/zoll"},
