@@ -19,7 +19,10 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from cryptography.hazmat.primitives.serialization import Encoding
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -237,8 +240,9 @@ async def test_principal_add_issues_working_credentials(hub: HubHarness) -> None
                     {"member": "admin", "name": "x", "kind": "system"}):
             await refused(c.admin("principal.add", {**bad, "generate_key": True}), InvalidFrame)
         # the key's source must be explicit: a request, or central generation asked for
-        for bad in ({}, {"generate_key": False}, {"generate_key": 1},
-                    {"generate_key": True, "csr": "x"}):
+        explicit: tuple[dict[str, Any], ...] = ({}, {"generate_key": False}, {"generate_key": 1},
+                                                {"generate_key": True, "csr": "x"})
+        for bad in explicit:
             await refused(c.admin("principal.add", {"member": "fr", "name": "x",
                                                     "kind": "system", **bad}),
                           InvalidFrame, "csr" if bad != {"generate_key": 1} else None)
@@ -822,7 +826,8 @@ async def test_every_name_works_end_to_end_at_its_maximum(hub: HubHarness) -> No
                                            alert_id=f"{LONG_ALERT_ID[:-1]}{n}")
                 assert ack.offset >= 1
         page = await c.history(LONG_CHANNEL)
-        assert [(a.envelope.sender, a.verified) for a in page.items] == [(pid, True)] * 2
+        assert [(a.envelope and a.envelope.sender, a.verified) for a in page.items] == [
+            (pid, True)] * 2
         records = (await c.admin("audit.list", {"principal": f"admin/{'a' * 32}"}))["records"]
     enrolled = {r["action"]: r for r in records}
     assert enrolled["principal.add"]["subject"] == pid
@@ -838,7 +843,9 @@ async def test_certificate_requests_are_checked_before_anything_is_issued(
     der = x509.load_pem_x509_csr(good.encode()).public_bytes(serialization.Encoding.DER)
     flipped = bytearray(der)
     flipped[-1] ^= 1  # the last byte of the self-signature
-    weak = der.replace(x509.load_pem_x509_csr(good.encode()).public_key().public_bytes_raw(),
+    raw_key = x509.load_pem_x509_csr(good.encode()).public_key()
+    assert isinstance(raw_key, Ed25519PublicKey)
+    weak = der.replace(raw_key.public_bytes_raw(),
                        bytes([1]) + bytes(31))  # the neutral element: a small-order key
     ec = (x509.CertificateSigningRequestBuilder()
           .subject_name(principal_subject(Identity.for_member("fr", "ops")))
@@ -907,7 +914,8 @@ async def test_certificate_without_extended_key_usage_is_closed_4013(hub: HubHar
     with pytest.raises(x509.ExtensionNotFound):
         cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
     await hub.sync()
-    assert (await hub.store.cert(no_eku.kid)).status == "active"  # type: ignore[union-attr]
+    record = await hub.store.cert(no_eku.kid)
+    assert record is not None and record.status == "active"
     ws = await connect(f"wss://127.0.0.1:{hub.port}/", ssl=client_context(hub.pki, no_eku),
                        subprotocols=[Subprotocol("cordon.v1")], compression=None, proxy=None,
                        open_timeout=WAIT)  # the TLS handshake and the upgrade succeed
@@ -990,8 +998,8 @@ async def test_admin_audit_records_name_the_subject(make_hub: MakeHub, op: str) 
         await c.admin(op, done)
         with pytest.raises(CordonError):
             await c.admin(op, bad)
-    async with hub.client(outsider, reconnect=False) as member:
-        await refused(member.admin(op, done), AccessDenied)
+    async with hub.client(outsider, reconnect=False) as someone:
+        await refused(someone.admin(op, done), AccessDenied)
     mine = (await hub.store.audit_log(principal="admin/alice"))[before:]
     theirs = [r for r in await hub.store.audit_log(principal="pl/zoll") if r["action"] == op]
     ok = [r for r in mine if r["result"] == "ok" and r["action"].split(".")[0] == op.split(".")[0]]
