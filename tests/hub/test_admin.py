@@ -24,11 +24,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from certs.ca import issue_member, load_index
+from certs.ca import ADMIN_EKU, issue_member, load_index
 from client.sdk import Client, SessionRefused
 from hub.admin import OPS
 from hub.protocol import codec
@@ -56,9 +57,11 @@ from hub.protocol.errors import (
     NotFound,
 )
 from hub.protocol.identity import Identity
+from hub.registry import AuthFailure, authenticate
 from tests.harness import HubHarness, client_context
 from tests.hub.conftest import MakeHub
 from tests.pki import Leaf
+from tests.protocol.test_trust import CA as TrustCA
 
 CH = "stop-iii"
 WAIT = 20.0  # generous bound for "soon"; the one-second promises are asserted separately
@@ -1009,3 +1012,30 @@ async def test_admin_audit_records_name_the_subject(make_hub: MakeHub, op: str) 
         assert {k: record[k] for k in SUBJECT_FIELDS if k in record} == subject, record
     if "kid" in ok[0]:  # what the operation produced (issued or revoked certificates)
         assert op in ("principal.add", "principal.issue", "cert.revoke")
+
+
+@pytest.mark.parametrize(("options", "code"), [
+    ({"ekus": None}, CloseCode.WRONG_PURPOSE),  # no EKU: OpenSSL's handshake accepts it
+    ({"ekus": [ExtendedKeyUsageOID.SERVER_AUTH]}, CloseCode.WRONG_PURPOSE),
+    ({"digital_signature": None}, CloseCode.WRONG_PURPOSE),
+    ({"digital_signature": False}, CloseCode.WRONG_PURPOSE),
+    ({"ca": True}, CloseCode.WRONG_PURPOSE),
+    ({"uris": ["urn:cordon:admin:eve"], "ekus": [ADMIN_EKU]}, CloseCode.WRONG_PURPOSE),
+    ({"uris": ["urn:cordon:admin:eve"], "ekus": None}, CloseCode.IDENTITY),
+    ({"uris": ["urn:cordon:admin:eve"]}, CloseCode.IDENTITY),  # clientAuth, no admin EKU
+])
+async def test_purpose_is_checked_before_the_registry(hub: HubHarness, options: dict[str, Any],
+                                                      code: int) -> None:
+    """What :func:`hub.registry.authenticate` does with a certificate the handshake let
+    through: the wrong purpose is 4013 (an administrator's purpose includes its admin EKU,
+    part of its identity: 4011 without it)."""
+    cert, _key = TrustCA().issue(**options)
+    with pytest.raises(AuthFailure) as info:
+        await authenticate(hub.store, cert.public_bytes(Encoding.DER))
+    assert info.value.close_code == code
+    good, _key = TrustCA().issue(uris=["urn:cordon:admin:eve"],
+                                 ekus=[ExtendedKeyUsageOID.CLIENT_AUTH, ADMIN_EKU])
+    with pytest.raises(AuthFailure) as info:  # the right purpose: on to the registry
+        await authenticate(hub.store, good.public_bytes(Encoding.DER))
+    assert (info.value.close_code, info.value.reason) == (
+        CloseCode.IDENTITY, "certificate unknown to the registry")
