@@ -47,12 +47,24 @@ Certificates
   (critical), SKI, AKI, a random positive 64-bit serial unique in the index.
   ``not_before`` is backdated by :data:`BACKDATE` for peers whose clocks lag.
   A leaf never outlives the CA (:class:`InvalidRequest`).
-- Server: EKU serverAuth; SAN DNS names and IP addresses; CN = first DNS name.
+- Server: EKU serverAuth; SAN DNS names and IP addresses; CN = the first DNS name
+  that fits X.509's 64-character bound (``cordon-hub`` if none does).
 - Member: EKU clientAuth; SAN = exactly one URI ``urn:cordon:principal:<m>/<n>``
-  (``Identity.for_member(m, n).uri``); subject O=<member>, CN=<member>/<name>,
-  for display only. ``officer`` / ``system`` is recorded in the index only.
+  (``Identity.for_member(m, n).uri``); subject O=<member>, CN=<name>, for display
+  only (:func:`hub.protocol.enrol.principal_subject`: every field fits its X.509
+  bound at the longest names). ``officer`` / ``system`` is recorded in the index only.
 - Admin: EKU clientAuth + :data:`~hub.protocol.identity.ADMIN_EKU_OID`; SAN =
-  exactly one URI ``urn:cordon:admin:<name>``; CN=admin/<name> (display only).
+  exactly one URI ``urn:cordon:admin:<name>``; O=admin, CN=<name> (display only).
+
+Members keep their own keys
+---------------------------
+
+:func:`issue_from_request` issues a member's or an administrator's certificate for
+the key of a PKCS#10 request (PEM), after :func:`hub.protocol.enrol.check_request`
+(Ed25519, not weak, self-signature verified strictly, subject naming the
+principal; :class:`BadRequest` otherwise); no key is generated or written
+(:class:`CertifiedRequest`). ``issue_member`` / ``issue_admin`` generate the key
+on the CA's side and write it (0600): central key generation.
 - CRL: signed by the CA, CRLNumber incremented on every write, AKI, next
   update ``days`` (default 7) ahead; every revoked serial with its revocation
   time and reason code (none for ``unspecified``).
@@ -64,14 +76,15 @@ The ``issue_*`` functions take three keyword arguments meant for tests only:
 ``not_before`` / ``not_after`` (timezone-aware datetimes) replace the computed
 validity period (``days`` is then ignored), to make expired or not-yet-valid
 certificates; ``eku`` replaces the extended key usage list, to make
-wrong-purpose certificates. Production code never passes them.
+wrong-purpose certificates (an empty list: no extendedKeyUsage extension at all).
+Production code never passes them.
 
 Errors
 ------
 
 Everything raised derives from :class:`CAError`; the tree is drawn in
 :mod:`certs.errors` (``CAExists``, ``CANotFound``, ``CorruptCA``,
-``UnknownCertificate``, ``AlreadyRevoked``, ``InvalidRequest``, and
+``UnknownCertificate``, ``AlreadyRevoked``, ``InvalidRequest`` > ``BadRequest``, and
 ``BadCertificate`` > ``InvalidIdentity`` / ``WrongPurpose``). Operating-system
 errors (permissions, disk full) propagate as :class:`OSError`.
 """
@@ -90,7 +103,7 @@ from typing import TypeAlias
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.x509.oid import NameOID
 
 from certs._fs import KEY_MODE, PUBLIC_MODE, locked, write_atomic
@@ -99,6 +112,7 @@ from certs.crl import CRL_FILE, build_crl, crl_number
 from certs.errors import (
     AlreadyRevoked,
     BadCertificate,
+    BadRequest,
     CAError,
     CAExists,
     CANotFound,
@@ -117,6 +131,7 @@ from certs.index import (
     read_index,
     write_index,
 )
+from hub.protocol.enrol import check_request, principal_subject
 from hub.protocol.envelope import key_id
 from hub.protocol.errors import InvalidFrame
 from hub.protocol.identity import Identity
@@ -135,11 +150,13 @@ __all__ = [
     "SERVER_AUTH",
     "AlreadyRevoked",
     "BadCertificate",
+    "BadRequest",
     "CAError",
     "CAExists",
     "CANotFound",
     "CertKind",
     "CertRecord",
+    "CertifiedRequest",
     "CorruptCA",
     "InvalidIdentity",
     "InvalidRequest",
@@ -152,6 +169,7 @@ __all__ = [
     "identity_of",
     "init_ca",
     "issue_admin",
+    "issue_from_request",
     "issue_member",
     "issue_server",
     "load_index",
@@ -169,9 +187,29 @@ DEFAULT_OUT_DIR = "out"
 #: How far ``not_before`` is moved into the past, for peers whose clocks lag.
 BACKDATE = timedelta(minutes=5)
 
+#: X.509's upper bound for a commonName (RFC 5280 ub-common-name).
+_MAX_CN = 64
 _BASENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _DNS_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _DNS_NAME = re.compile(rf"(?=.{{1,253}}\Z){_DNS_LABEL}(?:\.{_DNS_LABEL})*")
+
+
+@dataclass(frozen=True, slots=True)
+class CertifiedRequest:
+    """What :func:`issue_from_request` wrote: the certificate and the CA copy (the private
+    key stays with the requester)."""
+
+    cert: Path
+    ca: Path
+    record: CertRecord
+
+    @property
+    def serial(self) -> int:
+        return self.record.serial
+
+    @property
+    def kid(self) -> str:
+        return self.record.kid
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,8 +303,8 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def _ski_of(key: Ed25519PrivateKey) -> x509.SubjectKeyIdentifier:
-    return x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+def _ski_of(key: Ed25519PublicKey) -> x509.SubjectKeyIdentifier:
+    return x509.SubjectKeyIdentifier.from_public_key(key)
 
 
 def _key_usage(*, digital_signature: bool = False, ca: bool = False) -> x509.KeyUsage:
@@ -354,6 +392,8 @@ def init_ca(directory: StrPath, *, name: str = "Cordon Hub CA", days: int = 3650
     _check_days(days)
     if not isinstance(name, str) or not name.strip():
         raise InvalidRequest("the CA name must not be empty")
+    if len(name) > _MAX_CN:
+        raise InvalidRequest(f"the CA name must be at most {_MAX_CN} characters")
     d = Path(directory)
     d.mkdir(mode=0o700, parents=True, exist_ok=True)
     with locked(d):
@@ -373,7 +413,7 @@ def init_ca(directory: StrPath, *, name: str = "Cordon Hub CA", days: int = 3650
             .not_valid_after(now + timedelta(days=days))
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(_key_usage(ca=True), critical=True)
-            .add_extension(_ski_of(key), critical=False)
+            .add_extension(_ski_of(key.public_key()), critical=False)
             .sign(key, None)
         )
         write_atomic(d / CA_KEY_FILE, _key_pem(key), mode=KEY_MODE)
@@ -401,6 +441,7 @@ def _issue(
     out: StrPath | None,
     basename: str,
     overwrite: bool,
+    public_key: Ed25519PublicKey | None = None,
 ) -> IssuedCert:
     d = _ca_dir(directory)
     if _BASENAME.fullmatch(basename) is None or basename == "ca":
@@ -411,23 +452,32 @@ def _issue(
         ca_cert, ca_key = _load_ca(d)
         records = _read_index(d)
         start, end = _validity(ca_cert, days=days, not_before=not_before, not_after=not_after)
-        if not overwrite and (key_path.exists() or cert_path.exists()):
-            raise InvalidRequest(f"{key_path} already exists (pass overwrite to replace it)")
-        key = Ed25519PrivateKey.generate()
+        written = [cert_path] if public_key is not None else [key_path, cert_path]
+        for path in written:
+            if not overwrite and path.exists():
+                raise InvalidRequest(f"{path} already exists (pass overwrite to replace it)")
+        key: Ed25519PrivateKey | None = None
+        if public_key is None:
+            key = Ed25519PrivateKey.generate()
+            public_key = key.public_key()
+        leaf_key = public_key
         serial = _new_serial({r.serial for r in records})
-        cert = (
+        builder = (
             x509.CertificateBuilder()
             .subject_name(subject)
             .issuer_name(ca_cert.subject)
-            .public_key(key.public_key())
+            .public_key(leaf_key)
             .serial_number(serial)
             .not_valid_before(start)
             .not_valid_after(end)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(digital_signature=True), critical=True)
-            .add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
-            .add_extension(x509.SubjectAlternativeName(san), critical=False)
-            .add_extension(_ski_of(key), critical=False)
+        )
+        if eku:  # empty only from the test knob: a certificate with no EKU at all
+            builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
+        cert = (
+            builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+            .add_extension(_ski_of(leaf_key), critical=False)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
                 critical=False,
@@ -446,7 +496,8 @@ def _issue(
             not_after=cert.not_valid_after_utc,
         )
         out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        write_atomic(key_path, _key_pem(key), mode=KEY_MODE)
+        if key is not None:
+            write_atomic(key_path, _key_pem(key), mode=KEY_MODE)
         write_atomic(cert_path, _pem(cert), mode=PUBLIC_MODE)
         write_atomic(out_dir / CA_CERT_FILE, _pem(ca_cert), mode=PUBLIC_MODE)
         issued = d / ISSUED_DIR
@@ -492,10 +543,11 @@ def issue_server(
         raise InvalidRequest("a server certificate needs at least one DNS name")
     san: list[x509.GeneralName] = [x509.DNSName(n) for n in names]
     san += [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
+    common_name = next((n for n in names if len(n) <= _MAX_CN), "cordon-hub")
     return _issue(
         directory,
         kind="server",
-        subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]),
+        subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]),
         san=san,
         eku=[SERVER_AUTH] if eku is None else eku,
         principal=None,
@@ -525,23 +577,18 @@ def issue_member(
     not_after: datetime | None = None,
     eku: Sequence[x509.ObjectIdentifier] | None = None,
 ) -> IssuedCert:
-    """Issue a certificate for principal ``member/name`` (an officer or a system)."""
+    """Issue a certificate for principal ``member/name`` (an officer or a system), with a
+    key generated here (central key generation; see :func:`issue_from_request`)."""
     if kind not in ("system", "officer"):
         raise InvalidRequest(f"kind must be 'system' or 'officer', not {kind!r}")
     try:
         identity = Identity.for_member(member, name)
     except InvalidFrame as exc:
         raise InvalidRequest(f"{exc} ({member!r}/{name!r})") from None
-    subject = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, member),
-            x509.NameAttribute(NameOID.COMMON_NAME, identity.principal),
-        ]
-    )
     return _issue(
         directory,
         kind="member",
-        subject=subject,
+        subject=principal_subject(identity),
         san=[x509.UniformResourceIdentifier(identity.uri)],
         eku=[CLIENT_AUTH] if eku is None else eku,
         principal=identity.principal,
@@ -567,7 +614,8 @@ def issue_admin(
     not_after: datetime | None = None,
     eku: Sequence[x509.ObjectIdentifier] | None = None,
 ) -> IssuedCert:
-    """Issue a hub administrator's certificate (EKU clientAuth + the admin EKU)."""
+    """Issue a hub administrator's certificate (EKU clientAuth + the admin EKU), with a
+    key generated here (central key generation; see :func:`issue_from_request`)."""
     try:
         identity = Identity.for_admin(name)
     except InvalidFrame as exc:
@@ -575,7 +623,7 @@ def issue_admin(
     return _issue(
         directory,
         kind="admin",
-        subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, identity.principal)]),
+        subject=principal_subject(identity),
         san=[x509.UniformResourceIdentifier(identity.uri)],
         eku=[CLIENT_AUTH, ADMIN_EKU] if eku is None else eku,
         principal=identity.principal,
@@ -587,6 +635,55 @@ def issue_admin(
         basename=f"admin-{name}" if basename is None else basename,
         overwrite=overwrite,
     )
+
+
+def issue_from_request(
+    directory: StrPath,
+    csr: bytes | str,
+    *,
+    member: str | None = None,
+    name: str,
+    admin: bool = False,
+    kind: PrincipalKind = "system",
+    days: int = 365,
+    out: StrPath | None = None,
+    basename: str | None = None,
+    overwrite: bool = False,
+) -> CertifiedRequest:
+    """Certify the key of request ``csr`` for principal ``member/name`` (or, with
+    ``admin``, administrator ``name``). The request must pass
+    :func:`~hub.protocol.enrol.check_request` (:class:`BadRequest` says which check
+    failed). Only the certificate (0644) and ``ca.pem`` are written."""
+    if admin != (member is None):
+        raise InvalidRequest("give a member, or admin, not both")
+    if not admin and kind not in ("system", "officer"):
+        raise InvalidRequest(f"kind must be 'system' or 'officer', not {kind!r}")
+    try:
+        identity = Identity.for_admin(name) if member is None else Identity.for_member(member, name)
+    except InvalidFrame as exc:
+        raise InvalidRequest(f"{exc} ({member!r}/{name!r})") from None
+    try:
+        public_key = check_request(csr, identity)
+    except InvalidFrame as exc:
+        raise BadRequest(f"{exc.detail} (for {identity.principal})") from None
+    default = f"admin-{name}" if member is None else f"{member}-{name}"
+    issued = _issue(
+        directory,
+        kind="admin" if admin else "member",
+        subject=principal_subject(identity),
+        san=[x509.UniformResourceIdentifier(identity.uri)],
+        eku=[CLIENT_AUTH, ADMIN_EKU] if admin else [CLIENT_AUTH],
+        principal=identity.principal,
+        principal_kind=None if admin else kind,
+        days=days,
+        not_before=None,
+        not_after=None,
+        out=out,
+        basename=default if basename is None else basename,
+        overwrite=overwrite,
+        public_key=public_key,
+    )
+    return CertifiedRequest(cert=issued.cert, ca=issued.ca, record=issued.record)
 
 
 def write_crl(directory: StrPath, *, days: int = 7) -> Path:

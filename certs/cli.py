@@ -6,8 +6,9 @@
     cordon ca issue-server  [--dir D] --dns NAME [--dns NAME ...] [--ip IP ...]
                             [--days N] [--out O] [--force]
     cordon ca issue         [--dir D] --member M --name N [--kind system|officer]
-                            [--days N] [--out O] [--force]
-    cordon ca issue         [--dir D] --admin --name N [--days N] [--out O] [--force]
+                            [--csr FILE] [--days N] [--out O] [--force]
+    cordon ca issue         [--dir D] --admin --name N [--csr FILE] [--days N] [--out O]
+                            [--force]
     cordon ca revoke        [--dir D] (--serial HEX | --kid KID | --principal P)
                             [--reason R] [--crl-days N]
     cordon ca crl           [--dir D] [--days N]
@@ -16,7 +17,9 @@
 ``--dir`` defaults to ``$CORDON_CA_DIR``, else ``./var/ca``; ``--out`` to
 ``<dir>/out``. Serials are written and read in hex, as ``list`` shows them
 and as ``issued/<serial>.pem`` names them. Private keys are written to files
-(mode 0600) and never printed.
+(mode 0600) and never printed. With ``--csr FILE`` (a request made by
+``cordon key new``) the certificate is issued for the request's key, which never
+comes near the CA: only the certificate and ``ca.pem`` are written.
 
 Exit status: 0 success (also when the reader of the output went away, as with
 ``| head``: the rest of the output is dropped quietly); 2 usage error (from argparse); 3 CA error
@@ -42,6 +45,7 @@ from certs.ca import (
     IssuedCert,
     init_ca,
     issue_admin,
+    issue_from_request,
     issue_member,
     issue_server,
     load_index,
@@ -120,6 +124,22 @@ def _cmd_issue_server(args: argparse.Namespace) -> int:
 
 
 def _cmd_issue(args: argparse.Namespace) -> int:
+    if args.csr is not None:
+        certified = issue_from_request(
+            args.dir, args.csr.read_bytes(), member=None if args.admin else args.member,
+            name=args.name, admin=args.admin, kind=args.kind or "system",
+            days=args.days or 365, out=args.out, overwrite=args.force,
+        )
+        record = certified.record
+        kind = "admin" if args.admin else record.principal_kind
+        print(f"issued {kind} certificate for {record.principal} from {args.csr}")
+        print(f"  serial   {record.serial_hex}")
+        print(f"  kid      {record.kid}")
+        print(f"  valid    {_time(record.not_before)} .. {_time(record.not_after)}")
+        print(f"  cert     {certified.cert}")
+        print("  key      kept by its holder (issued from the request)")
+        print(f"  ca       {certified.ca}")
+        return EXIT_OK
     if args.admin:
         issued = issue_admin(
             args.dir, name=args.name, days=args.days or 365, out=args.out, overwrite=args.force
@@ -216,6 +236,9 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p.add_argument("--name", required=True, help="principal (or admin) name, e.g. ops")
     p.add_argument("--kind", choices=("system", "officer"), help="principal kind (members)")
     p.add_argument("--admin", action="store_true", help="issue a hub administrator's cert")
+    p.add_argument("--csr", type=Path, metavar="FILE",
+                   help="certify the key of this request (from 'cordon key new'): the "
+                   "private key stays with its holder")
     p.set_defaults(func=_cmd_issue)
 
     p = sub.add_parser("revoke", parents=[common], help="revoke certificates, update the CRL")

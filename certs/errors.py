@@ -10,7 +10,10 @@
     ├── UnknownCertificate ...... revoke: no certificate with that serial / kid / principal
     ├── AlreadyRevoked .......... revoke: the selected certificate(s) are already revoked
     ├── InvalidRequest .......... a bad argument: name, DNS name, IP, days, reason,
-    │                             basename, output file exists, leaf would outlive the CA
+    │   │                         basename, output file exists, leaf would outlive the CA
+    │   └── BadRequest .......... a certificate request (CSR) refused: malformed, too
+    │                             large, key not Ed25519 or weak, self-signature does
+    │                             not verify, subject not the principal
     └── BadCertificate .......... identity_of / check_purpose refuse a certificate
         ├── InvalidIdentity ..... no subjectAltName; zero, several or a malformed
         │                         urn:cordon URI; a CA certificate
@@ -26,6 +29,7 @@ from __future__ import annotations
 __all__ = [
     "AlreadyRevoked",
     "BadCertificate",
+    "BadRequest",
     "CAError",
     "CAExists",
     "CANotFound",
@@ -63,6 +67,10 @@ class AlreadyRevoked(CAError):
 
 class InvalidRequest(CAError):
     """An argument is invalid (name, DNS name, days, reason, output path...)."""
+
+
+class BadRequest(InvalidRequest):
+    """A certificate request (CSR) is refused; the message says which check failed."""
 
 
 class BadCertificate(CAError):

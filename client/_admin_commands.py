@@ -124,12 +124,19 @@ def _paths(args: argparse.Namespace) -> tuple[Path, Path, Path]:
 
 
 def _prepare_out(args: argparse.Namespace) -> None:
-    """Before asking the hub to issue anything: can the credentials be written?"""
+    """Before asking the hub to issue anything: is the request readable, can the
+    credentials be written? (With --csr the member's key may already sit in --out.)"""
     cert, key, _ca = _paths(args)
+    if args.csr is not None:
+        try:
+            args.csr_text = args.csr.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _BadInput(f"cannot read the certificate request {args.csr}: "
+                            f"{getattr(exc, 'strerror', None) or 'not PEM text'}") from exc
     if args.out.exists() and not args.out.is_dir():
         raise _BadInput(f"{args.out} is not a folder")
     if not args.force:
-        for path in (cert, key):
+        for path in (cert,) if args.csr is not None else (cert, key):
             if path.exists():
                 raise _BadInput(f"{path} already exists (use --force to replace it)")
     try:
@@ -157,8 +164,11 @@ def _write(path: Path, data: str, mode: int) -> None:
 
 def _save_credentials(args: argparse.Namespace, r: dict[str, Any]) -> dict[str, str]:
     cert, key, ca = _paths(args)
+    files = {"cert": str(cert), "ca": str(ca)}
     try:
-        _write(key, r["key"], 0o600)
+        if r.get("key") is not None:  # central generation (--generate-key) only
+            _write(key, r["key"], 0o600)
+            files["key"] = str(key)
         _write(cert, r["cert"], 0o644)
         if not ca.exists() or ca.read_text(encoding="ascii", errors="replace") != r["ca"]:
             _write(ca, r["ca"], 0o644)
@@ -166,7 +176,7 @@ def _save_credentials(args: argparse.Namespace, r: dict[str, Any]) -> dict[str, 
         raise _Failed(f"certificate {r['kid']} was issued but cannot be written "
                       f"({exc.strerror}); revoke it with 'cordon admin cert revoke "
                       f"{r['kid']}' and issue again") from exc
-    return {"cert": str(cert), "key": str(key), "ca": str(ca)}
+    return files
 
 
 async def _issue(args: argparse.Namespace, c: Client, out: IO[str], op: str,
@@ -178,21 +188,34 @@ async def _issue(args: argparse.Namespace, c: Client, out: IO[str], op: str,
         _json({**shown, "files": files}, out)
         return EXIT_OK
     print(f"issued {r['kind']} certificate for {r['principal']}", file=out)
+    key = (f"{files['key']}  (private, mode 0600)" if "key" in files
+           else "kept by the member (issued from its certificate request)")
     _fields([("  kid", r["kid"]), ("  serial", r["serial"]),
              ("  expires", _when(r["not_after"])), ("  cert", files["cert"]),
-             ("  key", f"{files['key']}  (private, mode 0600)"), ("  ca", files["ca"])], out)
+             ("  key", key), ("  ca", files["ca"])], out)
+    if "key" not in files:
+        print(f"Send {Path(files['cert']).name} and {Path(files['ca']).name} to the member.",
+              file=out)
     return EXIT_OK
+
+
+def _key_source(args: argparse.Namespace) -> dict[str, Any]:
+    if args.csr is not None:
+        return {"csr": args.csr_text}
+    return {"generate_key": True}
 
 
 async def _principal_add(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
     member, name = args.principal.split("/")
     return await _issue(args, c, out, "principal.add",
-                        {"member": member, "name": name, "kind": args.kind, "days": args.days})
+                        {"member": member, "name": name, "kind": args.kind, "days": args.days,
+                         **_key_source(args)})
 
 
 async def _principal_issue(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
     return await _issue(args, c, out, "principal.issue",
-                        {"principal": args.principal, "days": args.days})
+                        {"principal": args.principal, "days": args.days,
+                         **_key_source(args)})
 
 
 async def _principal_list(args: argparse.Namespace, c: Client, out: IO[str]) -> int:

@@ -50,6 +50,7 @@ FINAL_CLOSE_CODES = frozenset(
         CloseCode.PROTOCOL_ABUSE,
         CloseCode.REVOKED,
         CloseCode.IDENTITY,
+        CloseCode.WRONG_PURPOSE,
     }
 )
 #: Our own close code when a subscription's local queue overflows (mirrors the hub's).

@@ -8,7 +8,8 @@ own, rooted at :class:`ClientError`::
     ├── ConnectionLost ........ the connection dropped, or could not be (re)opened
     │   │                       within the retry budget; ``code`` is the close code
     │   └── SessionRefused .... final: the hub or TLS refused this identity (4010
-    │                           revoked, 4011 unknown identity, 4002, 1002, TLS
+    │                           revoked, 4011 unknown identity, 4013 wrong purpose,
+    │                           4002, 1002, TLS
     │                           alert); never retried
     ├── ProtocolViolation ..... the hub sent something this SDK cannot accept
     └── ClientClosed .......... the Client was closed

@@ -13,8 +13,10 @@ host with ``cordon ca issue --admin --name NAME``.
     cordon admin member update ID [--name NAME] [--country CC]
     cordon admin member suspend ID
     cordon admin member reinstate ID
-    cordon admin principal add MEMBER/NAME --kind officer|system [--days N] [--out DIR] [--force]
-    cordon admin principal issue MEMBER/NAME [--days N] [--out DIR] [--force]
+    cordon admin principal add MEMBER/NAME --kind officer|system (--csr FILE | --generate-key)
+                               [--days N] [--out DIR] [--force]
+    cordon admin principal issue MEMBER/NAME (--csr FILE | --generate-key) [--days N]
+                                 [--out DIR] [--force]
     cordon admin principal list [--member ID]
     cordon admin principal show PRINCIPAL
     cordon admin principal revoke PRINCIPAL [--reason R]
@@ -34,10 +36,14 @@ environment): ``--hub URL`` (``CORDON_HUB``), ``--cert PEM`` (``CORDON_CERT``),
 (``CORDON_SERVER_NAME``), ``--timeout S`` (default 30). ``--json`` prints the
 hub's answer as one JSON document instead of text and tables.
 
-``principal add`` and ``principal issue`` write the new credentials to ``--out``
-(default: the current folder) as ``<member>-<name>.pem`` (0644), ``.key`` (0600,
-never printed) and ``ca.pem``; existing files are never replaced without
-``--force``. ``--retention`` is in days (0: keep forever). ``--since`` takes an
+``principal add`` and ``principal issue`` certify the member's own key: ``--csr FILE``
+is the certificate request the member made with ``cordon key new`` (the private key
+never leaves the member). Only ``--generate-key`` has the hub generate the private
+key instead (it then travels to this client once); one of the two is required. The
+new certificate is written to ``--out`` (default: the current folder) as
+``<member>-<name>.pem`` (0644) with ``ca.pem``, and with ``--generate-key`` the key
+as ``<member>-<name>.key`` (0600, never printed); existing files are never replaced
+without ``--force``. ``--retention`` is in days (0: keep forever). ``--since`` takes an
 ISO date or time (UTC unless it says otherwise) or an age: ``90s``, ``30m``,
 ``12h``, ``7d``. Revocation reasons: unspecified (default), keyCompromise,
 cACompromise, affiliationChanged, superseded, cessationOfOperation,
@@ -354,6 +360,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_issue_options(p: argparse.ArgumentParser) -> None:
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--csr", type=Path, metavar="FILE",
+                        help="the member's certificate request (from 'cordon key new'): "
+                        "the recommended way, the private key stays with the member")
+    source.add_argument("--generate-key", action="store_true",
+                        help="have the hub generate the private key (it is sent to you once)")
     p.add_argument("--days", type=_count(1, 3650), default=365,
                    help="certificate lifetime (default 365)")
     p.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
@@ -396,6 +408,14 @@ def main(argv: list[str] | None = None) -> int:
     if (args.group, getattr(args, "verb", None)) == ("member", "update") and \
             args.name is None and args.country is None:
         print(f"{PROG}: error: member update: give --name and/or --country", file=sys.stderr)
+        return EXIT_USAGE
+    if args.group == "principal" and args.verb in ("add", "issue") and \
+            args.csr is None and not args.generate_key:
+        print(f"{PROG}: error: principal {args.verb}: give --csr FILE, the member's "
+              "certificate request (the member runs 'cordon key new --principal "
+              f"{args.principal}' and sends you the .csr file; its private key never leaves "
+              "it), or --generate-key to have the hub generate the private key",
+              file=sys.stderr)
         return EXIT_USAGE
     missing = [f"--{n}" for n in ("hub", "cert", "key", "ca") if not getattr(args, n, None)]
     if missing:

@@ -73,6 +73,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_REFUSED",
     "EXIT_USAGE",
+    "key_main",
     "main",
     "publish_main",
     "tail_main",
@@ -414,6 +415,13 @@ def tail_main(argv: list[str] | None = None) -> int:
     return _run(prog, run)
 
 
+def key_main(argv: list[str] | None = None) -> int:
+    """``cordon key new``: the member's own key and certificate request (:mod:`client.keys`)."""
+    from client import keys
+
+    return keys.main(argv)
+
+
 class _Refused(ClientError):
     """A refusal with a friendlier explanation (exit 3)."""
 
@@ -421,9 +429,9 @@ class _Refused(ClientError):
 def main(argv: list[str] | None = None) -> int:
     """``python -m client.cli publish|tail ...``"""
     argv = sys.argv[1:] if argv is None else argv
-    commands = {"publish": publish_main, "tail": tail_main}
+    commands = {"publish": publish_main, "tail": tail_main, "key": key_main}
     if not argv or argv[0] not in commands:
-        print("usage: python -m client.cli {publish,tail} [options]", file=sys.stderr)
+        print("usage: python -m client.cli {publish,tail,key} [options]", file=sys.stderr)
         return EXIT_USAGE
     return commands[argv[0]](argv[1:])
 

@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "publish": (_lazy("client.cli", "publish_main"), "publish alerts (JSON lines in)"),
     "tail": (_lazy("client.cli", "tail_main"), "follow a channel (JSON lines out)"),
     "admin": (_lazy("client.admin_cli", "main"), "administer a running hub (admin certificate)"),
+    "key": (_lazy("client.keys", "main"), "your own key and certificate request (key new)"),
     "report": (_lazy("client.report", "main"), "an operation's results from a channel"),
     "export": (_lazy("client.export", "main"), "a channel's alerts as JSON lines or CSV"),
     "desk": (_lazy("client.desktop.app", "main"), "the desktop client for liaison officers"),

@@ -39,7 +39,7 @@ from certs.index import read_index
 from hub.protocol.envelope import key_id
 from hub.protocol.errors import CloseCode, CordonError, InvalidFrame
 from hub.protocol.identity import Identity
-from hub.protocol.trust import identity_from_certificate
+from hub.protocol.trust import check_client_purpose, identity_from_certificate
 from hub.storage import CertRecord, Store
 from hub.tls import ReloadableTLS
 
@@ -71,7 +71,12 @@ class Authenticated:
 
 
 async def authenticate(store: Store, der: bytes | None) -> Authenticated:
-    """Check a peer certificate (already chain-verified by TLS) against the registry."""
+    """Check a peer certificate (already chain-verified by TLS) against the registry.
+
+    In order: it names one identity (else 4011); it is fit for client authentication
+    (clientAuth EKU, digitalSignature, not a CA; else 4013: OpenSSL accepts a
+    certificate without EKU); it is in the registry (4011), active, and its member
+    active (4010)."""
     if not der:
         raise AuthFailure(CloseCode.IDENTITY, "no client certificate")
     try:
@@ -79,9 +84,14 @@ async def authenticate(store: Store, der: bytes | None) -> Authenticated:
         identity = identity_from_certificate(cert)
     except (ValueError, CordonError) as exc:
         raise AuthFailure(CloseCode.IDENTITY, "certificate names no valid identity") from exc
+    who = identity.principal
+    try:
+        check_client_purpose(cert)
+    except CordonError as exc:  # OpenSSL lets a certificate with no EKU through
+        raise AuthFailure(CloseCode.WRONG_PURPOSE, "certificate of the wrong purpose", who
+                          ) from exc
     kid = key_id(der)
     record = await store.cert(kid)
-    who = identity.principal
     if record is None or record.principal != identity.principal:
         raise AuthFailure(CloseCode.IDENTITY, "certificate unknown to the registry", who)
     if record.status != "active":

@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.timeout(180)
@@ -57,6 +59,12 @@ def test_readme_has_the_flow():
     assert any(c.startswith("cordon serve") and c.endswith("&") for c in commands)
     assert any("cordon publish" in c for c in commands)
     assert commands[-1].startswith("cordon tail")
+    # the recommended enrolment: the member's own key, certified from its request
+    keygen = next(i for i, c in enumerate(commands) if c.startswith("cordon key new"))
+    certify = next(i for i, c in enumerate(commands)
+                   if c.startswith("cordon admin principal add"))
+    assert keygen < certify and "--csr" in commands[certify]
+    assert not any("--generate-key" in c for c in commands)
 
 
 def test_readme_commands_work_as_written(tmp_path: Path):
@@ -102,6 +110,12 @@ def test_readme_commands_work_as_written(tmp_path: Path):
     assert hub is not None
     assert hub.returncode == 0  # SIGTERM stops the hub cleanly
     assert (tmp_path / "fr-creds" / "fr-ops.key").stat().st_mode & 0o777 == 0o600
+    # the key the member made is the one certified: the hub never saw a private key
+    creds = tmp_path / "fr-creds"
+    cert = x509.load_pem_x509_certificate((creds / "fr-ops.pem").read_bytes())
+    member_key = load_pem_private_key((creds / "fr-ops.key").read_bytes(), None)
+    assert cert.public_key() == member_key.public_key()
+    assert not list((tmp_path / "var" / "hub").rglob("*.key"))
     published = json.loads(outputs[-2])
     tailed = json.loads(outputs[-1])
     assert published["offset"] == 1 and published["dup"] is False

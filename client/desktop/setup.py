@@ -1,10 +1,18 @@
 """First-run setup: hub address and the officer's credentials; and the passphrase prompt.
 
+An officer without credentials yet creates them here: "Create my key and request…"
+writes an Ed25519 private key (mode 0600, it never leaves this computer) and a
+certificate request (``.csr``) into a folder of their choice (:mod:`client.keys`, as
+``cordon key new`` does), fills in the key, and says to send the request to the hub
+administrator, who returns the certificate to choose above it.
+
 The passphrase is asked for at every start when the key needs one and is
 never written anywhere.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
@@ -24,6 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from client.desktop.settings import DeskSettings
+from client.keys import KeyRequest, new_key_and_request
+from hub.protocol.errors import InvalidFrame
 
 __all__ = ["SetupDialog", "ask_passphrase"]
 
@@ -59,7 +69,7 @@ class SetupDialog(QDialog):
     def __init__(self, settings: DeskSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(_tr("Connect to a Cordon hub"))
-        self.resize(560, 320)
+        self.resize(600, 420)
         layout = QVBoxLayout(self)
         intro = QLabel(_tr("Enter the hub address given by your secretariat and choose your "
                            "credentials. Passphrases are never stored."))
@@ -86,6 +96,20 @@ class SetupDialog(QDialog):
         self.key = _PathEdit("key", pem, settings.key)
         pem_form.addRow(_tr("Certificate"), self.cert)
         pem_form.addRow(_tr("Private key"), self.key)
+        self.principal = QLineEdit()
+        self.principal.setObjectName("principal")
+        self.principal.setPlaceholderText(_tr("member/name, e.g. fr/ops"))
+        self.request_button = QPushButton(_tr("Create my key and request…"))
+        self.request_button.setObjectName("create_request")
+        self.request_button.clicked.connect(self._create_clicked)
+        request_row = QHBoxLayout()
+        request_row.addWidget(self.principal, 1)
+        request_row.addWidget(self.request_button)
+        pem_form.addRow(_tr("No credentials yet?"), request_row)
+        self.request_note = QLabel()
+        self.request_note.setObjectName("request_note")
+        self.request_note.setWordWrap(True)
+        pem_form.addRow(self.request_note)
         self.p12 = _PathEdit("p12", "PKCS#12 (*.p12 *.pfx);;*", settings.p12)
         p12_form.addRow(_tr("PKCS#12 file"), self.p12)
         self.tabs.addTab(pem_tab, _tr("PEM key and certificate"))
@@ -101,6 +125,32 @@ class SetupDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self._base = settings
+
+    def _create_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, _tr("Where to keep your key and request"), str(Path.home()))
+        if folder:
+            self.create_request(self.principal.text().strip(), Path(folder))
+
+    def create_request(self, principal: str, folder: Path) -> KeyRequest | None:
+        """Write a new key (0600) and certificate request for ``principal`` into
+        ``folder``; fill in the key; say what to do with the request. Never replaces a key."""
+        try:
+            made = new_key_and_request(principal, folder)
+        except InvalidFrame:
+            self.error.setText(_tr("Enter who you are as member/name, e.g. fr/ops."))
+            return None
+        except OSError as exc:
+            self.error.setText(_tr("Cannot create the key: {0}").format(
+                exc.strerror or str(exc)))
+            return None
+        self.error.setText("")
+        self.key.edit.setText(str(made.key))
+        self.request_note.setText(_tr(
+            "Your private key is {0}: it stays on this computer, readable only by you. "
+            "Send the request {1} to your hub administrator; choose the certificate they "
+            "send back above, with the hub's CA certificate.").format(made.key, made.csr))
+        return made
 
     def settings(self) -> DeskSettings:
         p12 = self.tabs.currentIndex() == 1

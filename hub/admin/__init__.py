@@ -12,7 +12,12 @@ Audit records are maps of strings: ``action`` (the operation), ``principal`` (wh
 it), ``peer`` (from where: ``host:port``, or ``local`` for in-process callers),
 ``result`` (``ok``, ``refused`` or ``failed``), for refusals ``code``, ``reason`` and
 ``detail``, and the objects concerned: ``member``, ``subject`` (a principal acted
-on), ``channel``, ``kid``, ``role``, ``state`` ... The store stamps the time.
+on), ``channel``, ``kid``, ``role``, ``state`` ... The store stamps the time. An
+operation's record names the same objects whether it was done or refused
+(:data:`~hub.admin.wire.SUBJECT_ARGS`, :func:`~hub.admin.wire.audit_subject`).
+
+``principal.add`` / ``principal.issue`` certify the member's own key from its
+certificate request (``csr``), or generate one only when asked (``generate_key``).
 
 The package: :mod:`~hub.admin.operations` (the operations), :mod:`~hub.admin.wire` (the
 ``adm`` frame), ``_common`` (limits, checks, records on the wire). Import from
@@ -35,17 +40,19 @@ from hub.admin.operations import (
     set_member_status,
     update_member,
 )
-from hub.admin.wire import OPS, run_admin, run_session_admin
+from hub.admin.wire import OPS, SUBJECT_ARGS, audit_subject, run_admin, run_session_admin
 
 __all__ = [
     "AUDIT_PAGE_MAX",
     "COUNTRIES",
     "OPS",
+    "SUBJECT_ARGS",
     "AdminCaller",
     "AdminHost",
     "Credentials",
     "add_member",
     "add_principal",
+    "audit_subject",
     "create_channel",
     "grant",
     "issue_certificate",

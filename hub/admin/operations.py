@@ -27,6 +27,7 @@ from hub.admin._common import (
     _cert_dict,
     log,
 )
+from hub.protocol.enrol import check_request
 from hub.protocol.errors import (
     Conflict,
     CordonError,
@@ -37,6 +38,7 @@ from hub.protocol.errors import (
 )
 from hub.protocol.identity import (
     RESERVED_MEMBER,
+    Identity,
     check_channel,
     check_name,
     principal_id,
@@ -145,12 +147,14 @@ class Credentials:
     kind: str
     cert: CertRecord
     cert_pem: bytes
-    key_pem: bytes
+    #: None when issued from the member's certificate request (the key never left it).
+    key_pem: bytes | None
     ca_pem: bytes
 
     def wire(self) -> dict[str, Any]:
         return {"principal": self.principal, "kind": self.kind, **_cert_dict(self.cert),
-                "cert": self.cert_pem.decode(), "key": self.key_pem.decode(),
+                "cert": self.cert_pem.decode(),
+                "key": None if self.key_pem is None else self.key_pem.decode(),
                 "ca": self.ca_pem.decode()}
 
 
@@ -160,32 +164,54 @@ def _days(value: int) -> int:
     return value
 
 
-def _issue(ca_dir: Path, scratch: Path, member: str, name: str, kind: str, days: int
-           ) -> tuple[CertRecord, bytes, bytes, bytes]:
-    """Issue with the CA folder's key into a private scratch folder, read it back, remove it.
-    Blocking (file I/O, the CA lock): run in a thread."""
+def _key_source(csr: str | None, generate_key: bool) -> None:
+    """Exactly one: the member's certificate request, or central key generation asked for
+    explicitly (the hub then sees the private key, if only in passing)."""
+    if (csr is not None) == generate_key:
+        raise InvalidFrame("give exactly one of csr (recommended) or generate_key")
+
+
+def _issue(ca_dir: Path, scratch: Path, member: str, name: str, kind: str, days: int,
+           csr: str | None) -> tuple[CertRecord, bytes, bytes | None, bytes]:
+    """Issue with the CA folder's key into a private scratch folder, read it back, remove it:
+    for the key of ``csr``, or a key generated here. Blocking (file I/O, the CA lock): run
+    in a thread."""
     scratch.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key_pem: bytes | None = None
     with tempfile.TemporaryDirectory(dir=scratch, prefix=".issue-") as out:
-        issued = certs_ca.issue_member(ca_dir, member=member, name=name,
-                                       kind=kind,  # type: ignore[arg-type]
-                                       days=days, out=out, basename="leaf")
-        cert_pem, key_pem = issued.cert.read_bytes(), issued.key.read_bytes()
-        ca_pem = issued.ca.read_bytes()
+        if csr is None:
+            issued = certs_ca.issue_member(ca_dir, member=member, name=name,
+                                           kind=kind,  # type: ignore[arg-type]
+                                           days=days, out=out, basename="leaf")
+            key_pem = issued.key.read_bytes()
+            cert_path, ca_path, kid, serial = issued.cert, issued.ca, issued.kid, issued.serial
+        else:
+            certified = certs_ca.issue_from_request(
+                ca_dir, csr, member=member, name=name, kind=kind,  # type: ignore[arg-type]
+                days=days, out=out, basename="leaf")
+            cert_path, ca_path = certified.cert, certified.ca
+            kid, serial = certified.kid, certified.serial
+        cert_pem, ca_pem = cert_path.read_bytes(), ca_path.read_bytes()
     cert = x509.load_pem_x509_certificate(cert_pem)
     record = CertRecord(
-        kid=issued.kid, principal=f"{member}/{name}", member=member, admin=False,
-        der=cert.public_bytes(Encoding.DER), serial=issued.serial,
+        kid=kid, principal=f"{member}/{name}", member=member, admin=False,
+        der=cert.public_bytes(Encoding.DER), serial=serial,
         not_after=int(cert.not_valid_after_utc.timestamp() * 1000), status="active",
     )
     return record, cert_pem, key_pem, ca_pem
 
 
-async def _issue_via_ca(hub: Hub, member: str, name: str, kind: str, days: int
-                        ) -> tuple[CertRecord, bytes, bytes, bytes]:
+async def _issue_via_ca(hub: Hub, member: str, name: str, kind: str, days: int,
+                        csr: str | None) -> tuple[CertRecord, bytes, bytes | None, bytes]:
     s = hub.settings
+    if csr is not None:  # refused with a fixed text (PROTOCOL.md §6.8) before the CA runs
+        check_request(csr, Identity.for_member(member, name))
     try:
         return await asyncio.to_thread(_issue, s.ca_dir, s.data_dir / "issue", member, name,
-                                       kind, days)
+                                       kind, days, csr)
+    except certs_ca.BadRequest as exc:  # checked above: not expected
+        log.warning("the CA refused the request for %s/%s: %s", member, name, exc)
+        raise InvalidFrame("the CA refused the certificate request") from exc
     except certs_ca.InvalidRequest as exc:
         log.warning("the CA refused to issue for %s/%s: %s", member, name, exc)
         raise InvalidFrame("the CA refused the request (lifetime beyond the CA's?)") from exc
@@ -201,21 +227,25 @@ async def _revoke_in_ca(hub: Hub, kid: str, reason: str) -> None:
 
 
 async def add_principal(hub: Hub, member: str, name: str, *, kind: str,
-                        days: int = _DEFAULT_DAYS, by: str = "local", peer: str = "local"
+                        days: int = _DEFAULT_DAYS, csr: str | None = None,
+                        generate_key: bool = False, by: str = "local", peer: str = "local"
                         ) -> Credentials:
     """Add principal ``member/name`` (officer | system) and issue its first certificate in
-    one step, with the CA folder the hub runs with. NotFound for an unknown member,
-    Conflict if the principal exists (use :func:`issue_certificate` for a new one)."""
+    one step, with the CA folder the hub runs with: for the key of the member's
+    certificate request ``csr`` (PEM), or, only with ``generate_key``, a key generated
+    here and returned once. NotFound for an unknown member, Conflict if the principal
+    exists (use :func:`issue_certificate` for a new one)."""
     store = hub.store
     pid = principal_id(_member_id(member), check_name(name, "principal name"))
     if kind not in PRINCIPAL_KINDS:
         raise InvalidFrame(f"kind must be one of {', '.join(PRINCIPAL_KINDS)}")
     _days(days)
+    _key_source(csr, generate_key)
     if await store.member(member) is None:
         raise NotFound("unknown member")
     if await store.principal(pid) is not None or await store.certs_of(pid):
         raise Conflict("principal already exists")
-    cert, cert_pem, key_pem, ca_pem = await _issue_via_ca(hub, member, name, kind, days)
+    cert, cert_pem, key_pem, ca_pem = await _issue_via_ca(hub, member, name, kind, days, csr)
     try:
         await store.add_principal(member, name, kind=kind, cert=cert)
     except CordonError:
@@ -229,16 +259,19 @@ async def add_principal(hub: Hub, member: str, name: str, *, kind: str,
 
 
 async def issue_certificate(hub: Hub, principal: str, *, days: int = _DEFAULT_DAYS,
+                            csr: str | None = None, generate_key: bool = False,
                             by: str = "local", peer: str = "local") -> Credentials:
     """Issue a further certificate for an existing member principal (renewal, or after a
-    revocation). Its other certificates stay as they are. NotFound if unknown."""
+    revocation), from ``csr`` or with ``generate_key`` as :func:`add_principal`. Its other
+    certificates stay as they are. NotFound if unknown."""
     member, name = split_principal(principal)
     _days(days)
+    _key_source(csr, generate_key)
     record = await hub.store.principal(principal)
     if record is None and not await hub.store.certs_of(principal):
         raise NotFound("unknown principal")
     kind = record.kind if record is not None and record.kind else "system"
-    cert, cert_pem, key_pem, ca_pem = await _issue_via_ca(hub, member, name, kind, days)
+    cert, cert_pem, key_pem, ca_pem = await _issue_via_ca(hub, member, name, kind, days, csr)
     await hub.store.register_cert(cert)
     await _audit(hub.store, {"action": "principal.issue", "principal": by, "peer": peer,
                              "member": member, "subject": principal, "kid": cert.kid,
@@ -295,7 +328,8 @@ async def revoke_certificates(hub: Hub, *, principal: str | None = None,
         log.error("revoked in the registry, but the CRL could not be republished: %s", exc)
     await _audit(store, {
         "action": "cert.revoke", "principal": by, "peer": peer,
-        "subject": principal or revoked[0].principal, "kid": ",".join(r.kid for r in revoked),
+        "member": revoked[0].member, "subject": principal or revoked[0].principal,
+        "kid": ",".join(r.kid for r in revoked),
         "revocation": reason, "crl": number, "result": "ok",
     })  # fmt: skip
     return revoked, number

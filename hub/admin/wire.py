@@ -87,6 +87,14 @@ class _Args:
     def opt_text(self, key: str) -> str | None:
         return None if self.raw.get(key) is None else self.text(key)
 
+    def flag(self, key: str) -> bool:
+        value = self.raw.get(key, False)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise InvalidFrame(f"argument {key} must be a boolean")
+        return value
+
     def count(self, key: str, default: int) -> int:
         value = self.raw.get(key, default)
         if value is None:
@@ -157,16 +165,18 @@ async def _member_reinstate(c: _Ctx, raw: dict[str, Any]) -> _Result:
 
 
 async def _principal_add(c: _Ctx, raw: dict[str, Any]) -> _Result:
-    a = _Args(raw, ("member", "name", "kind", "days"))
+    a = _Args(raw, ("member", "name", "kind", "days", "csr", "generate_key"))
     creds = await add_principal(c.hub, a.text("member"), a.text("name"), kind=a.text("kind"),
-                                days=a.count("days", _DEFAULT_DAYS), by=c.by, peer=c.peer)
+                                days=a.count("days", _DEFAULT_DAYS), csr=a.opt_text("csr"),
+                                generate_key=a.flag("generate_key"), by=c.by, peer=c.peer)
     return creds.wire()
 
 
 async def _principal_issue(c: _Ctx, raw: dict[str, Any]) -> _Result:
-    a = _Args(raw, ("principal", "days"))
+    a = _Args(raw, ("principal", "days", "csr", "generate_key"))
     creds = await issue_certificate(c.hub, a.text("principal"),
-                                    days=a.count("days", _DEFAULT_DAYS), by=c.by, peer=c.peer)
+                                    days=a.count("days", _DEFAULT_DAYS), csr=a.opt_text("csr"),
+                                    generate_key=a.flag("generate_key"), by=c.by, peer=c.peer)
     return creds.wire()
 
 
@@ -332,18 +342,50 @@ async def run_admin(hub: Hub, by: str, op: str, args: dict[str, Any], *,
     return await handler(_Ctx(hub, by, peer), args)
 
 
-def _subject(args: dict[str, Any]) -> dict[str, str]:
-    """The objects a refused request named (checked names only) for its audit record."""
-    out = {}
-    for key, field, check in (("id", "member", _NAME), ("member", "member", _NAME),
-                              ("name", "channel", _CHANNEL), ("channel", "channel", _CHANNEL),
-                              ("principal", "subject", _PRINCIPAL), ("kid", "kid", _KID)):
+#: What each operation's audit record names, from which argument: ``(argument, field)``.
+#: The same fields whether the operation was done or refused (PROTOCOL.md §6.8); the
+#: done records of changes are written by :mod:`hub.admin.operations` with these fields
+#: (and what the change produced: a new ``kid``, the ``role`` ...).
+SUBJECT_ARGS: dict[str, tuple[tuple[str, str], ...]] = {
+    "member.add": (("id", "member"),),
+    "member.list": (),
+    "member.show": (("id", "member"),),
+    "member.update": (("id", "member"),),
+    "member.suspend": (("id", "member"),),
+    "member.reinstate": (("id", "member"),),
+    "principal.add": (("member", "member"), ("name", "name")),  # subject: member/name
+    "principal.issue": (("principal", "subject"),),
+    "principal.list": (("member", "member"),),
+    "principal.show": (("principal", "subject"),),
+    "cert.revoke": (("principal", "subject"), ("kid", "kid")),
+    "channel.create": (("name", "channel"),),
+    "channel.list": (),
+    "channel.show": (("name", "channel"),),
+    "channel.state": (("name", "channel"),),
+    "role.grant": (("channel", "channel"), ("member", "member")),
+    "role.remove": (("channel", "channel"), ("member", "member")),
+    "audit.list": (),
+}
+_SHAPES = {"member": _NAME, "name": _NAME, "subject": _PRINCIPAL, "kid": _KID,
+           "channel": _CHANNEL}
+
+
+def audit_subject(op: str, args: dict[str, Any]) -> dict[str, str]:
+    """The objects operation ``op`` names in ``args``, as its audit record carries them:
+    ``member``, ``subject`` (the principal acted on; its member too), ``channel``,
+    ``kid``. Only well-formed values are recorded; an unknown operation names nothing."""
+    found: dict[str, str] = {}
+    for key, field in SUBJECT_ARGS.get(op, ()):
         value = args.get(key)
-        if isinstance(value, str) and check.fullmatch(value) and field not in out:
-            out[field] = value
-    return out
-
-
+        if isinstance(value, str) and _SHAPES[field].fullmatch(value):
+            found[field] = value.lower() if field == "kid" else value
+    name = found.pop("name", None)
+    if name is not None and "member" in found:
+        found["subject"] = f"{found['member']}/{name}"
+    subject = found.get("subject")
+    if subject is not None and not subject.startswith("admin/"):
+        found.setdefault("member", subject.partition("/")[0])
+    return found
 
 
 async def run_session_admin(hub: Hub, session: Session, op: str, args: dict[str, Any]
@@ -362,15 +404,16 @@ async def run_session_admin(hub: Hub, session: Session, op: str, args: dict[str,
         result = await run_admin(hub, session.principal, op, args, peer=session.peer)
     except CordonError as exc:
         await hub.refusals.record(session, _fields({
-            **base, **_subject(args), "result": "refused", "code": exc.code,
+            **base, **audit_subject(action, args), "result": "refused", "code": exc.code,
             "reason": exc.phrase, "detail": exc.detail or None}))
         raise
     except Exception as exc:
         log.exception("admin operation %s failed", action)
         await hub.refusals.record(session, _fields({
-            **base, **_subject(args), "result": "failed", "code": InternalError.code}))
+            **base, **audit_subject(action, args), "result": "failed",
+            "code": InternalError.code}))
         raise InternalError() from exc
     if action in _READS:
         with contextlib.suppress(CordonError):
-            await _audit(hub.store, {**base, **_subject(args), "result": "ok"})
+            await _audit(hub.store, {**base, **audit_subject(action, args), "result": "ok"})
     return result

@@ -6,6 +6,8 @@ believing one): both need only the CA certificate.
 - :func:`identity_from_certificate` reads the principal a certificate names,
   from the fixed field described in :mod:`hub.protocol.identity` and nothing
   else.
+- :func:`check_client_purpose` checks a certificate is for client authentication
+  (the hub re-checks it after every TLS handshake: OpenSSL accepts "no EKU").
 - :func:`verify_certificate` checks that the CA issued a certificate for a
   Cordon principal and that it was valid at a given time.
 - :func:`verify_signed_alert` checks a stored or received alert end to end:
@@ -48,6 +50,7 @@ from hub.protocol.identity import (
 
 __all__ = [
     "CORDON_URI_PREFIX",
+    "check_client_purpose",
     "identity_from_certificate",
     "verify_certificate",
     "verify_signed_alert",
@@ -119,15 +122,29 @@ def verify_certificate(cert: x509.Certificate, ca: x509.Certificate, *, at_ms: i
         not_after = _ms(checked.not_valid_after_utc)
         if not not_before <= at_ms <= not_after:
             raise BadSignature(f"{who} not valid at the alert's time")
-    constraints = _extension_value(cert, x509.BasicConstraints)
+    check_client_purpose(cert)
+    return identity_from_certificate(cert)
+
+
+def check_client_purpose(cert: x509.Certificate) -> None:
+    """Raise :class:`BadSignature` unless ``cert`` is fit to act as a Cordon principal:
+    not a CA, keyUsage with ``digitalSignature``, and an extendedKeyUsage that includes
+    ``clientAuth``. OpenSSL's handshake accepts a client certificate with no keyUsage
+    or no extendedKeyUsage at all; the hub calls this after every handshake, and
+    before trusting a signing certificate. (Whether an admin URI carries the admin
+    EKU is part of the identity: :func:`identity_from_certificate`.)"""
+    try:
+        constraints = _extension_value(cert, x509.BasicConstraints)
+        usage = _extension_value(cert, x509.KeyUsage)
+        ekus = _ekus(cert)
+    except (ValueError, x509.DuplicateExtension) as exc:
+        raise BadSignature("certificate extensions are malformed") from exc
     if isinstance(constraints, x509.BasicConstraints) and constraints.ca:
-        raise BadSignature("a CA certificate cannot sign alerts")
-    usage = _extension_value(cert, x509.KeyUsage)
+        raise BadSignature("a CA certificate cannot act as a principal")
     if not isinstance(usage, x509.KeyUsage) or not usage.digital_signature:
         raise BadSignature("certificate does not allow digital signatures")
-    if ExtendedKeyUsageOID.CLIENT_AUTH not in _ekus(cert):
+    if ExtendedKeyUsageOID.CLIENT_AUTH not in ekus:
         raise BadSignature("certificate lacks the clientAuth extended key usage")
-    return identity_from_certificate(cert)
 
 
 def verify_signed_alert(

@@ -257,3 +257,38 @@ def test_os_errors_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     code, _, err = run(capsys, "init", "--dir", str(blocker / "ca"))
     assert code == EXIT_ERROR
     assert err.startswith("cordon ca: error: ")
+
+
+def test_issue_from_a_request(ca: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                              ) -> None:
+    """``cordon key new`` on the holder's side, ``cordon ca issue --csr`` on the CA host."""
+    from client.keys import main as key_main
+
+    holder = tmp_path / "holder"
+    assert key_main(["new", "--principal", "fr/ops", "--out", str(holder)]) == 0
+    assert key_main(["new", "--principal", "admin/bob", "--out", str(holder)]) == 0
+    capsys.readouterr()
+    code, out, _ = run(capsys, "issue", "--dir", str(ca), "--member", "fr", "--name", "ops",
+                       "--kind", "officer", "--csr", str(holder / "fr-ops.csr"))
+    assert code == EXIT_OK and "officer certificate for fr/ops" in out
+    assert "kept by its holder" in out
+    assert not list((ca / "out").glob("*.key"))
+    cert = x509.load_pem_x509_certificate((ca / "out" / "fr-ops.pem").read_bytes())
+    assert identity_of(cert) == Identity.for_member("fr", "ops")
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    key = load_pem_private_key((holder / "fr-ops.key").read_bytes(), None)
+    assert cert.public_key() == key.public_key()
+    code, out, _ = run(capsys, "issue", "--dir", str(ca), "--admin", "--name", "bob",
+                       "--csr", str(holder / "admin-bob.csr"))
+    assert code == EXIT_OK and "admin certificate for admin/bob" in out
+    # a request for someone else is refused, and nothing is issued
+    before = load_index(ca)
+    code, _, err = run(capsys, "issue", "--dir", str(ca), "--member", "fr", "--name", "x",
+                       "--csr", str(holder / "fr-ops.csr"))
+    assert code == EXIT_ERROR
+    assert "certificate request does not name this principal (for fr/x)" in err
+    assert load_index(ca) == before
+    code, _, err = run(capsys, "issue", "--dir", str(ca), "--member", "fr", "--name", "x",
+                       "--csr", str(holder / "missing.csr"))
+    assert code == EXIT_ERROR and "missing.csr" in err

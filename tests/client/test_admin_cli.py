@@ -18,6 +18,7 @@ from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from client.admin_cli import AUDIT_COLUMNS, main, parse_since
+from client.keys import main as keys_main
 from client.sdk import SessionRefused
 from hub.cli import main as cordon
 from hub.protocol import codec
@@ -72,9 +73,12 @@ async def enrol(cli: Cli, member: str = "fr", name: str = "ops", *, kind: str = 
                                  "--country", "fr")
         assert code == 0, err
     out_dir = cli.hub.tmp / "creds" / member / name
+    # the recommended path: the member makes its key and request, the hub certifies it
+    assert keys_main(["new", "--principal", f"{member}/{name}", "--out", str(out_dir)]) == 0
     r = await cli.json("principal", "add", f"{member}/{name}", "--kind", kind,
-                       "--out", str(out_dir))
-    return Leaf(Path(r["files"]["cert"]), Path(r["files"]["key"]), r["kid"],
+                       "--csr", str(out_dir / f"{member}-{name}.csr"), "--out", str(out_dir))
+    assert "key" not in r["files"]
+    return Leaf(Path(r["files"]["cert"]), out_dir / f"{member}-{name}.key", r["kid"],
                 int(r["serial"], 16), r["principal"])
 
 
@@ -99,6 +103,8 @@ async def test_help_and_dispatcher(capsys: pytest.CaptureFixture[str]) -> None:
     ["principal", "add", "fr/ops", "--kind", "robot"],
     ["role", "grant", CH, "fr", "boss"], ["audit", "--limit", "0"],
     ["audit", "--since", "last tuesday"], ["channel", "create", "x", "--retention", "-1"],
+    ["principal", "add", "fr/ops", "--kind", "system", "--csr", "x.csr", "--generate-key"],
+    ["principal", "issue", "fr/ops", "--csr", "x.csr", "--generate-key"],
 ])
 async def test_usage_errors_exit_2(cli: Cli, argv: list[str]) -> None:
     code, out, err = await cli(*argv)
@@ -225,7 +231,7 @@ async def test_principal_add_writes_credentials_that_work(cli: Cli, tmp_path: Pa
     await cli("member", "add", "fr", "--name", "FR", "--country", "FR")
     out_dir = tmp_path / "creds"
     code, out, err = await cli("principal", "add", "fr/ops", "--kind", "officer", "--days",
-                               "30", "--out", str(out_dir))
+                               "30", "--out", str(out_dir), "--generate-key")
     assert code == 0, err
     key, cert, ca = out_dir / "fr-ops.key", out_dir / "fr-ops.pem", out_dir / "ca.pem"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
@@ -240,10 +246,12 @@ async def test_principal_add_writes_credentials_that_work(cli: Cli, tmp_path: Pa
 
     # never replaces credentials without --force, and then asks the hub for nothing
     before = await cli.hub.store.audit_log(action="principal.issue")
-    code, out, err = await cli("principal", "issue", "fr/ops", "--out", str(out_dir))
+    code, out, err = await cli("principal", "issue", "fr/ops", "--out", str(out_dir),
+                               "--generate-key")
     assert code == 4 and "already exists (use --force to replace it)" in err
     assert await cli.hub.store.audit_log(action="principal.issue") == before
-    r = await cli.json("principal", "issue", "fr/ops", "--out", str(out_dir), "--force")
+    r = await cli.json("principal", "issue", "fr/ops", "--out", str(out_dir), "--force",
+                       "--generate-key")
     assert r["files"] == {"cert": str(cert), "key": str(key), "ca": str(ca)}
     assert "key" not in r and "cert" not in r and r["kind"] == "officer"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
@@ -273,7 +281,7 @@ async def test_principal_add_writes_credentials_that_work(cli: Cli, tmp_path: Pa
 async def test_principal_errors_exit_4(cli: Cli, argv: Sequence[str], message: str,
                                        tmp_path: Path) -> None:
     await enrol(cli, "fr", "ops")
-    code, out, err = await cli(*argv, "--out", str(tmp_path)) if argv[1] in (
+    code, out, err = await cli(*argv, "--out", str(tmp_path), "--generate-key") if argv[1] in (
         "add", "issue") else await cli(*argv)
     assert code == 4 and out == "", err
     assert message in err
@@ -284,7 +292,7 @@ async def test_unwritable_output_folder_exit_4(cli: Cli, tmp_path: Path) -> None
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     code, _, err = await cli("principal", "add", "fr/ops", "--kind", "system", "--out",
-                             str(blocker))
+                             str(blocker), "--generate-key")
     assert code == 4 and "is not a folder" in err
     assert await cli.hub.store.principal("fr/ops") is None  # nothing was issued
 
@@ -491,3 +499,79 @@ def test_parse_since() -> None:
     assert parse_since("2025-03-01", now=now) == int(datetime(2025, 3, 1, tzinfo=UTC)
                                                      .timestamp() * 1000)
     assert parse_since("2025-03-01T10:00:00Z") == parse_since("2025-03-01T11:00:00+01:00")
+
+
+# --- enrolment by certificate request ------------------------------------------------------
+
+
+@pytest.mark.parametrize("verb", [["add", "fr/ops", "--kind", "system"], ["issue", "fr/ops"]])
+async def test_without_csr_or_generate_key_is_a_usage_error_that_says_what_to_do(
+        cli: Cli, verb: list[str]) -> None:
+    before = await cli.hub.store.audit_log()
+    code, out, err = await cli("principal", *verb)
+    assert code == 2 and out == ""
+    assert "give --csr FILE" in err and "cordon key new --principal fr/ops" in err
+    assert "--generate-key" in err
+    assert await cli.hub.store.audit_log() == before  # the hub was not asked
+
+
+async def test_member_key_stays_with_the_member(cli: Cli, tmp_path: Path) -> None:
+    """``cordon key new`` on the member's side, ``principal add --csr`` on the
+    administrator's, ``principal issue --csr`` for a renewal: no private key travels."""
+    member_dir, admin_dir = tmp_path / "member", tmp_path / "admin"
+    await cli("member", "add", "fr", "--name", "FR", "--country", "FR")
+    assert cordon(["key", "new", "--principal", "fr/ops", "--out", str(member_dir)]) == 0
+    said = cli.capsys.readouterr().out
+    key, csr = member_dir / "fr-ops.key", member_dir / "fr-ops.csr"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(csr.stat().st_mode) == 0o644
+    assert "Send fr-ops.csr to the hub administrator" in said and "PRIVATE" not in said
+    assert "cordon admin principal add fr/ops" in said
+
+    code, out, err = await cli("principal", "add", "fr/ops", "--kind", "officer", "--csr",
+                               str(csr), "--out", str(admin_dir))
+    assert code == 0, err
+    assert "kept by the member" in out and "Send fr-ops.pem and ca.pem to the member" in out
+    assert sorted(p.name for p in admin_dir.iterdir()) == ["ca.pem", "fr-ops.pem"]
+    cert = admin_dir / "fr-ops.pem"
+    async with cli.hub.client(Leaf(cert, key, "", 0, "fr/ops"), reconnect=False) as member:
+        assert (await member.connect()).principal == "fr/ops"
+    # a renewal from the same request; into the member's own folder, beside its key
+    r = await cli.json("principal", "issue", "fr/ops", "--csr", str(csr), "--out",
+                       str(member_dir))
+    assert r["files"] == {"cert": str(member_dir / "fr-ops.pem"),
+                          "ca": str(member_dir / "ca.pem")}
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600  # untouched
+    async with cli.hub.client(Leaf(member_dir / "fr-ops.pem", key, "", 0, "fr/ops"),
+                              reconnect=False) as member:
+        assert (await member.connect()).principal == "fr/ops"
+
+
+async def test_bad_requests_exit_4_with_the_hubs_reason(cli: Cli, tmp_path: Path) -> None:
+    await cli("member", "add", "fr", "--name", "FR", "--country", "FR")
+    assert keys_main(["new", "--principal", "fr/other", "--out", str(tmp_path)]) == 0
+    code, out, err = await cli("principal", "add", "fr/ops", "--kind", "system", "--csr",
+                               str(tmp_path / "fr-other.csr"), "--out", str(tmp_path))
+    assert code == 4 and out == ""
+    assert "certificate request does not name this principal (401 invalid frame)" in err
+    missing = tmp_path / "missing.csr"
+    code, _, err = await cli("principal", "add", "fr/ops", "--kind", "system", "--csr",
+                             str(missing), "--out", str(tmp_path))
+    assert code == 4 and f"cannot read the certificate request {missing}" in err
+    assert await cli.hub.store.principal("fr/ops") is None
+
+
+async def test_key_new(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert keys_main(["new", "--principal", "fr/ops", "--out", str(tmp_path)]) == 0
+    key = (tmp_path / "fr-ops.key").read_bytes()
+    assert keys_main(["new", "--principal", "fr/ops", "--out", str(tmp_path)]) == 4
+    assert "already exists (use --force" in capsys.readouterr().err
+    assert (tmp_path / "fr-ops.key").read_bytes() == key  # never replaced silently
+    assert keys_main(["new", "--principal", "fr/ops", "--out", str(tmp_path), "--force"]) == 0
+    assert (tmp_path / "fr-ops.key").read_bytes() != key
+    assert keys_main(["new", "--principal", "admin/alice", "--out", str(tmp_path)]) == 0
+    assert "cordon ca issue --admin --name alice --csr admin-alice.csr" in \
+        capsys.readouterr().out
+    for bad in (["new", "--principal", "FR/ops"], ["new", "--principal", "admin/x/y"],
+                ["new"], [], ["old", "--principal", "fr/ops"]):
+        assert keys_main([*bad, "--out", str(tmp_path)]) == 2

@@ -8,6 +8,7 @@ publishing, archived ones end subscriptions, removed members lose theirs.
 from __future__ import annotations
 
 import asyncio
+import base64
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,27 +17,51 @@ from typing import Any
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from certs.ca import load_index
+from certs.ca import ADMIN_EKU, issue_member, load_index
 from client.sdk import Client, SessionRefused
 from hub.admin import OPS
 from hub.protocol import codec
 from hub.protocol import frames as f
+from hub.protocol.enrol import (
+    CSR_BAD_SIGNATURE,
+    CSR_MALFORMED,
+    CSR_NOT_ED25519,
+    CSR_TOO_LARGE,
+    CSR_WEAK_KEY,
+    CSR_WRONG_SUBJECT,
+    MAX_CSR_BYTES,
+    build_request,
+    principal_subject,
+)
 from hub.protocol.envelope import key_id
 from hub.protocol.errors import (
     AccessDenied,
     ChannelClosed,
+    CloseCode,
     Conflict,
+    CordonError,
     InvalidFrame,
     NoSuchChannel,
     NotFound,
 )
+from hub.protocol.identity import Identity
+from hub.registry import AuthFailure, authenticate
 from tests.harness import HubHarness, client_context
 from tests.hub.conftest import MakeHub
 from tests.pki import Leaf
+from tests.protocol.test_trust import CA as TrustCA
 
 CH = "stop-iii"
 WAIT = 20.0  # generous bound for "soon"; the one-second promises are asserted separately
@@ -82,7 +107,8 @@ async def enrol(c: Client, hub: HubHarness, member: str, name: str = "ops",
                 kind: str = "system") -> Leaf:
     if await hub.store.member(member) is None:
         await c.admin("member.add", {"id": member, "name": member.upper(), "country": "FR"})
-    result = await c.admin("principal.add", {"member": member, "name": name, "kind": kind})
+    result = await c.admin("principal.add", {"member": member, "name": name, "kind": kind,
+                                             "generate_key": True})
     return leaf_of(result, hub.tmp / "issued")
 
 
@@ -168,7 +194,8 @@ async def test_suspended_member_is_cut_off_until_reinstated(hub: HubHarness) -> 
 async def test_principal_add_issues_working_credentials(hub: HubHarness) -> None:
     async with admin(hub) as c:
         await c.admin("member.add", {"id": "fr", "name": "Douane", "country": "FR"})
-        r = await c.admin("principal.add", {"member": "fr", "name": "ops", "kind": "officer",
+        r = await c.admin("principal.add", {"generate_key": True, "member": "fr", "name": "ops",
+                                            "kind": "officer",
                                             "days": 30})
         cert = x509.load_pem_x509_certificate(r["cert"].encode())
         assert r["kid"] == key_id(cert.public_bytes(Encoding.DER))
@@ -193,7 +220,7 @@ async def test_principal_add_issues_working_credentials(hub: HubHarness) -> None
         assert shown["certs"] == [{"kid": r["kid"], "serial": r["serial"],
                                    "not_after": r["not_after"], "status": "active"}]
 
-        again = await c.admin("principal.issue", {"principal": "fr/ops"})
+        again = await c.admin("principal.issue", {"generate_key": True, "principal": "fr/ops"})
         assert again["kid"] != r["kid"] and again["kind"] == "officer"
         listed = (await c.admin("principal.list", {"member": "fr"}))["principals"]
         assert [(p["id"], p["status"], p["certs"]) for p in listed] == [("fr/ops", "active", 2)]
@@ -203,19 +230,32 @@ async def test_principal_add_issues_working_credentials(hub: HubHarness) -> None
                                                                           again["kid"]}
         assert (await c.admin("principal.list", {}))["principals"] == listed
 
-        await refused(c.admin("principal.add", {"member": "fr", "name": "ops",
+        await refused(c.admin("principal.add", {"generate_key": True, "member": "fr",
+                                                "name": "ops",
                                                 "kind": "system"}), Conflict, "already exists")
-        await refused(c.admin("principal.add", {"member": "zz", "name": "ops",
+        await refused(c.admin("principal.add", {"generate_key": True, "member": "zz",
+                                                "name": "ops",
                                                 "kind": "system"}), NotFound, "unknown member")
         for bad in ({"member": "fr", "name": "ops!", "kind": "system"},
                     {"member": "fr", "name": "x", "kind": "robot"},
                     {"member": "fr", "name": "x", "kind": "system", "days": 0},
                     {"member": "fr", "name": "x", "kind": "system", "days": 100_000},
                     {"member": "admin", "name": "x", "kind": "system"}):
-            await refused(c.admin("principal.add", bad), InvalidFrame)
-        await refused(c.admin("principal.issue", {"principal": "fr/nobody"}), NotFound,
+            await refused(c.admin("principal.add", {**bad, "generate_key": True}), InvalidFrame)
+        # the key's source must be explicit: a request, or central generation asked for
+        explicit: tuple[dict[str, Any], ...] = ({}, {"generate_key": False}, {"generate_key": 1},
+                                                {"generate_key": True, "csr": "x"})
+        for bad in explicit:
+            await refused(c.admin("principal.add", {"member": "fr", "name": "x",
+                                                    "kind": "system", **bad}),
+                          InvalidFrame, "csr" if bad != {"generate_key": 1} else None)
+            await refused(c.admin("principal.issue", {"principal": "fr/ops", **bad}),
+                          InvalidFrame)
+        await refused(c.admin("principal.issue", {"generate_key": True,
+                                                  "principal": "fr/nobody"}), NotFound,
                       "unknown principal")
-        await refused(c.admin("principal.issue", {"principal": "nonsense"}), InvalidFrame)
+        await refused(c.admin("principal.issue", {"generate_key": True,
+                                                  "principal": "nonsense"}), InvalidFrame)
         await refused(c.admin("principal.show", {"principal": "fr/nobody"}), NotFound)
         await refused(c.admin("principal.list", {"member": "zz"}), NotFound)
         admin_shown = (await c.admin("principal.show", {"principal": "admin/alice"}))
@@ -281,7 +321,8 @@ async def test_revocation_cuts_off_at_once_and_history_stays_verifiable(
             await refused(c.admin("cert.revoke", bad), InvalidFrame)
 
         # a new certificate for the same principal works; the revoked one stays revoked
-        fresh = leaf_of(await c.admin("principal.issue", {"principal": "fr/ops"}),
+        fresh = leaf_of(await c.admin("principal.issue", {"generate_key": True,
+                                                          "principal": "fr/ops"}),
                         hub.tmp / "issued")
         async with hub.client(fresh, reconnect=False) as member:
             assert (await member.connect()).principal == "fr/ops"
@@ -297,7 +338,8 @@ async def test_revocation_cuts_off_at_once_and_history_stays_verifiable(
 async def test_revoking_one_certificate_by_kid_keeps_the_others(hub: HubHarness) -> None:
     async with admin(hub) as c:
         first = await enrol(c, hub, "fr")
-        second = leaf_of(await c.admin("principal.issue", {"principal": "fr/ops"}),
+        second = leaf_of(await c.admin("principal.issue", {"generate_key": True,
+                                                           "principal": "fr/ops"}),
                          hub.tmp / "issued")
         async with raw(hub, first) as one, raw(hub, second) as two:
             await c.admin("cert.revoke", {"kid": first.kid.upper()})
@@ -387,7 +429,8 @@ async def test_revoking_on_a_process_without_the_ca_key(hub: HubHarness, tmp_pat
             assert r["crl"] is None and [x["kid"] for x in r["revoked"]] == [fr.kid]
             await asyncio.wait_for(ws.wait_closed(), 1.0)
             assert ws.close_code == 4010
-            await refused(c.admin("principal.issue", {"principal": "fr/ops"}), Unavailable,
+            await refused(c.admin("principal.issue", {"generate_key": True,
+                                                      "principal": "fr/ops"}), Unavailable,
                           "certificate authority unavailable")
         with pytest.raises(SessionRefused):
             async with hub.client(fr, reconnect=False):
@@ -618,8 +661,9 @@ ATTEMPTS: dict[str, dict[str, Any]] = {
     "member.update": {"id": "de", "name": "X"},
     "member.suspend": {"id": "de"},
     "member.reinstate": {"id": "de"},
-    "principal.add": {"member": "fr", "name": "intruder", "kind": "system"},
-    "principal.issue": {"principal": "fr/ops"},
+    "principal.add": {"member": "fr", "name": "intruder", "kind": "system",
+                      "generate_key": True},
+    "principal.issue": {"principal": "fr/ops", "generate_key": True},
     "principal.list": {},
     "principal.show": {"principal": "fr/ops"},
     "cert.revoke": {"principal": "de/zoll"},
@@ -726,3 +770,272 @@ async def test_in_process_operations_keep_working(hub: HubHarness) -> None:
         await ops.run_admin(hub.hub, "local", "nope", {})
     with pytest.raises(InvalidFrame):
         await ops.set_channel_state(hub.store, "direct", "frozen")
+
+
+# --- enrolment by certificate request (members keep their own keys) -------------------------
+
+#: The longest names the protocol allows (§3): 32-character member and principal names
+#: (a 65-character principal id), a 64-character channel name and alert id.
+LONG_MEMBER = "m" + "0123456789-abcdefghijklmnopqrs" + "z"
+LONG_NAME = "n" + "abcdefghijklmnopqrstuvwxyz-012" + "9"
+LONG_CHANNEL = "c" + "0123456789abcdefghijklmnopqrstuvwxyz_.-0123456789abcdefghijklm" + "z"
+LONG_ALERT_ID = "A" + "b" * 63
+
+
+def member_request(out: Path, member: str, name: str) -> tuple[str, Path]:
+    """What ``cordon key new`` does: an Ed25519 key kept here (0600) and its request."""
+    key = Ed25519PrivateKey.generate()
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{member}-{name}.key"
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                       serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    path.chmod(0o600)
+    return build_request(key, Identity.for_member(member, name)).decode(), path
+
+
+def certified_leaf(result: dict[str, Any], key: Path) -> Leaf:
+    cert = key.with_name(f"{result['kid'][:12]}.pem")
+    cert.write_text(result["cert"])
+    return Leaf(cert, key, result["kid"], int(result["serial"], 16), result["principal"])
+
+
+async def test_every_name_works_end_to_end_at_its_maximum(hub: HubHarness) -> None:
+    """Enrol (by request and by central generation), issue, connect, publish, read the
+    audit log, with the longest names of §3. A 65-character principal id used to go into
+    the 64-character CN and come back as err 500."""
+    assert (len(LONG_MEMBER), len(LONG_NAME), len(LONG_CHANNEL), len(LONG_ALERT_ID)) == (
+        32, 32, 64, 64)
+    pid = f"{LONG_MEMBER}/{LONG_NAME}"
+    async with admin(hub, "a" * 32) as c:
+        await c.admin("member.add", {"id": LONG_MEMBER, "name": "M" * 200, "country": "FR"})
+        csr, key = member_request(hub.tmp / "member", LONG_MEMBER, LONG_NAME)
+        added = await c.admin("principal.add", {"member": LONG_MEMBER, "name": LONG_NAME,
+                                                "kind": "officer", "csr": csr})
+        assert added["principal"] == pid and added["key"] is None  # the key never left
+        cert = x509.load_pem_x509_certificate(added["cert"].encode())
+        loaded = serialization.load_pem_private_key(key.read_bytes(), None)
+        assert isinstance(loaded, Ed25519PrivateKey)
+        assert cert.public_key() == loaded.public_key()
+        renewed = await c.admin("principal.issue", {"principal": pid, "generate_key": True})
+        await c.admin("channel.create", {"name": LONG_CHANNEL})
+        await c.admin("role.grant", {"channel": LONG_CHANNEL, "member": LONG_MEMBER,
+                                     "role": "contributor"})
+        for n, leaf in enumerate((certified_leaf(added, key),
+                                  leaf_of(renewed, hub.tmp / "issued"))):
+            async with hub.client(leaf, reconnect=False) as member:
+                assert (await member.connect()).principal == pid
+                ack = await member.publish(LONG_CHANNEL, "notice", note("long names"),
+                                           alert_id=f"{LONG_ALERT_ID[:-1]}{n}")
+                assert ack.offset >= 1
+        page = await c.history(LONG_CHANNEL)
+        assert [(a.envelope and a.envelope.sender, a.verified) for a in page.items] == [
+            (pid, True)] * 2
+        records = (await c.admin("audit.list", {"principal": f"admin/{'a' * 32}"}))["records"]
+    enrolled = {r["action"]: r for r in records}
+    assert enrolled["principal.add"]["subject"] == pid
+    assert enrolled["principal.add"]["member"] == LONG_MEMBER
+    assert enrolled["principal.issue"]["subject"] == pid
+
+
+async def test_certificate_requests_are_checked_before_anything_is_issued(
+        hub: HubHarness) -> None:
+    """Each bad request is refused with 401 and its fixed text; nothing is issued."""
+    out = hub.tmp / "member"
+    good, _key = member_request(out, "fr", "ops")
+    der = x509.load_pem_x509_csr(good.encode()).public_bytes(serialization.Encoding.DER)
+    flipped = bytearray(der)
+    flipped[-1] ^= 1  # the last byte of the self-signature
+    raw_key = x509.load_pem_x509_csr(good.encode()).public_key()
+    assert isinstance(raw_key, Ed25519PublicKey)
+    weak = der.replace(raw_key.public_bytes_raw(),
+                       bytes([1]) + bytes(31))  # the neutral element: a small-order key
+    ec = (x509.CertificateSigningRequestBuilder()
+          .subject_name(principal_subject(Identity.for_member("fr", "ops")))
+          .sign(ec_key(), hashes.SHA256()))
+    other, _ = member_request(out, "fr", "other")
+    foreign_san = (x509.CertificateSigningRequestBuilder()
+                   .subject_name(principal_subject(Identity.for_member("fr", "ops")))
+                   .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(
+                       "urn:cordon:principal:de/ops")]), critical=False)
+                   .sign(Ed25519PrivateKey.generate(), None))
+    cases = {
+        pem(bytes(flipped)): CSR_BAD_SIGNATURE,
+        pem(weak): CSR_WEAK_KEY,
+        ec.public_bytes(serialization.Encoding.PEM).decode(): CSR_NOT_ED25519,
+        other: CSR_WRONG_SUBJECT,
+        foreign_san.public_bytes(serialization.Encoding.PEM).decode(): CSR_WRONG_SUBJECT,
+        "-----BEGIN CERTIFICATE REQUEST-----\nnot base64\n-----END CERTIFICATE REQUEST-----\n":
+            CSR_MALFORMED,
+        good + "#" * MAX_CSR_BYTES: CSR_TOO_LARGE,
+    }
+    async with admin(hub) as c:
+        before = load_index(hub.pki.dir)
+        await c.admin("member.add", {"id": "fr", "name": "FR", "country": "FR"})
+        for csr, text in cases.items():
+            error = await refused(c.admin("principal.add", {"member": "fr", "name": "ops",
+                                                            "kind": "system", "csr": csr}),
+                                  InvalidFrame)
+            assert error.detail == text  # type: ignore[attr-defined]
+        assert await hub.store.principal("fr/ops") is None
+        assert load_index(hub.pki.dir) == before
+        await c.admin("principal.add", {"member": "fr", "name": "ops", "kind": "system",
+                                         "csr": good})
+        for csr, text in cases.items():
+            error = await refused(c.admin("principal.issue", {"principal": "fr/ops",
+                                                              "csr": csr}), InvalidFrame)
+            assert error.detail == text  # type: ignore[attr-defined]
+        assert len(await hub.store.certs_of("fr/ops")) == 1
+    refusals = [r for r in await hub.store.audit_log(principal="admin/alice")
+                if r["result"] == "refused"]
+    assert {r["detail"] for r in refusals} == set(cases.values())
+    assert {(r["member"], r["subject"]) for r in refusals} == {("fr", "fr/ops")}
+
+
+def pem(der: bytes) -> str:
+    body = base64.encodebytes(der).decode().replace("\n", "")
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return "\n".join(["-----BEGIN CERTIFICATE REQUEST-----", *lines,
+                      "-----END CERTIFICATE REQUEST-----", ""])
+
+
+def ec_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+# --- the hub checks a certificate's purpose itself -------------------------------------------
+
+
+async def test_certificate_without_extended_key_usage_is_closed_4013(hub: HubHarness) -> None:
+    """Issued by the real CA key and imported into the registry, so only the hub's own
+    purpose check can refuse it: OpenSSL's handshake accepts a client certificate that
+    has no extendedKeyUsage at all."""
+    await hub.store.add_member("fr", name="FR", country="FR")
+    no_eku = Leaf.of(issue_member(hub.pki.dir, member="fr", name="ops", out=hub.pki.out,
+                                  basename="fr-ops-no-eku", eku=[]))
+    cert = x509.load_pem_x509_certificate(no_eku.cert.read_bytes())
+    with pytest.raises(x509.ExtensionNotFound):
+        cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+    await hub.sync()
+    record = await hub.store.cert(no_eku.kid)
+    assert record is not None and record.status == "active"
+    ws = await connect(f"wss://127.0.0.1:{hub.port}/", ssl=client_context(hub.pki, no_eku),
+                       subprotocols=[Subprotocol("cordon.v1")], compression=None, proxy=None,
+                       open_timeout=WAIT)  # the TLS handshake and the upgrade succeed
+    try:
+        with pytest.raises(ConnectionClosed) as info:
+            await asyncio.wait_for(ws.recv(), WAIT)
+    finally:
+        await ws.close()
+    assert info.value.rcvd is not None
+    assert (info.value.rcvd.code, info.value.rcvd.reason) == (
+        CloseCode.WRONG_PURPOSE, "certificate of the wrong purpose")
+    record = (await hub.store.audit_log(action="connect"))[-1]
+    assert (record["principal"], record["result"], record["reason"]) == (
+        "fr/ops", "refused", "certificate of the wrong purpose")
+    assert hub.hub is not None and not hub.hub.sessions
+    with pytest.raises(SessionRefused) as refusal:
+        async with hub.client(no_eku, reconnect=False):
+            pass
+    assert refusal.value.code == CloseCode.WRONG_PURPOSE
+
+
+# --- every admin operation's audit record names its subject, done or refused ----------------
+
+#: For every operation: arguments that succeed (after the setup below), arguments the
+#: hub refuses for their content, and the subject fields both records must carry.
+SUBJECTS: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, str]]] = {
+    "member.add": ({"id": "it", "name": "IT", "country": "IT"},
+                   {"id": "it", "name": "IT", "country": "ZZ"}, {"member": "it"}),
+    "member.list": ({}, {"x": 1}, {}),
+    "member.show": ({"id": "fr"}, {"id": "fr", "x": 1}, {"member": "fr"}),
+    "member.update": ({"id": "de", "name": "Zoll"}, {"id": "de"}, {"member": "de"}),
+    "member.suspend": ({"id": "de"}, {"id": "de"}, {"member": "de"}),  # 407 the 2nd time
+    "member.reinstate": ({"id": "de"}, {"id": "de"}, {"member": "de"}),
+    "principal.add": ({"member": "fr", "name": "ops", "kind": "system", "generate_key": True},
+                      {"member": "fr", "name": "ops", "kind": "system", "generate_key": True},
+                      {"member": "fr", "subject": "fr/ops"}),
+    "principal.issue": ({"principal": "fr/ops", "generate_key": True},
+                        {"principal": "fr/ops"}, {"member": "fr", "subject": "fr/ops"}),
+    "principal.list": ({"member": "fr"}, {"member": "fr", "x": 1}, {"member": "fr"}),
+    "principal.show": ({"principal": "fr/ops"}, {"principal": "fr/ops", "x": 1},
+                       {"member": "fr", "subject": "fr/ops"}),
+    "cert.revoke": ({"principal": "fr/ops"}, {"principal": "fr/ops"},
+                    {"member": "fr", "subject": "fr/ops"}),
+    "channel.create": ({"name": "ops-1"}, {"name": "ops-1"}, {"channel": "ops-1"}),
+    "channel.list": ({}, {"x": 1}, {}),
+    "channel.show": ({"name": "ops-1"}, {"name": "ops-1", "x": 1}, {"channel": "ops-1"}),
+    "channel.state": ({"name": "ops-1", "state": "closed"},
+                      {"name": "ops-1", "state": "closed"}, {"channel": "ops-1"}),
+    "role.grant": ({"channel": "ops-1", "member": "fr", "role": "reader"},
+                   {"channel": "ops-1", "member": "fr", "role": "reader"},
+                   {"channel": "ops-1", "member": "fr"}),
+    "role.remove": ({"channel": "ops-1", "member": "fr"}, {"channel": "ops-1", "member": "fr"},
+                    {"channel": "ops-1", "member": "fr"}),
+    "audit.list": ({"limit": 1}, {"limit": 0}, {}),
+}
+SUBJECT_FIELDS = ("member", "subject", "channel")
+
+
+@pytest.mark.parametrize("op", list(OPS))
+async def test_admin_audit_records_name_the_subject(make_hub: MakeHub, op: str) -> None:
+    """Done, refused for its content, and refused to a member certificate (403): the same
+    subject fields each time. A refused ``principal.add fr/ops`` used to be recorded with
+    ``channel: ops``."""
+    assert set(SUBJECTS) == set(OPS)
+    hub = await make_hub(audit_refusals_per_s=50)
+    done, bad, subject = SUBJECTS[op]
+    async with admin(hub) as c:
+        for member in ("fr", "de"):
+            await c.admin("member.add", {"id": member, "name": member, "country": "FR"})
+        outsider = await enrol(c, hub, "pl", "zoll")  # a member certificate: 403
+        if op not in ("principal.add",):
+            await enrol(c, hub, "fr", "ops")
+        if op not in ("channel.create",):
+            await c.admin("channel.create", {"name": "ops-1"})
+        if op == "role.remove":
+            await c.admin("role.grant", {"channel": "ops-1", "member": "fr", "role": "reader"})
+        if op == "member.reinstate":
+            await c.admin("member.suspend", {"id": "de"})
+        before = len(await hub.store.audit_log(principal="admin/alice"))
+        await c.admin(op, done)
+        with pytest.raises(CordonError):
+            await c.admin(op, bad)
+    async with hub.client(outsider, reconnect=False) as someone:
+        await refused(someone.admin(op, done), AccessDenied)
+    mine = (await hub.store.audit_log(principal="admin/alice"))[before:]
+    theirs = [r for r in await hub.store.audit_log(principal="pl/zoll") if r["action"] == op]
+    ok = [r for r in mine if r["result"] == "ok" and r["action"].split(".")[0] == op.split(".")[0]]
+    no = [r for r in mine if r["result"] == "refused"]
+    assert len(ok) == 1 and len(no) == 1 and len(theirs) == 1, (ok, no, theirs)
+    for record in (*ok, *no, *theirs):
+        assert {k: record[k] for k in SUBJECT_FIELDS if k in record} == subject, record
+    if "kid" in ok[0]:  # what the operation produced (issued or revoked certificates)
+        assert op in ("principal.add", "principal.issue", "cert.revoke")
+
+
+@pytest.mark.parametrize(("options", "code"), [
+    ({"ekus": None}, CloseCode.WRONG_PURPOSE),  # no EKU: OpenSSL's handshake accepts it
+    ({"ekus": [ExtendedKeyUsageOID.SERVER_AUTH]}, CloseCode.WRONG_PURPOSE),
+    ({"digital_signature": None}, CloseCode.WRONG_PURPOSE),
+    ({"digital_signature": False}, CloseCode.WRONG_PURPOSE),
+    ({"ca": True}, CloseCode.WRONG_PURPOSE),
+    ({"uris": ["urn:cordon:admin:eve"], "ekus": [ADMIN_EKU]}, CloseCode.WRONG_PURPOSE),
+    ({"uris": ["urn:cordon:admin:eve"], "ekus": None}, CloseCode.IDENTITY),
+    ({"uris": ["urn:cordon:admin:eve"]}, CloseCode.IDENTITY),  # clientAuth, no admin EKU
+])
+async def test_purpose_is_checked_before_the_registry(hub: HubHarness, options: dict[str, Any],
+                                                      code: int) -> None:
+    """What :func:`hub.registry.authenticate` does with a certificate the handshake let
+    through: the wrong purpose is 4013 (an administrator's purpose includes its admin EKU,
+    part of its identity: 4011 without it)."""
+    cert, _key = TrustCA().issue(**options)
+    with pytest.raises(AuthFailure) as info:
+        await authenticate(hub.store, cert.public_bytes(Encoding.DER))
+    assert info.value.close_code == code
+    good, _key = TrustCA().issue(uris=["urn:cordon:admin:eve"],
+                                 ekus=[ExtendedKeyUsageOID.CLIENT_AUTH, ADMIN_EKU])
+    with pytest.raises(AuthFailure) as info:  # the right purpose: on to the registry
+        await authenticate(hub.store, good.public_bytes(Encoding.DER))
+    assert (info.value.close_code, info.value.reason) == (
+        CloseCode.IDENTITY, "certificate unknown to the registry")

@@ -437,12 +437,28 @@
         <translation>Clé privée</translation>
     </message>
     <message>
+        <source>member/name, e.g. fr/ops</source>
+        <translation>membre/nom, par ex. fr/ops</translation>
+    </message>
+    <message>
+        <source>Create my key and request…</source>
+        <translation>Créer ma clé et ma demande…</translation>
+    </message>
+    <message>
+        <source>No credentials yet?</source>
+        <translation>Pas encore d&apos;identifiants ?</translation>
+    </message>
+    <message>
         <source>PKCS#12 file</source>
         <translation>Fichier PKCS#12</translation>
     </message>
     <message>
         <source>PEM key and certificate</source>
         <translation>Clé et certificat PEM</translation>
+    </message>
+    <message>
+        <source>Where to keep your key and request</source>
+        <translation>Où conserver votre clé et votre demande</translation>
     </message>
     <message>
         <source>The hub address starts with wss://</source>
@@ -453,8 +469,20 @@
         <translation>Phrase secrète pour {0} :</translation>
     </message>
     <message>
+        <source>Enter who you are as member/name, e.g. fr/ops.</source>
+        <translation>Indiquez qui vous êtes sous la forme membre/nom, par ex. fr/ops.</translation>
+    </message>
+    <message>
+        <source>Your private key is {0}: it stays on this computer, readable only by you. Send the request {1} to your hub administrator; choose the certificate they send back above, with the hub&apos;s CA certificate.</source>
+        <translation>Votre clé privée est {0} : elle reste sur cet ordinateur, lisible par vous seul. Envoyez la demande {1} à l&apos;administrateur du hub ; choisissez ci-dessus le certificat qu&apos;il vous renvoie, avec le certificat de l&apos;AC du hub.</translation>
+    </message>
+    <message>
         <source>Choose the CA certificate and your credentials.</source>
         <translation>Choisissez le certificat de l&apos;AC et vos identifiants.</translation>
+    </message>
+    <message>
+        <source>Cannot create the key: {0}</source>
+        <translation>Impossible de créer la clé : {0}</translation>
     </message>
 </context>
 <context>
