@@ -313,8 +313,10 @@ async def test_with_pings_allowed_the_send_bound_holds_what_a_non_reader_costs(
 async def test_a_request_flood_from_a_client_that_never_reads_leaves_memory_bounded(
         served: tuple[HubProcess, dict[str, Leaf]]) -> None:
     """History requests (each answer a page of up to 256 KiB), channel lists and
-    subscribe/unsubscribe churn from a client that never reads: every answer goes through
-    the bounded send queue (4 MiB here), which closes the connection (4008) when full."""
+    subscribe/unsubscribe churn from a client that never reads, and invalid frames (each
+    answered with err) from another: every answer goes through the bounded send queue
+    (4 MiB here), which closes the connection (4008) when full; the invalid frames end
+    theirs (4002). (This one held before the fix too: it pins the bound.)"""
     hub, leaves = served
     await hub.start(send_queue_bytes=4 * MIB)
     async with hub.client(leaves["fr"]) as pub:
@@ -327,16 +329,23 @@ async def test_a_request_flood_from_a_client_that_never_reads_leaves_memory_boun
         frames += [f.HistoryRequest(rid=rid, ch=CH, limit=1000), f.ChannelsRequest(rid=rid + 1),
                    f.Subscribe(rid=rid + 2, ch=CH, since=0), f.Unsubscribe(rid=rid + 3, ch=CH)]
     chunk = b"".join(_frame(Opcode.BINARY, codec.encode(fr)) for fr in frames)
+    _reader2, writer2 = await _open_raw(hub, leaves["de"])
+    client_port2 = writer2.get_extra_info("sockname")[1]
+    invalid = (_frame(Opcode.BINARY, b"\xc1 not msgpack") + _frame(Opcode.TEXT, b"{}")
+               + _frame(Opcode.BINARY, codec.encode(f.ChannelsRequest(rid=1))[:-1])) * 300
 
     async def attack() -> None:
-        await _flood(writer, chunk, total=64 * MIB, seconds=FLOOD_S)
+        await asyncio.gather(_flood(writer, chunk, total=64 * MIB, seconds=FLOOD_S),
+                             _flood(writer2, invalid, total=64 * MIB, seconds=FLOOD_S))
 
     try:
         growth = await _bystanders(hub, leaves, attack())
         assert growth < 12 * MIB, f"hub RSS grew {growth / MIB:.1f} MiB"
         await eventually(lambda: not _hub_holds(hub.port, client_port))
+        await eventually(lambda: not _hub_holds(hub.port, client_port2))
     finally:
         writer.transport.abort()
+        writer2.transport.abort()
 
 
 
