@@ -403,8 +403,9 @@ async def test_a_peer_that_does_not_read_its_pongs_is_held_at_the_bound_then_clo
             with contextlib.suppress(asyncio.CancelledError):
                 await flooding
         assert held, "the hub never stopped reading the peer"
-        # One read's worth of pongs at most past the bound (a read is <= 32 KiB).
-        assert held[0] <= bound + 64 * 1024, held[0]
+        # At most one read's worth of pongs past the bound: asyncio's TLS layer hands
+        # over at most what its incoming buffer holds (256 KiB) at once.
+        assert held[0] <= bound + 320 * 1024, held[0]
         await eventually(lambda: "de/zoll" not in h.hub.sessions if h.hub else False)
         assert ws.protocol.close_sent is not None
         assert ws.protocol.close_sent.code == CloseCode.SLOW_CONSUMER
