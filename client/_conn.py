@@ -48,6 +48,7 @@ FINAL_CLOSE_CODES = frozenset(
         1007,
         1008,
         CloseCode.PROTOCOL_ABUSE,
+        CloseCode.PING_FLOOD,  # the client pings too often: reconnecting would repeat it
         CloseCode.REVOKED,
         CloseCode.IDENTITY,
         CloseCode.WRONG_PURPOSE,

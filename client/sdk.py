@@ -19,13 +19,14 @@ the principal's own TLS key; the alert's ``kid`` is the key id of its own
 certificate.
 
 Reconnection (``reconnect=True``): when the connection drops for a reason that
-allows it (1001, 1006, 1011, 4008, 4029, a network error ...), the next call
+allows it (1001, 1006, 1011, 4008, 4009, 4029, a network error ...), the next call
 reopens it with exponential back-off, at most ``max_attempts`` tries. A
 publish in flight is resent with the *same* signed bytes, so the hub answers
 the original offset (``dup=True``) if the first attempt was stored. A
 subscription resubscribes from the last alert it yielded with the epoch it was
 given: no gap, no duplicate. Final refusals (4010 revoked, 4011 unknown
-identity, TLS alerts) raise :class:`SessionRefused` and are never retried.
+identity, 4002 / 4030 a misbehaving client, TLS alerts) raise
+:class:`SessionRefused` and are never retried.
 
 Errors: the hub's refusals are raised as the :mod:`hub.protocol.errors` class
 of their code (``NoSuchChannel``, ``HistoryGone``, ``EpochMismatch`` ...);

@@ -96,6 +96,7 @@ class Settings:
     handshake_timeout_s: float = limits.HANDSHAKE_TIMEOUT_S
     ping_interval_s: float = limits.PING_INTERVAL_S
     idle_timeout_s: float = limits.IDLE_TIMEOUT_S
+    max_pings_per_s: int = limits.MAX_PINGS_PER_S
 
     @property
     def ca_cert(self) -> Path:
@@ -155,7 +156,7 @@ _POSITIVE = (
     "audit_refusals_per_s", "max_frame_bytes", "publish_rate", "publish_burst",
     "max_connections_per_principal", "send_queue_frames", "send_queue_bytes",
     "clock_skew_ms",
-    "handshake_timeout_s", "ping_interval_s", "idle_timeout_s",
+    "handshake_timeout_s", "ping_interval_s", "idle_timeout_s", "max_pings_per_s",
 )
 
 

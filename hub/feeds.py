@@ -84,10 +84,14 @@ class Outbox:
     """
 
     def __init__(self, maxsize: int, on_overflow: Callable[[], None], *,
-                 max_bytes: int | None = None) -> None:
+                 max_bytes: int | None = None,
+                 backlog: Callable[[], int] | None = None) -> None:
         self._items: deque[bytes] = deque()
         self._maxsize = maxsize
         self._max_bytes = max_bytes
+        #: Bytes already handed to the connection and not yet sent (pongs included):
+        #: they count against ``max_bytes`` too.
+        self._backlog = backlog
         self._on_overflow = on_overflow
         self._history_room = max(1, maxsize // 2)
         self._getter: asyncio.Future[None] | None = None  # the writer, waiting for data
@@ -119,13 +123,18 @@ class Outbox:
         if self.overflowed:
             return False
         if len(self._items) >= self._maxsize or (
-                self._max_bytes is not None and self.queued_bytes
-                and self.queued_bytes + len(data) > self._max_bytes):
+                self._max_bytes is not None and self._over_bytes(len(data))):
             self.overflowed = True
             self._on_overflow()
             return False
         self._push(data)
         return True
+
+    def _over_bytes(self, size: int) -> bool:
+        queued = self.queued_bytes
+        if self._backlog is not None:
+            queued += self._backlog()
+        return bool(queued) and queued + size > (self._max_bytes or 0)
 
     async def put(self, data: bytes) -> None:
         """Queue with back-pressure, in the lower half of the queue and under

@@ -57,6 +57,7 @@ from hub.ratelimit import RateLimiter
 from hub.registry import Authenticated
 from hub.storage import AppendRequest, AppendResult, ChannelMeta
 from hub.verifier import Verifier
+from hub.wsconn import CoalescingConnection
 
 __all__ = ["SLOW_CONSUMER_REASON", "Session", "SessionHost", "format_peer", "now_ms",
            "peer_of"]
@@ -135,8 +136,14 @@ class Session:
         self.member = auth.identity.member
         self.kid = auth.kid
         self.peer = peer_of(ws)
+        backlog = None
+        if isinstance(ws, CoalescingConnection):
+            # Pongs and close frames websockets writes by itself count too (hub.wsconn).
+            ws.bound(send_bytes=hub.settings.send_queue_bytes,
+                     pings_per_s=hub.settings.max_pings_per_s, on_violation=self.close_soon)
+            backlog = ws.backlog
         self.outbox = Outbox(hub.settings.send_queue_frames, self._overflow,
-                             max_bytes=hub.settings.send_queue_bytes)
+                             max_bytes=hub.settings.send_queue_bytes, backlog=backlog)
         self.subs: dict[str, Subscription] = {}
         self.bad_frames = 0
         self.closing = False
@@ -199,14 +206,19 @@ class Session:
             return
 
     def stalled_for(self, now: float) -> float:
-        """Seconds the current send has waited for the peer to read (0 when not waiting).
+        """Seconds the current send has waited for the peer to read, or the hub has held
+        reading because the peer does not read what it is sent (pongs included: see
+        hub.wsconn); 0 when neither.
 
         The hub closes a connection stalled for the idle timeout as a slow consumer
         (:meth:`hub.server.Hub.watch_writes`): its peer stopped reading, so its queue
         may never overflow, and websockets' pings are stuck behind the same data.
         """
         since = self._send_started
-        return 0.0 if since is None else now - since
+        stalled = 0.0 if since is None else now - since
+        if isinstance(self.ws, CoalescingConnection):
+            stalled = max(stalled, self.ws.held_for(now))
+        return stalled
 
     def _overflow(self) -> None:
         log.warning("%s: send queue full, closing as slow consumer", self.principal)

@@ -12,6 +12,22 @@ once, after whatever was collected, so the order on the wire never changes.
 
 Flow control is unchanged: the send queue (``send_queue_frames``) bounds what one step
 can collect, and websockets' ``drain`` waits once the transport's buffer is full.
+
+What websockets writes by itself, outside the session's send queue (a pong for every
+ping, the echo of a close frame), counts too, because a peer that never reads would
+otherwise make the hub hold it without end (600,000 pings: 73 MiB of pongs):
+
+- :meth:`CoalescingConnection.backlog` is every byte handed to the connection and not
+  yet sent; the session's :class:`hub.feeds.Outbox` counts it against
+  ``send_queue_bytes``;
+- once the transport holds more than ``send_queue_bytes`` for the peer, the hub stops
+  reading it (nothing it sends can make the hub write more) until the peer reads; the
+  session closes it as a slow consumer (4008) if that lasts the idle timeout
+  (:meth:`CoalescingConnection.held_for`);
+- a peer may send at most ``max_pings_per_s`` pings a second (a token bucket as deep
+  as one second's worth): more closes the connection with 4030;
+- a peer that does not answer the hub's keepalive ping within the idle timeout is
+  closed with 4009, where websockets would use 1011 (an internal error, PROTOCOL §7).
 """
 
 from __future__ import annotations
@@ -24,10 +40,19 @@ from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
-from websockets.protocol import State
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
+from websockets.protocol import Event, State
 
-__all__ = ["TLS_READ_BUFFER", "CoalescingConnection", "on_tls_refusal",
-           "use_small_tls_read_buffers"]
+from hub.protocol.errors import CloseCode
+from hub.protocol.limits import MAX_PINGS_PER_S, SEND_QUEUE_BYTES
+
+__all__ = ["PEER_UNRESPONSIVE_REASON", "PING_FLOOD_REASON", "TLS_READ_BUFFER",
+           "CoalescingConnection", "on_tls_refusal", "use_small_tls_read_buffers"]
+
+#: Close reasons (fixed phrases) for the codes this module closes with.
+PEER_UNRESPONSIVE_REASON = "peer unresponsive: no pong within the idle timeout"
+PING_FLOOD_REASON = "too many pings"
 
 #: Bytes of the buffer asyncio's TLS layer reads ciphertext into (one ``recv`` at most).
 #: asyncio's default (256 KiB, allocated and zeroed for every connection) dominated the
@@ -108,8 +133,138 @@ def use_small_tls_read_buffers(size: int = TLS_READ_BUFFER) -> None:
 
 
 class CoalescingConnection(ServerConnection):
+    """A server connection whose writes are coalesced per event-loop step, and whose
+    every queued byte counts (module docstring).
+
+    Until the session calls :meth:`bound` (right after authentication) the limits are
+    the protocol's defaults and a broken limit fails the connection at once.
+    """
+
+    # In slots, not the instance dict: websockets' connection already has 28 attributes,
+    # and past 30 its dict stops sharing keys with the others' (W4: +1.3 KiB each).
+    __slots__ = ("_held_since", "_on_violation", "_pending_bytes", "_ping_at", "_ping_rate",
+                 "_ping_tokens", "_queue_paused", "_send_bound", "_stopped", "_violated")
+
     _pending: list[bytes] | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending_bytes = 0
+        #: Bytes the transport may hold for the peer before the hub stops reading it.
+        self._send_bound = SEND_QUEUE_BYTES
+        #: Pings the peer may send per second (and at once): a token bucket.
+        self._ping_rate = self._ping_tokens = float(MAX_PINGS_PER_S)
+        self._ping_at = 0.0
+        #: loop.time() since when reading is held because the transport holds more than
+        #: the send bound; None while reading normally.
+        self._held_since: float | None = None
+        #: websockets' receive queue (max_queue) paused reading too.
+        self._queue_paused = False
+        #: Nothing more is read from this peer (it sent too many pings).
+        self._stopped = False
+        self._violated = False
+        self._on_violation: Callable[[int, str], None] | None = None
+
+    def bound(self, *, send_bytes: int, pings_per_s: float,
+              on_violation: Callable[[int, str], None]) -> None:
+        """Apply the hub's settings: ``send_bytes`` (``send_queue_bytes``) bounds what the
+        transport may hold for the peer, ``pings_per_s`` the pings it may send;
+        ``on_violation(code, reason)`` closes the connection (the session's close)."""
+        self._send_bound = send_bytes
+        self._ping_rate = self._ping_tokens = float(pings_per_s)
+        self._on_violation = on_violation
+
+    def backlog(self) -> int:
+        """Bytes handed to this connection and not yet sent (frames collected in this
+        step, the transport's buffers; pongs and close frames included)."""
+        return self._pending_bytes + self.transport.get_write_buffer_size()
+
+    def held_for(self, now: float) -> float:
+        """Seconds reading has been held because the peer does not read (0 if not)."""
+        since = self._held_since
+        return 0.0 if since is None else now - since
+
+    def _violation(self, code: int, reason: str) -> None:
+        if self._violated:
+            return
+        self._violated = True
+        if self._on_violation is not None:
+            self._on_violation(code, reason)
+        elif self.protocol.state is State.OPEN:  # before the session: fail at once
+            self.protocol.fail(code, reason)
+            self.send_data()
+
+    # --- reading: held while the peer does not read ------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        # websockets' receive queue pauses and resumes reading too: keep one answer.
+        self.recv_messages.pause = self._pause_for_queue
+        self.recv_messages.resume = self._resume_for_queue
+
+    def _pause_for_queue(self) -> None:
+        self._queue_paused = True
+        self.transport.pause_reading()
+
+    def _resume_for_queue(self) -> None:
+        self._queue_paused = False
+        if self._held_since is None and not self._stopped:
+            self.transport.resume_reading()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)  # may have written pongs or a close frame
+        # Past the bound the transport's buffer is over its high-water mark, so writing is
+        # paused and resume_writing() will come when the peer reads (or the connection is
+        # lost): nothing more is read from it until then.
+        if (self._held_since is None and self.paused
+                and self.transport.get_write_buffer_size() > self._send_bound):
+            self._held_since = self.loop.time()
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._held_since is not None:
+            self._held_since = None
+            if not self._queue_paused and not self._stopped:
+                self.transport.resume_reading()
+
+    def process_event(self, event: Event) -> None:
+        if isinstance(event, Frame) and event.opcode is Opcode.PING:
+            now = self.loop.time()
+            rate = self._ping_rate
+            tokens = min(rate, self._ping_tokens + (now - self._ping_at) * rate)
+            self._ping_at = now
+            if tokens < 1.0:
+                # Read nothing more: the closing handshake would answer more pings.
+                self._stopped = True
+                self.transport.pause_reading()
+                self._violation(CloseCode.PING_FLOOD, PING_FLOOD_REASON)
+            else:
+                self._ping_tokens = tokens - 1.0
+        super().process_event(event)
+
+    async def keepalive(self) -> None:
+        """websockets' keepalive (a ping every ``ping_interval``, a pong expected within
+        ``ping_timeout``), closing with 4009 instead of 1011 when none comes."""
+        assert self.ping_interval is not None
+        latency = 0.0
+        try:
+            while True:
+                await asyncio.sleep(self.ping_interval - latency)
+                pong_received = await self.ping()
+                if self.ping_timeout is None:
+                    continue
+                try:
+                    async with asyncio.timeout(self.ping_timeout):
+                        latency = await pong_received
+                except TimeoutError:
+                    self._violation(CloseCode.PEER_UNRESPONSIVE, PEER_UNRESPONSIVE_REASON)
+                    return
+        except ConnectionClosed:
+            return
+        except Exception:
+            self.logger.error("keepalive ping failed", exc_info=True)
+
+    # --- writing -------------------------------------------------------------------------
     async def send(self, message: Any, text: bool | None = None) -> None:
         """``send(bytes)`` on an open connection whose buffer has room, without the
         per-call machinery of the general path (same effect: the frame is queued for
@@ -130,6 +285,7 @@ class CoalescingConnection(ServerConnection):
                     self._pending = []
                     self.loop.call_soon(self._flush)
                 self._pending.extend(chunks)
+                self._pending_bytes += sum(map(len, chunks))
             return
         self._flush()
         for data in chunks:
@@ -144,5 +300,6 @@ class CoalescingConnection(ServerConnection):
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, None
+        self._pending_bytes = 0
         if pending and not self.transport.is_closing():
             self.transport.write(pending[0] if len(pending) == 1 else b"".join(pending))

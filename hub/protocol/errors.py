@@ -76,11 +76,12 @@ class CloseCode(IntEnum):
     TOO_BIG = 1009  # a frame exceeded the maximum frame size
     PROTOCOL_ABUSE = 4002  # too many invalid frames on this connection
     SLOW_CONSUMER = 4008  # send queue full: reconnect and resume from the last offset
+    PEER_UNRESPONSIVE = 4009  # no pong within the idle timeout: reconnect and resume
     REVOKED = 4010  # the certificate or member was revoked or suspended
     IDENTITY = 4011  # certificate unknown to the registry or identity fields invalid
     WRONG_PURPOSE = 4013  # wrong purpose: no or other EKU, no digitalSignature, a CA
     TOO_MANY_CONNECTIONS = 4029  # principal already has the maximum connections open
-    IDLE = 4030  # no frame or pong within the idle timeout
+    PING_FLOOD = 4030  # more pings than the limit (max_pings_per_s): fix the client
 
 
 class CordonError(Exception):

@@ -23,6 +23,7 @@ __all__ = [
     "MAX_FRAME_BYTES",
     "MAX_GOODS_LINES",
     "MAX_LINKS",
+    "MAX_PINGS_PER_S",
     "MAX_SUBSCRIPTIONS",
     "NAME_MAX_CHARS",
     "PING_INTERVAL_S",
@@ -73,7 +74,11 @@ DIRECTORY_MAX_KEYS = 256
 MAX_BAD_FRAMES = 20
 #: Seconds allowed for the TLS and WebSocket opening handshakes.
 HANDSHAKE_TIMEOUT_S = 10.0
+#: Pings a peer may send per second, and at once (more: close 4030). Each is answered
+#: with a pong the hub must hold until the peer reads it.
+MAX_PINGS_PER_S = 10
 #: Seconds between hub pings.
 PING_INTERVAL_S = 20.0
-#: Seconds without a pong before the connection is closed.
+#: Seconds without a pong before the connection is closed (4009); also the longest the
+#: hub waits for a peer that does not read (4008).
 IDLE_TIMEOUT_S = 60.0

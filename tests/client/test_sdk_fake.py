@@ -281,7 +281,7 @@ async def test_live_only_by_default(hub: FakeHub, ops: Client, sender: Client) -
         assert [r.offset for r in await task] == [4]
 
 
-@pytest.mark.parametrize("close_code", [None, 1001, 1011, 4008, 4029])
+@pytest.mark.parametrize("close_code", [None, 1001, 1011, 4008, 4009, 4029])
 async def test_resume_after_drop_no_gap_no_duplicate(
     hub: FakeHub, ops: Client, sender: Client, close_code: int | None
 ) -> None:

@@ -193,6 +193,8 @@ def _closed(code: int, reason: str = "") -> ConnectionClosedError:
         (_closed(1001), False, 1001),
         (_closed(1011), False, 1011),
         (_closed(4008), False, 4008),
+        (_closed(4009, "peer unresponsive"), False, 4009),
+        (_closed(4030, "too many pings"), True, 4030),
         (_closed(4029), False, 4029),
         (ConnectionClosedError(None, None), False, 1006),
         (ConnectionRefusedError(111, "refused"), False, None),
