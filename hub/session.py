@@ -419,7 +419,10 @@ class Session:
         if exc is None:
             result = committed.result()
             self._in_flight.release()
-            self.send(f.Ack(rid=rid, ch=ch, off=result.off, epoch=epoch, dup=result.dup))
+            # The epoch under which the offset became durable (a store recovered meanwhile
+            # gave the channel a new one: hub.storage.Store.check_continuity).
+            self.send(f.Ack(rid=rid, ch=ch, off=result.off, epoch=result.epoch or epoch,
+                            dup=result.dup))
         elif isinstance(exc, CordonError):
             self._answer_refusal(rid, exc, ch)
         else:
@@ -499,7 +502,9 @@ class Session:
         meta, _role = await self.hub.access(frame.ch, self.member, admin=self.identity.admin,
                                             fresh=True)
         limit = max(1, min(frame.limit, HISTORY_PAGE_MAX))
-        items = await self.hub.store.read_before(frame.ch, frame.before, limit)
+        # Never above the durable watermark (meta.head): nothing not yet fsynced is shown.
+        before = meta.head + 1 if frame.before is None else min(frame.before, meta.head + 1)
+        items = await self.hub.store.read_before(frame.ch, before, limit)
         # The page must fit in one message a client accepts: keep the newest items that
         # do (at least one; an alert is far below the frame limit); the rest is "more".
         budget = min(self.hub.settings.max_frame_bytes, MAX_FRAME_BYTES) - _PAGE_OVERHEAD

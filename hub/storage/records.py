@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hub.storage._common import _i, _off, _s
 
@@ -49,6 +49,8 @@ class StoredAlert:
 class AppendResult:
     off: int
     dup: bool
+    #: The channel's epoch when the watermark was raised over ``off`` (what the ack names).
+    epoch: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
