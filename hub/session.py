@@ -45,6 +45,7 @@ from hub.protocol.errors import (
     ProtocolError,
     RateLimited,
     StaleTimestamp,
+    Unavailable,
 )
 from hub.protocol.limits import (
     HISTORY_PAGE_MAX,
@@ -263,6 +264,11 @@ class Session:
             await self._dispatch(frame)
         except CordonError as exc:
             # admin operations audit themselves, naming the operation (hub.admin)
+            if isinstance(exc, Unavailable):  # answer first: the audit waits on the store
+                self.send_error(frame.rid, exc)
+                with contextlib.suppress(CordonError):
+                    await self.hub.audit_refusal(self, frame.TYPE, exc, channel=_channel(frame))
+                return
             if not isinstance(exc, HistoryGone | EpochMismatch) and not isinstance(
                 frame, f.AdminRequest
             ):
@@ -437,6 +443,13 @@ class Session:
     def _answer_refusal(self, rid: int, exc: CordonError, ch: str) -> None:
         async def answer() -> None:
             try:
+                if isinstance(exc, Unavailable):
+                    # The store is what failed: answer first, then try to audit (bounded by
+                    # the store timeout too), so the 503 comes within one store timeout.
+                    self.send_error(rid, exc)
+                    with contextlib.suppress(CordonError):
+                        await self.hub.audit_refusal(self, "pub", exc, channel=ch)
+                    return
                 await self.hub.audit_refusal(self, "pub", exc, channel=ch)
                 self.send_error(rid, exc)
             finally:
