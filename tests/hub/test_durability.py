@@ -180,6 +180,12 @@ async def test_alerts_refused_with_503_reach_no_subscriber(
 # --- 3. loss in the store is detected ----------------------------------------------------
 
 
+def test_close_code_4012_is_documented() -> None:
+    assert int(CloseCode.STORE_RECOVERED) == 4012
+    text = (Path(__file__).parents[2] / "PROTOCOL.md").read_text()
+    assert "| 4012 | store recovered / history changed" in text
+
+
 def _cut_aof_before(data_dir: Path, marker: bytes) -> int:
     """Truncate the store's incremental AOF at the start of the transaction (the append
     script's effects) that carries ``marker``, as a lost tail would. Returns the bytes cut."""
