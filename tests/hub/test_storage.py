@@ -108,6 +108,8 @@ async def test_durability_fallbacks(tmp_path: Any, extra: list[str], expected: s
                 assert "fsynced within about a second" in store.durability_detail
             await store.create_channel(CH)
             assert [r.off for r in await append_ok(store, req("a"))] == [1]
+            meta = await store.channel(CH)  # readers see it: the watermark rose with it
+            assert meta is not None and meta.head == 1
         finally:
             await store.close()
 
@@ -135,6 +137,10 @@ async def test_durable_refuses_a_store_whose_ack_is_not_an_fsync(
         store = await Store.connect(server.url, durable=False)
         try:
             assert store.durability == "none"
+            await store.create_channel(CH)
+            await append_ok(store, req("a"))
+            meta = await store.channel(CH)
+            assert meta is not None and meta.head == 1
         finally:
             await store.close()
 
