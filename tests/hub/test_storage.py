@@ -93,8 +93,9 @@ async def test_durable_false_never_waits(valkey_url: str, raw: Any) -> None:
     [
         (["--rename-command", "WAITAOF", ""], "appendfsync-always"),
         (["--rename-command", "CONFIG", ""], "waitaof-unverified"),
+        (["--rename-command", "INFO", ""], "waitaof"),  # no restart detection, still works
     ],
-    ids=["no-waitaof-always", "no-config"],
+    ids=["no-waitaof-always", "no-config", "no-info"],
 )
 async def test_durability_fallbacks(tmp_path: Any, extra: list[str], expected: str) -> None:
     """Redis 7.0 (no WAITAOF) is simulated by renaming the command away; a managed
