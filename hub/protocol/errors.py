@@ -79,6 +79,7 @@ class CloseCode(IntEnum):
     PEER_UNRESPONSIVE = 4009  # no pong within the idle timeout: reconnect and resume
     REVOKED = 4010  # the certificate or member was revoked or suspended
     IDENTITY = 4011  # certificate unknown to the registry or identity fields invalid
+    STORE_RECOVERED = 4012  # store recovered / history changed: resume with your epoch
     WRONG_PURPOSE = 4013  # wrong purpose: no or other EKU, no digitalSignature, a CA
     TOO_MANY_CONNECTIONS = 4029  # principal already has the maximum connections open
     PING_FLOOD = 4030  # more pings than the limit (max_pings_per_s): fix the client
