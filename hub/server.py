@@ -2,7 +2,17 @@
 
 ``Hub(settings)`` → ``await hub.start()`` → serves on ``hub.port`` →
 ``await hub.stop()``. Without ``settings.redis_url`` it runs the embedded
-Valkey in ``data_dir/store`` and stops it on the way out.
+Valkey in ``data_dir/store``, restarts it whenever it dies (bounded back-off,
+:meth:`hub.embedded.EmbeddedValkey.supervise`) and stops it on the way out.
+
+While the store is down the hub stays up but is not ready (:attr:`Hub.ready`,
+:attr:`Hub.not_ready_reason`): publishes and new connections are refused with
+503 / 1011 as soon as the store does not answer. Once it is back, every
+connection with a subscription is closed with 4012 (store recovered) so its
+client resubscribes from its last offset with its epoch, and the channel feeds
+start again from what the store holds. ``cordon serve --workers N`` supervises
+the store in the parent process, which tells the workers through
+:meth:`Hub.store_lost` and :meth:`Hub.store_back`.
 """
 
 from __future__ import annotations
@@ -78,6 +88,15 @@ class Hub:
         self._audit_tasks: set[asyncio.Task[None]] = set()
         self._meta: dict[str, tuple[float, ChannelMeta]] = {}
         self._roles: dict[tuple[str, str], tuple[float, str | None]] = {}
+        #: Why the hub is not ready (None when it is): not started, store down ...
+        self.not_ready_reason: str | None = "not started"
+        #: Times the store came back after a loss (restarts seen by this process).
+        self.store_restarts = 0
+
+    @property
+    def ready(self) -> bool:
+        """True while the hub is listening and its store is up (for a readiness probe)."""
+        return self.not_ready_reason is None
 
     # --- lifecycle -------------------------------------------------------------
     async def start(self) -> None:
@@ -109,6 +128,10 @@ class Hub:
                 asyncio.create_task(self._recheck(), name="session-recheck"),
                 asyncio.create_task(self.watch_writes(), name="write-watch"),
             ]
+            if self.embedded is not None:
+                self._tasks.append(asyncio.create_task(self.embedded.supervise(
+                    on_down=self._embedded_down, on_up=self._embedded_up),
+                    name="store-supervision"))
             use_small_tls_read_buffers()
             on_tls_refusal(self.tls.listening, self._tls_refused)
             self.server = await serve(
@@ -124,9 +147,12 @@ class Hub:
             await self._shutdown_backends()
             raise
         self.port = self.server.sockets[0].getsockname()[1] if self.server.sockets else 0
+        if self.not_ready_reason == "not started":
+            self.not_ready_reason = None
         log.info("hub listening on wss://%s:%d", s.host, self.port)
 
     async def stop(self) -> None:
+        self.not_ready_reason = "shutting down"
         if self.server is not None:
             self.server.server.close()  # no new connections
             # Sessions first, each close bounded: websockets' own close of a connection
@@ -139,6 +165,44 @@ class Hub:
             await self.server.wait_closed()
             self.server = None
         await self._shutdown_backends()
+
+    # --- store supervision ---------------------------------------------------------
+    async def _embedded_down(self, reason: str) -> None:
+        self.store_lost(reason)
+
+    async def _embedded_up(self, attempt: int) -> None:
+        await self.store_back()
+
+    def store_lost(self, reason: str) -> None:
+        """The store died (its supervisor says so): not ready until :meth:`store_back`.
+        Store calls meanwhile fail with Unavailable (503 to publishers, 1011 to new
+        connections) as soon as the store does not answer."""
+        self.not_ready_reason = f"store down: {reason}"
+        log.error("store down (%s): not ready; publishes are refused until it is back",
+                  reason)
+
+    async def store_back(self) -> None:
+        """The store is up again after a loss: let the store-continuity hook look at it,
+        restart every channel feed from what the store holds, close every connection
+        with a subscription with 4012 so its client resumes from its last offset and
+        epoch, then report ready. The Store's connection pools reconnect by themselves
+        (a dead pooled connection fails once and is reopened by the retry)."""
+        self.store_restarts += 1
+        await self._after_store_restart()
+        subscribers = self._sessions_where(lambda s: bool(s.subs))
+        for session in subscribers:
+            session.close_soon(CloseCode.STORE_RECOVERED, "store recovered: resume")
+        if hasattr(self, "feeds"):
+            await self.feeds.close()  # the next subscriber starts a feed at the store's head
+        self._meta.clear()
+        self.not_ready_reason = None
+        log.warning("store back: %d subscribed connection(s) closed with %d to resume; ready",
+                    len(subscribers), CloseCode.STORE_RECOVERED)
+
+    async def _after_store_restart(self) -> None:
+        """Hook run each time the store is back after a loss, before anyone resumes: the
+        place for the store-continuity check (a store that came back with less than was
+        committed must start a new epoch)."""
 
     def _tls_refused(self, peer: Any, exc: ssl.SSLError) -> None:
         """Audit a peer the TLS handshake refused (action ``tls``): the certificate is

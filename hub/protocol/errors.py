@@ -78,6 +78,7 @@ class CloseCode(IntEnum):
     SLOW_CONSUMER = 4008  # send queue full: reconnect and resume from the last offset
     REVOKED = 4010  # the certificate or member was revoked or suspended
     IDENTITY = 4011  # certificate unknown to the registry or identity fields invalid
+    STORE_RECOVERED = 4012  # store recovered / history changed: resume with your epoch
     TOO_MANY_CONNECTIONS = 4029  # principal already has the maximum connections open
     IDLE = 4030  # no frame or pong within the idle timeout
 
