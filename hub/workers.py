@@ -223,10 +223,12 @@ class _Pool:
         ``stop``) after WORKER_MAX_FAST_FAILURES deaths in a row, each within
         WORKER_STABLE_S of its start."""
         loop = asyncio.get_running_loop()
+        failed_start: str | None = None
         while True:
             started = loop.time()
             await _exited(slot.proc)
-            status = _status(slot.proc.exitcode)
+            status = failed_start or _status(slot.proc.exitcode)
+            failed_start = None
             if stop.is_set():
                 return
             if slot.conn is not None:
@@ -235,22 +237,25 @@ class _Pool:
             slot.fast_failures = slot.fast_failures + 1 if lived < WORKER_STABLE_S else 1
             if slot.fast_failures > WORKER_MAX_FAST_FAILURES:
                 self.gave_up = (
-                    f"worker {slot.index} died {slot.fast_failures} times in a row, each "
+                    f"worker {slot.index} failed {slot.fast_failures} times in a row, each "
                     f"within {WORKER_STABLE_S:g} s of its start (last: {status}); giving up")
                 log.error("%s", self.gave_up)
                 stop.set()
                 return
             delay = min(WORKER_RESTART_BACKOFF_S * 2 ** (slot.fast_failures - 1),
                         WORKER_RESTART_BACKOFF_MAX_S)
-            log.error("worker %d (pid %s) %s after %.1f s; restart attempt %d in %.2g s",
-                      slot.index, slot.proc.pid, status, lived, slot.fast_failures, delay)
+            log.error("worker %d (pid %s) %s, %.1f s after its start; restart attempt %d "
+                      "in %.2g s", slot.index, slot.proc.pid, status, lived, slot.fast_failures,
+                      delay)
             await asyncio.sleep(delay)
             self.spawn(slot)
             try:
                 await self.wait_ready([slot])
             except RuntimeError as exc:
-                log.error("worker %d: %s", slot.index, exc)
-                if slot.proc.is_alive():  # started too slowly, or failed and lingers
+                failed_start = str(exc).replace(f"worker {slot.index} ", "", 1)
+                # it exits by itself after a failed start; not one that hangs
+                await asyncio.to_thread(slot.proc.join, _STOP_TIMEOUT_S)
+                if slot.proc.is_alive():
                     slot.proc.kill()
                 continue  # counted as a fast failure at the top of the loop
             log.warning("worker %d restarted (pid %d)", slot.index, slot.pid)
@@ -299,7 +304,9 @@ async def _exited(proc: Any) -> None:
             await done
     finally:
         loop.remove_reader(fd)
-    proc.join(0)
+    # The sentinel is readable as the process exits, possibly a moment before it can be
+    # reaped: wait for that (in a thread; it is imminent).
+    await asyncio.to_thread(proc.join)
 
 
 async def _supervise(settings: Settings, workers: int, verbose: bool) -> int:

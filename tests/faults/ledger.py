@@ -31,10 +31,13 @@ class Ledger:
         self.unavailable = 0
         #: other failed attempts (connection lost, hub unreachable), retried the same way
         self.lost = 0
+        #: acks answered "already stored" (a resend of an alert stored before a crash)
+        self.dups = 0
 
     def record(self, ack: Published) -> None:
         self.acks[(ack.epoch, ack.offset)].add(ack.alert_id)
         self.acked_ids.add(ack.alert_id)
+        self.dups += ack.dup
 
     @property
     def count(self) -> int:

@@ -1,0 +1,134 @@
+"""``cordon serve --workers 2``: kill -9 of one worker while the other serves.
+
+The survivor's connections stay up (publishing and receiving on the very same
+connections, which are opened with ``reconnect=False`` so any loss would fail the
+test), the parent starts a new worker in the dead one's place, and new connections
+land on it (SO_REUSEPORT spreads them; the owner of each is read from /proc). When
+restarts keep failing, ``cordon serve`` gives up with a clear message and exit status 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from client.sdk import Client
+from hub import admin
+from hub.storage import Store
+from hub.workers import WORKER_MAX_FAST_FAILURES
+from tests.faults.ledger import Ledger, follow, publish_all, wait_until
+from tests.faults.procs import Serve, client_port, worker_of_client_ports
+from tests.pki import Leaf, make_pki
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="SO_REUSEPORT spreading and /proc are Linux")
+
+CH = "op-workers"
+
+
+@pytest.fixture
+async def serve(tmp_path: Path) -> AsyncIterator[Serve]:
+    s = Serve(make_pki(tmp_path), tmp_path / "hub", workers=2)
+    try:
+        yield s
+    finally:
+        await s.stop()
+
+
+async def _registered(store: Store, leaves: list[Leaf]) -> None:
+    async def all_known() -> bool:
+        return all([await store.cert(leaf.kid) is not None for leaf in leaves])
+
+    async with asyncio.timeout(20):
+        while True:
+            if await all_known():
+                return
+            await asyncio.sleep(0.05)
+
+
+async def _connect_to(serve: Serve, leaf: Leaf, pid: int, pids: list[int],
+                      opened: list[Client]) -> Client:
+    """Open connections until one lands on worker ``pid`` (the others stay open)."""
+    for _ in range(60):
+        c = serve.client(leaf, reconnect=False)
+        await c.connect()
+        opened.append(c)
+        if worker_of_client_ports(pids, serve.port).get(client_port(c)) == pid:
+            return c
+    raise AssertionError(f"60 connections and none on worker {pid}")
+
+
+async def test_a_dead_worker_is_replaced_and_the_other_keeps_serving(serve: Serve) -> None:
+    pki = serve.pki
+    fr, it = pki.member("fr", "ops"), pki.member("it", "gdf")
+    await serve.start()
+    assert len(serve.pids) == 2
+    survivor, victim = serve.pids
+    store = await Store.connect(serve.store_url)
+    opened: list[Client] = []
+    ledger, got = Ledger(), list[tuple[int, str]]()
+    ids = [f"workers-{i}" for i in range(300)]
+    try:
+        await _registered(store, [fr, it])
+        await admin.create_channel(store, CH, title="worker death")
+        await admin.grant(store, CH, "fr", "contributor")
+        await admin.grant(store, CH, "it", "reader")
+
+        pub = await _connect_to(serve, fr, survivor, serve.pids, opened)
+        reader = await _connect_to(serve, it, survivor, serve.pids, opened)
+        await _connect_to(serve, it, victim, serve.pids, opened)  # one that will drop
+        pub_conn, reader_conn = pub._conn, reader._conn
+        follower = asyncio.create_task(follow(reader, CH, got))
+        await publish_all(pub, CH, ids[:100], ledger)
+
+        os.kill(victim, signal.SIGKILL)
+        during = asyncio.create_task(publish_all(pub, CH, ids[100:200], ledger))
+        found = await serve.wait_line(r"worker 1 restarted \(pid (\d+)\)", 60)
+        newcomer = int(found.group(1))
+        assert newcomer not in (survivor, victim)
+        await asyncio.wait_for(during, 60)
+
+        fresh = await _connect_to(serve, fr, newcomer, [survivor, newcomer], opened)
+        await asyncio.wait_for(publish_all(fresh, CH, ids[200:], ledger), 60)
+        await wait_until(lambda: bool(got) and got[-1][0] >= ledger.top, 30,
+                         "the subscriber on the surviving worker got everything")
+        # the survivor's connections never dropped: same connection objects, still open
+        assert pub._conn is pub_conn and reader._conn is reader_conn
+        assert pub.connected and reader.connected
+        assert ledger.lost == ledger.unavailable == 0
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
+        await ledger.check(store, CH, [got], set(ids))
+        assert "killed by SIGKILL" in serve.stderr_text()  # the log line of the restart
+    finally:
+        for c in opened:
+            with contextlib.suppress(Exception):
+                await c.close()
+        await store.close()
+    assert await serve.stop() == 0
+
+
+async def test_gives_up_after_repeated_fast_failures(serve: Serve) -> None:
+    await serve.start()
+    # From now on a worker cannot start: its TLS key is gone.
+    key = serve.pki.server.key
+    key.rename(key.with_suffix(".gone"))
+    os.kill(serve.pids[1], signal.SIGKILL)
+    assert serve.proc is not None
+    status = await asyncio.wait_for(serve.proc.wait(), 90)
+    assert status == 1
+    err = serve.stderr_text()
+    assert "giving up" in err
+    assert f"failed {WORKER_MAX_FAST_FAILURES + 1} times in a row" in err
+    assert err.count("restart attempt") == WORKER_MAX_FAST_FAILURES
+    with contextlib.suppress(ProcessLookupError):  # the survivor was stopped too
+        os.kill(serve.pids[0], 0)
+        raise AssertionError("the other worker outlived cordon serve")
