@@ -162,6 +162,7 @@ class EmbeddedValkey:
         self._extra_args = tuple(extra_args)
         self._proc: asyncio.subprocess.Process | None = None
         self._lock_fd: int | None = None
+        self._stop_requested = False  # stop() was called: supervise() must not restart
         if len(os.fsencode(self.socket_path)) > _SUN_PATH_MAX:
             raise ValueError(f"socket path too long for a Unix socket: {self.socket_path}")
 
@@ -218,6 +219,7 @@ class EmbeddedValkey:
         """Start the server and wait until it answers PING (EmbeddedStoreError if not)."""
         if self.running:
             raise EmbeddedStoreError("embedded Valkey is already running")
+        self._stop_requested = False
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self.data_dir, 0o700)
         self._lock()
@@ -244,7 +246,9 @@ class EmbeddedValkey:
             raise
 
     async def stop(self) -> None:
-        """SIGTERM (Valkey fsyncs the AOF and exits), SIGKILL after the stop timeout."""
+        """SIGTERM (Valkey fsyncs the AOF and exits), SIGKILL after the stop timeout.
+        A running :meth:`supervise` then returns instead of restarting the server."""
+        self._stop_requested = True
         await self._terminate(graceful=True)
 
     async def kill(self) -> None:
@@ -268,8 +272,9 @@ class EmbeddedValkey:
         backoff_max_s: float | None = None,
         stable_s: float | None = None,
     ) -> None:
-        """Restart the server each time it exits by itself, until cancelled (run it as a
-        task after :meth:`start`; cancel it before :meth:`stop`).
+        """Restart the server each time it exits by itself, until cancelled or until
+        :meth:`stop` (run it as a task after :meth:`start`). :meth:`kill` counts as a
+        crash: the server is restarted.
 
         ``on_down(reason)`` runs once when the server is found dead, ``on_up(attempt)``
         once it answers PING again. Between them every attempt is logged with its reason,
@@ -286,6 +291,8 @@ class EmbeddedValkey:
         while True:
             started = loop.time()
             code = await self.wait()
+            if self._stop_requested:
+                return
             reason = f"valkey-server (pid {self.pid}) {exit_reason(code)}"
             await self._terminate(graceful=False)  # reaps, releases the directory lock
             if loop.time() - started >= stable_s:
@@ -299,6 +306,8 @@ class EmbeddedValkey:
                           reason, attempt, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, backoff_max_s)
+                if self._stop_requested:
+                    return
                 try:
                     await self.start()
                 except (EmbeddedStoreError, OSError) as exc:

@@ -104,6 +104,14 @@ class Serve:
         pid = self.proc.pid
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
+    def store_pid(self) -> int:
+        """The pid of the embedded store (a valkey-server child of cordon serve)."""
+        for pid in self.children():
+            with contextlib.suppress(OSError):
+                if b"valkey-server" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    return pid
+        raise AssertionError("cordon serve runs no valkey-server")
+
     async def kill9(self) -> None:
         """SIGKILL the store first, then the hub: a crash, no graceful anything; returns
         once the store's folder lock is free (a new hub can start on the folder)."""
