@@ -194,7 +194,6 @@ class Hub:
             session.close_soon(CloseCode.STORE_RECOVERED, "store recovered: resume")
         if hasattr(self, "feeds"):
             await self.feeds.close()  # the next subscriber starts a feed at the store's head
-        self._meta.clear()
         self.not_ready_reason = None
         log.warning("store back: %d subscribed connection(s) closed with %d to resume; ready",
                     len(subscribers), CloseCode.STORE_RECOVERED)

@@ -165,6 +165,8 @@ class _Pool:
         self.ctx = mp.get_context("spawn")
         self.gave_up: str | None = None
         self.store_down: str | None = None  # reason, while the embedded store is down
+        self.store_up = asyncio.Event()  # not set while the embedded store is down
+        self.store_up.set()
 
     def spawn(self, slot: _Slot) -> None:
         parent_end, child_end = self.ctx.Pipe(duplex=True)
@@ -210,11 +212,13 @@ class _Pool:
 
     async def store_lost(self, reason: str) -> None:
         self.store_down = reason
+        self.store_up.clear()
         for slot in self.slots:
             self.tell(slot, ("store", "down", reason))
 
     async def store_back(self, attempt: int) -> None:
         self.store_down = None
+        self.store_up.set()
         for slot in self.slots:
             self.tell(slot, ("store", "up"))
 
@@ -248,6 +252,9 @@ class _Pool:
                       "in %.2g s", slot.index, slot.proc.pid, status, lived, slot.fast_failures,
                       delay)
             await asyncio.sleep(delay)
+            # A worker cannot start without the store: wait for the store's supervisor
+            # rather than count failures that are not the worker's.
+            await self.store_up.wait()
             self.spawn(slot)
             try:
                 await self.wait_ready([slot])
