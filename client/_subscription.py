@@ -4,6 +4,11 @@ The subscription remembers the channel's epoch and the offset of the last
 alert it yielded. When the connection drops for a reason that allows it, it
 reconnects (through its client) and subscribes again with ``since`` = that
 offset and the epoch, so its consumer sees every alert exactly once, in order.
+
+If the channel's epoch changed meanwhile (the hub's store lost history: the hub
+closes subscribers with 4012, then refuses the old epoch with 412), the next
+iteration raises :class:`~hub.protocol.errors.EpochMismatch` with the new epoch in
+``detail`` and the subscription ends: it never continues over reused offsets.
 """
 
 from __future__ import annotations

@@ -27,6 +27,14 @@ subscription resubscribes from the last alert it yielded with the epoch it was
 given: no gap, no duplicate. Final refusals (4010 revoked, 4011 unknown
 identity, TLS alerts) raise :class:`SessionRefused` and are never retried.
 
+History changed (4012): when the hub's store lost alerts it had acknowledged or
+delivered, the channel gets a new epoch and the hub closes its subscribers with
+4012. A subscription resumes as after any loss, with its old epoch, and the hub
+answers 412: iteration raises :class:`EpochMismatch` whose ``detail`` is the new
+epoch, and the subscription ends. Offsets seen under the old epoch may name other
+alerts under the new one: re-read the channel (``since=0`` with the new epoch)
+rather than resume from a saved offset.
+
 Errors: the hub's refusals are raised as the :mod:`hub.protocol.errors` class
 of their code (``NoSuchChannel``, ``HistoryGone``, ``EpochMismatch`` ...);
 the SDK's own connection errors derive from :class:`ClientError`.

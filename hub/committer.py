@@ -11,6 +11,10 @@ with the load and the fsync cost per alert falls.
 everything already queued, and only fails what is still pending after its
 timeout (with :class:`~hub.protocol.errors.Unavailable`, so nothing is
 acknowledged that is not durable).
+
+When a batch fails with Unavailable (the store did not answer within its timeout, or
+did not confirm the fsync), every alert queued while it was in flight fails with it:
+each publisher gets its 503 within one store timeout.
 """
 
 from __future__ import annotations
@@ -137,6 +141,11 @@ class GroupCommitter:
         except CordonError as exc:
             for _, fut in batch:
                 _settle(fut, _fresh(exc))
+            if isinstance(exc, Unavailable):
+                # What queued up meanwhile has waited for this failed attempt already:
+                # answer it now rather than after one more store timeout (publishers get
+                # their 503 within the store timeout, not a multiple of it).
+                self._fail_pending(exc)
             return
         except asyncio.CancelledError:
             for _, fut in batch:

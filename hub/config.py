@@ -71,6 +71,9 @@ class Settings:
     server_key: Path = Path("var/ca/out/server.key")
     #: Acknowledge only after the store has fsynced the alert (group commit).
     durable: bool = True
+    #: Seconds any one store operation may take in all (retries, connection wait and fsync
+    #: wait included) before the hub answers 503 (publish) or 1011 (new connection).
+    store_timeout_s: float = 10.0
     #: Listen with SO_REUSEPORT, so several hub processes share the port (``--workers``).
     reuse_port: bool = False
     #: Seconds between checks of the CA folder for new certificates and a new CRL.
@@ -152,7 +155,7 @@ def _coerce(name: str, kind: str, value: Any) -> Any:
 #: would spin, a zero rate would refuse every alert).
 _POSITIVE = (
     "registry_poll_s", "session_recheck_s", "retention_check_s", "audit_max_entries",
-    "audit_refusals_per_s", "max_frame_bytes", "publish_rate", "publish_burst",
+    "store_timeout_s", "audit_refusals_per_s", "max_frame_bytes", "publish_rate", "publish_burst",
     "max_connections_per_principal", "send_queue_frames", "send_queue_bytes",
     "clock_skew_ms",
     "handshake_timeout_s", "ping_interval_s", "idle_timeout_s",

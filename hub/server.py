@@ -23,6 +23,7 @@ import ssl
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -45,6 +46,12 @@ from hub.refusals import RefusalAudit
 from hub.registry import AuthFailure, CASync, authenticate
 from hub.session import SLOW_CONSUMER_REASON, Session, format_peer, peer_of
 from hub.storage import ChannelMeta, Store
+from hub.storage.watermarks import (
+    WATERMARKS_FILE,
+    WATERMARKS_SAVE_S,
+    load_watermarks,
+    save_watermarks,
+)
 from hub.tls import ReloadableTLS
 from hub.verifier import Verifier
 from hub.wsconn import CoalescingConnection, on_tls_refusal, use_small_tls_read_buffers
@@ -107,9 +114,11 @@ class Hub:
             await self.embedded.start()
             url = self.embedded.url
         try:
-            self.store = await Store.connect(url, durable=s.durable,
-                                             audit_max_entries=s.audit_max_entries)
-            log.info("store durability: %s", self.store.durability)
+            self.store = await Store.connect(
+                url, durable=s.durable, audit_max_entries=s.audit_max_entries,
+                timeout_s=s.store_timeout_s, remembered=load_watermarks(self._marks_path))
+            log.info("store durability: %s", self.store.durability_detail)
+            self.store.on_continuity(self._continuity_changed)
             self.ca = x509.load_pem_x509_certificate(s.ca_cert.read_bytes())
             self.tls = ReloadableTLS(ca_cert=s.ca_cert, crl=s.crl, server_cert=s.server_cert,
                                      server_key=s.server_key)
@@ -127,6 +136,7 @@ class Hub:
                 asyncio.create_task(self._retention(), name="retention"),
                 asyncio.create_task(self._recheck(), name="session-recheck"),
                 asyncio.create_task(self.watch_writes(), name="write-watch"),
+                asyncio.create_task(self._keep_watermarks(), name="watermarks"),
             ]
             if self.embedded is not None:
                 self._tasks.append(asyncio.create_task(self.embedded.supervise(
@@ -218,6 +228,49 @@ class Hub:
         self._audit_tasks.add(task)
         task.add_done_callback(self._audit_tasks.discard)
 
+    # --- store continuity (hub.storage.Store.check_continuity) ----------------------
+    @property
+    def _marks_path(self) -> Path:
+        return self.settings.data_dir / WATERMARKS_FILE
+
+    async def on_store_restarted(self) -> dict[str, str]:
+        """Check the store's continuity now (call after restarting the store): channels
+        that lost durable alerts get a new epoch, and their live subscribers are closed
+        with 4012 so they resume (and get 412 with the new epoch). Returns channel -> new
+        epoch. The store also runs this by itself when a connection sees a new run_id."""
+        changed = await self.store.check_continuity(load_watermarks(self._marks_path))
+        await self._close_changed(changed)
+        return changed
+
+    def _continuity_changed(self, changed: dict[str, str]) -> None:
+        if changed:
+            task = asyncio.get_running_loop().create_task(self._close_changed(changed))
+            self._audit_tasks.add(task)
+            task.add_done_callback(self._audit_tasks.discard)
+
+    async def _close_changed(self, changed: dict[str, str]) -> None:
+        for ch, epoch in changed.items():
+            log.error("channel %s: history changed in the store (new epoch %s); closing its "
+                      "live subscribers with 4012", ch, epoch)
+            self._meta.pop(ch, None)
+            if hasattr(self, "feeds"):
+                await self.feeds.reset(ch)
+            for s in self._sessions_where(lambda s, ch=ch: ch in s.subs):
+                s.close_soon(CloseCode.STORE_RECOVERED, "store recovered: resume with your epoch")
+        if changed:
+            save_watermarks(self._marks_path, self.store.seen)
+
+    async def _keep_watermarks(self) -> None:
+        """Persist the durable watermarks seen, so a restarted hub still notices a store
+        that lost alerts while it was down (checked at start)."""
+        saved: dict[str, tuple[str, int]] = {}
+        while True:
+            await asyncio.sleep(WATERMARKS_SAVE_S)
+            seen = self.store.seen
+            if seen != saved:
+                await asyncio.to_thread(save_watermarks, self._marks_path, seen)
+                saved = seen
+
     async def _shutdown_backends(self) -> None:
         if hasattr(self, "tls"):
             on_tls_refusal(self.tls.listening, None)
@@ -234,6 +287,7 @@ class Hub:
         if hasattr(self, "committer"):
             await self.committer.stop()
         if hasattr(self, "store"):
+            save_watermarks(self._marks_path, self.store.seen)
             await self.store.close()
         if self.embedded is not None:
             await self.embedded.stop()
@@ -261,13 +315,16 @@ class Hub:
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         peer = peer_of(ws)
         try:
-            auth = await authenticate(self.store, der)
+            # One deadline for the whole check (several store reads): 1011 within it.
+            async with asyncio.timeout(self.store.timeout_s):
+                auth = await authenticate(self.store, der)
         except AuthFailure as exc:
             await self.store.audit({"action": "connect", "principal": exc.principal or "?",
                                     "peer": peer, "result": "refused", "reason": exc.reason})
             await ws.close(exc.close_code, exc.reason)
             return
-        except CordonError:
+        except (CordonError, TimeoutError):
+            log.warning("%s: store unavailable during the handshake; closing with 1011", peer)
             await ws.close(1011, "store unavailable")
             return
         principal = auth.identity.principal

@@ -45,6 +45,7 @@ from hub.protocol.errors import (
     ProtocolError,
     RateLimited,
     StaleTimestamp,
+    Unavailable,
 )
 from hub.protocol.limits import (
     HISTORY_PAGE_MAX,
@@ -263,6 +264,11 @@ class Session:
             await self._dispatch(frame)
         except CordonError as exc:
             # admin operations audit themselves, naming the operation (hub.admin)
+            if isinstance(exc, Unavailable):  # answer first: the audit waits on the store
+                self.send_error(frame.rid, exc)
+                with contextlib.suppress(CordonError):
+                    await self.hub.audit_refusal(self, frame.TYPE, exc, channel=_channel(frame))
+                return
             if not isinstance(exc, HistoryGone | EpochMismatch) and not isinstance(
                 frame, f.AdminRequest
             ):
@@ -419,7 +425,10 @@ class Session:
         if exc is None:
             result = committed.result()
             self._in_flight.release()
-            self.send(f.Ack(rid=rid, ch=ch, off=result.off, epoch=epoch, dup=result.dup))
+            # The epoch under which the offset became durable (a store recovered meanwhile
+            # gave the channel a new one: hub.storage.Store.check_continuity).
+            self.send(f.Ack(rid=rid, ch=ch, off=result.off, epoch=result.epoch or epoch,
+                            dup=result.dup))
         elif isinstance(exc, CordonError):
             self._answer_refusal(rid, exc, ch)
         else:
@@ -434,6 +443,13 @@ class Session:
     def _answer_refusal(self, rid: int, exc: CordonError, ch: str) -> None:
         async def answer() -> None:
             try:
+                if isinstance(exc, Unavailable):
+                    # The store is what failed: answer first, then try to audit (bounded by
+                    # the store timeout too), so the 503 comes within one store timeout.
+                    self.send_error(rid, exc)
+                    with contextlib.suppress(CordonError):
+                        await self.hub.audit_refusal(self, "pub", exc, channel=ch)
+                    return
                 await self.hub.audit_refusal(self, "pub", exc, channel=ch)
                 self.send_error(rid, exc)
             finally:
@@ -499,7 +515,9 @@ class Session:
         meta, _role = await self.hub.access(frame.ch, self.member, admin=self.identity.admin,
                                             fresh=True)
         limit = max(1, min(frame.limit, HISTORY_PAGE_MAX))
-        items = await self.hub.store.read_before(frame.ch, frame.before, limit)
+        # Never above the durable watermark (meta.head): nothing not yet fsynced is shown.
+        before = meta.head + 1 if frame.before is None else min(frame.before, meta.head + 1)
+        items = await self.hub.store.read_before(frame.ch, before, limit)
         # The page must fit in one message a client accepts: keep the newest items that
         # do (at least one; an alert is far below the frame limit); the rest is "more".
         budget = min(self.hub.settings.max_frame_bytes, MAX_FRAME_BYTES) - _PAGE_OVERHEAD

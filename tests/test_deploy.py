@@ -28,6 +28,7 @@ def test_compose_has_store_with_aof_and_hub():
     store = doc["services"]["valkey"]
     cmd = store["command"]
     assert cmd[cmd.index("--appendonly") + 1] == "yes"
+    assert cmd[cmd.index("--appendfsync") + 1] == "always"  # else the hub refuses durable
     assert any(v.endswith(":/data") for v in store["volumes"])
     assert doc["services"]["hub"]["depends_on"]["valkey"]["condition"] == "service_healthy"
 

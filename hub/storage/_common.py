@@ -7,7 +7,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -24,6 +24,10 @@ from hub.protocol.identity import CHANNEL_PATTERN
 if TYPE_CHECKING:
     from redis.commands.core import AsyncScript
 
+    from hub.storage.records import ChannelMeta
+
+_MetaT = TypeVar("_MetaT", bound="ChannelMeta")
+
 
 
 
@@ -34,11 +38,13 @@ CHANNEL_STATES = ("open", "closed", "archived")
 MEMBER_STATUSES = ("active", "suspended")
 CERT_STATUSES = ("active", "revoked")
 PRINCIPAL_KINDS = ("officer", "system")
-DURABILITY_MODES = ("waitaof", "appendfsync-always", "none")
+DURABILITY_MODES = ("waitaof", "appendfsync-always", "waitaof-unverified", "none")
 
-#: Seconds a store command may take before the store counts as unavailable.
+#: Seconds any one store operation may take in all (connecting, waiting for a pooled
+#: connection, retries and WAITAOF included) before the store counts as unavailable.
 STORE_TIMEOUT_S = 10.0
-#: Milliseconds a batch waits for its AOF fsync (WAITAOF) before failing unacknowledged.
+#: Milliseconds a batch waits for its AOF fsync (WAITAOF) before failing unacknowledged
+#: (at most half the store timeout, so the whole append stays within it).
 FSYNC_TIMEOUT_MS = 5000
 #: Audit records kept (approximately: XADD MAXLEN ~); the oldest go first.
 AUDIT_MAX_ENTRIES = 1_000_000
@@ -113,9 +119,26 @@ def _check_choice(value: object, choices: tuple[str, ...], what: str) -> str:
 class _Base:
     """What the :class:`~hub.storage.Store` mixins share (set by ``Store.__init__``)."""
 
+    #: channel -> (epoch, highest durable watermark this process has seen under it): what
+    #: :meth:`Store.check_continuity` compares a (re)started store against.
+    _seen: dict[str, tuple[str, int]]
+
+    def _note(self, meta: _MetaT) -> _MetaT:
+        self._see(meta.name, meta.epoch, meta.head)
+        return meta
+
+    def _see(self, channel: str, epoch: str, watermark: int) -> None:
+        if not epoch:
+            return
+        seen = self._seen.get(channel)
+        if seen is None or seen[0] != epoch or seen[1] < watermark:
+            self._seen[channel] = (epoch, watermark)
+
     _r: aioredis.Redis[bytes]
     _block: aioredis.Redis[bytes]
     _timeout_s: float
+    #: False from the moment a store restart is noticed until its continuity is checked.
+    _writes_open: bool
     _fsync_timeout_ms: int
     _audit_max: int
     durability: str
@@ -128,3 +151,5 @@ class _Base:
     _revoke_certs: AsyncScript
     _set_crl: AsyncScript
     _trim: AsyncScript
+    _raise: AsyncScript
+    _recover: AsyncScript

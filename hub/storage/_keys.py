@@ -9,6 +9,8 @@ MEMBERS_KEY: Final = "cordon:members"
 AUDIT_KEY: Final = "cordon:audit"
 EVENTS_CHANNEL: Final = "cordon:events"
 CRL_KEY: Final = "cordon:crl"
+#: Written (and fsynced) to confirm the durability of what a (re)started store holds.
+PROBE_KEY: Final = "cordon:probe"
 
 
 def _ch(name: str) -> str:
@@ -17,6 +19,11 @@ def _ch(name: str) -> str:
 
 def _log_key(name: str) -> str:
     return _ch(name) + ":log"
+
+
+def _dur_key(name: str) -> str:
+    """The channel's durable-watermark stream: one entry 0-<watermark> (MAXLEN 1)."""
+    return _ch(name) + ":dur"
 
 
 def _ids_key(name: str) -> str:

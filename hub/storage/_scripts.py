@@ -59,19 +59,73 @@ return out
 
 _APPEND_SHA: Final = hashlib.sha1(_APPEND.encode(), usedforsecurity=False).hexdigest()
 
+# Raises the channel's durable watermark (KEYS: meta, dur) to ARGV[1], clamped to the head,
+# never lowering it; each raise is one XADD 0-<watermark> on the dur stream (MAXLEN 1), which
+# feeds wait on with XREAD BLOCK. Returns {watermark, epoch} ({0, ''}: no such channel).
+_RAISE = """
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then return {0, ''} end
+local head = tonumber(redis.call('HGET', KEYS[1], 'head')) or 0
+local cur = tonumber(redis.call('HGET', KEYS[1], 'durable')) or 0
+local n = math.min(tonumber(ARGV[1]), head)
+if n > cur then
+  local sn = string.format('%d', n)
+  redis.call('HSET', KEYS[1], 'durable', sn)
+  redis.pcall('XADD', KEYS[2], 'MAXLEN', '1', '0-' .. sn, 'w', sn)
+  cur = n
+end
+return {cur, epoch}
+"""
+
+_RAISE_SHA: Final = hashlib.sha1(_RAISE.encode(), usedforsecurity=False).hexdigest()
+
+# Continuity after the store (re)started (KEYS: meta, dur). ARGV: the epoch and watermark
+# this hub process remembers for the channel, the head confirmed durable just before, a
+# fresh epoch. When the channel still has the remembered epoch but its head is below the
+# remembered watermark, the store lost alerts someone may have seen or been acked: the
+# channel gets the fresh epoch and its watermark stream restarts at the head (offsets above
+# it will be reused, under the new epoch only). Then the watermark is raised to the
+# confirmed head. Returns {bumped (1/0; -1 no such channel), epoch, watermark}.
+_RECOVER = """
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then return {-1, '', 0} end
+local head = tonumber(redis.call('HGET', KEYS[1], 'head')) or 0
+local cur = math.min(tonumber(redis.call('HGET', KEYS[1], 'durable')) or 0, head)
+local bumped = 0
+if epoch == ARGV[1] and tonumber(ARGV[2]) > head then
+  epoch = ARGV[4]
+  bumped = 1
+  redis.call('HSET', KEYS[1], 'epoch', epoch, 'durable', string.format('%d', cur))
+  redis.call('DEL', KEYS[2])
+  if cur > 0 then
+    redis.call('XADD', KEYS[2], 'MAXLEN', '1', '0-' .. string.format('%d', cur), 'w', cur)
+  end
+end
+local n = math.min(tonumber(ARGV[3]), head)
+if n > cur then
+  local sn = string.format('%d', n)
+  redis.call('HSET', KEYS[1], 'durable', sn)
+  redis.pcall('XADD', KEYS[2], 'MAXLEN', '1', '0-' .. sn, 'w', sn)
+  cur = n
+end
+return {bumped, epoch, cur}
+"""
+
+_RECOVER_SHA: Final = hashlib.sha1(_RECOVER.encode(), usedforsecurity=False).hexdigest()
+
 _CREATE_CHANNEL = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[6])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[7])
 redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'title', ARGV[3], 'state', 'open',
   'created', ARGV[4], 'starts', ARGV[5], 'ends', ARGV[6], 'retention_ms', ARGV[7],
-  'head', '0', 'first', '1')
+  'head', '0', 'first', '1', 'durable', '0')
 redis.call('SADD', KEYS[5], ARGV[1])
 return 1
 """
 
 _DELETE_CHANNEL = """
 local found = redis.call('EXISTS', KEYS[1])
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[7])
 redis.call('SREM', KEYS[5], ARGV[1])
 return found
 """

@@ -14,8 +14,8 @@ from hub.protocol.errors import (
     NoSuchChannel,
     Unavailable,
 )
-from hub.storage._common import _TRIM_CHUNK, _guard, _valid_channel
-from hub.storage._keys import _att_key, _ids_key, _log_key, _meta_key
+from hub.storage._common import _TRIM_CHUNK, _guard, _off, _valid_channel
+from hub.storage._keys import _att_key, _dur_key, _ids_key, _log_key, _meta_key
 from hub.storage._scripts import (
     _APPEND,
     _APPEND_SHA,
@@ -24,9 +24,16 @@ from hub.storage._scripts import (
     _DUP,
     _NEW,
     _PUT_ATTACHMENT,
+    _RAISE,
+    _RAISE_SHA,
 )
 from hub.storage.channels import ChannelsMixin
 from hub.storage.records import AppendRequest, AppendResult, StoredAlert
+
+#: Durability modes in which every batch waits for WAITAOF 1 0.
+_WAITAOF_MODES = ("waitaof", "waitaof-unverified")
+#: A watermark mark above any offset: the raise script clamps it to the channel's head.
+_UNBOUNDED = 2**53
 
 
 class AlertsMixin(ChannelsMixin):
@@ -36,10 +43,16 @@ class AlertsMixin(ChannelsMixin):
         """Group commit. One atomic script call per channel of the batch, with all of that
         channel's alerts in order (for each: dedup check, next offset, XADD 0-<off>; meta head
         once), all pipelined in one round trip with one durability wait (WAITAOF 1 0, on the
-        same connection) for the whole batch. Per-item results in order: AppendResult, or
+        same connection) for the whole batch; once that wait confirmed the fsync, a second
+        round trip raises each channel's durable watermark (:meth:`raise_watermark`), so
+        readers see the batch only now. Per-item results in order: AppendResult, or
         AlertIdConflict (same id, other bytes; detail names the original offset),
         NoSuchChannel, ChannelClosed. Raises Unavailable if the store fails or durability
-        cannot be confirmed (then nothing is acknowledged; retrying is safe: dedup)."""
+        cannot be confirmed (then nothing is acknowledged, and the batch stays above the
+        watermark: no reader is shown it unless a later confirmed fsync covers it; retrying
+        is safe: dedup)."""
+        if not self._writes_open:
+            raise Unavailable("store restarted: checking continuity")
         # channel -> positions in the batch, in order (dicts keep insertion order)
         groups: dict[str, list[int]] = {}
         for i, req in enumerate(batch):
@@ -47,7 +60,7 @@ class AlertsMixin(ChannelsMixin):
                 groups.setdefault(req.channel, []).append(i)
         results: list[AppendResult | Exception | None] = [None] * len(batch)
         if groups:
-            wait = self.durability == "waitaof"
+            wait = self.durability in _WAITAOF_MODES
             with _guard():
                 pipe = self._r.pipeline(transaction=False)
                 # Loading first makes EVALSHA safe even right after a server restart.
@@ -64,8 +77,16 @@ class AlertsMixin(ChannelsMixin):
                     )  # fmt: skip
                 if wait:
                     pipe.execute_command("WAITAOF", 1, 0, self._fsync_timeout_ms)
+                else:
+                    # No WAITAOF: the server fsyncs (appendfsync always) before any reply
+                    # of this event-loop turn leaves, or durability is off (durable=False).
+                    pipe.execute_command("SCRIPT", "LOAD", _RAISE)
+                    self._queue_raises(pipe, dict.fromkeys(groups, _UNBOUNDED))
                 replies = await pipe.execute(raise_on_error=False)
             fsync: Any = replies.pop() if wait else None
+            if not wait:
+                raised = replies[len(replies) - len(groups):]
+                del replies[len(replies) - len(groups) - 1:]
             for reply in replies:
                 if isinstance(reply, Exception):
                     with _guard():
@@ -74,10 +95,83 @@ class AlertsMixin(ChannelsMixin):
                 raise Unavailable("fsync not confirmed") from fsync
             if wait and int(fsync[0]) < 1:
                 raise Unavailable("fsync not confirmed")
-            for positions, reply in zip(groups.values(), replies[1:], strict=True):
+            marks: dict[str, int] = {}
+            for (channel, positions), reply in zip(groups.items(), replies[1:], strict=True):
+                top = 0
                 for n, i in enumerate(positions):
-                    results[i] = _append_result(int(reply[2 * n]), int(reply[2 * n + 1]))
+                    code, off = int(reply[2 * n]), int(reply[2 * n + 1])
+                    results[i] = _append_result(code, off)
+                    if code in (_NEW, _DUP, _CONFLICT):
+                        top = max(top, off)
+                if top:
+                    marks[channel] = top
+            if wait:
+                # The fsync covers every write before ours, other processes' included (the
+                # AOF is one sequential file), so raising to our highest offset is sound.
+                await self.raise_watermarks(marks)
+            else:
+                self._record_raises(list(groups), raised)
+            for i, result in enumerate(results):
+                if isinstance(result, AppendResult):
+                    seen = self._seen.get(batch[i].channel)
+                    if seen is not None:
+                        results[i] = AppendResult(result.off, result.dup, seen[0])
         return [NoSuchChannel() if r is None else r for r in results]
+
+    def _queue_raises(self, pipe: Any, marks: dict[str, int]) -> None:
+        for channel, mark in marks.items():
+            pipe.evalsha(_RAISE_SHA, 2, _meta_key(channel), _dur_key(channel), mark)
+
+    def _record_raises(self, channels: Sequence[str], replies: Sequence[Any]) -> None:
+        for channel, reply in zip(channels, replies, strict=True):
+            if isinstance(reply, Exception):
+                with _guard():
+                    raise reply
+            self._see(channel, reply[1].decode(), int(reply[0]))
+
+    async def raise_watermarks(self, marks: dict[str, int]) -> None:
+        """Raise each channel's durable watermark to its mark (clamped to the channel's
+        head, never lowered): only after the offsets up to it are known to be fsynced."""
+        if not marks:
+            return
+        with _guard():
+            pipe = self._r.pipeline(transaction=False)
+            pipe.execute_command("SCRIPT", "LOAD", _RAISE)
+            self._queue_raises(pipe, marks)
+            replies = await pipe.execute(raise_on_error=False)
+        self._record_raises(list(marks), replies[1:])
+
+    async def wait_watermark(self, channel: str, after: int, *, block_ms: int) -> int:
+        """The channel's durable watermark once it is above ``after``: at once if it already
+        is, else when it is raised (XREAD BLOCK on the channel's watermark stream, on a
+        connection of its own); ``after`` on timeout (block_ms > 0)."""
+        if block_ms <= 0:
+            raise ValueError("block_ms must be positive (0 would block forever)")
+        if not _valid_channel(channel):
+            return after
+        key = _dur_key(channel)
+        with _guard():
+            async with asyncio.timeout(block_ms / 1000 + self._timeout_s):
+                reply = await self._block.xread({key: f"0-{max(after, 0)}"}, block=block_ms)
+        if not reply:
+            return after
+        entries = reply[0][1] if isinstance(reply, list) else next(iter(reply.values()))[0]
+        mark = max(_off(eid) for eid, _ in entries)
+        seen = self._seen.get(channel)
+        if seen is not None:
+            self._see(channel, seen[0], mark)
+        return max(after, mark)
+
+    async def read_range(self, channel: str, after: int, upto: int, count: int
+                         ) -> list[StoredAlert]:
+        """Alerts with after < offset <= upto, ascending, at most count."""
+        if count <= 0 or upto <= after or not _valid_channel(channel):
+            return []
+        with _guard():
+            entries = await self._r.xrange(
+                _log_key(channel), min=f"0-{max(after, 0) + 1}", max=f"0-{upto}", count=count
+            )
+        return [StoredAlert._from_entry(eid, fields) for eid, fields in entries]
 
     async def read_after(self, channel: str, after: int, count: int) -> list[StoredAlert]:
         """Alerts with offset > after, ascending, at most count."""
@@ -156,7 +250,7 @@ class AlertsMixin(ChannelsMixin):
         holds ``max_count`` attachments."""
         if not _valid_channel(channel):
             raise NoSuchChannel()
-        wait = self.durability == "waitaof"
+        wait = self.durability in _WAITAOF_MODES
         with _guard():
             pipe = self._r.pipeline(transaction=False)
             pipe.eval(

@@ -25,6 +25,7 @@ from hub.storage._common import (
 from hub.storage._keys import (
     CHANNELS_KEY,
     _att_key,
+    _dur_key,
     _ids_key,
     _log_key,
     _member_key,
@@ -54,7 +55,7 @@ class ChannelsMixin(_Base):
         with _guard():
             created = await self._create(
                 keys=[_meta_key(name), _log_key(name), _ids_key(name), _roles_key(name),
-                      CHANNELS_KEY, _att_key(name)],
+                      CHANNELS_KEY, _att_key(name), _dur_key(name)],
                 args=[name, epoch, title, _now_ms(), starts, ends, retention_ms],
             )  # fmt: skip
         if not created:
@@ -69,7 +70,7 @@ class ChannelsMixin(_Base):
             return None
         with _guard():
             h = await self._r.hgetall(_meta_key(name))
-        return ChannelMeta._from_hash(name, h) if h else None
+        return self._note(ChannelMeta._from_hash(name, h)) if h else None
 
     async def channels(self) -> list[ChannelMeta]:
         """Every channel, by name."""
@@ -79,7 +80,8 @@ class ChannelsMixin(_Base):
             for name in names:
                 pipe.hgetall(_meta_key(name))
             hashes = await pipe.execute()
-        return [ChannelMeta._from_hash(n, h) for n, h in zip(names, hashes, strict=True) if h]
+        return [self._note(ChannelMeta._from_hash(n, h))
+                for n, h in zip(names, hashes, strict=True) if h]
 
     async def set_channel_state(self, name: str, state: str) -> ChannelMeta:
         """Set open | closed | archived; NoSuchChannel if unknown."""
@@ -100,7 +102,7 @@ class ChannelsMixin(_Base):
         with _guard():
             found = await self._delete(
                 keys=[_meta_key(name), _log_key(name), _ids_key(name), _roles_key(name),
-                      CHANNELS_KEY, _att_key(name)],
+                      CHANNELS_KEY, _att_key(name), _dur_key(name)],
                 args=[name],
             )  # fmt: skip
         if not found:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hub.storage._common import _i, _off, _s
 
@@ -17,15 +17,19 @@ class ChannelMeta:
     starts: str  # ISO date or ""
     ends: str  # ISO date or ""
     retention_ms: int  # 0 = keep forever
-    head: int  # last offset assigned (0 = none yet)
+    head: int  # last durable offset: the durable watermark (0 = none yet); never above it
     first: int  # first offset still retained (head + 1 when empty)
+    assigned: int = 0  # last offset assigned (>= head: appended, durability not yet confirmed)
 
     @classmethod
     def _from_hash(cls, name: str, h: dict[bytes, bytes]) -> ChannelMeta:
+        assigned = _i(h, "head")
+        head = min(assigned, _i(h, "durable"))
         return cls(
             name=name, title=_s(h, "title"), epoch=_s(h, "epoch"), state=_s(h, "state"),
             created=_i(h, "created"), starts=_s(h, "starts"), ends=_s(h, "ends"),
-            retention_ms=_i(h, "retention_ms"), head=_i(h, "head"), first=_i(h, "first", 1),
+            retention_ms=_i(h, "retention_ms"), head=head,
+            first=min(_i(h, "first", 1), head + 1), assigned=assigned,
         )  # fmt: skip
 
 
@@ -49,6 +53,8 @@ class StoredAlert:
 class AppendResult:
     off: int
     dup: bool
+    #: The channel's epoch when the watermark was raised over ``off`` (what the ack names).
+    epoch: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,20 +91,50 @@ async def test_durable_false_never_waits(valkey_url: str, raw: Any) -> None:
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
-        (["--rename-command", "WAITAOF", "", "--appendfsync", "always"], "appendfsync-always"),
-        (["--rename-command", "WAITAOF", ""], "none"),
-        (["--appendonly", "no"], "none"),
+        (["--rename-command", "WAITAOF", ""], "appendfsync-always"),
+        (["--rename-command", "CONFIG", ""], "waitaof-unverified"),
     ],
-    ids=["no-waitaof-always", "no-waitaof-everysec", "no-aof"],
+    ids=["no-waitaof-always", "no-config"],
 )
 async def test_durability_fallbacks(tmp_path: Any, extra: list[str], expected: str) -> None:
-    """Redis 7.0 (no WAITAOF) is simulated by renaming the command away."""
+    """Redis 7.0 (no WAITAOF) is simulated by renaming the command away; a managed
+    service without CONFIG likewise."""
     async with EmbeddedValkey(tmp_path / "s", extra_args=extra) as server:
         store = await Store.connect(server.url)
         try:
             assert store.durability == expected
+            if expected == "waitaof-unverified":  # says exactly what an ack means
+                assert "redis/redis#13793" in store.durability_detail
+                assert "fsynced within about a second" in store.durability_detail
             await store.create_channel(CH)
             assert [r.off for r in await append_ok(store, req("a"))] == [1]
+        finally:
+            await store.close()
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        (["--appendfsync", "everysec"], "appendfsync everysec"),
+        (["--appendfsync", "no"], "appendfsync no"),
+        (["--appendonly", "no"], "appendonly no"),
+        (["--rename-command", "WAITAOF", "", "--appendfsync", "everysec"], "everysec"),
+        (["--rename-command", "WAITAOF", "", "--rename-command", "CONFIG", ""], "CONFIG"),
+    ],
+    ids=["everysec", "fsync-no", "no-aof", "no-waitaof-everysec", "nothing-to-check"],
+)
+async def test_durable_refuses_a_store_whose_ack_is_not_an_fsync(
+    tmp_path: Any, extra: list[str], reason: str
+) -> None:
+    """durable=True against a store on which an ack would not follow an fsync (WAITAOF
+    under everysec answers without fsyncing, redis/redis#13793) is refused at connect,
+    with the reason; durable=False still connects."""
+    async with EmbeddedValkey(tmp_path / "s", extra_args=extra) as server:
+        with pytest.raises(Unavailable, match=reason):
+            await Store.connect(server.url)
+        store = await Store.connect(server.url, durable=False)
+        try:
+            assert store.durability == "none"
         finally:
             await store.close()
 
@@ -350,7 +380,9 @@ async def test_mixed_batch_one_script_call_per_channel(store: Store, raw: Any) -
         req("y", channel=CH2),                    # 11 CH2 new -> 3
     ])  # fmt: skip
     after = int((await raw.info("commandstats"))["cmdstat_evalsha"]["calls"])
-    assert after - before == 4  # CH, CH2, CH3, no-such-ch: one call each
+    # CH, CH2, CH3, no-such-ch: one append call each; then, once the fsync is confirmed,
+    # one watermark raise for each channel with offsets (CH, CH2)
+    assert after - before == 4 + 2
     assert results[0] == AppendResult(2, False)
     assert results[1] == AppendResult(2, False)
     assert isinstance(results[2], AlertIdConflict) and "offset 1" in results[2].detail

@@ -1,0 +1,55 @@
+"""The durable watermarks a hub process has seen, persisted in its data folder.
+
+``data_dir/watermarks.json`` maps each channel to ``[epoch, watermark]``: the
+highest offset this hub saw durable under that epoch. At start the hub passes it
+to :meth:`hub.storage.Store.connect` (``remembered``), so a store that lost
+alerts while the hub was down is noticed too. Written every
+:data:`WATERMARKS_SAVE_S` seconds when it changed, and at stop; merged with what
+the file holds (highest watermark per epoch), so ``--workers`` sharing one data
+folder pool what they saw. The limit: what was seen after the last save (at most
+that many seconds) is not in the file when the hub is killed.
+(No redis here: plain JSON, atomically replaced.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+__all__ = ["WATERMARKS_FILE", "WATERMARKS_SAVE_S", "load_watermarks", "save_watermarks"]
+
+WATERMARKS_FILE = "watermarks.json"
+#: Seconds between saves of the watermarks seen (when they changed).
+WATERMARKS_SAVE_S = 1.0
+
+
+def load_watermarks(path: Path) -> dict[str, tuple[str, int]]:
+    """The file's watermarks ({} when missing or unreadable)."""
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    out: dict[str, tuple[str, int]] = {}
+    if isinstance(raw, dict):
+        for name, value in raw.items():
+            if (isinstance(name, str) and isinstance(value, list) and len(value) == 2
+                    and isinstance(value[0], str) and isinstance(value[1], int)):
+                out[name] = (value[0], value[1])
+    return out
+
+
+def save_watermarks(path: Path, seen: Mapping[str, tuple[str, int]]) -> None:
+    """Merge ``seen`` into the file (same epoch: the higher watermark; else ``seen``'s)."""
+    merged = load_watermarks(path)
+    for name, (epoch, mark) in seen.items():
+        old = merged.get(name)
+        if old is None or old[0] != epoch or old[1] < mark:
+            merged[name] = (epoch, mark)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps({k: [e, m] for k, (e, m) in sorted(merged.items())}))
+        os.replace(tmp, path)
