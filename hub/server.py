@@ -203,15 +203,26 @@ class Hub:
         for session in subscribers:
             session.close_soon(CloseCode.STORE_RECOVERED, "store recovered: resume")
         if hasattr(self, "feeds"):
-            await self.feeds.close()  # the next subscriber starts a feed at the store's head
+            for name in list(self.feeds.feeds):  # the next subscriber starts a fresh feed
+                await self.feeds.reset(name)
         self.not_ready_reason = None
         log.warning("store back: %d subscribed connection(s) closed with %d to resume; ready",
                     len(subscribers), CloseCode.STORE_RECOVERED)
 
     async def _after_store_restart(self) -> None:
-        """Hook run each time the store is back after a loss, before anyone resumes: the
-        place for the store-continuity check (a store that came back with less than was
-        committed must start a new epoch)."""
+        """Run each time the store is back after a loss, before anyone resumes: the
+        store-continuity check (:meth:`on_store_restarted`: a channel whose store came
+        back with less than was committed starts a new epoch). If the store fails again
+        meanwhile, the Store repeats the check by itself when it next sees the new
+        server (run_id)."""
+        try:
+            changed = await self.on_store_restarted()
+        except CordonError as exc:
+            log.warning("store continuity check after the restart failed: %s", exc)
+            return
+        if changed:
+            log.error("store came back with less than was committed: new epoch for %s",
+                      ", ".join(sorted(changed)))
 
     def _tls_refused(self, peer: Any, exc: ssl.SSLError) -> None:
         """Audit a peer the TLS handshake refused (action ``tls``): the certificate is
