@@ -193,6 +193,9 @@ async def test_the_parent_restarts_a_dead_store_and_workers_resume_subscribers(
         err = serve.stderr_text()
         assert "embedded store down" in err and "killed by SIGKILL" in err
         assert "restart attempt 1" in err
+        for w in ("w0", "w1"):  # each worker was told: not ready, then back (4012 sent)
+            assert f"cordon.hub[{w}]: store down (" in err
+            assert f"cordon.hub[{w}]: store back:" in err
     finally:
         for task in followers:
             task.cancel()
