@@ -95,8 +95,8 @@ class Hub:
         self._audit_tasks: set[asyncio.Task[None]] = set()
         self._meta: dict[str, tuple[float, ChannelMeta]] = {}
         self._roles: dict[tuple[str, str], tuple[float, str | None]] = {}
-        #: Why the hub is not ready (None when it is): not started, store down ...
-        self.not_ready_reason: str | None = "not started"
+        self._lifecycle: str | None = "not started"  # or "shutting down"; None: serving
+        self._store_down: str | None = None  # why, while the store is down
         #: Times the store came back after a loss (restarts seen by this process).
         self.store_restarts = 0
 
@@ -104,6 +104,14 @@ class Hub:
     def ready(self) -> bool:
         """True while the hub is listening and its store is up (for a readiness probe)."""
         return self.not_ready_reason is None
+
+    @property
+    def not_ready_reason(self) -> str | None:
+        """Why the hub is not ready ("not started", "shutting down", "store down: …"),
+        None when it is."""
+        if self._lifecycle is not None:
+            return self._lifecycle
+        return None if self._store_down is None else f"store down: {self._store_down}"
 
     # --- lifecycle -------------------------------------------------------------
     async def start(self) -> None:
@@ -157,12 +165,11 @@ class Hub:
             await self._shutdown_backends()
             raise
         self.port = self.server.sockets[0].getsockname()[1] if self.server.sockets else 0
-        if self.not_ready_reason == "not started":
-            self.not_ready_reason = None
+        self._lifecycle = None
         log.info("hub listening on wss://%s:%d", s.host, self.port)
 
     async def stop(self) -> None:
-        self.not_ready_reason = "shutting down"
+        self._lifecycle = "shutting down"
         if self.server is not None:
             self.server.server.close()  # no new connections
             # Sessions first, each close bounded: websockets' own close of a connection
@@ -187,7 +194,7 @@ class Hub:
         """The store died (its supervisor says so): not ready until :meth:`store_back`.
         Store calls meanwhile fail with Unavailable (503 to publishers, 1011 to new
         connections) as soon as the store does not answer."""
-        self.not_ready_reason = f"store down: {reason}"
+        self._store_down = reason
         log.error("store down (%s): not ready; publishes are refused until it is back",
                   reason)
 
@@ -201,11 +208,12 @@ class Hub:
         await self._after_store_restart()
         subscribers = self._sessions_where(lambda s: bool(s.subs))
         for session in subscribers:
-            session.close_soon(CloseCode.STORE_RECOVERED, "store recovered: resume")
+            session.close_soon(CloseCode.STORE_RECOVERED,
+                               "store recovered: resume with your epoch")
         if hasattr(self, "feeds"):
             for name in list(self.feeds.feeds):  # the next subscriber starts a fresh feed
                 await self.feeds.reset(name)
-        self.not_ready_reason = None
+        self._store_down = None
         log.warning("store back: %d subscribed connection(s) closed with %d to resume; ready",
                     len(subscribers), CloseCode.STORE_RECOVERED)
 

@@ -24,6 +24,7 @@ import pytest
 import hub.embedded
 from client.sdk import ConnectionLost
 from hub.protocol.errors import CloseCode, Unavailable
+from hub.server import Hub
 from tests.bodies import note
 from tests.faults.ledger import Ledger, follow, publish_all, wait_until
 from tests.harness import HubHarness
@@ -152,3 +153,19 @@ async def test_frozen_store_loses_nothing_acked(tmp_path: Path) -> None:
         assert the_hub.embedded.pid == pid  # frozen is not dead: nothing was restarted
         assert the_hub.store_restarts == 0
         await ledger.check(h.store, CH, [got], set(ids))
+
+
+async def test_readiness_follows_the_lifecycle(tmp_path: Path, valkey_url: str) -> None:
+    the_hub = Hub(HubHarness(tmp_path, valkey_url).settings)
+    assert not the_hub.ready and the_hub.not_ready_reason == "not started"
+    await the_hub.start()
+    try:
+        assert the_hub.ready and the_hub.not_ready_reason is None
+        the_hub.store_lost("valkey-server (pid 1) killed by SIGKILL")  # as the parent tells
+        assert not the_hub.ready
+        assert the_hub.not_ready_reason == "store down: valkey-server (pid 1) killed by SIGKILL"
+        await the_hub.store_back()
+        assert the_hub.ready and the_hub.store_restarts == 1
+    finally:
+        await the_hub.stop()
+    assert not the_hub.ready and the_hub.not_ready_reason == "shutting down"
