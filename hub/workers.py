@@ -70,7 +70,8 @@ _PR_SET_PDEATHSIG = 1
 
 def reserve_port(host: str, port: int) -> tuple[socket.socket, int]:
     """Bind (not listen) a SO_REUSEPORT socket on ``host:port`` so the port stays ours
-    until the workers listen on it; returns the socket and the port (chosen when 0)."""
+    while workers come and go (a bound socket that does not listen receives no
+    connections); returns the socket and the port (chosen when 0)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
