@@ -142,6 +142,8 @@ class GroupCommitter:
             for _, fut in batch:
                 _settle(fut, _fresh(exc))
             if isinstance(exc, Unavailable):
+                log.warning("committer: %d alerts refused with 503 (%s); %d queued behind "
+                            "them too", len(batch), exc, self.pending)
                 # What queued up meanwhile has waited for this failed attempt already:
                 # answer it now rather than after one more store timeout (publishers get
                 # their 503 within the store timeout, not a multiple of it).

@@ -9,7 +9,11 @@ Key layout (each channel's keys share one hash slot, so Redis Cluster works)::
     cordon:{ch:NAME}:ids        hash alert id -> "<offset>:<sha1 of alert bytes>"  (dedup, kept
                                 for the channel's whole life)
     cordon:{ch:NAME}:meta       hash epoch, title, state, created, starts, ends, retention_ms,
-                                head, first (+ dups: duplicate publishes answered)
+                                head (last assigned), durable (the durable watermark: last
+                                offset whose fsync was confirmed; readers never go beyond),
+                                first (+ dups: duplicate publishes answered)
+    cordon:{ch:NAME}:dur        stream, one entry 0-<durable watermark> (MAXLEN 1): feeds
+                                XREAD BLOCK on it to learn that the watermark rose
     cordon:{ch:NAME}:roles      hash member id -> reader | contributor | coordinator
     cordon:{ch:NAME}:att        hash attachments: m:<sha256> -> "<media> <size>",
                                 d:<sha256> -> the bytes (photos referenced by alerts)
@@ -22,12 +26,14 @@ Key layout (each channel's keys share one hash slot, so Redis Cluster works)::
     cordon:crl                  hash number, pem: the newest CRL any hub process published
     cordon:audit                stream of audit records
     cordon:events               pub/sub channel: revocations, suspensions, role changes, CRLs
+    cordon:probe                written then WAITAOF'd to confirm what a (re)started store holds
 
 The package: ``_keys`` (every key name), ``_scripts`` (the Lua scripts), ``_common``
 (limits, error mapping, helpers), ``records`` (the dataclasses), ``channels``,
 ``alerts`` (and attachments), ``registry`` (members, principals, certificates, CRL),
-``audit``, ``events`` (each a mixin of :class:`Store`), ``_store`` (connecting and
-durability). Import from ``hub.storage`` itself.
+``audit``, ``events`` (each a mixin of :class:`Store`), ``_store`` (connecting,
+durability, deadlines, restart detection and continuity), ``watermarks`` (the
+watermarks a hub saw, persisted in its data folder). Import from ``hub.storage`` itself.
 
 Writes touching several keys are one Lua script (conditional) or one MULTI
 (unconditional). The hot path, :meth:`Store.append_batch`, touches one channel's
@@ -35,10 +41,15 @@ keys only. The admin writes that also update a global index set
 (``cordon:channels``, ``cordon:members``, ``cordon:principal:*``) are atomic on
 a standalone or Sentinel deployment; Redis Cluster would need them split.
 
-Durability: an append is acknowledged after ``WAITAOF 1 0`` on the connection
-that wrote it says the AOF is fsynced (one wait per batch: group commit). A
-duplicate publish also writes (``meta.dups``) so that the same wait covers the
-original append, which another connection may have made a moment before.
+Durability: the store must run ``appendonly yes`` + ``appendfsync always``
+(checked at connect; :mod:`hub.storage._store` says what else is accepted and why
+WAITAOF alone is not trusted). An append is acknowledged after ``WAITAOF 1 0`` on
+the connection that wrote it says the AOF is fsynced (one wait per batch: group
+commit), and only then is the channel's durable watermark raised, so readers see it.
+A duplicate publish also writes (``meta.dups``) so that the same wait covers the
+original append, which another connection may have made a moment before. A store
+that restarted is noticed (run_id) and checked for lost history
+(:meth:`Store.check_continuity`); every operation has one overall deadline.
 """
 
 from __future__ import annotations

@@ -140,12 +140,20 @@ class _RestartWatch:
         self.known: str | None = None
         self.pending: str | None = None
         self.version = ""
+        self.blind = False  # INFO refused: no restart detection
         self.on_restart: Callable[[], None] | None = None
 
     async def on_connect(self, conn: Any) -> None:
         await conn.on_connect()
         await conn.send_command("INFO", "server", check_health=False)
-        info = await conn.read_response()
+        try:
+            info = await conn.read_response()
+        except ResponseError:  # INFO not permitted (an ACL): restarts cannot be noticed
+            if not self.blind:
+                self.blind = True
+                log.warning("store: INFO is not permitted, so a store restart cannot be "
+                            "noticed; call Hub.on_store_restarted() after restarting it")
+            return
         run_id = _info_field(info, "run_id")
         if self.known is None:
             self.known = run_id

@@ -204,6 +204,32 @@ async def test_stop_timeout_fails_what_cannot_be_committed(
         await store.close()
 
 
+async def test_a_batch_refused_for_the_store_fails_what_queued_behind_it(
+    private_valkey: EmbeddedValkey,
+) -> None:
+    """A frozen store: the batch in flight fails after the store deadline, and so do the
+    alerts that queued up meanwhile, without a second store attempt (each publisher gets
+    its 503 within one deadline, not one per batch ahead of it)."""
+    store = await Store.connect(private_valkey.url, timeout_s=1.0)
+    gc = GroupCommitter(store, max_batch=4)
+    pid = private_valkey.pid
+    assert pid is not None
+    try:
+        await store.create_channel(CH)
+        await gc.start()
+        os.kill(pid, signal.SIGSTOP)
+        first = asyncio.create_task(gc.submit(req("first")))
+        await asyncio.sleep(0.1)  # in flight now
+        behind = [asyncio.create_task(gc.submit(req(f"b{i}"))) for i in range(10)]
+        outcomes = await asyncio.gather(first, *behind, return_exceptions=True)
+        assert all(isinstance(o, Unavailable) for o in outcomes), outcomes
+        assert gc.batches == 1
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        await gc.stop(timeout_s=1)
+        await store.close()
+
+
 async def test_acked_alerts_survive_kill_9(private_valkey: EmbeddedValkey) -> None:
     """Acknowledged through group commit means durable: all there after SIGKILL + replay."""
     store = await Store.connect(private_valkey.url)

@@ -177,6 +177,67 @@ async def test_alerts_refused_with_503_reach_no_subscriber(
         await admin.aclose()
 
 
+async def test_a_store_that_ran_out_of_file_space(tmp_path: Path) -> None:
+    """Disk full, without root: the store runs under a file-size limit (``ulimit -f``),
+    so its AOF write fails (under appendfsync always Valkey then stops rather than
+    answer). Publishes get 503 and the live subscriber has received exactly the acked
+    alerts, nothing more. Restarted without the limit, the store keeps every acked alert:
+    same epoch, nobody closed, and publishing goes on after the last offset."""
+    wrapper = tmp_path / "small-disk-valkey"
+    wrapper.write_text(f"#!/bin/sh\nulimit -f 600\nexec {valkey_binary()} \"$@\"\n")
+    wrapper.chmod(0o755)
+    limited = EmbeddedValkey(tmp_path / "store", binary=wrapper, start_timeout_s=20,
+                             stop_timeout_s=5)
+    await limited.start()
+    h = HubHarness(tmp_path / "hub", limited.url, store_timeout_s=2.0)
+    try:
+        await h.start()
+        leaves = await cast(h)
+        signer = Signer(leaves["fr"])
+        acked: dict[int, bytes] = {}
+        async with Raw.open(h, leaves["it"]) as live, Raw.open(h, leaves["fr"]) as pub:
+            ok = await live.request(f.Subscribe(rid=1, ch=CH, since=0))
+            assert isinstance(ok, f.Subscribed)
+            epoch = ok.epoch
+            assert isinstance(await live.recv(), f.Synced)
+            for i in range(3000):
+                alert, sig = signer.sign(CH, body=notice(f"{i:05d} " + "x" * 900))
+                answer = await pub.publish(CH, alert, sig)
+                if isinstance(answer, f.ErrorFrame):
+                    assert answer.code == 503, answer
+                    break
+                assert isinstance(answer, f.Ack) and answer.epoch == epoch
+                acked[answer.off] = alert
+            else:
+                pytest.fail("the file-size limit was never reached")
+            assert acked and not limited.running
+            got: dict[int, bytes] = {}
+            while len(got) < len(acked):
+                frame = await live.recv()
+                assert isinstance(frame, f.AlertFrame)
+                got[frame.off] = frame.alert
+            assert got == acked
+            with pytest.raises(TimeoutError):  # nothing that was not acked
+                await live.recv(timeout=1.0)
+
+            await limited.stop()
+            async with EmbeddedValkey(tmp_path / "store", start_timeout_s=20) as roomy:
+                async with asyncio.timeout(30):
+                    while True:
+                        answer = await pub.publish(CH, *signer.sign(CH, body=notice("on")))
+                        if isinstance(answer, f.Ack):
+                            break
+                        await asyncio.sleep(0.2)
+                assert answer.epoch == epoch and answer.off > max(acked)
+                history = await h.store.read_after(CH, 0, 10_000)
+                assert {a.off: a.alert for a in history if a.off in acked} == acked
+                await h.stop()
+                assert roomy.running
+    finally:
+        await h.stop()
+        await limited.stop()
+
+
 # --- 3. loss in the store is detected ----------------------------------------------------
 
 

@@ -93,8 +93,9 @@ async def test_durable_false_never_waits(valkey_url: str, raw: Any) -> None:
     [
         (["--rename-command", "WAITAOF", ""], "appendfsync-always"),
         (["--rename-command", "CONFIG", ""], "waitaof-unverified"),
+        (["--rename-command", "INFO", ""], "waitaof"),  # no restart detection, still works
     ],
-    ids=["no-waitaof-always", "no-config"],
+    ids=["no-waitaof-always", "no-config", "no-info"],
 )
 async def test_durability_fallbacks(tmp_path: Any, extra: list[str], expected: str) -> None:
     """Redis 7.0 (no WAITAOF) is simulated by renaming the command away; a managed
@@ -108,6 +109,8 @@ async def test_durability_fallbacks(tmp_path: Any, extra: list[str], expected: s
                 assert "fsynced within about a second" in store.durability_detail
             await store.create_channel(CH)
             assert [r.off for r in await append_ok(store, req("a"))] == [1]
+            meta = await store.channel(CH)  # readers see it: the watermark rose with it
+            assert meta is not None and meta.head == 1
         finally:
             await store.close()
 
@@ -135,6 +138,10 @@ async def test_durable_refuses_a_store_whose_ack_is_not_an_fsync(
         store = await Store.connect(server.url, durable=False)
         try:
             assert store.durability == "none"
+            await store.create_channel(CH)
+            await append_ok(store, req("a"))
+            meta = await store.channel(CH)
+            assert meta is not None and meta.head == 1
         finally:
             await store.close()
 
@@ -801,6 +808,9 @@ async def test_fsync_not_confirmed_is_unavailable(private_valkey: EmbeddedValkey
         await admin.config_set("appendonly", "no")
         with pytest.raises(Unavailable, match="fsync"):
             await store.append_batch([req("a")])
+        meta = await store.channel(CH)  # appended, but above the durable watermark
+        assert meta is not None and (meta.assigned, meta.head) == (1, 0)
+        assert await store.read_before(CH, meta.head + 1, 10) == []
         await admin.config_set("appendonly", "yes")
         await admin.aclose()
         # not acknowledged, but stored: the retry is answered from dedup, and now durable
@@ -833,5 +843,88 @@ async def test_acked_alerts_survive_kill_9(private_valkey: EmbeddedValkey) -> No
         assert len(acked) == 3000
         assert stored == acked
         assert (await store.channel(CH)).head == 3000  # type: ignore[union-attr]
+    finally:
+        await store.close()
+
+
+# --- durable watermark and continuity ----------------------------------------------------
+
+
+async def test_watermark_follows_confirmed_appends(store: Store) -> None:
+    await store.create_channel(CH)
+    meta = await store.channel(CH)
+    assert meta is not None and (meta.head, meta.assigned, meta.first) == (0, 0, 1)
+    results = await append_ok(store, req("a"), req("b"))
+    assert {r.epoch for r in results} == {meta.epoch}
+    after = await store.channel(CH)
+    assert after is not None and (after.head, after.assigned) == (2, 2)
+    assert [a.off for a in await store.read_range(CH, 0, 2, 10)] == [1, 2]
+    assert [a.off for a in await store.read_range(CH, 1, 2, 10)] == [2]
+    assert await store.read_range(CH, 2, 2, 10) == []
+    assert await store.wait_watermark(CH, 0, block_ms=100) == 2
+    assert await store.wait_watermark(CH, 2, block_ms=100) == 2  # timed out: unchanged
+    waiter = asyncio.create_task(store.wait_watermark(CH, 2, block_ms=10_000))
+    await asyncio.sleep(0.05)
+    await append_ok(store, req("c"))
+    assert await asyncio.wait_for(waiter, 5) == 3
+
+
+async def test_watermark_is_shared_and_never_lowered(valkey_url: str, store: Store) -> None:
+    """Two hub processes' stores raise one watermark; a raise below it changes nothing
+    (a later fsync covers every earlier write of the sequential AOF, so the highest
+    confirmed offset wins, whoever confirmed it)."""
+    await store.create_channel(CH)
+    other = await Store.connect(valkey_url)
+    try:
+        await append_ok(store, req("a"))
+        await append_ok(other, req("b"), req("c"))
+        meta = await store.channel(CH)
+        assert meta is not None and meta.head == 3
+        await store.raise_watermarks({CH: 1})
+        meta = await other.channel(CH)
+        assert meta is not None and meta.head == 3
+    finally:
+        await other.close()
+
+
+async def test_continuity_bumps_the_epoch_below_a_remembered_watermark(
+    valkey_url: str, store: Store
+) -> None:
+    await store.create_channel(CH)
+    await append_ok(store, req("a"), req("b"))
+    meta = await store.channel(CH)
+    assert meta is not None
+    assert await store.check_continuity() == {}  # nothing lost
+    assert await store.check_continuity({CH: ("other-epoch", 99)}) == {}  # another epoch
+    changed = await store.check_continuity({CH: (meta.epoch, 5)})  # 5 were durable
+    assert set(changed) == {CH} and changed[CH] != meta.epoch
+    after = await store.channel(CH)
+    assert after is not None and after.epoch == changed[CH] and after.head == 2
+    assert store.seen[CH] == (changed[CH], 2)
+    results = await append_ok(store, req("c"))
+    assert results[0].off == 3 and results[0].epoch == changed[CH]
+    assert await store.check_continuity() == {}  # idempotent
+
+
+async def test_writes_wait_for_the_continuity_check_after_a_store_restart(
+    private_valkey: EmbeddedValkey,
+) -> None:
+    """A restarted store (new run_id) is noticed on the next connection: writes are
+    refused (503) until the continuity check ran; nothing was lost, so the epoch stays."""
+    store = await Store.connect(private_valkey.url)
+    try:
+        meta = await store.create_channel(CH)
+        await append_ok(store, req("a"))
+        await private_valkey.stop()
+        await private_valkey.start()
+        async with asyncio.timeout(20):
+            while True:
+                try:
+                    results = await append_ok(store, req("b"))
+                    break
+                except Unavailable:
+                    await asyncio.sleep(0.05)
+        assert results[0].off == 2 and results[0].epoch == meta.epoch
+        assert await store.check_continuity() == {}
     finally:
         await store.close()
