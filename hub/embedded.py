@@ -16,6 +16,16 @@ the child asks the kernel for SIGTERM when the thread that started it dies, so
 even a SIGKILLed hub takes its store down cleanly. A lock file, held by the
 server process itself, stops a second server from opening the same directory.
 
+Supervision: :meth:`EmbeddedValkey.supervise` waits for the server process to
+exit by itself (a crash, kill -9, the OOM killer) and starts it again on the
+same directory (it replays its AOF), with bounded exponential back-off:
+:data:`RESTART_BACKOFF_S` before the first attempt, doubling after each failed
+or short-lived one up to :data:`RESTART_BACKOFF_MAX_S`; a server that stayed up
+:data:`RESTART_STABLE_S` starts the count again. Each attempt is one log line
+(reason, attempt, delay); the caller is told when the store went down and when
+it is back (the hub reports itself not ready in between, and closes live
+subscribers so they resume).
+
 This module speaks just enough RESP (PING) to see the server come up; it does
 not import redis (only :mod:`hub.storage` does).
 """
@@ -28,14 +38,18 @@ import contextlib
 import ctypes
 import fcntl
 import importlib.util
+import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
 __all__ = [
+    "RESTART_BACKOFF_MAX_S",
+    "RESTART_BACKOFF_S",
+    "RESTART_STABLE_S",
     "START_TIMEOUT_S",
     "STOP_TIMEOUT_S",
     "EmbeddedStoreError",
@@ -47,6 +61,15 @@ __all__ = [
 START_TIMEOUT_S = 60.0
 #: Seconds allowed for a clean shutdown (AOF fsync) before SIGKILL.
 STOP_TIMEOUT_S = 10.0
+#: Seconds before the first restart of a server that died (doubles per failed attempt).
+RESTART_BACKOFF_S = 0.1
+#: Longest wait between two restart attempts.
+RESTART_BACKOFF_MAX_S = 10.0
+#: Seconds a restarted server must stay up before the back-off starts again from the
+#: beginning (a server that keeps dying is restarted ever more slowly, not in a tight loop).
+RESTART_STABLE_S = 30.0
+
+log = logging.getLogger("cordon.embedded")
 
 _SOCKET_NAME = "valkey.sock"
 _LOG_NAME = "valkey.log"
@@ -92,6 +115,18 @@ def _die_with_parent() -> Callable[[], None] | None:
     return preexec
 
 
+def exit_reason(returncode: int | None) -> str:
+    """``exited with status 1`` / ``killed by SIGKILL``, for log lines."""
+    if returncode is None:
+        return "still running"
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exited with status {returncode}"
+
+
 def _tail(path: Path, lines: int = 20) -> str:
     try:
         with path.open("rb") as fh:
@@ -129,6 +164,7 @@ class EmbeddedValkey:
         self._extra_args = tuple(extra_args)
         self._proc: asyncio.subprocess.Process | None = None
         self._lock_fd: int | None = None
+        self._stop_requested = False  # stop() was called: supervise() must not restart
         if len(os.fsencode(self.socket_path)) > _SUN_PATH_MAX:
             raise ValueError(f"socket path too long for a Unix socket: {self.socket_path}")
 
@@ -185,6 +221,7 @@ class EmbeddedValkey:
         """Start the server and wait until it answers PING (EmbeddedStoreError if not)."""
         if self.running:
             raise EmbeddedStoreError("embedded Valkey is already running")
+        self._stop_requested = False
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self.data_dir, 0o700)
         self._lock()
@@ -211,12 +248,78 @@ class EmbeddedValkey:
             raise
 
     async def stop(self) -> None:
-        """SIGTERM (Valkey fsyncs the AOF and exits), SIGKILL after the stop timeout."""
+        """SIGTERM (Valkey fsyncs the AOF and exits), SIGKILL after the stop timeout.
+        A running :meth:`supervise` then returns instead of restarting the server."""
+        self._stop_requested = True
         await self._terminate(graceful=True)
 
     async def kill(self) -> None:
         """SIGKILL the server, as a crash would (for tests)."""
         await self._terminate(graceful=False)
+
+    async def wait(self) -> int:
+        """Wait until the running server process exits; its return code (negative: the
+        signal that killed it). EmbeddedStoreError if it was never started."""
+        proc = self._proc
+        if proc is None:
+            raise EmbeddedStoreError("embedded Valkey was not started")
+        return await proc.wait()
+
+    async def supervise(
+        self,
+        *,
+        on_down: Callable[[str], Awaitable[None]] | None = None,
+        on_up: Callable[[int], Awaitable[None]] | None = None,
+        backoff_s: float | None = None,
+        backoff_max_s: float | None = None,
+        stable_s: float | None = None,
+    ) -> None:
+        """Restart the server each time it exits by itself, until cancelled or until
+        :meth:`stop` (run it as a task after :meth:`start`). :meth:`kill` counts as a
+        crash: the server is restarted.
+
+        ``on_down(reason)`` runs once when the server is found dead, ``on_up(attempt)``
+        once it answers PING again. Between them every attempt is logged with its reason,
+        number and delay; the delay doubles after each failed attempt (and after a
+        server that died within ``stable_s`` of its start), up to ``backoff_max_s``
+        (defaults: the module's RESTART_* constants, read at call time)."""
+        backoff_s = RESTART_BACKOFF_S if backoff_s is None else backoff_s
+        backoff_max_s = RESTART_BACKOFF_MAX_S if backoff_max_s is None else backoff_max_s
+        stable_s = RESTART_STABLE_S if stable_s is None else stable_s
+        if backoff_s <= 0 or backoff_max_s < backoff_s or stable_s <= 0:
+            raise ValueError("invalid back-off")
+        loop = asyncio.get_running_loop()
+        delay = backoff_s
+        while True:
+            started = loop.time()
+            code = await self.wait()
+            if self._stop_requested:
+                return
+            reason = f"valkey-server (pid {self.pid}) {exit_reason(code)}"
+            await self._terminate(graceful=False)  # reaps, releases the directory lock
+            if loop.time() - started >= stable_s:
+                delay = backoff_s
+            if on_down is not None:
+                await on_down(reason)
+            attempt = 0
+            while True:
+                attempt += 1
+                log.error("embedded store down: %s; restart attempt %d in %.2g s",
+                          reason, attempt, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, backoff_max_s)
+                if self._stop_requested:
+                    return
+                try:
+                    await self.start()
+                except (EmbeddedStoreError, OSError) as exc:
+                    reason = f"restart failed: {exc}"
+                    continue
+                break
+            log.warning("embedded store restarted (pid %s) after %d attempt(s)",
+                        self.pid, attempt)
+            if on_up is not None:
+                await on_up(attempt)
 
     # --- internals --------------------------------------------------------------
     def _lock(self) -> None:

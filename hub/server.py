@@ -2,7 +2,17 @@
 
 ``Hub(settings)`` → ``await hub.start()`` → serves on ``hub.port`` →
 ``await hub.stop()``. Without ``settings.redis_url`` it runs the embedded
-Valkey in ``data_dir/store`` and stops it on the way out.
+Valkey in ``data_dir/store``, restarts it whenever it dies (bounded back-off,
+:meth:`hub.embedded.EmbeddedValkey.supervise`) and stops it on the way out.
+
+While the store is down the hub stays up but is not ready (:attr:`Hub.ready`,
+:attr:`Hub.not_ready_reason`): publishes and new connections are refused with
+503 / 1011 as soon as the store does not answer. Once it is back, every
+connection with a subscription is closed with 4012 (store recovered) so its
+client resubscribes from its last offset with its epoch, and the channel feeds
+start again from what the store holds. ``cordon serve --workers N`` supervises
+the store in the parent process, which tells the workers through
+:meth:`Hub.store_lost` and :meth:`Hub.store_back`.
 """
 
 from __future__ import annotations
@@ -80,6 +90,23 @@ class Hub:
         self.refusals: RefusalAudit
         self._tasks: list[asyncio.Task[None]] = []
         self._audit_tasks: set[asyncio.Task[None]] = set()
+        self._lifecycle: str | None = "not started"  # or "shutting down"; None: serving
+        self._store_down: str | None = None  # why, while the store is down
+        #: Times the store came back after a loss (restarts seen by this process).
+        self.store_restarts = 0
+
+    @property
+    def ready(self) -> bool:
+        """True while the hub is listening and its store is up (for a readiness probe)."""
+        return self.not_ready_reason is None
+
+    @property
+    def not_ready_reason(self) -> str | None:
+        """Why the hub is not ready ("not started", "shutting down", "store down: …"),
+        None when it is."""
+        if self._lifecycle is not None:
+            return self._lifecycle
+        return None if self._store_down is None else f"store down: {self._store_down}"
 
     # --- lifecycle -------------------------------------------------------------
     async def start(self) -> None:
@@ -115,6 +142,10 @@ class Hub:
                 asyncio.create_task(self.watch_writes(), name="write-watch"),
                 asyncio.create_task(self._keep_watermarks(), name="watermarks"),
             ]
+            if self.embedded is not None:
+                self._tasks.append(asyncio.create_task(self.embedded.supervise(
+                    on_down=self._embedded_down, on_up=self._embedded_up),
+                    name="store-supervision"))
             use_small_tls_read_buffers()
             on_tls_refusal(self.tls.listening, self._tls_refused)
             self.server = await serve(
@@ -130,9 +161,11 @@ class Hub:
             await self._shutdown_backends()
             raise
         self.port = self.server.sockets[0].getsockname()[1] if self.server.sockets else 0
+        self._lifecycle = None
         log.info("hub listening on wss://%s:%d", s.host, self.port)
 
     async def stop(self) -> None:
+        self._lifecycle = "shutting down"
         if self.server is not None:
             self.server.server.close()  # no new connections
             # Sessions first, each close bounded: websockets' own close of a connection
@@ -145,6 +178,55 @@ class Hub:
             await self.server.wait_closed()
             self.server = None
         await self._shutdown_backends()
+
+    # --- store supervision ---------------------------------------------------------
+    async def _embedded_down(self, reason: str) -> None:
+        self.store_lost(reason)
+
+    async def _embedded_up(self, attempt: int) -> None:
+        await self.store_back()
+
+    def store_lost(self, reason: str) -> None:
+        """The store died (its supervisor says so): not ready until :meth:`store_back`.
+        Store calls meanwhile fail with Unavailable (503 to publishers, 1011 to new
+        connections) as soon as the store does not answer."""
+        self._store_down = reason
+        log.error("store down (%s): not ready; publishes are refused until it is back",
+                  reason)
+
+    async def store_back(self) -> None:
+        """The store is up again after a loss: let the store-continuity hook look at it,
+        restart every channel feed from what the store holds, close every connection
+        with a subscription with 4012 so its client resumes from its last offset and
+        epoch, then report ready. The Store's connection pools reconnect by themselves
+        (a dead pooled connection fails once and is reopened by the retry)."""
+        self.store_restarts += 1
+        await self._after_store_restart()
+        subscribers = self._sessions_where(lambda s: bool(s.subs))
+        for session in subscribers:
+            session.close_soon(CloseCode.STORE_RECOVERED,
+                               "store recovered: resume with your epoch")
+        if hasattr(self, "feeds"):
+            for name in list(self.feeds.feeds):  # the next subscriber starts a fresh feed
+                await self.feeds.reset(name)
+        self._store_down = None
+        log.warning("store back: %d subscribed connection(s) closed with %d to resume; ready",
+                    len(subscribers), CloseCode.STORE_RECOVERED)
+
+    async def _after_store_restart(self) -> None:
+        """Run each time the store is back after a loss, before anyone resumes: the
+        store-continuity check (:meth:`on_store_restarted`: a channel whose store came
+        back with less than was committed starts a new epoch). If the store fails again
+        meanwhile, the Store repeats the check by itself when it next sees the new
+        server (run_id)."""
+        try:
+            changed = await self.on_store_restarted()
+        except CordonError as exc:
+            log.warning("store continuity check after the restart failed: %s", exc)
+            return
+        if changed:
+            log.error("store came back with less than was committed: new epoch for %s",
+                      ", ".join(sorted(changed)))
 
     def _tls_refused(self, peer: Any, exc: ssl.SSLError) -> None:
         """Audit a peer the TLS handshake refused (action ``tls``): the certificate is

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import signal
 import stat
@@ -213,3 +214,103 @@ async def test_no_orphan_when_the_owner_goes(tmp_path: Path, how: str) -> None:
         proc.kill()
     await proc.wait()
     assert await _gone(pid), "valkey-server outlived its owner"
+
+
+# --- supervision -------------------------------------------------------------------
+
+
+class _Watch:
+    """Records what supervise() reports."""
+
+    def __init__(self) -> None:
+        self.down: list[str] = []
+        self.up: list[int] = []
+        self.back = asyncio.Event()
+
+    async def on_down(self, reason: str) -> None:
+        self.down.append(reason)
+
+    async def on_up(self, attempt: int) -> None:
+        self.up.append(attempt)
+        self.back.set()
+
+
+async def test_supervise_restarts_a_killed_server_with_its_data(
+        private_valkey: EmbeddedValkey, caplog: pytest.LogCaptureFixture) -> None:
+    server, watch = private_valkey, _Watch()
+    client = _redis(server.url)
+    await client.set("k", "v")
+    assert (await client.execute_command("WAITAOF", 1, 0, 5000))[0] == 1
+    await client.aclose()
+    task = asyncio.create_task(server.supervise(on_down=watch.on_down, on_up=watch.on_up))
+    try:
+        for round_ in (1, 2):
+            watch.back.clear()
+            pid = server.pid
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            await asyncio.wait_for(watch.back.wait(), 30)
+            assert server.running and server.pid != pid
+            assert len(watch.down) == round_
+            assert f"(pid {pid}) killed by SIGKILL" in watch.down[-1]
+        client = _redis(server.url)
+        try:
+            assert await client.get("k") == b"v"  # replayed from the AOF
+        finally:
+            await client.aclose()
+    finally:
+        task.cancel()
+    lines = [r.getMessage() for r in caplog.records if r.name == "cordon.embedded"]
+    # one line per attempt with reason, attempt and delay; the second death came soon
+    # after the first restart, so its delay doubled
+    assert any("killed by SIGKILL; restart attempt 1 in 0.1 s" in line for line in lines)
+    assert any("killed by SIGKILL; restart attempt 1 in 0.2 s" in line for line in lines)
+    assert watch.up == [1, 1]
+
+
+async def test_supervise_backs_off_while_the_restart_fails(
+        private_valkey: EmbeddedValkey, caplog: pytest.LogCaptureFixture) -> None:
+    server, watch = private_valkey, _Watch()
+    task = asyncio.create_task(server.supervise(
+        on_down=watch.on_down, on_up=watch.on_up, backoff_s=0.05, backoff_max_s=0.2))
+    pid = server.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    # Take the folder's lock as soon as the dead server lets go of it: restarts then fail.
+    fd = os.open(server.data_dir / "cordon-store.lock", os.O_RDWR)
+    try:
+        async with asyncio.timeout(10):
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    await asyncio.sleep(0.002)
+        async with asyncio.timeout(20):
+            while True:
+                if sum("restart attempt" in r.getMessage() for r in caplog.records) >= 5:
+                    break
+                await asyncio.sleep(0.02)
+        assert not server.running and not watch.up
+    finally:
+        os.close(fd)
+    try:
+        await asyncio.wait_for(watch.back.wait(), 30)
+    finally:
+        task.cancel()
+    lines = [r.getMessage() for r in caplog.records if "restart attempt" in r.getMessage()]
+    delays = [line.rsplit(" in ", 1)[1] for line in lines[:5]]
+    assert delays == ["0.05 s", "0.1 s", "0.2 s", "0.2 s", "0.2 s"]  # doubling, bounded
+    assert "is in use by another Valkey server" in lines[1]  # why the last attempt failed
+    assert [f"attempt {n} " in line for n, line in enumerate(lines[:5], 1)] == [True] * 5
+    assert len(watch.down) == 1 and watch.up and watch.up[0] >= 5
+
+
+async def test_supervise_ends_with_stop_without_restarting(
+        private_valkey: EmbeddedValkey) -> None:
+    server, watch = private_valkey, _Watch()
+    task = asyncio.create_task(server.supervise(on_down=watch.on_down, on_up=watch.on_up))
+    await asyncio.sleep(0)
+    await server.stop()
+    await asyncio.wait_for(task, 10)  # returned by itself
+    assert not server.running and not watch.down and not watch.up
