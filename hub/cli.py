@@ -71,6 +71,17 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, help="hub data folder (embedded store lives here)")
     p.add_argument("--redis", dest="redis_url", metavar="URL",
                    help="external Redis/Valkey URL instead of the embedded store")
+    p.add_argument("--sentinel", dest="sentinels", action="append", metavar="HOST:PORT",
+                   help="a Sentinel of the store deployment (repeat for each; instead of "
+                        "--redis); passwords only in the config file or environment")
+    p.add_argument("--sentinel-service", metavar="NAME",
+                   help="the name the sentinels monitor the store under (default cordon)")
+    p.add_argument("--store-tls", action="store_const", const=True,
+                   help="TLS to the store's nodes and sentinels (Sentinel deployment)")
+    p.add_argument("--store-tls-ca", type=Path, metavar="PEM",
+                   help="CA certificate(s) the store's TLS certificates are checked against")
+    p.add_argument("--ack-replicas", type=int, metavar="N",
+                   help="acknowledge an alert only once N replicas fsynced it too (default 0)")
     p.add_argument("--ca-dir", type=Path, help="CA folder (ca.pem, crl.pem, index.json)")
     p.add_argument("--server-cert", type=Path)
     p.add_argument("--server-key", type=Path)
@@ -96,7 +107,9 @@ def serve_main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config, overrides={
             k: getattr(args, k) for k in ("host", "port", "data_dir", "redis_url", "ca_dir",
-                                          "server_cert", "server_key", "durable")
+                                          "server_cert", "server_key", "durable", "sentinels",
+                                          "sentinel_service", "store_tls", "store_tls_ca",
+                                          "ack_replicas")
         })
     except ConfigError as exc:
         print(f"cordon serve: error: {exc}", file=sys.stderr)

@@ -23,9 +23,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from hub.protocol import limits
 from hub.refusals import AUDIT_REFUSALS_PER_S
-from hub.storage import AUDIT_MAX_ENTRIES
+from hub.storage import ACK_REPLICAS, AUDIT_MAX_ENTRIES, MAX_ACK_REPLICAS
 
-__all__ = ["SESSION_RECHECK_S", "ConfigError", "Settings", "load_settings"]
+__all__ = ["SESSION_RECHECK_S", "ConfigError", "Settings", "load_settings", "store_options"]
 
 #: Seconds between re-checks of live sessions against the store (bounds how long a
 #: revocation whose event was lost can go unapplied).
@@ -65,6 +65,25 @@ class Settings:
     data_dir: Path = Path("var/hub")
     #: External Redis/Valkey URL; None starts the embedded Valkey in ``data_dir/store``.
     redis_url: str | None = field(default=None, repr=False)
+    #: Sentinel deployment instead of one store: the sentinels' ``host:port`` addresses
+    #: (a TOML list; in the environment or flags, comma-separated). The hub writes to the
+    #: primary they name for ``sentinel_service`` and follows failovers.
+    sentinels: tuple[str, ...] = ()
+    #: The name the sentinels monitor the store under (``sentinel monitor NAME …``).
+    sentinel_service: str = "cordon"
+    #: Password (and ACL user) of the store's data nodes in a Sentinel deployment (with
+    #: ``redis_url`` they go in the URL).
+    store_password: str | None = field(default=None, repr=False)
+    store_username: str | None = None
+    #: The sentinels' own password, if they require one (``requirepass`` in sentinel.conf).
+    sentinel_password: str | None = field(default=None, repr=False)
+    #: TLS to the data nodes and the sentinels (Sentinel deployment), verified against
+    #: ``store_tls_ca`` (the system's CAs when unset).
+    store_tls: bool = False
+    store_tls_ca: Path | None = None
+    #: Replicas that must confirm each alert's fsync (WAITAOF 1 N) before it is
+    #: acknowledged, besides the primary; 0: the primary's fsync alone.
+    ack_replicas: int = ACK_REPLICAS
     #: The CA folder written by ``cordon ca``: ca.pem, crl.pem, index.json, issued/.
     ca_dir: Path = Path("var/ca")
     server_cert: Path = Path("var/ca/out/server.pem")
@@ -115,8 +134,26 @@ class Settings:
         )
         return f"Settings({shown}, redis_url={_redact(self.redis_url)!r})"
 
+    @property
+    def embedded_store(self) -> bool:
+        """True when the hub runs its own embedded Valkey (no URL, no sentinels)."""
+        return self.redis_url is None and not self.sentinels
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+def store_options(settings: Settings) -> dict[str, Any]:
+    """The keyword arguments of :meth:`hub.storage.Store.connect` that come from the
+    Sentinel, credential, TLS and replica settings."""
+    options: dict[str, Any] = {"ack_replicas": settings.ack_replicas}
+    if settings.sentinels:
+        options.update(
+            sentinels=settings.sentinels, service=settings.sentinel_service,
+            password=settings.store_password, username=settings.store_username,
+            sentinel_password=settings.sentinel_password, tls=settings.store_tls,
+            tls_ca=None if settings.store_tls_ca is None else str(settings.store_tls_ca))
+    return options
 
 
 def _coerce(name: str, kind: str, value: Any) -> Any:
@@ -143,6 +180,18 @@ def _coerce(name: str, kind: str, value: Any) -> Any:
             if not math.isfinite(number):
                 raise ValueError(value)
             return number
+        if kind == "Path | None":
+            if value in ("", None):
+                return None
+            if not isinstance(value, str | os.PathLike):
+                raise TypeError(value)
+            return Path(value)
+        if kind == "tuple[str, ...]":
+            items = value.split(",") if isinstance(value, str) else value
+            if not isinstance(items, list | tuple) or not all(
+                    isinstance(item, str) for item in items):
+                raise TypeError(value)
+            return tuple(item.strip() for item in items if item.strip())
         if kind in ("str | None", "str"):
             if value is not None and not isinstance(value, str):
                 raise TypeError(value)
@@ -188,7 +237,8 @@ def load_settings(
             if key not in fields:
                 raise ConfigError(f"config file {path}: unknown setting {key!r}")
             values[key] = _coerce(key, fields[key], value)
-            if fields[key] == "Path" and not values[key].is_absolute():
+            if fields[key] in ("Path", "Path | None") and values[key] is not None \
+                    and not values[key].is_absolute():
                 values[key] = path.parent.absolute() / values[key]
     for name, kind in fields.items():
         raw = env.get("CORDON_" + name.upper())
@@ -205,4 +255,24 @@ def load_settings(
     for name in _POSITIVE:
         if getattr(settings, name) <= 0:
             raise ConfigError(f"setting {name!r}: must be positive")
+    _check_store(settings)
     return settings
+
+
+def _check_store(settings: Settings) -> None:
+    """The store settings that only make sense together."""
+    if settings.sentinels and settings.redis_url is not None:
+        raise ConfigError("settings 'sentinels' and 'redis_url': give one or the other")
+    for address in settings.sentinels:
+        host, sep, port = address.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"setting 'sentinels': {address!r} is not host:port")
+    if not settings.sentinel_service:
+        raise ConfigError("setting 'sentinel_service': must not be empty")
+    if not 0 <= settings.ack_replicas <= MAX_ACK_REPLICAS:
+        raise ConfigError(f"setting 'ack_replicas': must be 0..{MAX_ACK_REPLICAS}")
+    if settings.ack_replicas and not settings.durable:
+        raise ConfigError("setting 'ack_replicas': needs durable = true")
+    if settings.ack_replicas and settings.embedded_store:
+        raise ConfigError("setting 'ack_replicas': the embedded store has no replicas "
+                          "(use 'sentinels' or 'redis_url')")

@@ -33,7 +33,7 @@ from websockets.typing import Subprotocol
 from hub.access import Access
 from hub.aio import cancel_and_wait
 from hub.committer import GroupCommitter
-from hub.config import Settings
+from hub.config import Settings, store_options
 from hub.embedded import EmbeddedValkey
 from hub.feeds import Feeds
 from hub.protocol.errors import CloseCode, CordonError, NoSuchChannel
@@ -112,14 +112,15 @@ class Hub:
     async def start(self) -> None:
         s = self.settings
         url = s.redis_url
-        if url is None:
+        if s.embedded_store:
             self.embedded = EmbeddedValkey(s.data_dir / "store")
             await self.embedded.start()
             url = self.embedded.url
         try:
             self.store = await Store.connect(
                 url, durable=s.durable, audit_max_entries=s.audit_max_entries,
-                timeout_s=s.store_timeout_s, remembered=load_watermarks(self._marks_path))
+                timeout_s=s.store_timeout_s, remembered=load_watermarks(self._marks_path),
+                **store_options(s))
             log.info("store durability: %s", self.store.durability_detail)
             self.store.on_continuity(self._continuity_changed)
             self.ca = x509.load_pem_x509_certificate(s.ca_cert.read_bytes())

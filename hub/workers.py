@@ -322,7 +322,7 @@ async def _supervise(settings: Settings, workers: int, verbose: bool) -> int:
 
     embedded: EmbeddedValkey | None = None
     url = settings.redis_url
-    if url is None:
+    if settings.embedded_store:
         embedded = EmbeddedValkey(settings.data_dir / "store")
         await embedded.start()
         url = embedded.url

@@ -55,15 +55,19 @@ that restarted is noticed (run_id) and checked for lost history
 from __future__ import annotations
 
 from hub.storage._common import (
+    ACK_REPLICAS,
+    ACK_RETRY_MS,
     AUDIT_MAX_ENTRIES,
     CERT_STATUSES,
     CHANNEL_STATES,
     DURABILITY_MODES,
     FSYNC_TIMEOUT_MS,
+    MAX_ACK_REPLICAS,
     MAX_CONNECTIONS,
     MEMBER_STATUSES,
     PRINCIPAL_KINDS,
     ROLES,
+    SENTINEL_POLL_S,
     STORE_TIMEOUT_S,
 )
 from hub.storage._keys import (  # key names: for tests that inspect the layout
@@ -89,15 +93,19 @@ from hub.storage.records import (
 )
 
 __all__ = [
+    "ACK_REPLICAS",
+    "ACK_RETRY_MS",
     "AUDIT_MAX_ENTRIES",
     "CERT_STATUSES",
     "CHANNEL_STATES",
     "DURABILITY_MODES",
     "FSYNC_TIMEOUT_MS",
+    "MAX_ACK_REPLICAS",
     "MAX_CONNECTIONS",
     "MEMBER_STATUSES",
     "PRINCIPAL_KINDS",
     "ROLES",
+    "SENTINEL_POLL_S",
     "STORE_TIMEOUT_S",
     "AppendRequest",
     "AppendResult",

@@ -46,6 +46,18 @@ STORE_TIMEOUT_S = 10.0
 #: Milliseconds a batch waits for its AOF fsync (WAITAOF) before failing unacknowledged
 #: (at most half the store timeout, so the whole append stays within it).
 FSYNC_TIMEOUT_MS = 5000
+#: Replicas that must confirm each batch's fsync (WAITAOF 1 N) before it is acknowledged,
+#: by default: 0 (one machine; the ``ack_replicas`` setting raises it).
+ACK_REPLICAS = 0
+#: Largest ``ack_replicas`` accepted (a Sentinel deployment has a handful of replicas).
+MAX_ACK_REPLICAS = 8
+#: Milliseconds each WAITAOF waits for replicas before it is re-issued on the same
+#: connection (re-issuing makes the primary ask the replicas for their fsynced offset
+#: again: a replica can report a stale one for up to ~1 s, measured).
+ACK_RETRY_MS = 10
+#: Seconds between two looks at the sentinels' idea of the primary (a primary frozen
+#: past down-after says nothing, so a failover is also noticed this way).
+SENTINEL_POLL_S = 0.5
 #: Audit records kept (approximately: XADD MAXLEN ~); the oldest go first.
 AUDIT_MAX_ENTRIES = 1_000_000
 #: Pooled connections for ordinary commands (callers queue for one when all are busy).
@@ -140,6 +152,10 @@ class _Base:
     #: False from the moment a store restart is noticed until its continuity is checked.
     _writes_open: bool
     _fsync_timeout_ms: int
+    _ack_replicas: int
+    #: Bumped each time the store is noticed to be another server (restart, failover):
+    #: event streams opened before end, so their owners resubscribe and re-read.
+    _generation: int
     _audit_max: int
     durability: str
     _create: AsyncScript

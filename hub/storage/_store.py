@@ -43,12 +43,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
+from redis.asyncio.connection import SSLConnection
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
@@ -59,9 +61,12 @@ if TYPE_CHECKING:
 from hub.protocol.errors import CordonError, Unavailable
 from hub.storage._common import (
     _MAX_BLOCKING_CONNECTIONS,
+    ACK_REPLICAS,
     AUDIT_MAX_ENTRIES,
     FSYNC_TIMEOUT_MS,
+    MAX_ACK_REPLICAS,
     MAX_CONNECTIONS,
+    SENTINEL_POLL_S,
     STORE_TIMEOUT_S,
     _guard,
     log,
@@ -124,6 +129,26 @@ class _DeadlineRedis(aioredis.Redis):  # type: ignore[type-arg]
         return pipe
 
 
+class _SentinelPool(SentinelConnectionPool):  # type: ignore[type-arg]
+    """Connections to whichever server the sentinels name as the primary (redis-py asks
+    them on every new connection; a READONLY reply drops the connection)."""
+
+
+class _BlockingSentinelPool(SentinelConnectionPool,  # type: ignore[type-arg]
+                            aioredis.BlockingConnectionPool):  # type: ignore[type-arg]
+    """The same, waiting (up to its timeout) for a free connection when all are busy,
+    like the plain store's BlockingConnectionPool."""
+
+
+def _address(text: str) -> tuple[str, int]:
+    """``host:port`` (``[v6]:port`` too) as a pair; ValueError if it is not one."""
+    host, sep, port = text.strip().rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"not a host:port sentinel address: {text!r}")
+    return host, int(port)
+
+
 def _info_field(info: Any, name: str) -> str:
     text = info.decode("utf-8", "replace") if isinstance(info, bytes) else str(info)
     for line in text.splitlines():
@@ -142,10 +167,13 @@ class _RestartWatch:
         self.version = ""
         self.blind = False  # INFO refused: no restart detection
         self.on_restart: Callable[[], None] | None = None
+        #: Refuse a connection to a server that is not a primary (Sentinel deployments:
+        #: the sentinels' answer may be stale for a moment around a failover).
+        self.require_primary = False
 
     async def on_connect(self, conn: Any) -> None:
         await conn.on_connect()
-        await conn.send_command("INFO", "server", check_health=False)
+        await conn.send_command("INFO", "server", "replication", check_health=False)
         try:
             info = await conn.read_response()
         except ResponseError:  # INFO not permitted (an ACL): restarts cannot be noticed
@@ -155,6 +183,10 @@ class _RestartWatch:
                             "noticed; call Hub.on_store_restarted() after restarting it")
             return
         run_id = _info_field(info, "run_id")
+        role = _info_field(info, "role")
+        if self.require_primary and role and role != "master":
+            raise RedisConnectionError(f"the server the sentinels named is a {role}, not the "
+                                       "primary (a failover is under way)")
         if self.known is None:
             self.known = run_id
             self.version = (_info_field(info, "valkey_version")
@@ -186,9 +218,22 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
         timeout_s: float,
         fsync_timeout_ms: int,
         audit_max_entries: int = AUDIT_MAX_ENTRIES,
+        ack_replicas: int = ACK_REPLICAS,
+        sentinel: Sentinel | None = None,
+        service: str = "",
+        durable: bool = True,
     ) -> None:
         """Use :meth:`connect`."""
         self._audit_max = audit_max_entries
+        self._ack_replicas = ack_replicas
+        self._sentinel = sentinel
+        self._service = service
+        self._durable = durable
+        self._generation = 0
+        self._primary: tuple[str, int] | None = None
+        self._sentinel_watch: asyncio.Task[None] | None = None
+        #: Failovers (a new primary named by the sentinels) this store noticed.
+        self.failovers = 0
         self._r = client
         self._block = blocking
         self._timeout_s = timeout_s
@@ -218,6 +263,16 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
         return f"<Store durability={self.durability}>"
 
     @property
+    def ack_replicas(self) -> int:
+        """Replicas that confirm each acknowledged write's fsync, besides the primary."""
+        return self._ack_replicas
+
+    @property
+    def primary(self) -> tuple[str, int] | None:
+        """(host, port) of the primary the sentinels named last (None without Sentinel)."""
+        return self._primary
+
+    @property
     def timeout_s(self) -> float:
         """The overall deadline of one store operation (seconds)."""
         return self._timeout_s
@@ -231,7 +286,7 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
     @classmethod
     async def connect(
         cls,
-        url: str,
+        url: str | None,
         *,
         durable: bool = True,
         timeout_s: float = STORE_TIMEOUT_S,
@@ -239,13 +294,33 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
         max_connections: int = MAX_CONNECTIONS,
         audit_max_entries: int = AUDIT_MAX_ENTRIES,
         remembered: Mapping[str, tuple[str, int]] | None = None,
+        sentinels: Sequence[str] = (),
+        service: str = "cordon",
+        password: str | None = None,
+        username: str | None = None,
+        sentinel_password: str | None = None,
+        tls: bool = False,
+        tls_ca: str | None = None,
+        ack_replicas: int = ACK_REPLICAS,
     ) -> Store:
-        """Connect (``redis://``, ``rediss://`` or ``unix://``), ping, load scripts, check
-        durability (module docstring: refuses, with :class:`Unavailable`, a store on which
-        an ack would not imply an fsync when ``durable``), then check continuity against
-        ``remembered`` (channel -> (epoch, watermark), e.g. persisted by a previous run).
-        ``fsync_timeout_ms`` defaults to FSYNC_TIMEOUT_MS, at most half of ``timeout_s``.
+        """Connect (``redis://``, ``rediss://`` or ``unix://``; or, with ``sentinels``
+        (``host:port`` each) and no ``url``, to the primary the sentinels name for
+        ``service``), ping, load scripts, check durability (module docstring: refuses,
+        with :class:`Unavailable`, a store on which an ack would not imply an fsync when
+        ``durable``), then check continuity against ``remembered`` (channel -> (epoch,
+        watermark), e.g. persisted by a previous run). ``fsync_timeout_ms`` defaults to
+        FSYNC_TIMEOUT_MS, at most half of ``timeout_s``. ``password``/``username``,
+        ``tls``/``tls_ca``: the data nodes' (Sentinel mode; with a URL put them in it);
+        ``sentinel_password``: the sentinels' own (TLS as the data nodes).
+        ``ack_replicas``: replicas that must confirm each write's fsync (WAITAOF 1 N)
+        before it is acknowledged (needs WAITAOF: ``durable``, and a store that has it).
         Raises :class:`Unavailable` if the server cannot be reached."""
+        if (url is None) == (not sentinels):
+            raise ValueError("give either a store URL or sentinel addresses")
+        if not 0 <= ack_replicas <= MAX_ACK_REPLICAS:
+            raise ValueError(f"ack_replicas must be 0..{MAX_ACK_REPLICAS}")
+        if ack_replicas and not durable:
+            raise ValueError("ack_replicas needs durable = true (acks wait for WAITAOF)")
         if fsync_timeout_ms is None:
             fsync_timeout_ms = min(FSYNC_TIMEOUT_MS, int(timeout_s * 500))
         if fsync_timeout_ms <= 0 or fsync_timeout_ms >= timeout_s * 1000:
@@ -262,31 +337,57 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
             "retry": retry, "socket_connect_timeout": timeout_s, "health_check_interval": 30,
             "redis_connect_func": on_connect,
         }  # fmt: skip
-        pool: Any = aioredis.BlockingConnectionPool.from_url(
-            url, max_connections=max_connections, timeout=timeout_s,
-            socket_timeout=timeout_s, **common,
-        )  # fmt: skip
-        # Blocking reads and pub/sub wait legitimately: no socket timeout (bounded per call).
-        block_pool: Any = aioredis.ConnectionPool.from_url(
-            url, max_connections=_MAX_BLOCKING_CONNECTIONS, socket_timeout=None, **common
-        )
+        sentinel: Sentinel | None = None
+        if url is not None:
+            pool: Any = aioredis.BlockingConnectionPool.from_url(
+                url, max_connections=max_connections, timeout=timeout_s,
+                socket_timeout=timeout_s, **common,
+            )  # fmt: skip
+            # Blocking reads and pub/sub wait legitimately: no socket timeout (bounded per
+            # call).
+            block_pool: Any = aioredis.ConnectionPool.from_url(
+                url, max_connections=_MAX_BLOCKING_CONNECTIONS, socket_timeout=None, **common
+            )
+        else:
+            addresses = [_address(a) for a in sentinels]
+            secure: dict[str, Any] = {}
+            if tls:
+                secure = {"ssl": True, "ssl_ca_certs": tls_ca}
+            sentinel = Sentinel(addresses, sentinel_kwargs={
+                "socket_timeout": timeout_s, "socket_connect_timeout": timeout_s,
+                "password": sentinel_password, **secure})
+            auth: dict[str, Any] = {"password": password, "username": username}
+            pool = _BlockingSentinelPool(  # type: ignore[call-arg]
+                service, sentinel, max_connections=max_connections, timeout=timeout_s,
+                socket_timeout=timeout_s, **auth, **secure, **common)
+            block_pool = _SentinelPool(  # type: ignore[call-arg]
+                service, sentinel, max_connections=_MAX_BLOCKING_CONNECTIONS,
+                socket_timeout=None, **auth, **secure, **common)
         client = _DeadlineRedis(connection_pool=pool)
         client._deadline_s = timeout_s
         blocking = _DeadlineRedis(connection_pool=block_pool)
         store = cls(client, blocking, timeout_s=timeout_s, fsync_timeout_ms=fsync_timeout_ms,
-                    audit_max_entries=audit_max_entries)
+                    audit_max_entries=audit_max_entries, ack_replicas=ack_replicas,
+                    sentinel=sentinel, service=service, durable=durable)
+        store._watch.require_primary = sentinel is not None
         holder.append(store)
         try:
             with _guard():
+                if sentinel is not None:
+                    store._primary = await sentinel.discover_master(service)
                 await client.ping()
                 await client.execute_command("SCRIPT", "LOAD", _APPEND)
                 await store._detect_durability(durable)
+                await store._check_replicas()
             await store.check_continuity(remembered)
         except BaseException:
             await store.close()
             raise
         if store.durability == "waitaof-unverified":
             log.warning("store durability: %s", store.durability_detail)
+        if sentinel is not None:
+            store._sentinel_watch = asyncio.get_running_loop().create_task(
+                store._watch_sentinels(), name="sentinel-watch")
         return store
 
     async def _detect_durability(self, durable: bool) -> None:
@@ -335,12 +436,110 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
             self.durability = "waitaof"
             self.durability_detail = (
                 f"waitaof ({version}): appendonly yes, appendfsync always (checked), and "
-                "every batch waits for WAITAOF 1 0: an ack follows the batch's fsync")
+                f"every batch waits for WAITAOF 1 {self._ack_replicas}: an ack follows the "
+                "batch's fsync" + (f" on the primary and {self._ack_replicas} replica(s)"
+                                   if self._ack_replicas else ""))
         else:
             self.durability = "appendfsync-always"
             self.durability_detail = (
                 f"appendfsync-always ({version}, {waitaof}): appendonly yes, appendfsync "
                 "always (checked): the server fsyncs before it replies")
+            if self._ack_replicas:
+                raise Unavailable(
+                    f"ack_replicas = {self._ack_replicas} needs WAITAOF, and the store "
+                    f"({version}) has {waitaof}: replicas could not confirm an fsync")
+
+    def _node_options(self) -> dict[str, Any]:
+        """How to reach another data node of the deployment (the primary's credentials
+        and TLS settings), for the replica check."""
+        pool: Any = self._r.connection_pool
+        kw = pool.connection_kwargs
+        out = {k: kw[k] for k in ("username", "password", "ssl_ca_certs", "ssl_certfile",
+                                   "ssl_keyfile", "ssl_cert_reqs") if kw.get(k) is not None}
+        if issubclass(pool.connection_class, SSLConnection):
+            out["ssl"] = True
+        return out
+
+    async def _check_replicas(self) -> None:
+        """With ``ack_replicas``: every replica the primary lists (INFO replication) must
+        run ``appendonly yes`` and ``appendfsync always`` (CONFIG GET on the replica
+        itself), since under ``everysec`` a replica confirms WAITAOF without fsyncing.
+        A replica that says otherwise: :class:`Unavailable` (nothing is acknowledged
+        until it is fixed). One that cannot be asked (unreachable, CONFIG refused) is
+        logged: its confirmations are then trusted as they are. Fewer replicas than
+        ``ack_replicas`` is logged too (publishes get 503 until they are back)."""
+        if not self._ack_replicas or self.durability == "none":
+            return
+        raw: Any = self._r
+        info = await raw.execute_command("INFO", "replication")
+        replicas: list[tuple[str, int, str]] = []
+        for key, value in _replica_fields(info):
+            if key.startswith("slave") and key[5:].isdigit():
+                fields = {str(k): str(v) for k, v in value.items()}
+                if fields.get("ip") and fields.get("port", "").isdigit():
+                    replicas.append((fields["ip"], int(fields["port"]),
+                                     fields.get("state", "?")))
+        online = sum(1 for *_, state in replicas if state == "online")
+        if online < self._ack_replicas:
+            log.warning("store: %d replica(s) online, ack_replicas = %d: publishes get 503 "
+                        "until enough replicas confirm", online, self._ack_replicas)
+        bad: list[str] = []
+        for host, port, _state in replicas:
+            node: Any = aioredis.Redis(host=host, port=port, socket_timeout=self._timeout_s,
+                                       socket_connect_timeout=self._timeout_s,
+                                       **self._node_options())
+            try:
+                async with asyncio.timeout(self._timeout_s):
+                    conf = await node.config_get("append*")
+            except (RedisError, OSError, TimeoutError) as exc:
+                log.warning("store: cannot check replica %s:%d's configuration (%s): its "
+                            "confirmations mean an fsync only if it runs appendfsync always",
+                            host, port, type(exc).__name__)
+                continue
+            finally:
+                with contextlib.suppress(RedisError, OSError):
+                    await node.aclose()
+            aof, fsync = _conf(conf, "appendonly"), _conf(conf, "appendfsync")
+            if aof != "yes" or fsync != "always":
+                bad.append(f"{host}:{port} has appendonly {aof or '?'}, appendfsync "
+                           f"{fsync or '?'}")
+        if bad:
+            raise Unavailable(
+                f"ack_replicas = {self._ack_replicas} needs every replica to run appendonly "
+                f"yes and appendfsync always ({'; '.join(bad)}): under everysec a replica "
+                "confirms WAITAOF without fsyncing")
+
+    # --- Sentinel ----------------------------------------------------------------------
+    async def _watch_sentinels(self) -> None:
+        """Ask the sentinels every SENTINEL_POLL_S which server is the primary; when they
+        name another one, drop the connections to the old one (a primary frozen past
+        down-after answers nothing and closes nothing, so waiting for its connections to
+        fail could take a whole store timeout) and end the event streams, whose owners
+        resubscribe and re-read what the events they may have missed would have changed.
+        The first new connection then sees the new server's run_id: writes pause until
+        its durability and continuity are checked (:meth:`check_continuity`)."""
+        assert self._sentinel is not None
+        while True:
+            await asyncio.sleep(SENTINEL_POLL_S)
+            try:
+                async with asyncio.timeout(self._timeout_s):
+                    address = await self._sentinel.discover_master(self._service)
+            except (RedisError, OSError, TimeoutError):
+                continue  # no sentinel answers, or none names a primary (failover under way)
+            if address == self._primary:
+                continue
+            log.warning("store: the sentinels name a new primary %s:%s (was %s): "
+                        "reconnecting", address[0], address[1],
+                        "{}:{}".format(*self._primary) if self._primary else "?")
+            self._primary = address
+            self.failovers += 1
+            self._generation += 1
+            with contextlib.suppress(RedisError, OSError):
+                pool: Any = self._r.connection_pool
+                await pool.disconnect(inuse_connections=False)
+            with contextlib.suppress(RedisError, OSError):
+                block: Any = self._block.connection_pool
+                await block.disconnect(inuse_connections=True)
 
     # --- continuity ------------------------------------------------------------------
     def on_continuity(self, listener: Callable[[dict[str, str]], None]) -> None:
@@ -351,6 +550,7 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
 
     def _restarted(self) -> None:
         self._writes_open = False
+        self._generation += 1
         if self._recovery is None or self._recovery.done():
             self._recovery = asyncio.get_running_loop().create_task(
                 self._recover_loop(), name="store-continuity")
@@ -399,7 +599,11 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
             self._writes_open = False
             pending = self._watch.pending
             if pending is not None:
+                # Another server (a restart, or a failover to a replica): its settings too.
                 self._watch.known = pending
+                with _guard():
+                    await self._detect_durability(self._durable)
+                    await self._check_replicas()
             for name, (epoch, mark) in (remembered or {}).items():
                 mine = self._seen.get(name)
                 if mine is None or (mine[0] == epoch and mine[1] < mark):
@@ -408,15 +612,20 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
             with _guard():
                 names = sorted({n.decode() for n in await self._r.smembers(CHANNELS_KEY)}
                                | set(known))
-                pipe = self._r.pipeline(transaction=False)
-                pipe.set(PROBE_KEY, secrets.token_hex(8))
-                for name in names:
-                    pipe.hget(_meta_key(name), "head")
-                wait = self.durability in _WAITAOF_MODES
-                if wait:
-                    pipe.execute_command("WAITAOF", 1, 0, self._fsync_timeout_ms)
-                replies = await pipe.execute()
-                if wait and int(replies[-1][0]) < 1:
+
+                def fill(pipe: Any) -> None:
+                    pipe.set(PROBE_KEY, secrets.token_hex(8))
+                    for name in names:
+                        pipe.hget(_meta_key(name), "head")
+
+                # What it holds must be fsynced (on ack_replicas replicas too) before the
+                # watermarks rise to it.
+                replies, confirmed = await self._durable_pipeline(
+                    fill, wait=self.durability in _WAITAOF_MODES)
+                for reply in replies:
+                    if isinstance(reply, Exception):
+                        raise reply
+                if not confirmed:
                     raise Unavailable("fsync not confirmed")
                 heads = [int(h) if h else 0 for h in replies[1:1 + len(names)]]
                 pipe = self._r.pipeline(transaction=False)
@@ -445,6 +654,10 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
             return changed
 
     async def close(self) -> None:
+        if self._sentinel_watch is not None:
+            self._sentinel_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._sentinel_watch
         if self._recovery is not None:
             self._recovery.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -452,11 +665,28 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
         for client in (self._r, self._block):
             with contextlib.suppress(RedisError, OSError):
                 await client.aclose(close_connection_pool=True)  # type: ignore[attr-defined]
+        if self._sentinel is not None:
+            sentinel: Any = self._sentinel
+            with contextlib.suppress(RedisError, OSError):
+                await sentinel.aclose()
 
     async def ping(self) -> None:
         """Round trip to the server; :class:`Unavailable` if it does not answer."""
         with _guard():
             await self._r.ping()
+
+
+def _replica_fields(info: Any) -> list[tuple[str, Mapping[Any, Any]]]:
+    """INFO replication's ``slaveN`` entries as (key, fields): redis-py parses the reply
+    into a dict (each slaveN a dict), a raw reply is text (``ip=…,port=…,state=…``)."""
+    if isinstance(info, Mapping):
+        return [(str(k), v) for k, v in info.items() if isinstance(v, Mapping)]
+    text = info.decode("utf-8", "replace") if isinstance(info, bytes) else str(info)
+    out: list[tuple[str, Mapping[Any, Any]]] = []
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        out.append((key, dict(f.partition("=")[::2] for f in value.strip().split(","))))
+    return out
 
 
 def _conf(conf: Mapping[Any, Any], name: str) -> str:

