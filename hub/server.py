@@ -421,6 +421,7 @@ class Hub:
     # --- events from every hub process --------------------------------------------
     async def _events(self) -> None:
         lost = False
+        delay = 0.05  # the first resubscription at once (e.g. after a store failover)
         while True:
             try:
                 async with self.store.events() as events:  # subscribed from here on
@@ -428,12 +429,14 @@ class Hub:
                         # Events published while the stream was down are gone: re-read
                         # now what they would have changed, rather than at the next sweep.
                         await self.recheck_sessions()
+                    delay = 0.05
                     async for event in events:
                         await self.on_event(event)
             except CordonError as exc:
                 log.warning("event stream lost (%s); resubscribing", exc)
                 lost = True
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.5)
 
     def _sessions_where(self, pred: Any) -> list[Session]:
         return [s for group in self.sessions.values() for s in group if pred(s)]

@@ -512,11 +512,11 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
     # --- Sentinel ----------------------------------------------------------------------
     async def _watch_sentinels(self) -> None:
         """Ask the sentinels every SENTINEL_POLL_S which server is the primary; when they
-        name another one, drop the connections to the old one (a primary frozen past
-        down-after answers nothing and closes nothing, so waiting for its connections to
-        fail could take a whole store timeout) and end the event streams, whose owners
-        resubscribe and re-read what the events they may have missed would have changed.
-        The first new connection then sees the new server's run_id: writes pause until
+        name another one, drop every connection to the old one, in use or not (a primary
+        frozen past down-after answers nothing and closes nothing, so waiting for its
+        connections to fail would take a whole store timeout) and end the event streams,
+        whose owners resubscribe and re-read what the events they may have missed would
+        have changed. The first new connection then sees the new server's run_id: writes pause until
         its durability and continuity are checked (:meth:`check_continuity`)."""
         assert self._sentinel is not None
         while True:
@@ -534,12 +534,12 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
             self._primary = address
             self.failovers += 1
             self._generation += 1
-            with contextlib.suppress(RedisError, OSError):
-                pool: Any = self._r.connection_pool
-                await pool.disconnect(inuse_connections=False)
-            with contextlib.suppress(RedisError, OSError):
-                block: Any = self._block.connection_pool
-                await block.disconnect(inuse_connections=True)
+            # Commands in flight on the old primary fail now (retried, or 503) instead of
+            # waiting for the store timeout; appends are idempotent (dedup).
+            for client in (self._r, self._block):
+                pool: Any = client.connection_pool
+                with contextlib.suppress(RedisError, OSError):
+                    await pool.disconnect(inuse_connections=True)
 
     # --- continuity ------------------------------------------------------------------
     def on_continuity(self, listener: Callable[[dict[str, str]], None]) -> None:
@@ -618,10 +618,15 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
                     for name in names:
                         pipe.hget(_meta_key(name), "head")
 
-                # What it holds must be fsynced (on ack_replicas replicas too) before the
-                # watermarks rise to it.
+                # What it holds must be fsynced before the watermarks rise to it. On the
+                # primary only: after a failover with fewer replicas than ack_replicas,
+                # waiting for them here would refuse every connection, reads included
+                # (publishes still get 503 until enough replicas confirm; what this
+                # server holds beyond the last ack, written but never acknowledged,
+                # becomes visible, and a retry of it is acknowledged "dup" only once
+                # ack_replicas replicas confirm).
                 replies, confirmed = await self._durable_pipeline(
-                    fill, wait=self.durability in _WAITAOF_MODES)
+                    fill, wait=self.durability in _WAITAOF_MODES, replicas=0)
                 for reply in replies:
                     if isinstance(reply, Exception):
                         raise reply

@@ -66,17 +66,18 @@ def _confirmed(reply: Any, replicas: int) -> bool:
 class AlertsMixin(ChannelsMixin):
     """Alerts (append, reads, retention; trim reads the channel's meta) and attachments."""
 
-    async def _durable_pipeline(self, fill: Callable[[Any], None], *, wait: bool
-                                ) -> tuple[list[Any], bool]:
+    async def _durable_pipeline(self, fill: Callable[[Any], None], *, wait: bool,
+                                replicas: int | None = None) -> tuple[list[Any], bool]:
         """Run the commands ``fill`` queues as one pipeline (replies in order, errors as
         values) on one pooled connection; with ``wait``, then confirm on that connection
         that they are fsynced on the primary and on ``ack_replicas`` replicas: WAITAOF 1 N,
         re-issued every ACK_RETRY_MS (no new write, so each waits for the same offset)
-        until it confirms or the fsync timeout has passed. Returns (replies, confirmed);
-        ``confirmed`` is True without ``wait``. One overall deadline (the store timeout)."""
+        until it confirms or the fsync timeout has passed (``replicas`` instead of
+        ``ack_replicas`` if given). Returns (replies, confirmed); ``confirmed`` is True
+        without ``wait``. One overall deadline (the store timeout)."""
         loop = asyncio.get_running_loop()
         pool: Any = self._r.connection_pool
-        need = self._ack_replicas
+        need = self._ack_replicas if replicas is None else replicas
         async with asyncio.timeout(self._timeout_s):
             conn = await pool.get_connection()
             clean = False
