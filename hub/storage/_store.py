@@ -50,7 +50,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import SSLConnection
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
@@ -129,6 +129,33 @@ class _DeadlineRedis(aioredis.Redis):  # type: ignore[type-arg]
         return pipe
 
 
+class _SentinelConnection(SentinelManagedConnection):
+    """A connection to the primary the sentinels name, however it (re)connects.
+
+    redis-py's asyncio SentinelManagedConnection asks the sentinels only in
+    ``connect()``; a command retried after a dropped connection reconnects through
+    ``connect_check_health()``, straight to the *old* address: after a failover away from
+    a frozen primary, that is a server which accepts TCP (the kernel does) and answers
+    nothing, for a whole store timeout. Here every reconnection asks the sentinels."""
+
+    async def connect_to(self, address: Any) -> None:
+        self.host, self.port = address
+        base: Any = super(SentinelManagedConnection, self)
+        pool: Any = self.connection_pool
+        await base.connect_check_health(check_health=pool.check_connection,
+                                        retry_socket_connect=False)
+
+    async def connect_check_health(self, check_health: bool = True,
+                                   retry_socket_connect: bool = True) -> None:
+        if self.is_connected:
+            return
+        await self.connect()
+
+
+class _SentinelSSLConnection(_SentinelConnection, SSLConnection):
+    pass
+
+
 class _SentinelPool(SentinelConnectionPool):  # type: ignore[type-arg]
     """Connections to whichever server the sentinels name as the primary (redis-py asks
     them on every new connection; a READONLY reply drops the connection)."""
@@ -170,8 +197,19 @@ class _RestartWatch:
         #: Refuse a connection to a server that is not a primary (Sentinel deployments:
         #: the sentinels' answer may be stale for a moment around a failover).
         self.require_primary = False
+        #: Seconds a new connection may take to say hello (set to the store timeout).
+        self.timeout_s = STORE_TIMEOUT_S
 
     async def on_connect(self, conn: Any) -> None:
+        # Bounded even on connections without a socket timeout (blocking reads, pub/sub):
+        # a frozen server accepts TCP connections (the kernel does) and answers nothing.
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await self._on_connect(conn)
+        except TimeoutError as exc:
+            raise RedisConnectionError("the store did not answer a new connection") from exc
+
+    async def _on_connect(self, conn: Any) -> None:
         await conn.on_connect()
         await conn.send_command("INFO", "server", "replication", check_health=False)
         try:
@@ -356,7 +394,10 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
             sentinel = Sentinel(addresses, sentinel_kwargs={
                 "socket_timeout": timeout_s, "socket_connect_timeout": timeout_s,
                 "password": sentinel_password, **secure})
-            auth: dict[str, Any] = {"password": password, "username": username}
+            auth: dict[str, Any] = {
+                "password": password, "username": username,
+                "connection_class": _SentinelSSLConnection if tls else _SentinelConnection}
+            secure.pop("ssl", None)
             pool = _BlockingSentinelPool(  # type: ignore[call-arg]
                 service, sentinel, max_connections=max_connections, timeout=timeout_s,
                 socket_timeout=timeout_s, **auth, **secure, **common)
@@ -370,6 +411,7 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
                     audit_max_entries=audit_max_entries, ack_replicas=ack_replicas,
                     sentinel=sentinel, service=service, durable=durable)
         store._watch.require_primary = sentinel is not None
+        store._watch.timeout_s = timeout_s
         holder.append(store)
         try:
             with _guard():

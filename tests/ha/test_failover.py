@@ -20,6 +20,7 @@ import pytest
 from client.sdk import Published
 from hub.hastore import LocalSentinelStore
 from hub.protocol.errors import CloseCode, EpochMismatch
+from hub.storage import Store
 from tests.bodies import note
 from tests.faults.ledger import Ledger, follow, publish_all, wait_until
 from tests.harness import HubHarness, first_alert
@@ -141,3 +142,28 @@ async def test_failover_to_a_replica_that_lacks_delivered_alerts_starts_a_new_ep
             with pytest.raises(EpochMismatch):
                 await first_alert(again.subscribe(CH, since=lost[-1].offset, epoch=epoch))
         assert first.offset == 1 and [a.offset for a in lost] == [2, 3, 4]
+
+
+async def test_after_a_failover_away_from_a_frozen_primary_commands_go_to_the_new_one(
+        deployment: LocalSentinelStore) -> None:
+    """A primary frozen (SIGSTOP) past down-after keeps its TCP connections open and
+    silent, and still accepts new ones (the kernel does). The store's pooled connections
+    sit on it when the sentinels promote a replica: the first command after that must
+    reach the new primary (the sentinel poll drops the old connections, and a retried
+    command reconnects through the sentinels, not to the old address), well within the
+    store timeout rather than after it."""
+    store = await Store.connect(None, sentinels=deployment.sentinel_addresses, timeout_s=4.0)
+    frozen = await deployment.primary()
+    try:
+        await store.create_channel("c")
+        deployment.freeze(frozen)
+        new = await deployment.wait_failover(frozen)
+        started = time.monotonic()
+        assert [m.name for m in await store.channels()] == ["c"]
+        took = time.monotonic() - started
+        print(f"\nfirst command after the promotion answered in {took * 1000:.0f} ms")
+        assert store.primary == ("127.0.0.1", new.port)
+        assert took < store.timeout_s / 2
+    finally:
+        deployment.thaw(frozen)
+        await store.close()
