@@ -427,8 +427,10 @@ class Hub:
                 async with self.store.events() as events:  # subscribed from here on
                     if lost:
                         # Events published while the stream was down are gone: re-read
-                        # now what they would have changed, rather than at the next sweep.
+                        # now what they would have changed, rather than at the next sweep
+                        # (the CRL too: after a store failover every node reloads it).
                         await self.recheck_sessions()
+                        await self.casync.apply_crl()
                     delay = 0.05
                     async for event in events:
                         await self.on_event(event)

@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,17 +98,22 @@ async def nodes(tmp_path: Path, deployment: LocalSentinelStore
         await asyncio.gather(a.stop(), b.stop())
 
 
-async def _admin(client: Client, op: str, args: dict[str, str]) -> None:
+async def _admin(client: Client, op: str, args: dict[str, str]) -> dict[str, Any]:
     """An admin operation, retried while the store is failing over (503)."""
     deadline = time.monotonic() + 60
     while True:
         try:
-            await client.admin(op, args)
-            return
+            return await client.admin(op, args)
         except (CordonError, ConnectionLost):
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.05)
+
+
+async def _crl_loaded(node: Node, number: int) -> None:
+    """Wait (2 s at most) for ``node`` to log that it loaded CRL ``number``."""
+    line = f"CRL {number} loaded from the store"
+    await wait_until(lambda: line in node.stderr_text(), 2, f"{line} on {node.data_dir.name}")
 
 
 async def _cut_after(node: Node, leaf: Leaf) -> tuple[Client, asyncio.Task[float]]:
@@ -171,13 +177,14 @@ async def test_two_hubs_fan_out_in_order_and_revocations_cross_nodes(
         # --- a revocation on A cuts a live session on B within 1 s ------------------------
         client, cut = await _cut_after(b, victims[0])
         try:
-            await _admin(adm, "cert.revoke", {"principal": "nl/one"})
+            revoked = await _admin(adm, "cert.revoke", {"principal": "nl/one"})
             answered = time.monotonic()
             took = await asyncio.wait_for(cut, 5) - answered
         finally:
             await client.close()
         print(f"\nrevocation on A -> session on B closed after {took * 1000:.0f} ms")
         assert took < REVOCATION_S
+        await _crl_loaded(b, revoked["crl"])  # every node reloads the CRL
 
         # --- the same right after a failover (B's pub/sub was cut) ------------------------
         client, cut = await _cut_after(b, victims[1])
@@ -185,7 +192,7 @@ async def test_two_hubs_fan_out_in_order_and_revocations_cross_nodes(
             old = await deployment.primary()
             deployment.kill(old)
             await deployment.wait_failover(old)
-            await _admin(adm, "cert.revoke", {"principal": "nl/two"})
+            revoked = await _admin(adm, "cert.revoke", {"principal": "nl/two"})
             answered = time.monotonic()
             took = await asyncio.wait_for(cut, 5) - answered
         finally:
@@ -194,6 +201,7 @@ async def test_two_hubs_fan_out_in_order_and_revocations_cross_nodes(
         print(f"after a failover: revocation on A -> session on B closed after "
               f"{took * 1000:.0f} ms")
         assert took < REVOCATION_S
+        await _crl_loaded(b, revoked["crl"])  # every node reloads the CRL
 
         # --- and after a failover away from a frozen primary ------------------------------
         # (SIGSTOP: its connections stay open and silent; B's subscription to events sits
@@ -204,7 +212,7 @@ async def test_two_hubs_fan_out_in_order_and_revocations_cross_nodes(
             deployment.freeze(frozen)
             await deployment.wait_failover(frozen)
             promoted = time.monotonic()
-            await _admin(adm, "cert.revoke", {"principal": "nl/three"})
+            revoked = await _admin(adm, "cert.revoke", {"principal": "nl/three"})
             answered = time.monotonic()
             closed = await asyncio.wait_for(cut, 10)
             took = closed - answered
@@ -220,3 +228,4 @@ async def test_two_hubs_fan_out_in_order_and_revocations_cross_nodes(
         # Both hubs noticed the new primary by asking the sentinels, not by waiting for
         # their connections to the frozen one to time out (the store timeout, 4 s).
         assert closed - promoted < STORE_TIMEOUT_S, logs
+        await _crl_loaded(b, revoked["crl"])
