@@ -18,6 +18,16 @@ ground truth the generator planted (``client.opgen``). Exit 1 if any differs.
 
 Everything lives in one folder: a temporary one, removed at the end unless
 ``--keep``, or ``--dir`` (which must be empty or new, and is kept).
+
+``--ha``: the same replay, highly available on one machine: two hub nodes (the
+senders split between them, the coordinator on the second) on a three-node Valkey
+store with Sentinel (a primary, two replicas, three sentinels on loopback ports,
+``appendfsync always`` everywhere, :mod:`hub.hastore`), every ack waiting for one
+replica's fsync too (``ack_replicas = 1``). Halfway through, the primary is killed
+(kill -9); the sentinels promote a replica and both hubs move to it. At the end the
+demo prints how many acknowledged alerts are missing from the history or not at
+their acknowledged offset (0), and the failover pause (the longest time without an
+ack around the kill).
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ if TYPE_CHECKING:
     from client.opgen import Operation, PlannedAlert, Truth
     from client.report import OperationReport
     from client.sdk import Client, Received
+    from hub.hastore import LocalSentinelStore
 
 __all__ = ["compare", "main"]
 
@@ -55,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
                    "(default: a temporary folder)")
     p.add_argument("--keep", action="store_true", help="keep the folder afterwards")
     p.add_argument("--quiet", action="store_true", help="no line per alert in the live view")
+    p.add_argument("--ha", action="store_true",
+                   help="two hub nodes on a three-node store with Sentinel (ack_replicas = 1); "
+                   "the primary is killed halfway through")
     return p  # fmt: skip
 
 
@@ -166,9 +180,13 @@ def _say(text: str = "") -> None:
     print(text, flush=True)
 
 
-async def _send_all(op: Operation, clients: dict[str, Client], rate: float) -> int:
+async def _send_all(op: Operation, clients: dict[str, Client], rate: float,
+                    acked: dict[str, tuple[int, float]] | None = None,
+                    halfway: asyncio.Event | None = None) -> int:
     """Every sending principal publishes its alerts in schedule order, concurrently with the
-    others; an alert waits for the alerts it refers to, and for its slot when ``rate`` > 0."""
+    others; an alert waits for the alerts it refers to, and for its slot when ``rate`` > 0.
+    ``acked`` (if given) gets alert id -> (acknowledged offset, time of the ack);
+    ``halfway`` is set once half the alerts are acknowledged."""
     stored = {a.alert_id: asyncio.Event() for a in op.alerts}
     start = time.perf_counter()
     by_principal: dict[str, list[PlannedAlert]] = {}
@@ -186,7 +204,12 @@ async def _send_all(op: Operation, clients: dict[str, Client], rate: float) -> i
                 await stored[dep].wait()
             for photo in alert.photos:
                 await client.put_attachment(op.channel, photo)
-            await client.publish(op.channel, alert.kind, alert.body, alert_id=alert.alert_id)
+            ack = await client.publish(op.channel, alert.kind, alert.body,
+                                       alert_id=alert.alert_id)
+            if acked is not None:
+                acked[alert.alert_id] = (ack.offset, time.perf_counter())
+                if halfway is not None and len(acked) >= len(op.alerts) // 2:
+                    halfway.set()
             stored[alert.alert_id].set()
         return len(alerts)
 
@@ -218,13 +241,37 @@ async def _run(root: Path, args: argparse.Namespace) -> int:
     server = issue_server(ca_dir, dns_names=["localhost"], ip_addresses=["127.0.0.1"])
     settings = Settings(host="127.0.0.1", port=0, data_dir=root / "hub", ca_dir=ca_dir,
                         server_cert=server.cert, server_key=server.key)  # fmt: skip
-    hub = Hub(settings)
-    await hub.start()
+    deployment: LocalSentinelStore | None = None
+    hubs: list[Hub] = []
     clients: dict[str, Client] = {}
     try:
-        url = f"wss://127.0.0.1:{hub.port}/"
-        _say(f"1. Hub listening on {url}: throwaway CA in {ca_dir}, embedded Valkey "
-             f"(durability: {hub.store.durability}), mutual TLS 1.3, Ed25519 certificates.")
+        if args.ha:
+            from hub.hastore import LocalSentinelStore
+
+            deployment = LocalSentinelStore(root / "store")
+            await deployment.start()
+            settings = settings.replace(sentinels=tuple(deployment.sentinel_addresses),
+                                        ack_replicas=1)
+            for name in ("a", "b"):
+                hubs.append(Hub(settings.replace(data_dir=root / f"hub-{name}")))
+        else:
+            hubs.append(Hub(settings))
+        for one in hubs:
+            await one.start()
+        hub = hubs[0]
+        urls = [f"wss://127.0.0.1:{one.port}/" for one in hubs]
+        url = urls[0]
+        if deployment is None:
+            _say(f"1. Hub listening on {url}: throwaway CA in {ca_dir}, embedded Valkey "
+                 f"(durability: {hub.store.durability}), mutual TLS 1.3, Ed25519 "
+                 "certificates.")
+        else:
+            ports = ", ".join(str(n.port) for n in deployment.data)
+            _say(f"1. Two hub nodes listening on {' and '.join(urls)}: throwaway CA in "
+                 f"{ca_dir}, a three-node Valkey store with Sentinel (ports {ports}, "
+                 f"sentinels {', '.join(deployment.sentinel_addresses)}; appendfsync always "
+                 "on every node), every ack waiting for the primary's and one replica's "
+                 "fsync (ack_replicas = 1); mutual TLS 1.3, Ed25519 certificates.")
         store = hub.store
         for member in op.members:
             await store.add_member(member, name=f"Customs of {COUNTRIES[member.upper()]}",
@@ -233,7 +280,8 @@ async def _run(root: Path, args: argparse.Namespace) -> int:
         coordinator_member, _, coordinator_name = op.coordinator.partition("/")
         creds[op.coordinator] = issue_member(ca_dir, member=coordinator_member,
                                              name=coordinator_name, kind="officer")
-        await hub.casync.sync_once()
+        for one in hubs:
+            await one.casync.sync_once()
         _say(f"2. Enrolled {len(op.members)} member administrations "
              f"({', '.join(op.members[:8])}, ...), one principal each, plus the coordinator "
              f"{op.coordinator}.")
@@ -248,22 +296,36 @@ async def _run(root: Path, args: argparse.Namespace) -> int:
         _say(f"3. Channel {op.channel} opened ({op.title}); {len(op.members)} members may "
              f"contribute. Plan (seed {op.seed}): {len(op.alerts)} alerts — {kinds}.")
 
-        def client(principal: str) -> Client:
-            c = creds[principal]
-            return Client(url, cert=c.cert, key=c.key, ca=c.ca, request_timeout=60)
+        # HA: retry quickly through the failover (503s and lost connections), without the
+        # default back-off's long waits inflating the pause.
+        ha_retry: dict[str, Any] = ({"backoff": 0.05, "max_backoff": 0.5, "max_attempts": 400}
+                                    if deployment is not None else {})
 
-        for principal in [op.coordinator, *op.senders]:
-            clients.setdefault(principal, client(principal))
+        def client(principal: str, n: int) -> Client:
+            c = creds[principal]
+            return Client(urls[n % len(urls)], cert=c.cert, key=c.key, ca=c.ca,
+                          request_timeout=60, **ha_retry)
+
+        # The coordinator on the last node; the senders spread over all of them.
+        clients[op.coordinator] = client(op.coordinator, len(urls) - 1)
+        for n, principal in enumerate(op.senders):
+            clients.setdefault(principal, client(principal, n))
         await asyncio.gather(*(c.connect() for c in clients.values()))
         rate = "as fast as acknowledged" if args.rate <= 0 else f"paced at {args.rate:g}/s"
+        where = "" if deployment is None else ", spread over the two hub nodes"
         _say(f"4. {len(op.senders)} administrations send concurrently, one connection each "
-             f"({rate}); the coordinator {op.coordinator} follows the channel live:\n")
+             f"({rate}{where}); the coordinator {op.coordinator} follows the channel live"
+             + (" on the second node" if deployment is not None else "") + ":\n")
         tty = sys.stdout.isatty()
         view = LiveView(len(op.alerts), sys.stdout, tty=tty, quiet=args.quiet)
         coordinator = clients[op.coordinator]
         follower = asyncio.create_task(_follow(coordinator, op.channel, view, len(op.alerts)))
+        acks: dict[str, tuple[int, float]] = {}
+        halfway = asyncio.Event()
+        killer = (None if deployment is None
+                  else asyncio.create_task(_kill_midway(deployment, halfway)))
         t1 = time.perf_counter()
-        sent = await _send_all(op, clients, args.rate)
+        sent = await _send_all(op, clients, args.rate, acks, halfway)
         acked = time.perf_counter() - t1
         await asyncio.wait_for(follower, timeout=60)
         view.close()
@@ -271,6 +333,20 @@ async def _run(root: Path, args: argparse.Namespace) -> int:
              f"in {acked:.1f} s ({sent / acked:,.0f} alerts/s); the coordinator received "
              f"all {view.received}, {view.unverified} failing verification.")
         items = await collect(coordinator, op.channel)
+        lost = -1
+        if killer is not None:
+            killed, promoted, old, new = await killer
+            held: dict[str, int] = {str(item.envelope.id): item.offset for item in items
+                                    if item.envelope is not None}
+            lost = sum(1 for alert_id, (off, _) in acks.items() if held.get(alert_id) != off)
+            before = max((t for _, t in acks.values() if t <= killed), default=killed)
+            after = min((t for _, t in acks.values() if t > killed), default=killed)
+            _say(f"   Failover: the primary ({old}) was killed (kill -9) after "
+                 f"{sum(1 for _, t in acks.values() if t <= killed)} acks; the sentinels "
+                 f"promoted {new} {promoted - killed:.1f} s later; publish pause (longest "
+                 f"time without an ack, around the kill) {after - before:.1f} s. Acked "
+                 f"alerts lost: {lost} (every acknowledged alert is in the new primary's "
+                 "history at its acknowledged offset).")
         report = build_report(items, channel=op.channel, title=op.title)
         _say(f"6. Operation report, computed from the hub's history ({len(items)} alerts read "
              "back, every signature verified against the CA):\n")
@@ -287,12 +363,29 @@ async def _run(root: Path, args: argparse.Namespace) -> int:
                  "detection, transport, locations, timeline, kinds, feedback, amendments, "
                  "withdrawals, photos).")
         _say(f"Done in {time.perf_counter() - t0:.1f} s.")
-        return 1 if wrong else 0
+        return 1 if wrong or lost > 0 else 0
     finally:
         for c in clients.values():
             with contextlib.suppress(Exception):
                 await c.close()
-        await hub.stop()
+        for one in hubs:
+            await one.stop()
+        if deployment is not None:
+            await deployment.stop()
+
+
+async def _kill_midway(deployment: LocalSentinelStore, halfway: asyncio.Event
+                       ) -> tuple[float, float, str, str]:
+    """Once half the alerts are acknowledged, kill -9 the store's primary and wait for the
+    sentinels to promote a replica: (time of the kill, time of the promotion, old and new
+    primary's names)."""
+    await halfway.wait()
+    old = await deployment.primary()
+    deployment.kill(old)
+    killed = time.perf_counter()
+    new = await deployment.wait_failover(old)
+    return killed, time.perf_counter(), f"{old.name}, port {old.port}", \
+        f"{new.name}, port {new.port}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -312,6 +405,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cordon demo: error: {problem}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    cordon_log = logging.getLogger("cordon")
+    level = cordon_log.level
+    if args.ha:  # the failover's expected warnings (503s, reconnects) would drown the view
+        cordon_log.setLevel(logging.ERROR)
     if args.dir is not None and args.dir.exists() and any(args.dir.iterdir()):
         print(f"cordon demo: error: {args.dir} is not empty", file=sys.stderr)
         return 2
@@ -320,5 +417,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return asyncio.run(_run(root, args))
     finally:
+        cordon_log.setLevel(level)
         if not args.keep and args.dir is None:
             shutil.rmtree(root, ignore_errors=True)
