@@ -33,7 +33,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="comma-separated subset (default all)")
     p.add_argument("--workers", type=int, default=2,
                    help="also run W1 and W5 on 'cordon serve --workers N' (0: don't)")
-    p.add_argument("--only", help="comma-separated targets: cordon, cordon-Nw, nats, mosquitto")
+    p.add_argument("--ha", action="store_true",
+                   help="also run W1 and W5 with ack_replicas = 1 on a three-node Valkey store "
+                        "with Sentinel (target cordon-ha)")
+    p.add_argument("--only", help="comma-separated targets: cordon, cordon-Nw, cordon-ha, "
+                                  "nats, mosquitto")
     p.add_argument("--uvloop", action="store_true", help="generators use uvloop")
     p.add_argument("--out", type=Path, default=RESULTS,
                    help="folder for latest.json and latest.md")
@@ -116,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         targets: list[Target] = [HubTarget(root, pki)]
         if args.workers and args.workers > 1:
             targets.append(HubTarget(root, pki, workers=args.workers))
+        if args.ha:
+            targets.append(HubTarget(root, pki, ha=True))
         if args.peers:
             targets += [NatsTarget(root, pki), MosquittoTarget(root, pki)]
         if args.only:

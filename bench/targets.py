@@ -100,17 +100,31 @@ _READY = re.compile(rb"listening on wss://[\d.]+:(\d+)")
 
 
 class HubTarget(Target):
-    """``cordon serve`` (``--workers N``) on the embedded store, durable acks."""
+    """``cordon serve`` (``--workers N``) on the embedded store, durable acks; with ``ha``,
+    on a three-node Valkey store with Sentinel (:mod:`hub.hastore`: a primary, two
+    replicas, three sentinels on loopback) with ``--ack-replicas 1``: every ack waits for
+    the primary's and one replica's fsync."""
 
     gen = "bench.gen_hub"
 
-    def __init__(self, root: Path, pki: Pki, *, workers: int = 1) -> None:
+    def __init__(self, root: Path, pki: Pki, *, workers: int = 1, ha: bool = False) -> None:
         super().__init__(root, pki)
         self.workers = workers
+        self.ha = ha
         self.name = "cordon" if workers == 1 else f"cordon-{workers}w"
         self.label = "Cordon" if workers == 1 else f"Cordon, {workers} workers"
         self.workloads = ("W1", "W2", "W3", "W4", "W5") if workers == 1 else ("W1", "W5")
+        if ha:
+            self.name += "-ha"
+            self.label += ", ack_replicas = 1 (Sentinel, 3 nodes)"
+            self.workloads = ("W1", "W5")
         self.data: Path | None = None
+        self.deployment: Any = None
+
+    def _store_options(self) -> dict[str, Any]:
+        if self.deployment is None:
+            return {"url": self.store_url}
+        return {"url": None, "sentinels": self.deployment.sentinel_addresses}
 
     def versions(self) -> dict[str, str]:
         from importlib.metadata import version
@@ -142,6 +156,14 @@ class HubTarget(Target):
         if self.workers > 1:
             argv += ["--workers", str(self.workers)]
         self.data.mkdir(parents=True)
+        if self.ha:
+            from hub.hastore import LocalSentinelStore
+
+            self.deployment = LocalSentinelStore(self.data / "store")
+            asyncio.run(self.deployment.start())
+            for address in self.deployment.sentinel_addresses:
+                argv += ["--sentinel", address]
+            argv += ["--ack-replicas", "1"]
         self.proc = self._spawn(argv, self.data / "hub.log", env, stdout_pipe=True)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -155,7 +177,7 @@ class HubTarget(Target):
     async def _prepare(self) -> None:
         from hub.storage import Store
 
-        store = await Store.connect(self.store_url)
+        store = await Store.connect(**self._store_options())
         try:
             for _ in range(400):
                 if all([await store.cert(c.kid) is not None for c in self.pki.members]):
@@ -175,7 +197,7 @@ class HubTarget(Target):
         from hub import admin
         from hub.storage import Store
 
-        store = await Store.connect(self.store_url)
+        store = await Store.connect(**self._store_options())
         try:
             await admin.create_channel(store, name, title=name)
             for c in self.pki.members:
@@ -196,7 +218,15 @@ class HubTarget(Target):
     def store_pids(self) -> list[int]:
         from bench.common import proc_name
 
+        if self.deployment is not None:  # the data nodes (not the sentinels)
+            return [n.proc.pid for n in self.deployment.data if n.running]
         return [p for p in self._tree() if "valkey" in proc_name(p)]
+
+    def stop(self) -> None:
+        super().stop()
+        deployment, self.deployment = self.deployment, None
+        if deployment is not None:
+            asyncio.run(deployment.stop())
 
 
 class NatsTarget(Target):
