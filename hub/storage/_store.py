@@ -525,31 +525,47 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
         if online < self._ack_replicas:
             log.warning("store: %d replica(s) online, ack_replicas = %d: publishes get 503 "
                         "until enough replicas confirm", online, self._ack_replicas)
-        bad: list[str] = []
-        for host, port, _state in replicas:
-            node: Any = aioredis.Redis(host=host, port=port, socket_timeout=self._timeout_s,
-                                       socket_connect_timeout=self._timeout_s,
-                                       **self._node_options())
-            try:
-                async with asyncio.timeout(self._timeout_s):
-                    conf = await node.config_get("append*")
-            except (RedisError, OSError, TimeoutError) as exc:
-                log.warning("store: cannot check replica %s:%d's configuration (%s): its "
-                            "confirmations mean an fsync only if it runs appendfsync always",
-                            host, port, type(exc).__name__)
-                continue
-            finally:
-                with contextlib.suppress(RedisError, OSError):
-                    await node.aclose()
-            aof, fsync = _conf(conf, "appendonly"), _conf(conf, "appendfsync")
-            if aof != "yes" or fsync != "always":
-                bad.append(f"{host}:{port} has appendonly {aof or '?'}, appendfsync "
-                           f"{fsync or '?'}")
+        # All at once, each within the fsync wait: a frozen replica must not hold up a
+        # failover's continuity check (writes are paused meanwhile) for long.
+        found = await asyncio.gather(*(self._replica_conf(host, port)
+                                       for host, port, _state in replicas))
+        bad = [f for f in found if f is not None]
         if bad:
             raise Unavailable(
                 f"ack_replicas = {self._ack_replicas} needs every replica to run appendonly "
                 f"yes and appendfsync always ({'; '.join(bad)}): under everysec a replica "
                 "confirms WAITAOF without fsyncing")
+
+    async def _replica_conf(self, host: str, port: int) -> str | None:
+        """Why the replica at host:port cannot be trusted to fsync before it confirms
+        (None: it runs appendonly yes + appendfsync always, or it could not be asked)."""
+        limit = self._fsync_timeout_ms / 1000
+        node: Any = aioredis.Redis(host=host, port=port, socket_timeout=limit,
+                                   socket_connect_timeout=limit, **self._node_options())
+        try:
+            async with asyncio.timeout(limit):
+                conf = await node.config_get("append*")
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("store: cannot check replica %s:%d's configuration (%s): its "
+                        "confirmations mean an fsync only if it runs appendfsync always",
+                        host, port, type(exc).__name__)
+            return None
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                await node.aclose()
+        aof, fsync = _conf(conf, "appendonly"), _conf(conf, "appendfsync")
+        if aof != "yes" or fsync != "always":
+            return f"{host}:{port} has appendonly {aof or '?'}, appendfsync {fsync or '?'}"
+        return None
+
+    @property
+    def paused(self) -> str | None:
+        """Why writes are paused (the store was noticed to be another server: a restart or
+        a failover, and its durability and continuity are being checked), or None. For
+        readiness: publishes get 503 meanwhile."""
+        if self._writes_open:
+            return None
+        return "store restarted or failed over: checking its durability and continuity"
 
     # --- Sentinel ----------------------------------------------------------------------
     async def _watch_sentinels(self) -> None:

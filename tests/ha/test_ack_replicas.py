@@ -73,7 +73,7 @@ async def test_ack_waits_for_one_replica_and_refuses_when_none_confirms(
 
 
 async def test_a_replica_without_appendfsync_always_is_refused(
-        deployment: LocalSentinelStore) -> None:
+        deployment: LocalSentinelStore, caplog: pytest.LogCaptureFixture) -> None:
     """Under everysec a replica confirms WAITAOF without fsyncing: with ack_replicas the
     store refuses such a deployment (and says which replica); without, it is accepted."""
     from hub.hastore import resp
@@ -91,3 +91,16 @@ async def test_a_replica_without_appendfsync_always_is_refused(
         assert not isinstance(ok, Exception) and ok.off == 1
     finally:
         await store.close()
+    # A replica that cannot be asked (frozen) is logged, not refused; the check does not
+    # hold the connection up beyond the fsync wait (half the store timeout).
+    deployment.freeze(replica)
+    try:
+        started = time.monotonic()
+        store = await Store.connect(None, sentinels=deployment.sentinel_addresses,
+                                    ack_replicas=1, timeout_s=4.0)
+        took = time.monotonic() - started
+        await store.close()
+    finally:
+        deployment.thaw(replica)
+    assert f"cannot check replica 127.0.0.1:{replica.port}" in caplog.text
+    assert took < 4.0, took
