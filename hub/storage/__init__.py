@@ -49,7 +49,9 @@ commit), and only then is the channel's durable watermark raised, so readers see
 A duplicate publish also writes (``meta.dups``) so that the same wait covers the
 original append, which another connection may have made a moment before. A store
 that restarted is noticed (run_id) and checked for lost history
-(:meth:`Store.check_continuity`); every operation has one overall deadline.
+(:meth:`Store.check_continuity`); every operation has one overall deadline. With a
+Sentinel deployment the store follows failovers the same way, and with ``ack_replicas``
+each wait is ``WAITAOF 1 N`` (``_store`` says how).
 """
 
 from __future__ import annotations

@@ -36,6 +36,26 @@ the store lost alerts that were acked or delivered: the channel gets a new epoch
 (offsets above the head will be reused, so old resumes must get 412). Then watermarks
 are raised to the confirmed heads and writes resume; listeners
 (:meth:`Store.on_continuity`) learn which channels changed epoch.
+
+Sentinel. With ``sentinels`` (and no URL) every connection goes to the server the
+sentinels name as the primary of ``service`` (:class:`_SentinelConnection`: asked again
+on every reconnection) and is refused unless that server says ``role:master`` (INFO
+replication, read with the run_id); a READONLY reply on a pooled connection (the
+server was demoted while connected) drops it, and the command is retried on the new
+primary. A promoted replica has another run_id, so a failover runs the same path as a
+restart: writes pause, the new primary's durability settings are checked again (and
+its replicas' with ``ack_replicas``), then its continuity. The sentinels are also asked
+every SENTINEL_POLL_S which server is the primary (:meth:`Store._watch_sentinels`):
+a primary frozen past down-after closes nothing and answers nothing, so when they name
+another one every connection to the old one is dropped at once, and event streams end
+(their owners resubscribe and re-read: pub/sub messages are lost in a failover).
+
+Replicated acks. With ``ack_replicas = N`` every durability wait is ``WAITAOF 1 N`` on
+the connection that wrote, re-issued every ACK_RETRY_MS until it confirms or the fsync
+timeout passes (:meth:`AlertsMixin._durable_pipeline`): an ack, and the durable
+watermark, then mean "fsynced on the primary and on N replicas". Replicas must run
+``appendfsync always``; :meth:`Store._check_replicas` asks each (CONFIG GET) at
+connect and after each failover.
 """
 
 from __future__ import annotations

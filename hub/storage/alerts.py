@@ -32,7 +32,7 @@ from hub.storage._scripts import (
 from hub.storage.channels import ChannelsMixin
 from hub.storage.records import AppendRequest, AppendResult, StoredAlert
 
-#: Durability modes in which every batch waits for WAITAOF 1 0.
+#: Durability modes in which every batch waits for WAITAOF 1 N (N = ack_replicas).
 _WAITAOF_MODES = ("waitaof", "waitaof-unverified")
 #: A watermark mark above any offset: the raise script clamps it to the channel's head.
 _UNBOUNDED = 2**53
@@ -110,8 +110,9 @@ class AlertsMixin(ChannelsMixin):
     async def append_batch(self, batch: Sequence[AppendRequest]) -> list[AppendResult | Exception]:
         """Group commit. One atomic script call per channel of the batch, with all of that
         channel's alerts in order (for each: dedup check, next offset, XADD 0-<off>; meta head
-        once), all pipelined in one round trip with one durability wait (WAITAOF 1 0, on the
-        same connection) for the whole batch; once that wait confirmed the fsync, a second
+        once), all pipelined in one round trip with one durability wait (WAITAOF 1 N, N =
+        ack_replicas, on the same connection, re-issued until it confirms or the fsync
+        timeout passes) for the whole batch; once that wait confirmed the fsync, a second
         round trip raises each channel's durable watermark (:meth:`raise_watermark`), so
         readers see the batch only now. Per-item results in order: AppendResult, or
         AlertIdConflict (same id, other bytes; detail names the original offset),
