@@ -169,9 +169,13 @@ class LocalSentinelStore:
 
     def __init__(self, base: Path, *, replicas: int = 2, sentinels: int = 3,
                  service: str = "cordon", down_after_ms: int = DOWN_AFTER_MS,
-                 quorum: int | None = None) -> None:
+                 quorum: int | None = None, password: str | None = None,
+                 sentinel_password: str | None = None) -> None:
         self.base = base
         self.service = service
+        #: The data nodes' password (requirepass and masterauth), and the sentinels' own.
+        self.password = password
+        self.sentinel_password = sentinel_password
         self.down_after_ms = down_after_ms
         self.quorum = quorum if quorum is not None else sentinels // 2 + 1
         binary = str(valkey_binary())
@@ -186,6 +190,8 @@ class LocalSentinelStore:
                 "--hz", "100", "--loglevel", "warning",
                 "--replica-announce-ip", "127.0.0.1",
             ]  # fmt: skip
+            if password is not None:
+                node.argv += ["--requirepass", password, "--masterauth", password]
             self.data.append(node)
         for replica in self.data[1:]:
             replica.argv += ["--replicaof", "127.0.0.1", str(self.data[0].port)]
@@ -228,6 +234,11 @@ class LocalSentinelStore:
                     f"sentinel down-after-milliseconds {self.service} {self.down_after_ms}",
                     f"sentinel failover-timeout {self.service} {FAILOVER_TIMEOUT_MS}",
                     f"sentinel parallel-syncs {self.service} 1",
+                    *([] if self.password is None
+                      else [f"sentinel auth-pass {self.service} {self.password}"]),
+                    *([] if self.sentinel_password is None
+                      else [f"requirepass {self.sentinel_password}",
+                            f"sentinel sentinel-pass {self.sentinel_password}"]),
                     "",
                 ]))
                 sentinel.start()
@@ -254,13 +265,15 @@ class LocalSentinelStore:
     # --- what the deployment sees ------------------------------------------------
     async def _answers(self, node: Node) -> bool:
         try:
-            return await resp(node.port, "PING", timeout_s=0.5) == "PONG"
+            return await resp(node.port, "PING", timeout_s=0.5,
+                              password=self.password) == "PONG"
         except (OSError, TimeoutError, ConnectionError):
             return False
 
     async def _linked(self, node: Node) -> bool:
         try:
-            info = _fields(await resp(node.port, "INFO", "replication", timeout_s=0.5))
+            info = _fields(await resp(node.port, "INFO", "replication", timeout_s=0.5,
+                                      password=self.password))
         except (OSError, TimeoutError, ConnectionError):
             return False
         return info.get("master_link_status") == "up"
@@ -270,7 +283,7 @@ class LocalSentinelStore:
         for sentinel in self.sentinels:
             try:
                 reply = await resp(sentinel.port, "SENTINEL", "MASTER", self.service,
-                                   timeout_s=0.5)
+                                   timeout_s=0.5, password=self.sentinel_password)
             except (OSError, TimeoutError, ConnectionError):
                 return False
             if not isinstance(reply, list):
@@ -288,7 +301,8 @@ class LocalSentinelStore:
                 continue
             try:
                 reply = await resp(sentinel.port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME",
-                                   self.service, timeout_s=0.5)
+                                   self.service, timeout_s=0.5,
+                                   password=self.sentinel_password)
             except (OSError, TimeoutError, ConnectionError):
                 continue
             if isinstance(reply, list) and len(reply) == 2:
@@ -302,7 +316,8 @@ class LocalSentinelStore:
         return self.node_at(port)
 
     async def role(self, node: Node) -> str:
-        info = _fields(await resp(node.port, "INFO", "replication", timeout_s=1.0))
+        info = _fields(await resp(node.port, "INFO", "replication", timeout_s=1.0,
+                                  password=self.password))
         return info.get("role", "")
 
     async def wait_failover(self, old: Node, timeout_s: float = 30.0) -> Node:
@@ -364,7 +379,7 @@ class LocalSentinelStore:
         """Each data node's appendonly and appendfsync (CONFIG GET), by name."""
         out: dict[str, dict[str, str]] = {}
         for node in self.data:
-            reply = await resp(node.port, "CONFIG", "GET", "append*")
+            reply = await resp(node.port, "CONFIG", "GET", "append*", password=self.password)
             if isinstance(reply, list):
                 out[node.name] = {str(k): str(v) for k, v in zip(reply[::2], reply[1::2],
                                                                   strict=False)}
