@@ -290,6 +290,7 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
         self._generation = 0
         self._primary: tuple[str, int] | None = None
         self._sentinel_watch: asyncio.Task[None] | None = None
+        self._moves: set[asyncio.Task[None]] = set()
         #: Failovers (a new primary named by the sentinels) this store noticed.
         self.failovers = 0
         self._r = client
@@ -604,6 +605,9 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
                     address = await self._sentinel.discover_master(self._service)
             except (RedisError, OSError, TimeoutError):
                 continue  # no sentinel answers, or none names a primary (failover under way)
+            except Exception:  # an answer redis-py cannot parse: the watch must go on
+                log.exception("store: asking the sentinels for the primary failed")
+                continue
             if address == self._primary:
                 continue
             log.warning("store: the sentinels name a new primary %s:%s (was %s): "
@@ -612,12 +616,25 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
             self._primary = address
             self.failovers += 1
             self._generation += 1
-            # Commands in flight on the old primary fail now (retried, or 503) instead of
-            # waiting for the store timeout; appends are idempotent (dedup).
-            for client in (self._r, self._block):
-                pool: Any = client.connection_pool
-                with contextlib.suppress(RedisError, OSError):
-                    await pool.disconnect(inuse_connections=True)
+            # In a task of its own: dropping connections to a frozen server, or meeting
+            # the new primary just as it freezes too, may take a store timeout, and the
+            # watch must go on asking meanwhile.
+            task = asyncio.get_running_loop().create_task(self._move(), name="store-move")
+            self._moves.add(task)
+            task.add_done_callback(self._moves.discard)
+
+    async def _move(self) -> None:
+        """After the sentinels named a new primary: drop every connection (commands in
+        flight on the old primary fail now, retried or 503, instead of waiting for the
+        store timeout; appends are idempotent: dedup), then meet the new primary (its
+        run_id starts the durability and continuity checks) rather than at the next
+        command."""
+        for client in (self._r, self._block):
+            pool: Any = client.connection_pool
+            with contextlib.suppress(RedisError, OSError):
+                await pool.disconnect(inuse_connections=True)
+        with contextlib.suppress(CordonError, TimeoutError), _guard():
+            await self._r.ping()
 
     # --- continuity ------------------------------------------------------------------
     def on_continuity(self, listener: Callable[[dict[str, str]], None]) -> None:
@@ -737,10 +754,11 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
             return changed
 
     async def close(self) -> None:
-        if self._sentinel_watch is not None:
-            self._sentinel_watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._sentinel_watch
+        for task in [self._sentinel_watch, *self._moves]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         if self._recovery is not None:
             self._recovery.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

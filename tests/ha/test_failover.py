@@ -167,3 +167,46 @@ async def test_after_a_failover_away_from_a_frozen_primary_commands_go_to_the_ne
     finally:
         deployment.thaw(frozen)
         await store.close()
+
+
+async def test_a_promoted_replica_without_appendfsync_always_gets_no_writes(
+        deployment: LocalSentinelStore, caplog: pytest.LogCaptureFixture) -> None:
+    """The new primary's durability settings are checked again after a failover: with
+    both replicas switched to appendfsync everysec, the promoted one is refused (appends
+    get Unavailable, the reason is logged) until it is fixed; then writes resume."""
+    from hub.hastore import resp
+    from hub.protocol.errors import Unavailable
+    from hub.storage import AppendRequest
+
+    store = await Store.connect(None, sentinels=deployment.sentinel_addresses, timeout_s=4.0)
+    old = await deployment.primary()
+    try:
+        await store.create_channel("c")
+        for node in deployment.data:
+            if node is not old:
+                await resp(node.port, "CONFIG", "SET", "appendfsync", "everysec")
+        deployment.kill(old)
+        new = await deployment.wait_failover(old)
+
+        async def append(alert_id: str) -> object:
+            [result] = await store.append_batch(
+                [AppendRequest("c", alert_id, b"x", b"s" * 64, "k", 1)])
+            return result
+
+        await wait_until(lambda: "appendfsync everysec" in caplog.text, 20,
+                         "the refusal of the new primary logged")
+        with pytest.raises(Unavailable):
+            await append("refused")
+        await resp(new.port, "CONFIG", "SET", "appendfsync", "always")
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                result = await append("accepted")
+                break
+            except Unavailable:
+                assert time.monotonic() < deadline, "writes did not resume"
+                await asyncio.sleep(0.2)
+        assert not isinstance(result, Exception)
+        assert store.durability == "waitaof"
+    finally:
+        await store.close()
