@@ -1,8 +1,8 @@
 """A real Valkey Sentinel deployment per test: a primary, two replicas and three
 sentinels from the embedded wheel's ``valkey-server`` on loopback ports
 (:class:`hub.hastore.LocalSentinelStore`; appendfsync always on every data node,
-down-after 1500 ms). About 7 s to start (the sentinels must see each other), so only
-the tests that need one use it."""
+down-after 1500 ms). About a second to start (each sentinel is told the others and the
+replicas up front), so each test that needs one gets its own."""
 
 from __future__ import annotations
 
