@@ -106,6 +106,8 @@ class Hub:
         None when it is."""
         if self._lifecycle is not None:
             return self._lifecycle
+        if self._store_down is None and self.store.paused is not None:
+            return f"store down: {self.store.paused}"  # a failover (Sentinel) or restart
         return None if self._store_down is None else f"store down: {self._store_down}"
 
     # --- lifecycle -------------------------------------------------------------

@@ -70,7 +70,12 @@ import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import SSLConnection
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
+from redis.asyncio.sentinel import (
+    MasterNotFoundError,
+    Sentinel,
+    SentinelConnectionPool,
+    SentinelManagedConnection,
+)
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
@@ -291,6 +296,7 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
         self._primary: tuple[str, int] | None = None
         self._sentinel_watch: asyncio.Task[None] | None = None
         self._moves: set[asyncio.Task[None]] = set()
+        self._no_primary = False
         #: Failovers (a new primary named by the sentinels) this store noticed.
         self.failovers = 0
         self._r = client
@@ -581,9 +587,12 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
 
     @property
     def paused(self) -> str | None:
-        """Why writes are paused (the store was noticed to be another server: a restart or
-        a failover, and its durability and continuity are being checked), or None. For
-        readiness: publishes get 503 meanwhile."""
+        """Why writes are paused (the sentinels name no healthy primary; or the store was
+        noticed to be another server: a restart or a failover, and its durability and
+        continuity are being checked), or None. For readiness: publishes get 503
+        meanwhile."""
+        if self._no_primary:
+            return "the sentinels name no healthy primary (a failover is under way)"
         if self._writes_open:
             return None
         return "store restarted or failed over: checking its durability and continuity"
@@ -603,11 +612,15 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
             try:
                 async with asyncio.timeout(self._timeout_s):
                     address = await self._sentinel.discover_master(self._service)
+            except MasterNotFoundError:  # none names a healthy primary: failover under way
+                self._no_primary = True
+                continue
             except (RedisError, OSError, TimeoutError):
-                continue  # no sentinel answers, or none names a primary (failover under way)
+                continue  # no sentinel answers
             except Exception:  # an answer redis-py cannot parse: the watch must go on
                 log.exception("store: asking the sentinels for the primary failed")
                 continue
+            self._no_primary = False
             if address == self._primary:
                 continue
             log.warning("store: the sentinels name a new primary %s:%s (was %s): "

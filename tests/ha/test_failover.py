@@ -67,6 +67,16 @@ async def test_kill_9_of_the_primary_loses_nothing_acked(
             publishers = asyncio.gather(
                 publish_all(pub_fr, CH, ids["fr"], ledger, concurrency=4),
                 publish_all(pub_de, CH, ids["de"], ledger, concurrency=4))
+            reasons: set[str] = set()
+
+            async def readiness() -> None:
+                while True:
+                    assert h.hub is not None
+                    if h.hub.not_ready_reason is not None:
+                        reasons.add(h.hub.not_ready_reason)
+                    await asyncio.sleep(0.02)
+
+            watcher = asyncio.create_task(readiness())
             try:
                 await wait_until(lambda: ledger.count >= 150, 60, "150 acks before the kill")
                 killed = time.monotonic()
@@ -81,13 +91,18 @@ async def test_kill_9_of_the_primary_loses_nothing_acked(
             finally:
                 publishers.cancel()
                 follower.cancel()
-                await asyncio.gather(publishers, follower, return_exceptions=True)
+                watcher.cancel()
+                await asyncio.gather(publishers, follower, watcher, return_exceptions=True)
         pause = ledger.pause_around(killed)
+        # Not ready while the sentinels named no primary, then while the new one was checked.
+        print(f"not ready meanwhile: {sorted(reasons)}")
+        assert any("failover is under way" in r for r in reasons), reasons
         print(f"\nfailover: promoted after {promoted:.2f} s, publish pause {pause:.2f} s "
               f"({acked_before} acked before the kill, {ledger.count} in all, "
               f"{ledger.unavailable} 503s and {ledger.lost} losses retried)")
         assert h.store.primary == ("127.0.0.1", new.port)
         assert h.store.failovers >= 1
+        assert h.hub is not None and h.hub.ready
         history = await ledger.check(h.store, CH, [got], set(ids["fr"]) | set(ids["de"]))
         assert len(history) == 2 * PER_PUBLISHER
         assert (await h.store.channel(CH)).epoch == epoch, "epoch changed: acked alerts lost"
