@@ -458,6 +458,10 @@ class Hub:
                 await self._end_member(ch, member)
         elif kind == "crl":
             await self.casync.apply_crl()
+        elif kind == "resync":  # the event stream reconnected by itself: events were lost
+            log.warning("event stream reconnected; re-reading sessions and the CRL")
+            await self.recheck_sessions()
+            await self.casync.apply_crl()
         elif kind == "channel":
             ch = str(event.get("ch"))
             if event.get("state") in ("archived", "deleted"):

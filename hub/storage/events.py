@@ -13,6 +13,11 @@ from redis.exceptions import RedisError
 from hub.storage._common import _MAX_EVENT_BYTES, _Base, _guard, log
 from hub.storage._keys import EVENTS_CHANNEL
 
+#: What the stream yields after its connection was silently re-established (the client
+#: library retries and resubscribes by itself): events published meanwhile are lost, so
+#: the consumer must re-read the state they would have changed.
+RESYNC: dict[str, Any] = {"type": "resync"}
+
 
 class EventStream:
     """Events from every hub process (an async iterator on its own connection).
@@ -20,13 +25,16 @@ class EventStream:
     ``async with store.events() as events`` subscribes before the body runs, so
     nothing published after entry is missed; plain ``async for`` subscribes on
     the first iteration. Raises :class:`Unavailable` when the connection is lost
-    (events published meanwhile are lost: resubscribe and re-read state).
+    (events published meanwhile are lost: resubscribe and re-read state). When the
+    client library re-establishes the connection by itself (its retries), the stream
+    yields :data:`RESYNC` once it is subscribed again, for the same reason.
     """
 
     def __init__(self, client: aioredis.Redis[bytes]) -> None:
         self._client = client
         self._pubsub: Any = None
         self._closed = False
+        self._reconnected = False
 
     async def start(self) -> None:
         """Subscribe now (idempotent)."""
@@ -40,6 +48,11 @@ class EventStream:
             await pubsub.aclose()  # type: ignore[attr-defined]
             raise
         self._pubsub = pubsub
+        # Called on every later connect of this pub/sub connection (the first is done).
+        pubsub.connection.register_connect_callback(self._on_connect)
+
+    def _on_connect(self, _connection: object) -> None:
+        self._reconnected = True
 
     async def aclose(self) -> None:
         self._closed = True
@@ -73,6 +86,9 @@ class EventStream:
                     msg = await self._pubsub.get_message(
                         ignore_subscribe_messages=True, timeout=None
                     )
+                if self._reconnected:  # resubscribed: its confirmation came as None
+                    self._reconnected = False
+                    return dict(RESYNC)
                 if msg is None or msg.get("type") != "message":
                     continue
                 event = self._decode(msg.get("data"))
