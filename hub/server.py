@@ -371,6 +371,7 @@ class Hub:
             "publish_burst": s.publish_burst,
             "history_page_max": HISTORY_PAGE_MAX,
             "clock_skew_ms": s.clock_skew_ms,
+            "max_pings_per_s": s.max_pings_per_s,
         }
 
     async def audit_refusal(self, session: Session, action: str, exc: CordonError,
