@@ -5,6 +5,13 @@ A sender encodes an :class:`Envelope` to msgpack bytes (``alert``) and signs
 and every recipient verify those exact bytes; nobody re-encodes them. The
 envelope binds the alert id, channel, sender, signing certificate and time, so
 an alert cannot be replayed into another channel or as another sender.
+
+Signed bytes have exactly one meaning and each alert exactly one encoding: the
+envelope must be in the canonical form of PROTOCOL.md §4 (every map key a
+string, each map's keys in ascending order and so unique, every integer,
+string, binary, array and map header in its shortest form, floats as float 64,
+no ext types). :func:`decode_envelope` checks it by re-encoding what it decoded
+and comparing bytes; :func:`encode_envelope` writes it.
 """
 
 from __future__ import annotations
@@ -74,22 +81,57 @@ class Envelope:
     v: int = ENVELOPE_VERSION
 
 
+def _sorted_pairs(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    return dict(sorted(pairs, key=lambda pair: pair[0]))
+
+
 def encode_envelope(env: Envelope) -> bytes:
-    """Encode an envelope to the bytes that are signed and sent."""
-    data: bytes = msgpack.packb(
-        {
-            "v": env.v,
-            "id": env.id,
-            "ch": env.channel,
-            "from": env.sender,
-            "kid": env.kid,
-            "ts": env.ts,
-            "kind": env.kind,
-            "body": dict(env.body),
-        },
-        use_bin_type=True,
-    )
+    """Encode an envelope to the bytes that are signed and sent, in canonical form (§4).
+
+    msgpack writes shortest forms and float 64; the round trip through the decoder
+    sorts every map's keys at every depth without Python recursion. Raises
+    ``TypeError`` for a body msgpack cannot encode or whose keys cannot be sorted (a
+    mix of types), ``ValueError`` for one nested deeper than ``MAX_NESTING``.
+    """
+    obj = {
+        "v": env.v,
+        "id": env.id,
+        "ch": env.channel,
+        "from": env.sender,
+        "kid": env.kid,
+        "ts": env.ts,
+        "kind": env.kind,
+        "body": dict(env.body),
+    }
+    unsorted: bytes = msgpack.packb(obj, use_bin_type=True)
+    ordered = msgpack.unpackb(unsorted, raw=False, strict_map_key=False,
+                              object_pairs_hook=_sorted_pairs)
+    data: bytes = msgpack.packb(ordered, use_bin_type=True)
     return data
+
+
+class _NotCanonical(Exception):
+    """Raised from inside msgpack's hooks: the alert breaks a rule of the canonical form."""
+
+
+def _sorted_map(pairs: list[tuple[Any, Any]]) -> dict[str, Any]:
+    """Build one map of an alert (msgpack's ``object_pairs_hook``): string keys, strictly
+    ascending (so unique), as they came on the wire."""
+    prev = ""
+    for n, (key, _) in enumerate(pairs):
+        if type(key) is not str:
+            raise _NotCanonical("map keys must be strings")
+        if n and key <= prev:  # str order is code point order, i.e. UTF-8 byte order
+            keys = [k for k, _ in pairs]
+            if len(set(keys)) != len(keys):
+                raise _NotCanonical("duplicate map key")
+            raise _NotCanonical("map keys must be in ascending order")
+        prev = key
+    return dict(pairs)
+
+
+def _no_ext(code: int, data: bytes) -> object:
+    raise _NotCanonical("ext types are not allowed")
 
 
 def decode_envelope(data: bytes) -> Envelope:
@@ -100,10 +142,18 @@ def decode_envelope(data: bytes) -> Envelope:
         obj = msgpack.unpackb(
             data,
             raw=False,
-            strict_map_key=True,
+            strict_map_key=False,
+            object_pairs_hook=_sorted_map,
+            ext_hook=_no_ext,
+            timestamp=1,  # an ext timestamp becomes a float: never re-encoded the same
         )
-    except (ValueError, TypeError, msgpack.UnpackException) as exc:  # incl. ExtraData
+        again = msgpack.packb(obj, use_bin_type=True)
+    except _NotCanonical as exc:
+        raise InvalidAlert(f"alert is not canonical msgpack: {exc}") from exc
+    except Exception as exc:  # ExtraData, StackError, bad UTF-8, bad timestamp, ...
         raise InvalidAlert("alert is not msgpack") from exc
+    if again != data:
+        raise InvalidAlert("alert is not canonical msgpack: shortest forms, float 64 only")
     if not isinstance(obj, dict) or set(obj) != set(_KEYS):
         raise InvalidAlert("alert envelope must have exactly: " + ", ".join(_KEYS))
     v, ts, kind, kid, body = obj["v"], obj["ts"], obj["kind"], obj["kid"], obj["body"]
@@ -111,7 +161,7 @@ def decode_envelope(data: bytes) -> Envelope:
         raise InvalidAlert("unsupported envelope version")
     if type(ts) is not int or not 0 <= ts < _MAX_TS:
         raise InvalidAlert("ts must be milliseconds since the epoch")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise InvalidAlert("unknown alert kind")
     if not isinstance(kid, str) or len(kid) != 64 or kid.strip("0123456789abcdef"):
         raise InvalidAlert("kid must be a hex SHA-256 fingerprint")
