@@ -13,6 +13,7 @@ exactly one ``rid`` key with an unsigned integer (PROTOCOL.md §6, §8).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 from collections.abc import Callable, Sequence
@@ -348,19 +349,26 @@ def _decode_fields(cls: type[_T], obj: dict[str, Any]) -> _T:
     return cls(**values)
 
 
+class _KeyProblem(Exception):
+    """A map of the frame has a repeated or non-string key (fast path; see _unpack)."""
+
+
+def _unique_str_keys(pairs: list[tuple[Any, Any]]) -> dict[str, Any]:
+    """msgpack's ``object_pairs_hook`` on the fast path, called for every map: its keys
+    (str or bytes, by ``strict_map_key``) are strings, each once."""
+    out = dict(pairs)
+    if len(out) != len(pairs) or bytes in map(type, out):
+        raise _KeyProblem
+    return out
+
+
 def _frame_map(refused: list[str], pairs: list[tuple[Any, Any]]) -> dict[str, Any]:
-    """Build one map of a frame (msgpack's ``object_pairs_hook``, called for every map).
+    """msgpack's ``object_pairs_hook`` on the slow path, after the fast one refused.
 
     A non-string or repeated key is noted in ``refused`` instead of raising, so the
     decoding goes on and the top-level ``rid`` can still be read; such keys (both
     copies of a repeated one) are left out of the map.
     """
-    try:
-        out = dict(pairs)
-    except TypeError:  # a key decoded as an array or a map
-        out = {}
-    if len(out) == len(pairs) and all(type(key) is str for key in out):
-        return out
     seen: dict[str, int] = {}
     for key, _ in pairs:
         if type(key) is str:
@@ -373,10 +381,17 @@ def _frame_map(refused: list[str], pairs: list[tuple[Any, Any]]) -> dict[str, An
 
 
 def _unpack(data: bytes, refused: list[str]) -> object:
+    """The frame's object. Keys are checked on a fast path (C decoding refuses keys
+    that are neither str nor bytes); on any failure a second, lenient decoding tells a
+    key problem (noted in ``refused``, the rest still decoded) from bytes that are not
+    msgpack (MalformedFrame)."""
     if not isinstance(data, bytes | bytearray | memoryview):
         raise InvalidFrame("frames are binary messages")
     if len(data) > MAX_FRAME_BYTES:
         raise FrameTooLarge()
+    with contextlib.suppress(Exception):  # told apart just below
+        return msgpack.unpackb(data, raw=False, strict_map_key=True,
+                               object_pairs_hook=_unique_str_keys)
     try:
         return msgpack.unpackb(
             data,

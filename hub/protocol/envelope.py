@@ -114,9 +114,20 @@ class _NotCanonical(Exception):
     """Raised from inside msgpack's hooks: the alert breaks a rule of the canonical form."""
 
 
+def _ordered(obj: dict[Any, Any]) -> dict[Any, Any]:
+    """msgpack's ``object_hook`` on the fast path: a map's keys are strings in ascending
+    order. (A repeated key leaves the map shorter than its bytes said: the re-encoding
+    comparison catches it; ``strict_map_key`` stops keys other than str and bytes, and a
+    sort of str with bytes fails.)"""
+    keys = [*obj]
+    if keys != sorted(keys) or (keys and type(keys[0]) is not str):
+        raise _NotCanonical
+    return obj
+
+
 def _sorted_map(pairs: list[tuple[Any, Any]]) -> dict[str, Any]:
-    """Build one map of an alert (msgpack's ``object_pairs_hook``): string keys, strictly
-    ascending (so unique), as they came on the wire."""
+    """msgpack's ``object_pairs_hook`` when explaining a refusal: the first rule a map
+    breaks (a string key, once, in ascending order)."""
     prev = ""
     for n, (key, _) in enumerate(pairs):
         if type(key) is not str:
@@ -134,26 +145,42 @@ def _no_ext(code: int, data: bytes) -> object:
     raise _NotCanonical("ext types are not allowed")
 
 
+def _unpack(data: bytes, **hook: Any) -> Any:
+    return msgpack.unpackb(
+        data,
+        raw=False,
+        ext_hook=_no_ext,
+        timestamp=1,  # an ext timestamp becomes a float, never re-encoded the same
+        **hook,
+    )
+
+
+def _why_not_canonical(data: bytes) -> str:
+    """The detail of a refusal: decode again, slowly, naming the first rule broken."""
+    try:
+        _unpack(data, strict_map_key=False, object_pairs_hook=_sorted_map)
+    except _NotCanonical as exc:
+        return f"alert is not canonical msgpack: {exc}"
+    except Exception:  # ExtraData, StackError, bad UTF-8, bad timestamp, ...
+        return "alert is not msgpack"
+    return "alert is not canonical msgpack: shortest forms, float 64 only"
+
+
 def decode_envelope(data: bytes) -> Envelope:
-    """Decode and check envelope bytes; raise :class:`InvalidAlert` if they are not one."""
+    """Decode and check envelope bytes; raise :class:`InvalidAlert` if they are not one.
+
+    First the canonical form (PROTOCOL.md §4): decode, checking each map's key order,
+    re-encode and compare bytes; then the envelope's keys, types and names.
+    """
     if len(data) > MAX_ALERT_BYTES:
         raise InvalidAlert("alert too large")
     try:
-        obj = msgpack.unpackb(
-            data,
-            raw=False,
-            strict_map_key=False,
-            object_pairs_hook=_sorted_map,
-            ext_hook=_no_ext,
-            timestamp=1,  # an ext timestamp becomes a float: never re-encoded the same
-        )
-        again = msgpack.packb(obj, use_bin_type=True)
-    except _NotCanonical as exc:
-        raise InvalidAlert(f"alert is not canonical msgpack: {exc}") from exc
-    except Exception as exc:  # ExtraData, StackError, bad UTF-8, bad timestamp, ...
-        raise InvalidAlert("alert is not msgpack") from exc
-    if again != data:
-        raise InvalidAlert("alert is not canonical msgpack: shortest forms, float 64 only")
+        obj = _unpack(data, strict_map_key=True, object_hook=_ordered)
+        canonical = msgpack.packb(obj, use_bin_type=True) == data
+    except Exception:  # not canonical, or not msgpack at all: _why_not_canonical says
+        canonical = False
+    if not canonical:
+        raise InvalidAlert(_why_not_canonical(data))
     if not isinstance(obj, dict) or set(obj) != set(_KEYS):
         raise InvalidAlert("alert envelope must have exactly: " + ", ".join(_KEYS))
     v, ts, kind, kid, body = obj["v"], obj["ts"], obj["kind"], obj["kid"], obj["body"]
