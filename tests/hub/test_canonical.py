@@ -172,3 +172,30 @@ async def test_the_whole_uint64_range_of_rid_is_echoed(
         page = await c.request(f.HistoryRequest(rid=2**63, ch=CH, before=TOP_RID))
         assert isinstance(page, f.HistoryPage) and page.rid == 2**63
         assert [item.off for item in page.items] == [1]
+
+
+async def test_the_deepest_frame_nesting_gets_a_documented_error_not_a_crash(
+    h: HubHarness, cast_: dict[str, Any]
+) -> None:
+    """``adm`` args nested as deep as the decoder allows, from an admin and a member, and one
+    level deeper: 401/403 and 400, never 500; both connections go on working."""
+    from hub.protocol.limits import MAX_NESTING
+
+    def adm(levels: int, rid: int) -> bytes:
+        head, sep, rest = codec.encode(
+            f.AdminRequest(rid=rid, op="member.add", args={"id": 0, "name": "n"})
+        ).partition(b"\xa2id\x00")
+        assert sep
+        return head + b"\xa2id" + b"\x91" * levels + b"\x00" + rest
+
+    before = await snapshot(h)
+    for leaf, code in ((await h.admin_leaf(), 401), (cast_["fr"], 403)):
+        async with Raw.open(h, leaf) as c:
+            await c.send_bytes(adm(MAX_NESTING - 2, 7))  # frame, args, MAX_NESTING - 2
+            answer = await c.recv()
+            assert isinstance(answer, f.ErrorFrame) and (answer.code, answer.rid) == (code, 7)
+            await c.send_bytes(adm(MAX_NESTING - 1, 8))
+            answer = await c.recv()
+            assert isinstance(answer, f.ErrorFrame) and (answer.code, answer.rid) == (400, None)
+            assert isinstance(await c.request(f.ChannelsRequest(rid=c.rid())), f.ChannelsResult)
+    assert await snapshot(h) == before
