@@ -127,9 +127,9 @@ def _ordered(obj: dict[Any, Any]) -> dict[Any, Any]:
 
 def _sorted_map(pairs: list[tuple[Any, Any]]) -> dict[str, Any]:
     """msgpack's ``object_pairs_hook`` when explaining a refusal: the first rule a map
-    breaks (a string key, once, in ascending order)."""
+    breaks (a string key, once, in ascending order; no ext value)."""
     prev = ""
-    for n, (key, _) in enumerate(pairs):
+    for n, (key, value) in enumerate(pairs):
         if type(key) is not str:
             raise _NotCanonical("map keys must be strings")
         if n and key <= prev:  # str order is code point order, i.e. UTF-8 byte order
@@ -137,28 +137,32 @@ def _sorted_map(pairs: list[tuple[Any, Any]]) -> dict[str, Any]:
             if len(set(keys)) != len(keys):
                 raise _NotCanonical("duplicate map key")
             raise _NotCanonical("map keys must be in ascending order")
+        _no_timestamp(value)
         prev = key
     return dict(pairs)
+
+
+def _no_timestamps(items: list[Any]) -> list[Any]:
+    for item in items:
+        _no_timestamp(item)
+    return items
+
+
+def _no_timestamp(value: object) -> None:
+    if isinstance(value, msgpack.Timestamp):  # ext -1: decoded without asking ext_hook
+        raise _NotCanonical("ext types are not allowed")
 
 
 def _no_ext(code: int, data: bytes) -> object:
     raise _NotCanonical("ext types are not allowed")
 
 
-def _unpack(data: bytes, **hook: Any) -> Any:
-    return msgpack.unpackb(
-        data,
-        raw=False,
-        ext_hook=_no_ext,
-        timestamp=1,  # an ext timestamp becomes a float, never re-encoded the same
-        **hook,
-    )
-
-
 def _why_not_canonical(data: bytes) -> str:
     """The detail of a refusal: decode again, slowly, naming the first rule broken."""
     try:
-        _unpack(data, strict_map_key=False, object_pairs_hook=_sorted_map)
+        _no_timestamp(msgpack.unpackb(data, raw=False, strict_map_key=False,
+                                      ext_hook=_no_ext, object_pairs_hook=_sorted_map,
+                                      list_hook=_no_timestamps))
     except _NotCanonical as exc:
         return f"alert is not canonical msgpack: {exc}"
     except Exception:  # ExtraData, StackError, bad UTF-8, bad timestamp, ...
@@ -175,7 +179,14 @@ def decode_envelope(data: bytes) -> Envelope:
     if len(data) > MAX_ALERT_BYTES:
         raise InvalidAlert("alert too large")
     try:
-        obj = _unpack(data, strict_map_key=True, object_hook=_ordered)
+        obj = msgpack.unpackb(
+            data,
+            raw=False,
+            strict_map_key=True,
+            object_hook=_ordered,
+            ext_hook=_no_ext,
+            timestamp=1,  # an ext timestamp becomes a float, never re-encoded the same
+        )
         canonical = msgpack.packb(obj, use_bin_type=True) == data
     except Exception:  # not canonical, or not msgpack at all: _why_not_canonical says
         canonical = False

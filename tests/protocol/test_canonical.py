@@ -173,8 +173,10 @@ def test_float32_is_refused_and_float64_accepted() -> None:
 def test_ext_values_are_refused(ext: Ext) -> None:
     node = tree()
     at(node, "body").items.append(("zz", ext))
-    with pytest.raises(InvalidAlert):
-        decode_envelope(write(node))
+    refused(write(node), "ext types are not allowed")
+    at(node, "body").items[-1] = ("zz", Arr([ext]))
+    refused(write(node), "ext types are not allowed")
+    refused(write(ext), "ext types are not allowed")  # an ext instead of the envelope
 
 
 def test_binary_where_a_string_belongs_is_canonical_but_not_an_envelope() -> None:

@@ -165,6 +165,10 @@ def _canonical_int(value: int) -> str | None:
     return next(fmt for fmt in int_formats(value) if fmt.startswith("u" if value >= 0 else "i"))
 
 
+def _longer_ints(value: int) -> list[str]:
+    return [fmt for fmt in int_formats(value) if fmt != _canonical_int(value)]
+
+
 def _str_widths(text: str) -> list[int]:
     n = len(text.encode())
     shortest = 0 if n < 32 else 8 if n < 256 else 16 if n < 65536 else 32
@@ -184,12 +188,10 @@ def _mutate(draw: Draw, root: Pairs, how: str) -> str:
             m.items[i], m.items[j] = m.items[j], m.items[i]
             return how
     elif how == "widen_int":
-        ints = [s for s in slots if type(_get(s)) is int]
+        ints = [s for s in slots if type(_get(s)) is int and _longer_ints(_get(s))]
         if ints:
             slot = draw(st.sampled_from(ints))
-            value = _get(slot)
-            longer = [fmt for fmt in int_formats(value) if fmt != _canonical_int(value)]
-            _set(slot, Int(value, draw(st.sampled_from(longer))))
+            _set(slot, Int(_get(slot), draw(st.sampled_from(_longer_ints(_get(slot))))))
             return how
     elif how == "widen_str":
         keyed = [(m, i) for m in containers if isinstance(m, Pairs)
