@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidMessage, InvalidStatus
 from websockets.typing import Subprotocol
 
-from client._model import ConnectionLost, ProtocolViolation, SessionRefused
+from client._model import ConnectionLost, HandshakeCut, ProtocolViolation, SessionRefused
 from hub.protocol import codec
 from hub.protocol import frames as f
 from hub.protocol.errors import CloseCode, ProtocolError
@@ -101,6 +101,12 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return out
 
 
+_HANDSHAKE_CUT = (
+    "the hub closed the connection during the handshake: our certificate may be revoked, "
+    "expired or unknown to the hub (its audit log says which), or the hub was restarting"
+)
+
+
 def classify_open_error(exc: BaseException) -> ConnectionLost:
     """Map a failure to open a connection to a retryable or a final error."""
     for cause in _causes(exc):
@@ -123,6 +129,8 @@ def classify_open_error(exc: BaseException) -> ConnectionLost:
             if 400 <= status < 500 and status not in (408, 429):
                 return SessionRefused(error)
             return ConnectionLost(error)
+        if isinstance(cause, InvalidMessage) and isinstance(cause.__cause__, EOFError):
+            return HandshakeCut(_HANDSHAKE_CUT)
         if isinstance(cause, InvalidHandshake):
             return SessionRefused(f"WebSocket handshake refused: {cause}")
     return ConnectionLost(f"cannot reach the hub: {exc}")
