@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import signal
 import sys
 from collections.abc import Callable
@@ -78,7 +77,14 @@ def _serve_parser() -> argparse.ArgumentParser:
                    help="acknowledge before fsync (faster, loses the last second on power loss)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="hub processes sharing the port and the store (default 1)")
-    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("--http-listen", metavar="HOST:PORT",
+                   help="ops listener for /healthz, /readyz, /metrics (default 127.0.0.1:9090; "
+                        "'off' for none; with --workers N, worker i uses PORT+i)")
+    p.add_argument("--log-format", choices=("text", "json"),
+                   help="log lines for people (text, default) or one JSON object each")
+    p.add_argument("--log-level", metavar="LEVELS",
+                   help="e.g. info,cordon.session=debug (default info)")
+    p.add_argument("-v", "--verbose", action="store_true", help="same as --log-level debug")
     return p
 
 
@@ -91,16 +97,18 @@ def serve_main(argv: list[str] | None = None) -> int:
         args = _serve_parser().parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2, message printed)
         return int(exc.code or 0)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings(args.config, overrides={
             k: getattr(args, k) for k in ("host", "port", "data_dir", "redis_url", "ca_dir",
-                                          "server_cert", "server_key", "durable")
+                                          "server_cert", "server_key", "durable",
+                                          "http_listen", "log_format", "log_level")
         })
     except ConfigError as exc:
         print(f"cordon serve: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    from hub.logs import setup_logging
+
+    setup_logging(settings.log_format, "debug" if args.verbose else settings.log_level)
     for path in (settings.ca_cert, settings.server_cert, settings.server_key):
         if not path.exists():
             print(f"cordon serve: error: {path} not found (create it with 'cordon ca')",
@@ -122,8 +130,9 @@ def serve_main(argv: list[str] | None = None) -> int:
     async def run() -> None:
         hub = Hub(settings)
         await hub.start()
+        ops = f"; ops http://{hub.ops.server.host}:{hub.ops.port}/" if hub.ops.server else ""
         print(f"cordon hub listening on wss://{settings.host}:{hub.port} "
-              f"(store durability: {hub.store.durability})", flush=True)
+              f"(store durability: {hub.store.durability}{ops})", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,0 +1,36 @@
+"""The readiness probe's store check: one write, and its fsync where acks wait for one."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+from hub.protocol.errors import Unavailable
+from hub.storage._common import _guard
+from hub.storage._keys import PROBE_KEY
+from hub.storage._store import Store
+from hub.storage.alerts import _WAITAOF_MODES
+
+__all__ = ["probe_write"]
+
+
+async def probe_write(store: Store, *, timeout_s: float) -> None:
+    """Write the probe key and, where acks wait for WAITAOF, wait for its fsync (one round
+    trip), all within ``timeout_s``. :class:`Unavailable` (with a fixed reason) if the
+    store does not answer in time, refuses the write (a read-only replica, a full disk),
+    does not confirm the fsync, or restarted and its continuity is not checked yet."""
+    if not store._writes_open:
+        raise Unavailable("store restarted: checking continuity")
+    wait = store.durability in _WAITAOF_MODES
+    try:
+        async with asyncio.timeout(timeout_s):
+            with _guard():
+                pipe = store._r.pipeline(transaction=False)
+                pipe.set(PROBE_KEY, secrets.token_hex(8))
+                if wait:
+                    pipe.execute_command("WAITAOF", 1, 0, max(1, int(timeout_s * 1000)))
+                replies = await pipe.execute()
+    except TimeoutError:
+        raise Unavailable("store did not answer in time") from None
+    if wait and int(replies[-1][0]) < 1:
+        raise Unavailable("fsync not confirmed")
