@@ -251,16 +251,20 @@ class Operations:
         return [mine, *others]
 
     async def run(self) -> None:
-        """Every HEARTBEAT_S: publish this node's heartbeat, refresh the channel heads."""
+        """Every HEARTBEAT_S: :meth:`run_once`."""
         while True:
-            hub = self.hub
-            with contextlib.suppress(CordonError):
-                await hub.store.publish_event(self.heartbeat())
-            with contextlib.suppress(CordonError):
-                metas = await hub.store.channels()
-                hub.metrics.channel_heads = {m.name: m.head for m in metas
-                                             if m.state != "archived"}
+            await self.run_once()
             await asyncio.sleep(HEARTBEAT_S)
+
+    async def run_once(self) -> None:
+        """Publish this node's heartbeat; refresh the channel heads the metrics export."""
+        hub = self.hub
+        with contextlib.suppress(CordonError):
+            await hub.store.publish_event(self.heartbeat())
+        with contextlib.suppress(CordonError):
+            metas = await hub.store.channels()
+            hub.metrics.channel_heads = {m.name: m.head for m in metas
+                                         if m.state != "archived"}
 
     def refused(self, record: dict[str, str]) -> None:
         """Remember a refusal (the audit record's fields) for ``cordon admin status``."""
