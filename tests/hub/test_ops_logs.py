@@ -80,8 +80,8 @@ async def test_json_lines_carry_the_fields_and_never_an_alert_body(h: HubHarness
     assert len(pub) == 1
     assert (pub[0]["principal"], pub[0]["channel"], pub[0]["code"]) == ("it/gdf", CH, 403)
     assert pub[0]["reason"] and pub[0]["level"] == "debug"
-    refused = [r for r in records if r["event"] == "connection.refused"]
-    assert [(r["principal"], r["code"], r["reason"]) for r in refused] == [
+    conn_refused = [r for r in records if r["event"] == "connection.refused"]
+    assert [(r["principal"], r["code"], r["reason"]) for r in conn_refused] == [
         ("nl/fiod", 4010, "member suspended")]
     tls = [r for r in records if r["event"] == "tls.refused"]
     assert tls[0]["reason"] == "unknown_ca" and str(tls[0]["peer"]).startswith("127.0.0.1:")
