@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import socket
@@ -75,6 +76,9 @@ _NODE_FIELDS = {"node": str, "host": str, "pid": int, "worker": int, "started": 
                 "ready": bool, "reason": str, "connections": int, "durability": str}
 
 
+_HUBS_IN_PROCESS = itertools.count()
+
+
 def registry_stale_s(poll_s: float) -> float:
     """Seconds without a successful CA sync after which the hub is not ready."""
     return max(3 * poll_s, 30.0)
@@ -92,6 +96,9 @@ class Operations:
         self.worker = worker
         host = socket.gethostname()
         self.node = f"{host}:{os.getpid()}" + ("" if worker is None else f"/w{worker}")
+        nth = next(_HUBS_IN_PROCESS)
+        if nth:  # a second hub in one process (tests, embedding): still its own node id
+            self.node += f"#{nth}"
         self.host = host
         self.started_ms = _now_ms()
         self.server: OpsServer | None = None
