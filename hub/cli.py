@@ -32,6 +32,7 @@ def _lazy(module: str, func: str) -> Callable[[list[str]], int]:
 
 COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "serve": (_lazy("hub.cli", "serve_main"), "run the hub"),
+    "probe": (_lazy("hub.cli", "probe_main"), "is a hub ready? (its /readyz; healthchecks)"),
     "demo": (_lazy("hub.demo", "main"), "run a throwaway operation end to end"),
     "ca": (_lazy("certs.cli", "main"), "the certificate authority"),
     "publish": (_lazy("client.cli", "publish_main"), "publish alerts (JSON lines in)"),
@@ -149,6 +150,45 @@ def serve_main(argv: list[str] | None = None) -> int:
         print(f"cordon serve: error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     return EXIT_OK
+
+
+#: Seconds ``cordon probe`` waits for an answer.
+PROBE_TIMEOUT_S = 5.0
+
+
+def probe_main(argv: list[str] | None = None) -> int:
+    """``cordon probe [URL]``: GET a hub's ``/readyz`` (or ``/healthz``) on its ops
+    listener; exit 0 if it answers 200, 3 otherwise (503, unreachable, timeout), with its
+    answer or the reason on one line. For container healthchecks and service managers:
+    the image has no curl."""
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    p = argparse.ArgumentParser(prog="cordon probe", description=(
+        "Ask a hub's ops listener whether it is ready: exit 0 if URL answers 200, "
+        "3 if not (503, unreachable, timeout)."))
+    p.add_argument("url", nargs="?", default="http://127.0.0.1:9090/readyz",
+                   help="default http://127.0.0.1:9090/readyz")
+    p.add_argument("--timeout", type=float, default=PROBE_TIMEOUT_S, metavar="S")
+    try:
+        args = p.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if urlsplit(args.url).scheme != "http":
+        print("cordon probe: error: the ops listener speaks plain http://", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        with urllib.request.urlopen(args.url, timeout=args.timeout) as answer:  # noqa: S310
+            print(answer.read(4096).decode("utf-8", "replace").strip())
+            return EXIT_OK if answer.status == 200 else EXIT_REFUSED
+    except urllib.error.HTTPError as exc:
+        print(exc.read(4096).decode("utf-8", "replace").strip() or f"HTTP {exc.code}")
+        return EXIT_REFUSED
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        print(f"cordon probe: {args.url}: {reason}", file=sys.stderr)
+        return EXIT_REFUSED
 
 
 if __name__ == "__main__":

@@ -75,6 +75,8 @@ SIGNATURE_BUCKETS = (0.00002, 0.00003, 0.00004, 0.00005, 0.000075, 0.0001, 0.000
                      0.0005, 0.001, 0.01)
 
 _CLOSE_CODES = frozenset({1000, 1001, 1002, 1008, 1009, 1011} | {int(c) for c in CloseCode})
+#: Close codes of connections refused after the TLS handshake (hub.server).
+_REFUSAL_CLOSE_CODES = (1011, 4010, 4011, 4013, 4029)
 _ERROR_CODES = frozenset({400, 401, 403, 404, 405, 407, 409, 412, 413, 422, 424, 425, 429,
                           500, 503})
 
@@ -211,6 +213,10 @@ class Metrics:
             self.tls_refusals.labels(reason)
         for op in STORE_OPS:
             self.store_errors.labels(op)
+        for code in _REFUSAL_CLOSE_CODES:
+            self.connections_refused.labels(str(code))
+        for label in (*sorted(str(c) for c in _CLOSE_CODES), "none", "other"):
+            self.connections_closed.labels(label)
         self._refused = {code: self.refused.labels(str(code)) for code in _ERROR_CODES}
         self._refused_other = self.refused.labels("other")
         self._host: MetricsHost | None = None
