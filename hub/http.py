@@ -159,7 +159,7 @@ class OpsServer:
         finally:
             self._active -= 1
             self._writers.discard(writer)
-            writer.transport.abort() if writer.transport.is_closing() else writer.close()
+            writer.close()
 
 
 async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str]:

@@ -18,6 +18,7 @@ from tests.harness import HubHarness, client_context
 from tests.hub.test_ops_http import request
 from tests.hub.wire import (
     CH,
+    FAT,
     WAIT,
     Raw,
     Signer,
@@ -25,6 +26,7 @@ from tests.hub.wire import (
     close_code,
     connect_raw,
     eventually,
+    pipeline,
     tls_refusal,
 )
 
@@ -175,3 +177,37 @@ def test_per_publish_overhead_is_measured():
           f"ns, per signature check {per_check * 1e9:.0f} ns")
     samples: Any = list(m.registry.collect())
     assert samples
+
+
+async def test_slow_consumer_and_revocation_closes_are_counted(make_hub):
+    """A subscriber that stops reading is closed 4008: slow-consumer closes +1, closes
+    {code=4008} +1; a revoked live session: revocations +1, closes {code=4010} +1."""
+    h = await make_hub(send_queue_frames=8)
+    leaves = await cast(h)
+    signer = Signer(leaves["fr"])
+    assert h.hub is not None
+    before = await scrape(h)
+    most = 0
+    async with Raw.open(h, leaves["it"], max_queue=1) as slow, \
+            Raw.open(h, leaves["fr"]) as pub:
+        ok = await slow.request(f.Subscribe(rid=slow.rid(), ch=CH, since=0))
+        assert isinstance(ok, f.Subscribed)
+        session = next(iter(h.hub.sessions["it/gdf"]))
+        published = 0
+        while not session.closing:
+            assert published < 2000, "the hub never gave up on the slow consumer"
+            await pipeline(pub, CH, [signer.sign(CH, body=FAT) for _ in range(10)])
+            published += 10
+            most = max(most, h.hub.metrics.send_queues()[1])
+        await slow.until_closed()
+        await h.wait_for(lambda: "it/gdf" not in h.hub.sessions if h.hub else False)
+        mid = await scrape(h)
+        assert delta(before, mid, "cordon_slow_consumer_closes_total") == 1
+        assert delta(before, mid, "cordon_connections_closed_total", code="4008") == 1
+        assert most <= 8  # the gauge reads the live queues: never past the bound
+        await h.revoke(leaves["fr"])
+        await pub.closed()
+    await h.wait_for(lambda: "fr/ops" not in h.hub.sessions if h.hub else False)
+    after = await scrape(h)
+    assert delta(mid, after, "cordon_revocations_total") == 1
+    assert delta(mid, after, "cordon_connections_closed_total", code="4010") == 1
