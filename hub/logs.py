@@ -119,17 +119,26 @@ class TextFormatter(logging.Formatter):
         return line.replace("\n", "\n  ") if record.exc_info else line
 
 
+class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler :func:`setup_logging` installs (so a second call replaces it)."""
+
+
 def setup_logging(fmt: str = "text", levels: str = "info", *, worker: int | None = None,
-                  stream: TextIO | None = None) -> None:
+                  stream: TextIO | None = None, force: bool = False) -> None:
     """Configure the root logger: one handler on ``stream`` (stderr), the format, the
-    levels. Replaces handlers set before (it is called once per process)."""
+    levels. Like :func:`logging.basicConfig`, it leaves alone a process whose root logger
+    already has handlers of someone else's (a test runner's, an embedding
+    application's) unless ``force``; its own handler from an earlier call is replaced."""
     if fmt not in LOG_FORMATS:
         raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}")
     root_level, components = parse_levels(levels)
-    handler = logging.StreamHandler(stream or sys.stderr)
+    root = logging.getLogger()
+    foreign = [h for h in root.handlers if not isinstance(h, _Handler)]
+    if foreign and not force:
+        return
+    handler = _Handler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter(worker=worker) if fmt == "json"
                          else TextFormatter(worker=worker))
-    root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)

@@ -112,12 +112,17 @@ def test_setup_logging_sets_levels_and_format():
     root = logging.getLogger()
     saved = (list(root.handlers), root.level, logging.getLogger("cordon.session").level)
     try:
-        setup_logging("json", "warning,cordon.session=debug", stream=buf)
+        setup_logging("json", "warning,cordon.session=debug", stream=io.StringIO())
+        assert buf.getvalue() == ""
+        before = list(root.handlers)
+        setup_logging("text", "info", stream=io.StringIO())  # pytest's handlers: left alone
+        assert root.handlers == before
+        setup_logging("json", "warning,cordon.session=debug", stream=buf, force=True)
         logging.getLogger("cordon.session").debug("seen", extra={"event": "x.y"})
         logging.getLogger("cordon.feeds").info("not seen")
         assert [json.loads(line)["event"] for line in buf.getvalue().splitlines()] == ["x.y"]
         with pytest.raises(ValueError):
-            setup_logging("yaml")
+            setup_logging("yaml", force=True)
     finally:
         for handler in list(root.handlers):
             root.removeHandler(handler)
