@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -239,8 +240,11 @@ class ChannelFeed:
             try:
                 mark = await self.store.wait_watermark(self.name, self.last, block_ms=_BLOCK_MS)
                 while self.last < mark:
+                    started = time.perf_counter()
                     items = await self.store.read_range(self.name, self.last, mark,
                                                         _READ_BATCH)
+                    self.metrics.store_seconds["feed_read"].observe(
+                        time.perf_counter() - started)
                     fresh = [item for item in items if item.off > self.last]
                     if not fresh:
                         break

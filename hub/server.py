@@ -259,7 +259,8 @@ class Hub:
         label = tls_reason(reason)
         self.metrics.tls_refusals.labels(label).inc()
         self.ops.refused(record)
-        log.info("TLS handshake refused: %s", reason, extra={
+        # debug: anyone can cause these (counted in the metrics, audited under a budget)
+        log.debug("TLS handshake refused: %s", reason, extra={
             "event": "tls.refused", "peer": record["peer"], "reason": label})
         task = asyncio.get_running_loop().create_task(self.refusals.record(_TLS, record))
         self._audit_tasks.add(task)
