@@ -107,6 +107,8 @@ def test_the_hub_never_mounts_the_ca_folder_or_its_key():
     # the export's volumes are the hub's CA and TLS folders
     entry = export["entrypoint"]
     assert entry[0] == "cordon-ca-export"
+    assert export["build"] == doc["services"]["hub"]["build"]  # the hub's image, built here
+    assert export["image"] == doc["services"]["hub"]["image"]
     by_target = {str(t): src for src, t, _ in mounts(export)}
     hub_targets = {src: str(t) for src, t, _ in mounts(doc["services"]["hub"])}
     s = hub_settings(doc["services"]["hub"]["command"])
