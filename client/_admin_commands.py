@@ -460,8 +460,8 @@ async def _status(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
              n.get("durability"), _when(n.get("started"))) for n in r["nodes"]], out)
     store, conns = r["store"], r["connections"]
     print("", file=out)
-    _fields([("store", f"{store['role']}, durability {store['durability']}, "
-                       f"{store['restarts']} restart(s) seen"),
+    _fields([("store", f"{store['kind']} {store['role']}, durability "
+                       f"{store['durability']}, {store['restarts']} restart(s) seen"),
              ("connections", f"{conns['total']} (admin {conns['admin']}, officer "
                              f"{conns['officer']}, system {conns['system']}, unknown "
                              f"{conns['unknown']})"),

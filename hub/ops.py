@@ -43,7 +43,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from hub.http import Answer, OpsServer, parse_listen
 from hub.metrics import KINDS
 from hub.protocol.errors import CordonError
-from hub.storage.probe import probe_write
+from hub.storage.probe import probe_write, store_role
 
 if TYPE_CHECKING:
     from hub.server import Hub
@@ -297,7 +297,8 @@ class Operations:
             "checks": checks,
             "store": {"durability": hub.store.durability,
                       "detail": hub.store.durability_detail,
-                      "role": "embedded" if hub.embedded is not None else "external",
+                      "role": await store_role(hub.store),
+                      "kind": "embedded" if hub.embedded is not None else "external",
                       "restarts": hub.store_restarts},
             "connections": {"total": sum(by_kind.values()),
                             **{k: by_kind.get(k, 0) for k in KINDS},

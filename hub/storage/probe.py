@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from typing import Any
 
-from hub.protocol.errors import Unavailable
+from hub.protocol.errors import CordonError, Unavailable
 from hub.storage._common import _guard
 from hub.storage._keys import PROBE_KEY
 from hub.storage._store import Store
 from hub.storage.alerts import _WAITAOF_MODES
 
-__all__ = ["probe_write"]
+__all__ = ["probe_write", "store_role"]
+
+_ROLES = {b"master": "primary", b"slave": "replica", b"sentinel": "sentinel"}
 
 
 async def probe_write(store: Store, *, timeout_s: float) -> None:
@@ -34,3 +37,18 @@ async def probe_write(store: Store, *, timeout_s: float) -> None:
         raise Unavailable("store did not answer in time") from None
     if wait and int(replies[-1][0]) < 1:
         raise Unavailable("fsync not confirmed")
+
+
+async def store_role(store: Store) -> str:
+    """The server's replication role (``ROLE``): ``primary``, ``replica``, or
+    ``unknown`` when it cannot be read (ROLE refused by an ACL, the store down)."""
+    client: Any = store._r
+    try:
+        with _guard():
+            reply = await client.execute_command("ROLE")
+    except CordonError:
+        return "unknown"
+    first = reply[0] if isinstance(reply, list | tuple) and reply else b""
+    if isinstance(first, str):
+        first = first.encode()
+    return _ROLES.get(first, "unknown")

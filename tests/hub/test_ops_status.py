@@ -40,7 +40,8 @@ async def test_status_shows_nodes_store_connections_channels_and_refusals(
     assert doc["node"] == h.hub.ops.node and doc["ready"] is True
     assert doc["nodes"][0]["node"] == h.hub.ops.node and doc["nodes"][0]["ready"] is True
     assert doc["store"]["durability"] == h.hub.store.durability
-    assert doc["store"]["role"] == "external"
+    assert (doc["store"]["kind"], doc["store"]["role"]) == ("external", "primary")
+    assert "external primary, durability" in out
     # the same figures as the metrics: fr/ops and it/gdf open (and the admin's own)
     assert doc["connections"]["system"] == 2 == value(metrics, "cordon_connections",
                                                        kind="system")
