@@ -256,3 +256,14 @@ async def test_dashboard_queries_only_name_exported_metrics(hub: Any):
 def test_scripts_are_executable_shell(path: str):
     assert os.access(ROOT / path, os.X_OK)
     subprocess.run(["sh", "-n", str(ROOT / path)], check=True, timeout=30)
+
+
+def test_prometheus_example_scrapes_the_ops_port():
+    doc = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    (job,) = doc["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    s = load_settings(DEPLOY / "hub.toml", env={})
+    listen = parse_listen(s.http_listen or "")
+    assert listen is not None
+    assert f"127.0.0.1:{listen[1]}" in job["static_configs"][0]["targets"]
+    assert job["job_name"] == "cordon"  # what the dashboard's job variable lists
