@@ -28,7 +28,13 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+)
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -224,6 +230,9 @@ class Metrics:
         self.channel_heads: dict[str, int] = {}
         self.info: dict[str, str] = {}
         r.register(_Collector(self))
+        # The process's own: memory, CPU, open files (process_*), GC, Python version.
+        for standard in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            r.register(standard)
 
     def bind(self, host: MetricsHost) -> None:
         self._host = host

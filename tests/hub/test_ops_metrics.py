@@ -124,6 +124,7 @@ async def test_counters_move_by_what_was_done(h: HubHarness):
     assert value(after, 'cordon_signature_check_seconds_bucket', le="+Inf") == value(
         after, "cordon_signature_check_seconds_count")
     assert value(after, "cordon_ready") == 1
+    assert value(after, "process_resident_memory_bytes") > 0  # the standard collectors
     assert value(after, "cordon_info", node=h.hub.ops.node,
                  durability=h.hub.store.durability) == 1
 
