@@ -29,6 +29,7 @@ host with ``cordon ca issue --admin --name NAME``.
     cordon admin role remove CHANNEL MEMBER
     cordon admin audit [--since WHEN] [--principal P] [--action A] [--limit N]
                        [--format table|csv|jsonl] [--output FILE]
+    cordon admin status
 
 Connection options, before or after the command (each also read from the
 environment): ``--hub URL`` (``CORDON_HUB``), ``--cert PEM`` (``CORDON_CERT``),
@@ -94,6 +95,7 @@ from client._admin_commands import (
     _principal_show,
     _role_grant,
     _role_remove,
+    _status,
 )
 from client._admin_common import (
     _AGE,
@@ -356,6 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="at most N records (default: all)")
     p.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")
     p.add_argument("--output", type=Path, metavar="FILE", help="write to FILE (not stdout)")
+    leaf(groups, "status", "the hub's nodes, store, connections, channels, recent refusals",
+         _status)
     return parser
 
 
