@@ -66,7 +66,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import ssl
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -114,6 +113,7 @@ from client._admin_common import (
     _Failed,
 )
 from client._options import add_connection_options
+from client._preflight import build_client, explain
 from client.sdk import Client, ClientError
 from hub.protocol.errors import CordonError, InvalidFrame
 from hub.protocol.identity import check_channel, check_name, split_principal
@@ -248,6 +248,8 @@ def _add_connection(p: argparse.ArgumentParser, *, top: bool) -> None:
                            key_help="its private key")
     p.add_argument("--timeout", type=_count(1, 3600), default=default(30), metavar="S",
                    help="seconds to wait for the hub (default 30)")
+    p.add_argument("--retries", type=_count(1, 100), default=default(1), metavar="N",
+                   help="tries to connect, with back-off (default 1: fail fast)")
     p.add_argument("--json", action="store_true", default=default(False),
                    help="print the hub's answer as JSON")
     p.add_argument("-v", "--verbose", action="store_true", default=default(False),
@@ -427,13 +429,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format=f"{PROG}: %(message)s", stream=sys.stderr)
-    try:
-        client = Client(args.hub, cert=args.cert, key=args.key, ca=args.ca,
-                        server_hostname=args.server_name, reconnect=False,
-                        open_timeout=args.timeout, request_timeout=args.timeout)
-    except (OSError, ValueError, ssl.SSLError) as exc:
-        print(f"{PROG}: error: cannot load credentials: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    client = build_client(PROG, args.hub, cert=args.cert, key=args.key, ca=args.ca,
+                          server_hostname=args.server_name, reconnect=args.retries > 1,
+                          max_attempts=args.retries, open_timeout=args.timeout,
+                          request_timeout=args.timeout)
+    if isinstance(client, int):
+        return client
     what = _describe(args)
     try:
         code = asyncio.run(_session(args, client))
@@ -463,8 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: {what}: {text} ({exc.code} {exc.phrase}){hint}", file=sys.stderr)
         return _refusal_exit(exc)
     except ClientError as exc:
-        print(f"{PROG}: {what}: hub unreachable or refused the connection: {exc}",
-              file=sys.stderr)
+        print(f"{PROG}: {what}: {explain(exc, ca=args.ca)}", file=sys.stderr)
         return EXIT_REFUSED
 
 
@@ -474,6 +474,7 @@ async def _session(args: argparse.Namespace, client: Client) -> int:
     if prepare is not None:
         prepare(args)
     async with client:
+        client._reconnect = False  # connected: an admin write is never resent blindly
         code: int = await args.func(args, client, sys.stdout)
     return code
 

@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     client = open_client(prog, args)
     if isinstance(client, int):
         return client
-    items = run_refusable(prog, _fetch(client, args.channel, not args.no_verify))
+    items = run_refusable(prog, _fetch(client, args.channel, not args.no_verify),
+                          channel=args.channel, ca=args.ca)
     if isinstance(items, int):
         return items
     text = to_csv(items) if args.format == "csv" else to_jsonl(items)

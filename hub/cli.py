@@ -45,16 +45,31 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
 }
 
 
+def version() -> str:
+    """The installed package's version (``importlib.metadata``)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("cordon")
+    except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
+        return "unknown (not installed)"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help"):
         lines = [f"  {name:<9} {desc}" for name, (_, desc) in COMMANDS.items()]
         out = sys.stdout if argv else sys.stderr
-        print("usage: cordon <command> [options]\n\ncommands:\n" + "\n".join(lines)
-              + "\n\n'cordon <command> --help' for a command's options.", file=out)
+        print("usage: cordon [--version] <command> [options]\n\ncommands:\n"
+              + "\n".join(lines)
+              + "\n\noptions:\n  -h, --help     this help\n  -V, --version  the installed "
+              "version (from the package metadata)\n\n'cordon <command> --help' for a "
+              "command's options.\n\nExit codes: 0 ok, 1 unexpected failure, 2 usage, 3 "
+              "refused or unreachable (hub, store, CA), 4 bad input data.", file=out)
         return EXIT_OK if argv else EXIT_USAGE
-    if argv[0] == "--version":
-        print("cordon 0.1.0")
+    if argv[0] in ("--version", "-V"):
+        print(f"cordon {version()}")
         return EXIT_OK
     entry = COMMANDS.get(argv[0])
     if entry is None:
@@ -116,7 +131,8 @@ def serve_main(argv: list[str] | None = None) -> int:
         try:
             return serve_workers(settings, args.workers, verbose=args.verbose)
         except (CordonError, OSError) as exc:
-            print(f"cordon serve: error: {exc}", file=sys.stderr)
+            print(f"cordon serve: error: {_store_hint(exc, settings.redis_url)}",
+                  file=sys.stderr)
             return EXIT_REFUSED
 
     async def run() -> None:
@@ -137,9 +153,21 @@ def serve_main(argv: list[str] | None = None) -> int:
     try:
         asyncio.run(run())
     except (CordonError, OSError) as exc:
-        print(f"cordon serve: error: {exc}", file=sys.stderr)
+        print(f"cordon serve: error: {_store_hint(exc, settings.redis_url)}", file=sys.stderr)
         return EXIT_REFUSED
     return EXIT_OK
+
+
+def _store_hint(exc: BaseException, redis_url: str | None) -> str:
+    """The error, naming the external store's address (password redacted) when the store
+    is what failed."""
+    from hub.config import _redact
+    from hub.protocol.errors import Unavailable
+
+    if isinstance(exc, Unavailable) and redis_url:
+        return (f"{exc}: the store at {_redact(redis_url)} (--redis) — is it running, and "
+                "are its address and password right?")
+    return str(exc)
 
 
 if __name__ == "__main__":
