@@ -29,6 +29,16 @@ host with ``cordon ca issue --admin --name NAME``.
     cordon admin role remove CHANNEL MEMBER
     cordon admin audit [--since WHEN] [--principal P] [--action A] [--limit N]
                        [--format table|csv|jsonl] [--output FILE]
+    cordon admin apply FILE [--dry-run] [--out DIR]
+
+Writes are idempotent where that means something: adding a member or a channel that
+exists with the same fields, granting a role the member already has, or adding a
+principal again with a request for the key it already has a certificate for,
+succeeds (exit 0) and says ``unchanged``; the same name with other fields is a
+conflict (407, exit 4). ``apply`` provisions from a declarative TOML file over one
+connection (see :mod:`client._admin_apply` for the format): the file is checked,
+compared with the hub (``--dry-run`` prints that plan), and only the differences
+are sent; a conflict stops it before anything is written.
 
 Connection options, before or after the command (each also read from the
 environment): ``--hub URL`` (``CORDON_HUB``), ``--cert PEM`` (``CORDON_CERT``),
@@ -72,6 +82,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from client._admin_apply import apply_file, load_plan
 from client._admin_commands import (
     _audit,
     _cert_revoke,
@@ -348,6 +359,17 @@ def build_parser() -> argparse.ArgumentParser:
              _role_remove)
     p.add_argument("channel")
     p.add_argument("member")
+
+    p = leaf(groups, "apply", "provision members, principals, channels and roles from a "
+             "TOML file, over one connection (unchanged objects are left alone)", apply_file)
+    p.add_argument("file", type=Path, metavar="FILE",
+                   help="the TOML file ([[members]], [[principals]], [[channels]], [[roles]])")
+    p.add_argument("--dry-run", action="store_true",
+                   help="compare with the hub and print the plan; change nothing")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="where issued credentials go (default: [defaults] out, else creds/ "
+                   "beside FILE)")
+    p.set_defaults(prepare=lambda a: load_plan(a.file, out=a.out))  # checked before connecting
 
     p = leaf(groups, "audit", "read or export the audit log", _audit)
     p.add_argument("--since", type=_since, default=0, metavar="WHEN",

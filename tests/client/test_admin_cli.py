@@ -10,6 +10,7 @@ import io
 import json
 import stat
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -354,10 +355,13 @@ async def test_channel_commands(cli: Cli) -> None:
 
     code, out, _ = await cli("channel", "list")
     rows = table(out)
-    assert rows[0] == ["CHANNEL", "TITLE", "STATE", "MEMBERS", "ALERTS", "LAST ACTIVITY"]
-    assert rows[1] == ["quiet", "open", "0", "0", "-"]  # empty title: columns collapse
-    assert rows[2][:5] == [CH, "Operation STOP III", "open", "1", "1"]
-    assert rows[2][5] != "-"
+    assert rows[0] == ["CHANNEL", "TITLE", "STATE", "OPERATION", "RETENTION", "CREATED",
+                       "MEMBERS", "ALERTS", "LAST ACTIVITY"]
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    assert rows[1] == ["quiet", "-", "open", "-", "forever", today, "0", "0", "-"]
+    assert rows[2][:8] == [CH, "Operation STOP III", "open", "2025-03-01 .. 2025-03-12",
+                           "90 days", today, "1", "1"]
+    assert rows[2][8] != "-"
     code, out, _ = await cli("channel", "show", CH)
     assert "operation      2025-03-01 .. 2025-03-12" in out
     assert "retention      90 days" in out and "1 retained (offsets 1..1)" in out
@@ -386,7 +390,7 @@ async def test_channel_commands(cli: Cli) -> None:
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (("channel", "create", CH), "channel already exists (407 conflict)"),
+    (("channel", "create", CH, "--title", "Another"), "channel already exists (407 conflict)"),
     (("channel", "create", "Bad Name"), "invalid name 'Bad Name'"),
     (("channel", "create", "x", "--starts", "2025-02-30"), "invalid starts '2025-02-30'"),
     (("channel", "create", "x", "--starts", "2025-03-12", "--ends", "2025-03-01"),
