@@ -267,11 +267,20 @@ def _add_connection(p: argparse.ArgumentParser, *, top: bool) -> None:
                    help="log connection events")
 
 
+#: Every ``cordon admin`` parser's epilog.
+EXIT_EPILOG = ("Exit codes: 0 ok (also 'unchanged'), 1 failed, 2 usage (bad options, unreadable "
+               "or mismatched credentials), 3 hub unreachable or refused (or your certificate "
+               "expired), 4 bad input (unknown names, conflicts, invalid arguments), "
+               "130 interrupted.")
+#: RFC 5280 revocation reasons the hub accepts (PROTOCOL.md §6.8 ``cert.revoke``).
+REASONS = ("unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+           "cessationOfOperation", "privilegeWithdrawn")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Administer a running Cordon hub (admin certificate required).",
-        epilog="Exit codes: 0 ok, 1 failed, 2 usage, 3 hub unreachable or refused, "
-               "4 bad input (unknown or duplicate names, invalid arguments).",
+        epilog=EXIT_EPILOG,
     )  # fmt: skip
     _add_connection(parser, top=True)
     conn = argparse.ArgumentParser(add_help=False)
@@ -280,11 +289,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     def leaf(sub: Any, name: str, help_text: str, func: _Command) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = sub.add_parser(name, help=help_text, parents=[conn],
-                                                    description=help_text)
+                                                    description=help_text, epilog=EXIT_EPILOG)
         p.set_defaults(func=func)
         return p
 
-    member = groups.add_parser("member", help="member administrations").add_subparsers(
+    member = groups.add_parser("member", help="member administrations",
+                               epilog=EXIT_EPILOG).add_subparsers(
         dest="verb", required=True, metavar="verb")
     p = leaf(member, "add", "enrol an administration", _member_add)
     p.add_argument("id", help="member id, like fr")
@@ -293,22 +303,24 @@ def build_parser() -> argparse.ArgumentParser:
     leaf(member, "list", "list the members", _member_list)
     p = leaf(member, "show", "a member, its principals and certificates, its roles",
              _member_show)
-    p.add_argument("id")
+    p.add_argument("id", help="member id, like fr")
     p = leaf(member, "update", "change a member's name and/or country", _member_update)
-    p.add_argument("id")
+    p.add_argument("id", help="member id, like fr")
     p.add_argument("--name", help="the administration's name")
     p.add_argument("--country", help="ISO 3166-1 alpha-2 code, like FR")
     p = leaf(member, "suspend", "close its sessions; refuse it until reinstated",
              _member_suspend)
-    p.add_argument("id")
+    p.add_argument("id", help="member id, like fr")
     p = leaf(member, "reinstate", "let a suspended member connect again", _member_reinstate)
-    p.add_argument("id")
+    p.add_argument("id", help="member id, like fr")
 
-    principal = groups.add_parser("principal", help="officers and systems").add_subparsers(
+    principal = groups.add_parser("principal", help="officers and systems",
+                                  epilog=EXIT_EPILOG).add_subparsers(
         dest="verb", required=True, metavar="verb")
     p = leaf(principal, "add", "add a principal and issue its credentials", _principal_add)
     p.add_argument("principal", help="member/name, like fr/ops")
-    p.add_argument("--kind", required=True, choices=("officer", "system"))
+    p.add_argument("--kind", required=True, choices=("officer", "system"),
+                   help="an officer (a person's desk) or a system (a member's software)")
     _add_issue_options(p)
     p = leaf(principal, "issue", "issue a new certificate for an existing principal",
              _principal_issue)
@@ -321,19 +333,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = leaf(principal, "revoke", "revoke every active certificate of a principal",
              _principal_revoke)
     p.add_argument("principal", help="member/name or admin/name")
-    p.add_argument("--reason", default="unspecified", help="revocation reason (RFC 5280)")
+    p.add_argument("--reason", default="unspecified", choices=REASONS, metavar="REASON",
+                   help=f"revocation reason (RFC 5280): {', '.join(REASONS)}; "
+                   "default unspecified")
 
-    cert = groups.add_parser("cert", help="certificates").add_subparsers(
+    cert = groups.add_parser("cert", help="certificates", epilog=EXIT_EPILOG).add_subparsers(
         dest="verb", required=True, metavar="verb")
     p = leaf(cert, "revoke", "revoke one certificate by key id", _cert_revoke)
     p.add_argument("kid", help="key id (SHA-256 fingerprint, 64 hex digits)")
-    p.add_argument("--reason", default="unspecified", help="revocation reason (RFC 5280)")
+    p.add_argument("--reason", default="unspecified", choices=REASONS, metavar="REASON",
+                   help=f"revocation reason (RFC 5280): {', '.join(REASONS)}; "
+                   "default unspecified")
 
-    channel = groups.add_parser("channel", help="operation channels").add_subparsers(
+    channel = groups.add_parser("channel", help="operation channels",
+                                epilog=EXIT_EPILOG).add_subparsers(
         dest="verb", required=True, metavar="verb")
     p = leaf(channel, "create", "create an operation's channel", _channel_create)
     p.add_argument("name", help="channel name")
-    p.add_argument("--title", default="")
+    p.add_argument("--title", default="", help="the operation's title, shown in lists")
     p.add_argument("--starts", default="", metavar="DATE",
                    help="operation start, YYYY-MM-DD")
     p.add_argument("--ends", default="", metavar="DATE",
@@ -349,16 +366,19 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("name", help="channel name")
         p.set_defaults(state=state)
 
-    role = groups.add_parser("role", help="members' roles in channels").add_subparsers(
+    role = groups.add_parser("role", help="members' roles in channels",
+                             epilog=EXIT_EPILOG).add_subparsers(
         dest="verb", required=True, metavar="verb")
     p = leaf(role, "grant", "give a member a role in a channel, or change it", _role_grant)
-    p.add_argument("channel")
-    p.add_argument("member")
-    p.add_argument("role", choices=("reader", "contributor", "coordinator"))
+    p.add_argument("channel", help="channel name")
+    p.add_argument("member", help="member id, like fr")
+    p.add_argument("role", choices=("reader", "contributor", "coordinator"),
+                   help="reader (subscribe, history), contributor (also publish), "
+                   "coordinator (also publish; coordinates the channel)")
     p = leaf(role, "remove", "remove a member from a channel (ends its subscription)",
              _role_remove)
-    p.add_argument("channel")
-    p.add_argument("member")
+    p.add_argument("channel", help="channel name")
+    p.add_argument("member", help="member id, like fr")
 
     p = leaf(groups, "apply", "provision members, principals, channels and roles from a "
              "TOML file, over one connection (unchanged objects are left alone)", apply_file)
@@ -378,7 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--action", help="only this action (e.g. connect, cert.revoke)")
     p.add_argument("--limit", type=_count(1, 10_000_000), metavar="N",
                    help="at most N records (default: all)")
-    p.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")
+    p.add_argument("--format", choices=("table", "csv", "jsonl"), default="table",
+                   help="table (default), csv (for spreadsheets) or jsonl (one record a line)")
     p.add_argument("--output", type=Path, metavar="FILE", help="write to FILE (not stdout)")
     return parser
 

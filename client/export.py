@@ -87,7 +87,8 @@ async def _fetch(client: Client, channel: str, verify: bool) -> list[Received]:
 def main(argv: list[str] | None = None) -> int:
     prog = "cordon export"
     parser = connection_parser(prog, "Write a channel's alerts as JSON lines or CSV.")
-    parser.add_argument("--format", "-f", choices=("jsonl", "csv"), default="jsonl")
+    parser.add_argument("--format", "-f", choices=("jsonl", "csv"), default="jsonl",
+                        help="jsonl (default: one alert a line, as cordon tail) or csv")
     parser.add_argument("--no-verify", action="store_true", help="do not verify signatures")
     args = parse_connection(parser, argv)
     if isinstance(args, int):

@@ -567,7 +567,8 @@ async def fetch_report(client: Client, channel: str) -> OperationReport:
 def main(argv: list[str] | None = None) -> int:
     prog = "cordon report"
     parser = connection_parser(prog, "An operation's results from the channel's history.")
-    parser.add_argument("--format", "-f", choices=FORMATS, default="text")
+    parser.add_argument("--format", "-f", choices=FORMATS, default="text",
+                        help=f"{', '.join(FORMATS)} (default text)")
     parser.add_argument("--top", type=int, default=10, metavar="N", help="routes shown (10)")
     args = parse_connection(parser, argv)
     if isinstance(args, int):

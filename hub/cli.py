@@ -79,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="cordon serve", description="Run the Cordon hub.")
+    p = argparse.ArgumentParser(prog="cordon serve", description="Run the Cordon hub.",
+                                epilog="Exit codes: 0 stopped cleanly, 1 unexpected failure, "
+                                "2 usage or bad settings, 3 the store or the port refused, "
+                                "4 a certificate file is missing.")
     p.add_argument("--config", type=Path, help="TOML file with a [hub] table")
     p.add_argument("--host", help="listen address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="listen port (default 8443; 0 picks one)")
@@ -87,13 +90,15 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--redis", dest="redis_url", metavar="URL",
                    help="external Redis/Valkey URL instead of the embedded store")
     p.add_argument("--ca-dir", type=Path, help="CA folder (ca.pem, crl.pem, index.json)")
-    p.add_argument("--server-cert", type=Path)
-    p.add_argument("--server-key", type=Path)
+    p.add_argument("--server-cert", type=Path, help="the hub's certificate (default: "
+                   "var/ca/out/server.pem)")
+    p.add_argument("--server-key", type=Path, help="its private key (default: "
+                   "var/ca/out/server.key)")
     p.add_argument("--no-durable", dest="durable", action="store_const", const=False,
                    help="acknowledge before fsync (faster, loses the last second on power loss)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="hub processes sharing the port and the store (default 1)")
-    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
     return p
 
 

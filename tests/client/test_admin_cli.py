@@ -106,6 +106,7 @@ async def test_help_and_dispatcher(capsys: pytest.CaptureFixture[str]) -> None:
     ["audit", "--since", "last tuesday"], ["channel", "create", "x", "--retention", "-1"],
     ["principal", "add", "fr/ops", "--kind", "system", "--csr", "x.csr", "--generate-key"],
     ["principal", "issue", "fr/ops", "--csr", "x.csr", "--generate-key"],
+    ["principal", "revoke", "fr/ops", "--reason", "boredom"],  # the reasons are listed
 ])
 async def test_usage_errors_exit_2(cli: Cli, argv: list[str]) -> None:
     code, out, err = await cli(*argv)
@@ -275,7 +276,6 @@ async def test_principal_add_writes_credentials_that_work(cli: Cli, tmp_path: Pa
     (("principal", "show", "fr/nobody"), "principal show fr/nobody: unknown principal"),
     (("principal", "list", "--member", "zz"), "unknown member"),
     (("principal", "revoke", "fr/nobody"), "unknown principal"),
-    (("principal", "revoke", "fr/ops", "--reason", "boredom"), "unknown revocation reason"),
     (("cert", "revoke", "abc"), "invalid kid 'abc'"),
     (("cert", "revoke", "0" * 64), "unknown certificate"),
 ])
