@@ -469,3 +469,60 @@ async def _audit_to(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
         else:
             print("no audit records", file=out)
     return EXIT_OK
+
+
+# --- status ------------------------------------------------------------------------------------
+
+
+def _counts(counts: dict[str, Any]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "none"
+
+
+async def _status(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
+    r = await c.admin("status", {})
+    if args.json:
+        _json(r, out)
+        return EXIT_OK
+    failed = [name for name, check in r["checks"].items() if not check["ok"]]
+    print(f"answered by {r['node']}: "
+          + ("ready" if r["ready"] else "NOT READY (" + ", ".join(
+              f"{n}: {r['checks'][n]['detail']}" for n in failed) + ")"), file=out)
+    print("\nhub nodes sharing the store", file=out)
+    _table(("NODE", "PID", "WORKER", "READY", "CONNECTIONS", "DURABILITY", "STARTED"),
+           [(n.get("node"), n.get("pid"), "-" if n.get("worker", -1) < 0 else n.get("worker"),
+             "yes" if n.get("ready") else f"no: {n.get('reason', '')}", n.get("connections"),
+             n.get("durability"), _when(n.get("started"))) for n in r["nodes"]], out)
+    store, conns = r["store"], r["connections"]
+    print("", file=out)
+    _fields([("store", f"{store['kind']} {store['role']}, durability "
+                       f"{store['durability']}, {store['restarts']} restart(s) seen"),
+             ("connections", f"{conns['total']} (admin {conns['admin']}, officer "
+                             f"{conns['officer']}, system {conns['system']}, unknown "
+                             f"{conns['unknown']})"),
+             ("send queues", f"{conns['send_queue_frames']} frames "
+                             f"(fullest {conns['send_queue_frames_max']}), "
+                             f"{conns['send_queue_bytes']} bytes"),
+             ("publishes", f"{r['counters']['publishes_acked']} acked, "
+                           f"{r['counters']['publishes_duplicate']} duplicate; refused "
+                           f"{_counts(r['refused']['publishes'])}"),
+             ("deliveries", f"{r['counters']['deliveries_live']} live, "
+                            f"{r['counters']['deliveries_history']} from history"),
+             ("refused", f"connections {_counts(r['refused']['connections'])}; TLS "
+                         f"{_counts(r['refused']['tls'])}; slow consumers closed "
+                         f"{r['counters']['slow_consumer_closes']:g}"),
+             ], out)
+    print("\nchannels", file=out)
+    if r["channels"]:
+        _table(("CHANNEL", "STATE", "HEAD", "FIRST", "SUBSCRIBERS", "EPOCH"),
+               [(ch["name"], ch["state"], ch["head"], ch["first"], ch["subscribers"],
+                 ch["epoch"]) for ch in r["channels"]], out)
+    else:
+        print("no channels", file=out)
+    print("\nrecent refusals (this node)", file=out)
+    if r["recent_refusals"]:
+        _table(("TIME", "ACTION", "PRINCIPAL", "FROM", "CODE", "REASON"),
+               [(_when(int(x["time"])), x.get("action"), x.get("principal"), x.get("peer"),
+                 x.get("code", ""), x.get("reason", "")) for x in r["recent_refusals"]], out)
+    else:
+        print("none", file=out)
+    return EXIT_OK

@@ -105,7 +105,7 @@ def _causes(exc: BaseException) -> list[BaseException]:
 _HANDSHAKE_CUT = (
     "the hub ended the connection during the TLS handshake: it refused your certificate "
     "(revoked, expired, unknown or from another CA; the hub's audit log says which), so "
-    "ask the hub's administrator; or the hub was restarting (try again with --retries)"
+    "ask the hub's administrator; or the hub was restarting: try again"
 )
 _NOT_TLS = (
     "not a TLS server at that address ({where}): check --hub's host and port "

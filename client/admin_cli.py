@@ -30,6 +30,7 @@ host with ``cordon ca issue --admin --name NAME``.
     cordon admin audit [--since WHEN] [--principal P] [--action A] [--limit N]
                        [--format table|csv|jsonl] [--output FILE]
     cordon admin apply FILE [--dry-run] [--out DIR]
+    cordon admin status
 
 Writes are idempotent where that means something: adding a member or a channel that
 exists with the same fields, granting a role the member already has, or adding a
@@ -104,6 +105,7 @@ from client._admin_commands import (
     _principal_show,
     _role_grant,
     _role_remove,
+    _status,
 )
 from client._admin_common import (
     _AGE,
@@ -401,6 +403,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "csv", "jsonl"), default="table",
                    help="table (default), csv (for spreadsheets) or jsonl (one record a line)")
     p.add_argument("--output", type=Path, metavar="FILE", help="write to FILE (not stdout)")
+    leaf(groups, "status", "the hub's nodes, store, connections, channels, recent refusals",
+         _status)
     return parser
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import signal
 import sys
 from collections.abc import Callable
@@ -33,6 +32,7 @@ def _lazy(module: str, func: str) -> Callable[[list[str]], int]:
 
 COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "serve": (_lazy("hub.cli", "serve_main"), "run the hub"),
+    "probe": (_lazy("hub.cli", "probe_main"), "is a hub ready? (its /readyz; healthchecks)"),
     "demo": (_lazy("hub.demo", "main"), "run a throwaway operation end to end"),
     "ca": (_lazy("certs.cli", "main"), "the certificate authority"),
     "publish": (_lazy("client.cli", "publish_main"), "publish alerts (JSON lines in)"),
@@ -98,7 +98,14 @@ def _serve_parser() -> argparse.ArgumentParser:
                    help="acknowledge before fsync (faster, loses the last second on power loss)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="hub processes sharing the port and the store (default 1)")
-    p.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    p.add_argument("--http-listen", metavar="HOST:PORT",
+                   help="ops listener for /healthz, /readyz, /metrics (default 127.0.0.1:9090; "
+                        "'off' for none; with --workers N, worker i uses PORT+i)")
+    p.add_argument("--log-format", choices=("text", "json"),
+                   help="log lines for people (text, default) or one JSON object each")
+    p.add_argument("--log-level", metavar="LEVELS",
+                   help="e.g. info,cordon.session=debug (default info)")
+    p.add_argument("-v", "--verbose", action="store_true", help="same as --log-level debug")
     return p
 
 
@@ -111,16 +118,18 @@ def serve_main(argv: list[str] | None = None) -> int:
         args = _serve_parser().parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2, message printed)
         return int(exc.code or 0)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings(args.config, overrides={
             k: getattr(args, k) for k in ("host", "port", "data_dir", "redis_url", "ca_dir",
-                                          "server_cert", "server_key", "durable")
+                                          "server_cert", "server_key", "durable",
+                                          "http_listen", "log_format", "log_level")
         })
     except ConfigError as exc:
         print(f"cordon serve: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    from hub.logs import setup_logging
+
+    setup_logging(settings.log_format, "debug" if args.verbose else settings.log_level)
     for path in (settings.ca_cert, settings.server_cert, settings.server_key):
         if not path.exists():
             print(f"cordon serve: error: {path} not found (create it with 'cordon ca')",
@@ -143,8 +152,9 @@ def serve_main(argv: list[str] | None = None) -> int:
     async def run() -> None:
         hub = Hub(settings)
         await hub.start()
+        ops = f"; ops http://{hub.ops.server.host}:{hub.ops.port}/" if hub.ops.server else ""
         print(f"cordon hub listening on wss://{settings.host}:{hub.port} "
-              f"(store durability: {hub.store.durability})", flush=True)
+              f"(store durability: {hub.store.durability}{ops})", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -173,6 +183,45 @@ def _store_hint(exc: BaseException, redis_url: str | None) -> str:
         return (f"{exc}: the store at {_redact(redis_url)} (--redis) — is it running, and "
                 "are its address and password right?")
     return str(exc)
+#: Seconds ``cordon probe`` waits for an answer.
+PROBE_TIMEOUT_S = 5.0
+
+
+def probe_main(argv: list[str] | None = None) -> int:
+    """``cordon probe [URL]``: GET a hub's ``/readyz`` (or ``/healthz``) on its ops
+    listener; exit 0 if it answers 200, 3 otherwise (503, unreachable, timeout), with its
+    answer or the reason on one line. For container healthchecks and service managers:
+    the image has no curl."""
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    p = argparse.ArgumentParser(prog="cordon probe", description=(
+        "Ask a hub's ops listener whether it is ready: exit 0 if URL answers 200, "
+        "3 if not (503, unreachable, timeout)."), epilog="Exit codes: 0 ready (200), "
+        "2 usage, 3 not ready, unreachable or no answer in time.")
+    p.add_argument("url", nargs="?", default="http://127.0.0.1:9090/readyz",
+                   help="default http://127.0.0.1:9090/readyz")
+    p.add_argument("--timeout", type=float, default=PROBE_TIMEOUT_S, metavar="S",
+                   help=f"seconds to wait for the answer (default {PROBE_TIMEOUT_S:g})")
+    try:
+        args = p.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if urlsplit(args.url).scheme != "http":
+        print("cordon probe: error: the ops listener speaks plain http://", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        with urllib.request.urlopen(args.url, timeout=args.timeout) as answer:  # noqa: S310
+            print(answer.read(4096).decode("utf-8", "replace").strip())
+            return EXIT_OK if answer.status == 200 else EXIT_REFUSED
+    except urllib.error.HTTPError as exc:
+        print(exc.read(4096).decode("utf-8", "replace").strip() or f"HTTP {exc.code}")
+        return EXIT_REFUSED
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        print(f"cordon probe: {args.url}: {reason}", file=sys.stderr)
+        return EXIT_REFUSED
 
 
 if __name__ == "__main__":

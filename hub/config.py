@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from hub.http import parse_listen
+from hub.logs import LOG_FORMATS, parse_levels
 from hub.protocol import limits
 from hub.refusals import AUDIT_REFUSALS_PER_S
 from hub.storage import AUDIT_MAX_ENTRIES
@@ -100,6 +102,13 @@ class Settings:
     ping_interval_s: float = limits.PING_INTERVAL_S
     idle_timeout_s: float = limits.IDLE_TIMEOUT_S
     max_pings_per_s: int = limits.MAX_PINGS_PER_S
+    #: The operations listener (/healthz, /readyz, /metrics; plain HTTP): HOST:PORT, or
+    #: None / "" / "off" for none. With --workers N, worker i listens on PORT + i.
+    http_listen: str | None = "127.0.0.1:9090"
+    #: Log lines as "text" (for people) or "json" (one object per line).
+    log_format: str = "text"
+    #: Log levels: a default and per-component ones, e.g. "info,cordon.session=debug".
+    log_level: str = "info"
 
     @property
     def ca_cert(self) -> Path:
@@ -205,4 +214,15 @@ def load_settings(
     for name in _POSITIVE:
         if getattr(settings, name) <= 0:
             raise ConfigError(f"setting {name!r}: must be positive")
+    try:
+        if settings.http_listen is not None and parse_listen(settings.http_listen) is None:
+            settings = settings.replace(http_listen=None)  # "off"
+    except ValueError as exc:
+        raise ConfigError(f"setting 'http_listen': {exc}") from exc
+    try:
+        parse_levels(settings.log_level)
+    except ValueError as exc:
+        raise ConfigError(f"setting 'log_level': {exc}") from exc
+    if settings.log_format not in LOG_FORMATS:
+        raise ConfigError(f"setting 'log_format': must be one of {', '.join(LOG_FORMATS)}")
     return settings

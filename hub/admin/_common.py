@@ -7,7 +7,7 @@ import logging
 import re
 import time
 from collections.abc import Hashable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hub.access import Access
 from hub.config import Settings
@@ -21,6 +21,9 @@ from hub.storage import (
     MemberRecord,
     Store,
 )
+
+if TYPE_CHECKING:
+    from hub.ops import Operations
 
 log = logging.getLogger("cordon.admin")
 
@@ -36,6 +39,8 @@ class AdminHost(Protocol):
     access: Access
     casync: CASync
     refusals: RefusalAudit
+    #: This process's operations side (``status``: hub.ops).
+    ops: Operations
 
 
 class AdminCaller(Hashable, Protocol):

@@ -314,6 +314,11 @@ async def _audit_list(c: _Ctx, raw: dict[str, Any]) -> _Result:
     return {"records": page.records, "next": page.next}
 
 
+async def _status(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    _Args(raw, ())
+    return await c.hub.ops.status()
+
+
 #: Every operation of the ``adm`` frame (PROTOCOL.md §6.8).
 OPS: dict[str, _Handler] = {
     "member.add": _member_add,
@@ -334,10 +339,11 @@ OPS: dict[str, _Handler] = {
     "role.grant": _role_grant,
     "role.remove": _role_remove,
     "audit.list": _audit_list,
+    "status": _status,
 }
 #: Operations that change nothing: audited here (the others audit what they changed).
 _READS = frozenset({"member.list", "member.show", "principal.list", "principal.show",
-                    "channel.list", "channel.show", "audit.list"})
+                    "channel.list", "channel.show", "audit.list", "status"})
 
 
 async def run_admin(hub: Hub, by: str, op: str, args: dict[str, Any], *,
@@ -373,6 +379,7 @@ SUBJECT_ARGS: dict[str, tuple[tuple[str, str], ...]] = {
     "role.grant": (("channel", "channel"), ("member", "member")),
     "role.remove": (("channel", "channel"), ("member", "member")),
     "audit.list": (),
+    "status": (),
 }
 _SHAPES = {"member": _NAME, "name": _NAME, "subject": _PRINCIPAL, "kid": _KID,
            "channel": _CHANNEL}

@@ -675,6 +675,7 @@ ATTEMPTS: dict[str, dict[str, Any]] = {
     "role.grant": {"channel": CH, "member": "fr", "role": "coordinator"},
     "role.remove": {"channel": CH, "member": "de"},
     "audit.list": {},
+    "status": {},
 }
 
 
@@ -975,6 +976,7 @@ SUBJECTS: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, str]]] = {
     "role.remove": ({"channel": "ops-1", "member": "fr"}, {"channel": "ops-1", "member": "fr"},
                     {"channel": "ops-1", "member": "fr"}),
     "audit.list": ({"limit": 1}, {"limit": 0}, {}),
+    "status": ({}, {"x": 1}, {}),
 }
 SUBJECT_FIELDS = ("member", "subject", "channel")
 
