@@ -30,10 +30,14 @@ valid (bad JSON, unknown kind, refused by the hub as invalid, id conflict,
 stale time) is reported on stderr with its line number and skipped; the
 others are still published, and the exit code is 4.
 
-``cordon tail CHANNEL [--since N] [--state FILE] [--limit N] [--no-verify]``
-prints one JSON line per alert: ``{"channel", "offset", "id", "from", "kind",
-"ts", "body", "verified", "error"}`` (binary values in bodies as base64
-strings; ``error`` says why an alert is not verified, null otherwise).
+``cordon tail CHANNEL [--since N] [--state FILE] [--limit N] [--no-verify]
+[--format jsonl|stix|misp [--include-restricted]]`` prints one JSON line per
+alert: ``{"channel", "offset", "id", "from", "kind", "ts", "body", "verified",
+"error"}`` (binary values in bodies as base64 strings; ``error`` says why an
+alert is not verified, null otherwise). ``--format stix`` prints each verified
+alert as a STIX 2.1 bundle on one line, ``misp`` as a MISP event, for a
+continuous feed into those tools; alerts with handling H2/H3 are left out
+(stderr says which) unless ``--include-restricted``, as in ``cordon export``.
 Without ``--since`` it starts with the next live alert; ``--since 0`` replays
 all retained history first. ``--state FILE`` holds ``{"channel", "epoch",
 "offset"}``: read at start (it then takes precedence over ``--since``) and
@@ -371,7 +375,9 @@ async def _tail(args: argparse.Namespace, client: Client) -> int:
     ):
         async for received in sub:
             try:
-                print(json.dumps(alert_json(received), ensure_ascii=False), flush=True)
+                line = _tail_line(args, received)
+                if line is not None:
+                    print(line, flush=True)
             except BrokenPipeError:
                 # The reader went away: stop quietly, without saving this alert as done.
                 with contextlib.suppress(OSError):
@@ -384,6 +390,26 @@ async def _tail(args: argparse.Namespace, client: Client) -> int:
             if args.limit is not None and printed >= args.limit:
                 break
     return EXIT_OK
+
+
+def _tail_line(args: argparse.Namespace, received: Received) -> str | None:
+    """The line ``cordon tail`` prints for one alert; None when ``--format stix|misp``
+    leaves it out (unverified, or handling H2/H3 without ``--include-restricted``:
+    said on stderr)."""
+    if args.format == "jsonl":
+        return json.dumps(alert_json(received), ensure_ascii=False)
+    from client import interop
+
+    chosen = interop.select([received], args.channel,
+                            include_restricted=args.include_restricted)
+    if not chosen.alerts:
+        why = ("its signature did not verify" if chosen.unverified else
+               "handling H2/H3: not to be passed on (--include-restricted to include it)")
+        print(f"cordon tail: offset {received.offset} left out: {why}", file=sys.stderr,
+              flush=True)
+        return None
+    doc = interop.to_stix(chosen) if args.format == "stix" else interop.to_misp(chosen)
+    return json.dumps(doc, ensure_ascii=False)
 
 
 def _positive(text: str) -> int:
@@ -426,7 +452,23 @@ def tail_main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="do not verify signatures (verified is then always false)",
     )
+    parser.add_argument(
+        "--format",
+        choices=("jsonl", "stix", "misp"),
+        default="jsonl",
+        help="jsonl (default); stix: one STIX 2.1 bundle per line; misp: one MISP event "
+        "per line (verified alerts only; see cordon export)",
+    )
+    parser.add_argument(
+        "--include-restricted",
+        action="store_true",
+        help="stix/misp: include alerts with handling H2/H3 (left out by default)",
+    )
     args = _parse(parser, argv)
+    if not isinstance(args, int) and args.format != "jsonl" and args.no_verify:
+        print(f"{prog}: error: --format {args.format} exports verified alerts only: "
+              "drop --no-verify", file=sys.stderr)
+        return EXIT_USAGE
     if isinstance(args, int):
         return args
     client = _client(prog, args)

@@ -127,3 +127,29 @@ async def test_unverified_alerts_are_never_exported(
     text, err = await export(hub, pki, tmp_path, capsys, "--format", "stix")
     assert "FR-N-FORGED" not in text
     assert "1 whose signature did not verify" in err
+
+
+async def test_tail_as_a_continuous_stix_and_misp_feed(
+    hub: FakeHub, pki: Pki, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from client.cli import tail_main
+
+    leaf = hub.leaf  # type: ignore[attr-defined]
+    base = [CH, "--hub", hub.url, "--cert", str(leaf.cert), "--key", str(leaf.key), "--ca",
+            str(pki.ca), "--since", "0", "--limit", str(len(ALERTS))]
+    capsys.readouterr()
+    assert await asyncio.to_thread(tail_main, [*base, "--format", "stix"]) == 0
+    out, err = capsys.readouterr()
+    bundles = [stix2.parse(line, allow_custom=False) for line in out.splitlines()]
+    assert len(bundles) == 5
+    assert "offset 3 left out: handling H2/H3" in err and "offset 7 left out" in err
+    assert await asyncio.to_thread(tail_main, [*base, "--format", "misp",
+                                               "--include-restricted"]) == 0
+    out, err = capsys.readouterr()
+    events = []
+    for line in out.splitlines():
+        event = pymisp.MISPEvent()
+        event.load(line)
+        events.append(event)
+    assert len(events) == 7 and "left out" not in err
+    assert await asyncio.to_thread(tail_main, [*base, "--format", "stix", "--no-verify"]) == 2
