@@ -42,7 +42,21 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "report": (_lazy("client.report", "main"), "an operation's results from a channel"),
     "export": (_lazy("client.export", "main"), "a channel's alerts as JSON lines or CSV"),
     "desk": (_lazy("client.desktop.app", "main"), "the desktop client for liaison officers"),
+    "completion": (_lazy("client.completion", "main"), "shell completion script (bash, zsh)"),
 }
+
+
+def _complete(argv: list[str]) -> int:
+    from client.completion import candidates
+
+    index = int(argv[0]) if argv and argv[0].isdigit() else 0
+    words = argv[1:][: index + 1]
+    words += [""] * (index + 1 - len(words))
+    if index < 1:
+        return EXIT_OK
+    found = candidates(words, {name: entry for name, (entry, _) in COMMANDS.items()})
+    print("\n".join(found))
+    return EXIT_OK
 
 
 def version() -> str:
@@ -68,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
               "command's options.\n\nExit codes: 0 ok, 1 unexpected failure, 2 usage, 3 "
               "refused or unreachable (hub, store, CA), 4 bad input data.", file=out)
         return EXIT_OK if argv else EXIT_USAGE
+    if argv[0] == "--complete":  # asked by the completion script: --complete INDEX WORD...
+        return _complete(argv[1:])
     if argv[0] in ("--version", "-V"):
         print(f"cordon {version()}")
         return EXIT_OK
