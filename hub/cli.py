@@ -42,7 +42,32 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "report": (_lazy("client.report", "main"), "an operation's results from a channel"),
     "export": (_lazy("client.export", "main"), "a channel's alerts as JSON lines or CSV"),
     "desk": (_lazy("client.desktop.app", "main"), "the desktop client for liaison officers"),
+    "completion": (_lazy("client.completion", "main"), "shell completion script (bash, zsh)"),
 }
+
+
+def _complete(argv: list[str]) -> int:
+    from client.completion import candidates
+
+    index = int(argv[0]) if argv and argv[0].isdigit() else 0
+    words = argv[1:][: index + 1]
+    words += [""] * (index + 1 - len(words))
+    if index < 1:
+        return EXIT_OK
+    found = candidates(words, {name: entry for name, (entry, _) in COMMANDS.items()})
+    print("\n".join(found))
+    return EXIT_OK
+
+
+def version() -> str:
+    """The installed package's version (``importlib.metadata``)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("cordon")
+    except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
+        return "unknown (not installed)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,11 +75,17 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         lines = [f"  {name:<9} {desc}" for name, (_, desc) in COMMANDS.items()]
         out = sys.stdout if argv else sys.stderr
-        print("usage: cordon <command> [options]\n\ncommands:\n" + "\n".join(lines)
-              + "\n\n'cordon <command> --help' for a command's options.", file=out)
+        print("usage: cordon [--version] <command> [options]\n\ncommands:\n"
+              + "\n".join(lines)
+              + "\n\noptions:\n  -h, --help     this help\n  -V, --version  the installed "
+              "version (from the package metadata)\n\n'cordon <command> --help' for a "
+              "command's options.\n\nExit codes: 0 ok, 1 unexpected failure, 2 usage, 3 "
+              "refused or unreachable (hub, store, CA), 4 bad input data.", file=out)
         return EXIT_OK if argv else EXIT_USAGE
-    if argv[0] == "--version":
-        print("cordon 0.1.0")
+    if argv[0] == "--complete":  # asked by the completion script: --complete INDEX WORD...
+        return _complete(argv[1:])
+    if argv[0] in ("--version", "-V"):
+        print(f"cordon {version()}")
         return EXIT_OK
     entry = COMMANDS.get(argv[0])
     if entry is None:
@@ -64,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="cordon serve", description="Run the Cordon hub.")
+    p = argparse.ArgumentParser(prog="cordon serve", description="Run the Cordon hub.",
+                                epilog="Exit codes: 0 stopped cleanly, 1 unexpected failure, "
+                                "2 usage or bad settings, 3 the store or the port refused, "
+                                "4 a certificate file is missing.")
     p.add_argument("--config", type=Path, help="TOML file with a [hub] table")
     p.add_argument("--host", help="listen address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="listen port (default 8443; 0 picks one)")
@@ -72,8 +106,10 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--redis", dest="redis_url", metavar="URL",
                    help="external Redis/Valkey URL instead of the embedded store")
     p.add_argument("--ca-dir", type=Path, help="CA folder (ca.pem, crl.pem, index.json)")
-    p.add_argument("--server-cert", type=Path)
-    p.add_argument("--server-key", type=Path)
+    p.add_argument("--server-cert", type=Path, help="the hub's certificate (default: "
+                   "var/ca/out/server.pem)")
+    p.add_argument("--server-key", type=Path, help="its private key (default: "
+                   "var/ca/out/server.key)")
     p.add_argument("--no-durable", dest="durable", action="store_const", const=False,
                    help="acknowledge before fsync (faster, loses the last second on power loss)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
@@ -125,7 +161,8 @@ def serve_main(argv: list[str] | None = None) -> int:
         try:
             return serve_workers(settings, args.workers, verbose=args.verbose)
         except (CordonError, OSError) as exc:
-            print(f"cordon serve: error: {exc}", file=sys.stderr)
+            print(f"cordon serve: error: {_store_hint(exc, settings.redis_url)}",
+                  file=sys.stderr)
             return EXIT_REFUSED
 
     async def run() -> None:
@@ -147,11 +184,21 @@ def serve_main(argv: list[str] | None = None) -> int:
     try:
         asyncio.run(run())
     except (CordonError, OSError) as exc:
-        print(f"cordon serve: error: {exc}", file=sys.stderr)
+        print(f"cordon serve: error: {_store_hint(exc, settings.redis_url)}", file=sys.stderr)
         return EXIT_REFUSED
     return EXIT_OK
 
 
+def _store_hint(exc: BaseException, redis_url: str | None) -> str:
+    """The error, naming the external store's address (password redacted) when the store
+    is what failed."""
+    from hub.config import _redact
+    from hub.protocol.errors import Unavailable
+
+    if isinstance(exc, Unavailable) and redis_url:
+        return (f"{exc}: the store at {_redact(redis_url)} (--redis) — is it running, and "
+                "are its address and password right?")
+    return str(exc)
 #: Seconds ``cordon probe`` waits for an answer.
 PROBE_TIMEOUT_S = 5.0
 
@@ -167,10 +214,12 @@ def probe_main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="cordon probe", description=(
         "Ask a hub's ops listener whether it is ready: exit 0 if URL answers 200, "
-        "3 if not (503, unreachable, timeout)."))
+        "3 if not (503, unreachable, timeout)."), epilog="Exit codes: 0 ready (200), "
+        "2 usage, 3 not ready, unreachable or no answer in time.")
     p.add_argument("url", nargs="?", default="http://127.0.0.1:9090/readyz",
                    help="default http://127.0.0.1:9090/readyz")
-    p.add_argument("--timeout", type=float, default=PROBE_TIMEOUT_S, metavar="S")
+    p.add_argument("--timeout", type=float, default=PROBE_TIMEOUT_S, metavar="S",
+                   help=f"seconds to wait for the answer (default {PROBE_TIMEOUT_S:g})")
     try:
         args = p.parse_args(argv)
     except SystemExit as exc:

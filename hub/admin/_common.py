@@ -98,9 +98,14 @@ def _member_dict(m: MemberRecord, principals: int | None = None) -> dict[str, An
     return out
 
 
-def _cert_dict(c: CertRecord) -> dict[str, Any]:
+def _cert_dict(c: CertRecord, now: int | None = None) -> dict[str, Any]:
+    """A certificate for admin results; with ``now``, an active one past its ``not_after``
+    shows as ``expired`` (it can no longer connect), never as ``active``."""
+    status = c.status
+    if now is not None and status == "active" and c.not_after <= now:
+        status = "expired"
     return {"kid": c.kid, "serial": f"{c.serial:016x}", "not_after": c.not_after,
-            "status": c.status}
+            "status": status}
 
 
 def _channel_dict(meta: ChannelMeta, stats: ChannelStats | None) -> dict[str, Any]:
@@ -120,7 +125,7 @@ def _principal_dict(pid: str, kind: str, certs: list[CertRecord], now: int) -> d
               else "no certificate")
     return {"id": pid, "kind": kind, "status": status,
             "expires": max((c.not_after for c in live), default=0),
-            "certs": [_cert_dict(c) for c in certs]}
+            "certs": [_cert_dict(c, now) for c in certs]}
 
 
 def _now_ms() -> int:

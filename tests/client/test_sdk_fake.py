@@ -144,7 +144,7 @@ async def test_handshake_cut_on_every_try_is_a_refusal(hub: FakeHub, pki: Pki) -
     leaf = pki.member("fr", "ops")
     client = Client(hub.url, cert=leaf.cert, key=leaf.key, ca=pki.ca, backoff=0.01,
                     max_attempts=3)
-    with pytest.raises(SessionRefused, match="certificate may be revoked, expired"):
+    with pytest.raises(SessionRefused, match=r"refused your certificate \(revoked, expired"):
         await client.connect()
     assert hub.handshakes_cut == 3
 
@@ -153,7 +153,7 @@ async def test_untrusted_hub_certificate(hub: FakeHub, pki: Pki, tmp_path: Path)
     other = make_pki(tmp_path / "other")
     leaf = pki.member("fr", "ops")
     client = Client(hub.url, cert=leaf.cert, key=leaf.key, ca=other.ca, backoff=0.01)
-    with pytest.raises(SessionRefused, match="not trusted"):
+    with pytest.raises(SessionRefused, match="the hub's certificate is not from the CA you gave"):
         await client.connect()
 
 
@@ -168,7 +168,7 @@ async def test_unreachable_hub_gives_up_after_max_attempts(pki: Pki) -> None:
     client = Client(
         "wss://127.0.0.1:9/", cert=leaf.cert, key=leaf.key, ca=pki.ca, max_attempts=3, backoff=0.01
     )
-    with pytest.raises(ConnectionLost, match="cannot reach"):
+    with pytest.raises(ConnectionLost, match=r"nothing listens at 127\.0\.0\.1:9"):
         await client.connect()
 
 
