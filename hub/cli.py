@@ -107,9 +107,9 @@ def _serve_parser() -> argparse.ArgumentParser:
                    help="external Redis/Valkey URL instead of the embedded store")
     p.add_argument("--ca-dir", type=Path, help="CA folder (ca.pem, crl.pem, index.json)")
     p.add_argument("--server-cert", type=Path, help="the hub's certificate (default: "
-                   "var/ca/out/server.pem)")
+                   "CA_DIR/out/server.pem)")
     p.add_argument("--server-key", type=Path, help="its private key (default: "
-                   "var/ca/out/server.key)")
+                   "CA_DIR/out/server.key)")
     p.add_argument("--no-durable", dest="durable", action="store_const", const=False,
                    help="acknowledge before fsync (faster, loses the last second on power loss)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
@@ -146,10 +146,14 @@ def serve_main(argv: list[str] | None = None) -> int:
     from hub.logs import setup_logging
 
     setup_logging(settings.log_format, "debug" if args.verbose else settings.log_level)
-    for path in (settings.ca_cert, settings.server_cert, settings.server_key):
+    for path, make in ((settings.ca_cert, f"cordon ca init --dir {settings.ca_dir}"),
+                       (settings.server_cert, f"cordon ca issue-server --dir {settings.ca_dir}"
+                                              " --dns HOST --ip ADDRESS"),
+                       (settings.server_key, f"cordon ca issue-server --dir {settings.ca_dir}"
+                                             " --dns HOST --ip ADDRESS")):
         if not path.exists():
-            print(f"cordon serve: error: {path} not found (create it with 'cordon ca')",
-                  file=sys.stderr)
+            print(f"cordon serve: error: {path} not found (create it with '{make}', or "
+                  "name it with --ca-dir / --server-cert / --server-key)", file=sys.stderr)
             return EXIT_INPUT
 
     if args.workers != 1:

@@ -208,6 +208,10 @@ def load_settings(
             if key not in fields:
                 raise ConfigError(f"unknown setting {key!r}")
             values[key] = _coerce(key, fields[key], value)
+    if "ca_dir" in values:  # the hub's own credentials default to the CA folder's out/
+        ca_dir = Path(values["ca_dir"])
+        values.setdefault("server_cert", ca_dir / "out" / "server.pem")
+        values.setdefault("server_key", ca_dir / "out" / "server.key")
     settings = Settings(**values)
     if settings.port < 0 or settings.port > 65535:
         raise ConfigError("setting 'port': must be 0-65535")
