@@ -57,6 +57,14 @@ class DashboardDialog(QDialog):
         self.setWindowTitle(_tr("Operation dashboard"))
         self.resize(640, 520)
         layout = QVBoxLayout(self)
+        self.incomplete = QLabel()
+        self.incomplete.setObjectName("incomplete")
+        self.incomplete.setWordWrap(True)
+        self.incomplete.setStyleSheet(
+            "background:#e37400;color:white;font-weight:bold;font-size:15px;padding:8px;"
+            "border-radius:3px;")
+        self.incomplete.hide()
+        layout.addWidget(self.incomplete)
         self.title = QLabel()
         self.title.setStyleSheet("font-size:16px;font-weight:bold;")
         layout.addWidget(self.title)
@@ -86,6 +94,18 @@ class DashboardDialog(QDialog):
         self.warning = QLabel()
         self.warning.setStyleSheet("color:#a50e0e;font-weight:bold;")
         layout.addWidget(self.warning)
+
+    def show_coverage(self, cached: int, total: int, complete: bool) -> None:
+        """Say prominently when the figures are not yet the whole operation's."""
+        self.incomplete.setVisible(not complete)
+        if complete:
+            self.incomplete.setText("")
+            return
+        share = cached / total if total else 0.0
+        self.incomplete.setText(_tr(
+            "INCOMPLETE — these figures cover only {0} of the channel's {1} alerts "
+            "({2:.0%}); the rest of the history is being fetched. Do not quote them yet."
+        ).format(f"{cached:,}", f"{total:,}", share))
 
     def show_figures(self, title: str, figures: Figures) -> None:
         self.title.setText(title)

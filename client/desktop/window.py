@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self.proxy.set_newest_first(newest_first)
         self.channels = ChannelListModel(self)
         self.composers: list[ComposeDialog] = []
+        self.dashboard: DashboardDialog | None = None
         self.channel = ""
         self._build()
         self.notifier = Notifier(self, QIcon(dot_icon("#c5221f", 32)))
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         bridge.publishFailed.connect(self._on_publish_failed)
         bridge.notice.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         bridge.attachmentLoaded.connect(self.detail.attachment_loaded)
+        bridge.coverageChanged.connect(self._on_coverage)
         self.detail.wantAttachment.connect(bridge.load_attachment)
         self.status.set_state(bridge.state, bridge.detail)
 
@@ -347,18 +349,36 @@ class MainWindow(QMainWindow):
         return count
 
     def show_dashboard(self) -> DashboardDialog:
-        dialog = DashboardDialog(self)
+        """The operation's figures (``cordon report``'s) from the whole cached history."""
+        if self.dashboard is None:
+            self.dashboard = DashboardDialog(self)
+        self._fill_dashboard(self.dashboard)
+        self.dashboard.show()
+        return self.dashboard
+
+    def _fill_dashboard(self, dialog: DashboardDialog) -> None:
         rows = self.channels.channel_rows()
         title = next((c.title for c in rows if c.channel == self.channel), "")
         items = self.bridge.cached_items(self.channel) if self.channel else []
         figures = figures_for(items, channel=self.channel, title=title)
         dialog.show_figures(title or self.channel, figures)
-        if items and (items[0].offset > 1 or self.bridge.has_more(self.channel)):
-            dialog.coverage.setText(_tr(
-                "Computed from the {0} alerts on this machine (from offset {1}); "
-                "load older alerts for the whole operation.").format(len(items), items[0].offset))
-        dialog.show()
-        return dialog
+        cached, total, complete = self.bridge.coverage(self.channel)
+        dialog.show_coverage(cached, total, complete or not self.channel)
+        dialog.coverage.setText(_tr("Computed on this machine from {0} verified-history "
+                                    "alerts, as cordon report does.").format(len(items)))
+
+    def _on_coverage(self, channel: str) -> None:
+        if channel != self.channel:
+            return
+        cached, total, complete = self.bridge.coverage(channel)
+        if complete:
+            self.statusBar().showMessage(
+                _tr("Whole history on this machine: {0} alerts").format(cached), 8000)
+        else:
+            self.statusBar().showMessage(
+                _tr("Fetching the history: {0} of {1} alerts").format(cached, total))
+        if self.dashboard is not None and self.dashboard.isVisible():
+            self._fill_dashboard(self.dashboard)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         for dialog in self.composers:
