@@ -241,8 +241,15 @@ class MainWindow(QMainWindow):
         self._mark_read()
         self._refresh_counts()
 
+    def _reshow(self) -> None:
+        """Show the selected record again: a later alert may have changed its state."""
+        row = self.selected_row()
+        if row is not None:
+            self.detail.show_row(row, self.feed.linked(row), self.feed.state(row))
+
     def _on_alerts(self, channel: str, rows: list[AlertRow], live: bool) -> None:
         self.feed.add_rows(rows)
+        self._reshow()
         if channel == self.channel:
             self._mark_read()
         if live:
@@ -258,6 +265,7 @@ class MainWindow(QMainWindow):
 
     def _on_older(self, channel: str, rows: list[AlertRow], more: bool) -> None:
         self.feed.add_rows(rows)
+        self._reshow()
         if channel == self.channel:
             self.more_button.setEnabled(more)
             self.more_button.setText(_tr("Load older alerts") if more
@@ -301,7 +309,8 @@ class MainWindow(QMainWindow):
 
     def _selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
         row = self.selected_row()
-        self.detail.show_row(row, self.feed.linked(row) if row else [])
+        self.detail.show_row(row, self.feed.linked(row) if row else [],
+                             self.feed.state(row) if row else None)
         self.reply_action.setEnabled(row is not None and row.kind == "warning")
 
     def _writable_channels(self) -> list[tuple[str, str]]:
