@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from client.desktop import fields
 from client.desktop.models import code_text, kind_text
+from client.desktop.wheel import guard_wheel
 
 __all__ = ["ComposeDialog", "Publisher"]
 
@@ -257,6 +258,7 @@ class ComposeDialog(QDialog):
         for key, value in (prefill or {}).items():
             if key in self.inputs:
                 self.inputs[key].set_value(value)
+        guard_wheel(self)
         self.revalidate()
 
     # --- goods lines -----------------------------------------------------------
@@ -273,6 +275,7 @@ class ComposeDialog(QDialog):
                 item.set_value(values[field.key])
             line.append(item)
         self._goods_inputs.append(line)
+        guard_wheel(self.goods)
         self.revalidate()
 
     def remove_goods_line(self) -> None:

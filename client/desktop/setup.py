@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from client.desktop.settings import DeskSettings
+from client.desktop.wheel import guard_wheel
 from client.keys import KeyRequest, new_key_and_request
 from hub.protocol.errors import InvalidFrame
 
@@ -125,6 +126,7 @@ class SetupDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self._base = settings
+        guard_wheel(self)
 
     def _create_clicked(self) -> None:
         folder = QFileDialog.getExistingDirectory(

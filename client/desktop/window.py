@@ -49,6 +49,7 @@ from client.desktop.models import (
 )
 from client.desktop.rows import AlertRow, ChannelRow
 from client.desktop.status import ConnectionStatus, Notifier, dot_icon
+from client.desktop.wheel import guard_wheel
 
 __all__ = ["MainWindow"]
 
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
         bridge.coverageChanged.connect(self._on_coverage)
         self.detail.wantAttachment.connect(bridge.load_attachment)
         self.status.set_state(bridge.state, bridge.detail)
+        guard_wheel(self)
 
     # --- layout ----------------------------------------------------------------------
     def _build(self) -> None:
