@@ -101,6 +101,8 @@ class MainWindow(QMainWindow):
         compose.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(compose)
         for kind in fields.COMPOSE_KINDS:
+            if kind == "withdrawal":
+                continue  # an action on a selected record of ours (no typed ids)
             action = menu.addAction(kind_text(kind))
             action.triggered.connect(lambda _=False, k=kind: self.open_compose(k))
         compose.setMenu(menu)
@@ -109,6 +111,16 @@ class MainWindow(QMainWindow):
         self.reply_action.setEnabled(False)
         self.reply_action.triggered.connect(self.reply_with_feedback)
         bar.addAction(self.reply_action)
+        self.amend_action = QAction(_tr("Amend…"), self)
+        self.amend_action.setEnabled(False)
+        self.amend_action.setToolTip(_tr("Correct the selected record of your administration"))
+        self.amend_action.triggered.connect(self.amend_selected)
+        bar.addAction(self.amend_action)
+        self.withdraw_action = QAction(_tr("Withdraw…"), self)
+        self.withdraw_action.setEnabled(False)
+        self.withdraw_action.setToolTip(_tr("Withdraw the selected record of your administration"))
+        self.withdraw_action.triggered.connect(self.withdraw_selected)
+        bar.addAction(self.withdraw_action)
         bar.addSeparator()
         self.order_action = QAction(_tr("Newest first"), self)
         self.order_action.setCheckable(True)
@@ -245,9 +257,8 @@ class MainWindow(QMainWindow):
 
     def _reshow(self) -> None:
         """Show the selected record again: a later alert may have changed its state."""
-        row = self.selected_row()
-        if row is not None:
-            self.detail.show_row(row, self.feed.linked(row), self.feed.state(row))
+        if self.selected_row() is not None:
+            self._selection_changed(QItemSelection(), QItemSelection())
 
     def _on_alerts(self, channel: str, rows: list[AlertRow], live: bool) -> None:
         self.feed.add_rows(rows)
@@ -314,19 +325,32 @@ class MainWindow(QMainWindow):
         self.detail.show_row(row, self.feed.linked(row) if row else [],
                              self.feed.state(row) if row else None)
         self.reply_action.setEnabled(row is not None and row.kind == "warning")
+        own = row is not None and self.is_own_record(row)
+        self.amend_action.setEnabled(own)
+        self.withdraw_action.setEnabled(own)
+
+    def is_own_record(self, row: AlertRow) -> bool:
+        """A verified, live record sent by our administration (amendable, withdrawable)."""
+        state = self.feed.state(row)
+        return (row.verified and row.member == self.feed.own_member
+                and row.kind not in ("amendment", "withdrawal")
+                and not (state is not None and state.withdrawn)
+                and any(c == row.channel for c, _ in self._writable_channels()))
 
     def _writable_channels(self) -> list[tuple[str, str]]:
         return [(c.channel, c.title) for c in self.channels.channel_rows()
                 if c.role in _PUBLISHING_ROLES and c.state in ("open", "")]
 
     def open_compose(self, kind: str, prefill: dict[str, Any] | None = None,
-                     channel: str | None = None) -> ComposeDialog:
+                     channel: str | None = None, *, locked: tuple[str, ...] = (),
+                     amends: tuple[str, dict[str, Any]] | None = None) -> ComposeDialog:
         channels = self._writable_channels()
         if channel is not None:
             channels = [c for c in channels if c[0] == channel]
         elif self.channel:
             channels.sort(key=lambda c: c[0] != self.channel)
-        dialog = ComposeDialog(kind, channels, self._publish, prefill=prefill, parent=self)
+        dialog = ComposeDialog(kind, channels, self._publish, prefill=prefill, locked=locked,
+                               amends=amends, parent=self)
         self.composers.append(dialog)
         dialog.show()
         return dialog
@@ -335,7 +359,25 @@ class MainWindow(QMainWindow):
         row = self.selected_row()
         if row is None or row.kind != "warning":
             return None
-        return self.open_compose("feedback", {"ref": row.alert_id}, channel=row.channel)
+        prefill = {"ref": row.alert_id}
+        for key in ("handling", "handling_text"):  # the warning's restrictions bind the reply
+            if key in row.body:
+                prefill[key] = row.body[key]
+        return self.open_compose("feedback", prefill, channel=row.channel, locked=("ref",))
+
+    def withdraw_selected(self) -> ComposeDialog | None:
+        row = self.selected_row()
+        if row is None or not self.is_own_record(row):
+            return None
+        prefill = {"ref": row.alert_id, "handling": row.body.get("handling")}
+        return self.open_compose("withdrawal", prefill, channel=row.channel, locked=("ref",))
+
+    def amend_selected(self) -> ComposeDialog | None:
+        row = self.selected_row()
+        if row is None or not self.is_own_record(row):
+            return None
+        record = dict(self.feed.current(row).body)
+        return self.open_compose(row.kind, channel=row.channel, amends=(row.alert_id, record))
 
     def _publish(self, channel: str, kind: str, body: dict[str, Any], photos: list[bytes]) -> int:
         return self.bridge.publish(channel, kind, body, photos=photos)
@@ -393,5 +435,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         for dialog in self.composers:
-            dialog.close()
+            if not dialog.close():  # the officer kept a changed, unsent form
+                event.ignore()
+                return
         super().closeEvent(event)

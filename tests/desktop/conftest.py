@@ -35,6 +35,16 @@ def _user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CORDON_DESK_DATA", str(tmp_path / "data"))
 
 
+@pytest.fixture(autouse=True)
+def _discard_on_teardown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A compose form left changed by a test is closed by pytest-qt after the test: answer
+    its "Discard?" question (a real modal box would wait forever offscreen)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *_a, **_k: QMessageBox.StandardButton.Discard)
+
+
 @pytest.fixture
 async def members(hub: HubHarness) -> dict[str, Leaf]:
     leaves = {m: await hub.member(m, n) for m, n in (("fr", "ops"), ("de", "zoll"), ("it", "gdf"))}

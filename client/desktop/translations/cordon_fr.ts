@@ -47,6 +47,18 @@
         <translation>Photos (*.jpg *.jpeg *.png)</translation>
     </message>
     <message>
+        <source>Discard this alert?</source>
+        <translation>Abandonner cette alerte ?</translation>
+    </message>
+    <message>
+        <source>This form has changes that were not sent. Close it and lose them?</source>
+        <translation>Ce formulaire contient des modifications non envoyées. Le fermer et les perdre ?</translation>
+    </message>
+    <message>
+        <source>Reason for the amendment</source>
+        <translation>Motif de la modification</translation>
+    </message>
+    <message>
         <source>alert</source>
         <translation>alerte</translation>
     </message>
@@ -69,6 +81,10 @@
     <message>
         <source>(already stored earlier)</source>
         <translation>(déjà enregistrée)</translation>
+    </message>
+    <message>
+        <source>Amend {0} {1}</source>
+        <translation>Modifier : {0} {1}</translation>
     </message>
     <message>
         <source>New {0}</source>
@@ -157,6 +173,10 @@
         <translation>Articles saisis</translation>
     </message>
     <message>
+        <source>INCOMPLETE — these figures cover only {0} of the channel&apos;s {1} alerts ({2:.0%}); the rest of the history is being fetched. Do not quote them yet.</source>
+        <translation>INCOMPLET — ces chiffres ne portent que sur {0} des {1} alertes du canal ({2:.0%}) ; la suite de l&apos;historique est en cours de téléchargement. Ne les citez pas encore.</translation>
+    </message>
+    <message>
         <source>Cases per day</source>
         <translation>Cas par jour</translation>
     </message>
@@ -208,8 +228,16 @@
         <translation>indisponible</translation>
     </message>
     <message>
+        <source>withdrawn</source>
+        <translation>retirée</translation>
+    </message>
+    <message>
         <source>Photo {0}</source>
         <translation>Photo {0}</translation>
+    </message>
+    <message>
+        <source>History of changes</source>
+        <translation>Historique des modifications</translation>
     </message>
     <message>
         <source>Goods</source>
@@ -218,6 +246,18 @@
     <message>
         <source>Thread</source>
         <translation>Fil</translation>
+    </message>
+    <message>
+        <source>Reason: {0}</source>
+        <translation>Motif : {0}</translation>
+    </message>
+    <message>
+        <source>AMENDED {0} time(s): the current record is shown</source>
+        <translation>MODIFIÉE {0} fois : la version en vigueur est affichée</translation>
+    </message>
+    <message>
+        <source>Feedback</source>
+        <translation>Retours</translation>
     </message>
     <message>
         <source>✔ Signature verified: sent by {0}</source>
@@ -230,6 +270,14 @@
     <message>
         <source>Claims to be from {0}. Reason: {1}</source>
         <translation>Se présente comme venant de {0}. Motif : {1}</translation>
+    </message>
+    <message>
+        <source>Changed: {0}</source>
+        <translation>Champs modifiés : {0}</translation>
+    </message>
+    <message>
+        <source>WITHDRAWN by {0} on {1} — not counted in any figure</source>
+        <translation>RETIRÉE par {0} le {1} — exclue de tous les chiffres</translation>
     </message>
 </context>
 <context>
@@ -283,8 +331,24 @@
         <translation>✔ Vérifiée</translation>
     </message>
     <message>
+        <source>withdrawn</source>
+        <translation>retirée</translation>
+    </message>
+    <message>
+        <source>amended</source>
+        <translation>modifiée</translation>
+    </message>
+    <message>
         <source>Signature check failed: {0}</source>
         <translation>Échec de la vérification de signature : {0}</translation>
+    </message>
+    <message>
+        <source>{0} feedback</source>
+        <translation>{0} retour(s)</translation>
+    </message>
+    <message>
+        <source>Withdrawn: {0}</source>
+        <translation>Retirée : {0}</translation>
     </message>
 </context>
 <context>
@@ -300,6 +364,22 @@
     <message>
         <source>Reply with feedback</source>
         <translation>Répondre par un retour</translation>
+    </message>
+    <message>
+        <source>Amend…</source>
+        <translation>Modifier…</translation>
+    </message>
+    <message>
+        <source>Correct the selected record of your administration</source>
+        <translation>Corriger l&apos;enregistrement sélectionné de votre administration</translation>
+    </message>
+    <message>
+        <source>Withdraw…</source>
+        <translation>Retirer…</translation>
+    </message>
+    <message>
+        <source>Withdraw the selected record of your administration</source>
+        <translation>Retirer l&apos;enregistrement sélectionné de votre administration</translation>
     </message>
     <message>
         <source>Newest first</source>
@@ -378,8 +458,16 @@
         <translation>{0} lignes exportées vers {1}</translation>
     </message>
     <message>
-        <source>Computed from the {0} alerts on this machine (from offset {1}); load older alerts for the whole operation.</source>
-        <translation>Calculé sur les {0} alertes présentes sur ce poste (depuis la position {1}) ; chargez les alertes plus anciennes pour l&apos;opération entière.</translation>
+        <source>Computed on this machine from {0} verified-history alerts, as cordon report does.</source>
+        <translation>Calculé sur ce poste à partir de {0} alertes de l&apos;historique vérifié, comme cordon report.</translation>
+    </message>
+    <message>
+        <source>Whole history on this machine: {0} alerts</source>
+        <translation>Historique complet sur ce poste : {0} alertes</translation>
+    </message>
+    <message>
+        <source>Fetching the history: {0} of {1} alerts</source>
+        <translation>Téléchargement de l&apos;historique : {0} alertes sur {1}</translation>
     </message>
     <message>
         <source>New warning from {0}</source>
