@@ -252,6 +252,24 @@ class FeedModel(QAbstractTableModel):
         """``row`` as it stands now (amended record applied)."""
         return current(row, self.state(row))
 
+    def needs_action(self, row: AlertRow) -> str:
+        """Why the officer should act on ``row`` ("" when nothing to do): a warning of
+        another administration still awaiting our feedback, an alert that failed
+        verification, or one of ours that another administration answered."""
+        if not row.verified:
+            return _tr("FeedModel", "failed the signature check")
+        state = self.state(row)
+        if state is not None and state.withdrawn:
+            return ""
+        own = self.own_member
+        answered = state is not None and any(f.member == own for f in state.feedback)
+        if row.kind == "warning" and row.member != own and not answered:
+            return _tr("FeedModel", "awaiting our feedback")
+        if row.member == own and state is not None and state.answered_by:
+            who = ", ".join(dict.fromkeys(a.member.upper() for a in state.answered_by))
+            return _tr("FeedModel", "answered by {0}").format(who)
+        return ""
+
     def rows(self, channel: str | None = None) -> list[AlertRow]:
         return [r for r in self._rows if channel is None or r.channel == channel]
 
@@ -340,6 +358,9 @@ class FeedModel(QAbstractTableModel):
             if not row.verified:
                 return _tr("FeedModel", "Signature check failed: {0}").format(row.error or "")
             tip = f"{row.sender} · {row.alert_id} · #{row.offset}"
+            action = self.needs_action(row)
+            if action:
+                tip += "\n" + _tr("FeedModel", "Needs action: {0}").format(action)
             if state is not None and state.withdrawn_by is not None:
                 tip += "\n" + _tr("FeedModel", "Withdrawn: {0}").format(
                     state.withdrawn_by.body.get("reason", ""))
@@ -375,6 +396,7 @@ class FeedQuery:
     country: str = ""
     ecommerce: bool | None = None
     text: str = ""
+    needs_action: bool = False  # only what needs the officer's action (FeedModel.needs_action)
 
     def matches(self, row: AlertRow) -> bool:
         if self.channel and row.channel != self.channel:
@@ -426,7 +448,10 @@ class FeedFilter(QSortFilterProxyModel):
         model = self.sourceModel()
         if not isinstance(model, FeedModel):
             return True
-        return self.query.matches(model.current(model.row_at(source_row)))
+        row = model.row_at(source_row)
+        if self.query.needs_action and not model.needs_action(row):
+            return False
+        return self.query.matches(model.current(row))
 
     def visible_rows(self) -> list[AlertRow]:
         """The rows shown, in display order."""

@@ -122,6 +122,14 @@ class MainWindow(QMainWindow):
         self.withdraw_action.triggered.connect(self.withdraw_selected)
         bar.addAction(self.withdraw_action)
         bar.addSeparator()
+        self.action_view = QAction(_tr("Needs action"), self)
+        self.action_view.setObjectName("needs-action")
+        self.action_view.setCheckable(True)
+        self.action_view.setToolTip(_tr(
+            "Only warnings awaiting our feedback, alerts that failed the signature check "
+            "and our alerts that others answered"))
+        self.action_view.toggled.connect(self.show_needs_action)
+        bar.addAction(self.action_view)
         self.order_action = QAction(_tr("Newest first"), self)
         self.order_action.setCheckable(True)
         self.order_action.setChecked(self.proxy.newest_first)
@@ -298,6 +306,19 @@ class MainWindow(QMainWindow):
             _tr("⚠ {0} alert(s) in this channel FAILED the signature check: "
                 "they may be forged. Rows in red.").format(failed))
         self.counts.setText(_tr("{0} shown / {1} loaded").format(self.proxy.rowCount(), len(rows)))
+        self.action_view.setText(_tr("Needs action ({0})").format(self.needs_action_count()))
+
+    def show_needs_action(self, on: bool = True) -> None:
+        """Show only the rows that need the officer's action (or everything again)."""
+        if self.action_view.isChecked() != on:
+            self.action_view.setChecked(on)  # toggled() calls back here
+            return
+        self.proxy.set_filter(needs_action=on)
+        self._refresh_counts()
+
+    def needs_action_count(self) -> int:
+        rows = self.feed.rows(self.channel) if self.channel else []
+        return sum(1 for r in rows if self.feed.needs_action(r))
 
     # --- actions ---------------------------------------------------------------------------
     def load_older(self) -> None:

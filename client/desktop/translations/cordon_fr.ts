@@ -331,6 +331,18 @@
         <translation>✔ Vérifiée</translation>
     </message>
     <message>
+        <source>failed the signature check</source>
+        <translation>a échoué à la vérification de signature</translation>
+    </message>
+    <message>
+        <source>awaiting our feedback</source>
+        <translation>attend notre retour</translation>
+    </message>
+    <message>
+        <source>answered by {0}</source>
+        <translation>réponse de {0}</translation>
+    </message>
+    <message>
         <source>withdrawn</source>
         <translation>retirée</translation>
     </message>
@@ -345,6 +357,10 @@
     <message>
         <source>{0} feedback</source>
         <translation>{0} retour(s)</translation>
+    </message>
+    <message>
+        <source>Needs action: {0}</source>
+        <translation>À traiter : {0}</translation>
     </message>
     <message>
         <source>Withdrawn: {0}</source>
@@ -380,6 +396,14 @@
     <message>
         <source>Withdraw the selected record of your administration</source>
         <translation>Retirer l&apos;enregistrement sélectionné de votre administration</translation>
+    </message>
+    <message>
+        <source>Needs action</source>
+        <translation>À traiter</translation>
+    </message>
+    <message>
+        <source>Only warnings awaiting our feedback, alerts that failed the signature check and our alerts that others answered</source>
+        <translation>Seulement les avertissements qui attendent notre retour, les alertes dont la signature a échoué et nos alertes auxquelles d&apos;autres ont répondu</translation>
     </message>
     <message>
         <source>Newest first</source>
@@ -452,6 +476,10 @@
     <message>
         <source>{0} shown / {1} loaded</source>
         <translation>{0} affichées / {1} chargées</translation>
+    </message>
+    <message>
+        <source>Needs action ({0})</source>
+        <translation>À traiter ({0})</translation>
     </message>
     <message>
         <source>{0} rows exported to {1}</source>
