@@ -526,7 +526,7 @@ LABELS = (
     QT_TRANSLATE_NOOP('MainWindow', 'Cordon desk — {0}'),
     QT_TRANSLATE_NOOP('MainWindow', 'Beginning of the channel'),
     QT_TRANSLATE_NOOP('MainWindow', '⚠ {0} alert(s) in this channel FAILED the signature check: they may be forged. Rows in red.'),
-    QT_TRANSLATE_NOOP('MainWindow', '{0} shown / {1} loaded'),
+    QT_TRANSLATE_NOOP('MainWindow', '{0} shown of {1}'),
     QT_TRANSLATE_NOOP('MainWindow', 'Needs action ({0})'),
     QT_TRANSLATE_NOOP('MainWindow', '{0} rows exported to {1}'),
     QT_TRANSLATE_NOOP('MainWindow', 'Computed on this machine from {0} verified-history alerts, as cordon report does.'),

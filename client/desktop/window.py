@@ -45,7 +45,6 @@ from client.desktop.models import (
     RowRole,
     code_text,
     kind_text,
-    time_text,
 )
 from client.desktop.rows import AlertRow, ChannelRow
 from client.desktop.status import ConnectionStatus, Notifier, dot_icon
@@ -71,6 +70,9 @@ class MainWindow(QMainWindow):
         self.proxy = FeedFilter(self)
         self.proxy.setSourceModel(self.feed)
         self.proxy.set_newest_first(newest_first)
+        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved,
+                       self.proxy.modelReset, self.proxy.layoutChanged):
+            signal.connect(lambda *_: self._refresh_counts())
         self.channels = ChannelListModel(self)
         self.composers: list[ComposeDialog] = []
         self.dashboard: DashboardDialog | None = None
@@ -305,7 +307,7 @@ class MainWindow(QMainWindow):
         self.banner.setText(
             _tr("⚠ {0} alert(s) in this channel FAILED the signature check: "
                 "they may be forged. Rows in red.").format(failed))
-        self.counts.setText(_tr("{0} shown / {1} loaded").format(self.proxy.rowCount(), len(rows)))
+        self.counts.setText(_tr("{0} shown of {1}").format(self.proxy.rowCount(), len(rows)))
         self.action_view.setText(_tr("Needs action ({0})").format(self.needs_action_count()))
 
     def show_needs_action(self, on: bool = True) -> None:
@@ -418,7 +420,7 @@ class MainWindow(QMainWindow):
             self.export_csv(Path(name))
 
     def export_csv(self, path: Path) -> int:
-        count = write_csv(path, self.proxy.visible_rows(), time_text=time_text)
+        count = write_csv(path, self.proxy.visible_rows())
         self.statusBar().showMessage(_tr("{0} rows exported to {1}").format(count, path), 8000)
         return count
 

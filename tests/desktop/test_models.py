@@ -116,9 +116,10 @@ def test_export_writes_visible_rows_in_display_order(tmp_path: Path) -> None:
     assert write_csv(path, rows) == 2
     lines = list(csv.reader(path.open(encoding="utf-8")))
     assert tuple(lines[0]) == HEADER
-    assert [line[1] for line in lines[1:]] == ["2", "1"]
-    assert lines[2][HEADER.index("verified")] == "no"
-    assert lines[2][HEADER.index("verification_error")] == "bad signature"
+    assert [line[HEADER.index("offset")] for line in lines[1:]] == ["2", "1"]
+    assert lines[2][HEADER.index("verified")] == "false"
+    assert lines[2][HEADER.index("error")] == "bad signature"
+    assert path.stat().st_mode & 0o777 == 0o600
 
 
 def received_of(r: AlertRow) -> Received:

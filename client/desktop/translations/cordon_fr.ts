@@ -474,8 +474,8 @@
         <translation>⚠ {0} alerte(s) de ce canal ont ÉCHOUÉ à la vérification de signature : elles sont peut-être falsifiées. Lignes en rouge.</translation>
     </message>
     <message>
-        <source>{0} shown / {1} loaded</source>
-        <translation>{0} affichées / {1} chargées</translation>
+        <source>{0} shown of {1}</source>
+        <translation>{0} affichées sur {1}</translation>
     </message>
     <message>
         <source>Needs action ({0})</source>
