@@ -494,6 +494,7 @@ LABELS = (
     QT_TRANSLATE_NOOP('SetupDialog', 'Enter who you are as member/name, e.g. fr/ops.'),
     QT_TRANSLATE_NOOP('SetupDialog', "Your private key is {0}: it stays on this computer, readable only by you. Send the request {1} to your hub administrator; choose the certificate they send back above, with the hub's CA certificate."),
     QT_TRANSLATE_NOOP('SetupDialog', 'Choose the CA certificate and your credentials.'),
+    QT_TRANSLATE_NOOP('SetupDialog', 'These settings did not work: {0}'),
     QT_TRANSLATE_NOOP('SetupDialog', 'Cannot create the key: {0}'),
     QT_TRANSLATE_NOOP('ConnectionStatus', 'Online'),
     QT_TRANSLATE_NOOP('ConnectionStatus', 'Connecting…'),

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.desktop.credentials import CredentialError, load_credentials, needs_passphrase
 from client.desktop.settings import DeskSettings
 from client.desktop.wheel import guard_wheel
 from client.keys import KeyRequest, new_key_and_request
@@ -118,7 +119,9 @@ class SetupDialog(QDialog):
         self.tabs.setCurrentIndex(1 if settings.p12 else 0)
         layout.addWidget(self.tabs)
         self.error = QLabel()
-        self.error.setStyleSheet("color:#a50e0e;")
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color:#a50e0e;font-weight:bold;")
         layout.addWidget(self.error)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -127,6 +130,11 @@ class SetupDialog(QDialog):
         layout.addWidget(buttons)
         self._base = settings
         guard_wheel(self)
+
+    def show_problem(self, problem: str) -> None:
+        """Say why the saved settings did not work (empty: nothing to say)."""
+        self.error.setText(_tr("These settings did not work: {0}").format(problem)
+                           if problem else "")
 
     def _create_clicked(self) -> None:
         folder = QFileDialog.getExistingDirectory(
@@ -172,6 +180,12 @@ class SetupDialog(QDialog):
         elif not chosen.complete:
             self.error.setText(_tr("Choose the CA certificate and your credentials."))
         else:
+            if not needs_passphrase(chosen):  # a passphrase is asked for at start
+                try:
+                    load_credentials(chosen)
+                except CredentialError as exc:
+                    self.error.setText(str(exc))
+                    return
             self.accept()
 
 

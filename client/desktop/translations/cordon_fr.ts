@@ -597,6 +597,10 @@
         <translation>Choisissez le certificat de l&apos;AC et vos identifiants.</translation>
     </message>
     <message>
+        <source>These settings did not work: {0}</source>
+        <translation>Ces paramètres n&apos;ont pas fonctionné : {0}</translation>
+    </message>
+    <message>
         <source>Cannot create the key: {0}</source>
         <translation>Impossible de créer la clé : {0}</translation>
     </message>
