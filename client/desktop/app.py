@@ -95,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     from client.desktop.window import MainWindow
 
     window = MainWindow(bridge, newest_first=settings.newest_first)
+    if settings.layout:
+        window.restore_layout(settings.layout)
     window.show()
     bridge.load_cached()
     bridge.start()
@@ -106,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     with loop:
         loop.run_until_complete(closing.wait())
         loop.run_until_complete(bridge.stop())
-    save_settings(settings.replace(newest_first=window.proxy.newest_first), config_dir())
+    save_settings(settings.replace(newest_first=window.proxy.newest_first,
+                                   layout=window.layout_state()), config_dir())
     bridge.cache.close()
     return 0

@@ -427,6 +427,8 @@ class ComposeDialog(QDialog):
     def _where(self, key: str) -> str:
         if key == "reason" and self.reason is not None:
             return _tr("Reason for the amendment")
+        if key == "goods":
+            return _tr("Goods")
         for field in self.form.fields:
             if field.key == key:
                 return _label(field.label)

@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from client.desktop.figures import Figures
-from client.desktop.models import code_text
+from client.desktop.models import code_text, number_text
 
 __all__ = ["DashboardDialog", "TimelineChart"]
 
@@ -105,15 +105,15 @@ class DashboardDialog(QDialog):
         self.incomplete.setText(_tr(
             "INCOMPLETE — these figures cover only {0} of the channel's {1} alerts "
             "({2:.0%}); the rest of the history is being fetched. Do not quote them yet."
-        ).format(f"{cached:,}", f"{total:,}", share))
+        ).format(number_text(cached), number_text(total), share))
 
     def show_figures(self, title: str, figures: Figures) -> None:
         self.title.setText(title)
-        self.values["cases"].setText(f"{figures.cases:,}")
+        self.values["cases"].setText(number_text(figures.cases))
         self.values["admins"].setText(str(len(figures.administrations)))
         self.values["ecommerce"].setText(f"{figures.ecommerce_share:.0%}")
-        self.values["items"].setText(f"{figures.items:,.0f}")
-        lines = [f"{code_text('category', c)}: {n:,.0f}" for c, n in
+        self.values["items"].setText(number_text(round(figures.items)))
+        lines = [f"{code_text('category', c)}: {number_text(round(n))}" for c, n in
                  figures.items_by_category.items()]
         routes = [f"{r} ({n})" for r, n in figures.routes]
         detection = [f"{code_text('detection', d)} ({n})" for d, n in figures.detection.items()]

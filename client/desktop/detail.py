@@ -21,7 +21,15 @@ from PySide6.QtWidgets import (
 )
 
 from client.desktop import fields
-from client.desktop.models import RecordState, code_text, current, headline, kind_text, time_text
+from client.desktop.models import (
+    RecordState,
+    code_text,
+    current,
+    headline,
+    kind_text,
+    number_text,
+    time_text,
+)
 from client.desktop.rows import AlertRow
 
 __all__ = ["DetailPane", "render_html"]
@@ -38,6 +46,9 @@ def _e(value: object) -> str:
 
 
 def _value_html(text: str, codes: str | None, raw: Any) -> str:
+    if isinstance(raw, bool):
+        return _e(QCoreApplication.translate("FeedModel", "yes") if raw
+                  else QCoreApplication.translate("FeedModel", "no"))
     if codes is None:
         return _e(text)
     values = raw if isinstance(raw, list) else [raw]
@@ -49,8 +60,9 @@ def _goods_line(line: dict[str, Any]) -> str:
     head = [code_text("category", line.get("category", ""))]
     if "quantity" in line:
         unit = code_text("unit", line.get("unit", ""), capital=False)
-        head.append(f"{line['quantity']:,} {unit}" if isinstance(line["quantity"], int)
-                    else f"{line['quantity']} {unit}")
+        quantity = line["quantity"]
+        head.append(f"{number_text(quantity)} {unit}" if isinstance(quantity, int | float)
+                    and not isinstance(quantity, bool) else f"{quantity} {unit}")
     text = f"<b>{_e(' — '.join(head))}</b>"
     rest = []
     for f in fields.form_for("seizure").goods:

@@ -20,6 +20,7 @@ from PySide6.QtCore import (
     QAbstractListModel,
     QAbstractTableModel,
     QCoreApplication,
+    QLocale,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -42,6 +43,7 @@ __all__ = [
     "code_text",
     "headline",
     "kind_text",
+    "number_text",
     "time_text",
     "verification_text",
 ]
@@ -81,10 +83,20 @@ def code_text(codes: str, code: object, *, capital: bool = True) -> str:
     return translated[:1].upper() + translated[1:] if capital else translated
 
 
+def number_text(value: float, decimals: int = 2) -> str:
+    """A number in the interface language's format (``1,200`` / ``1 200``; Qt's locale)."""
+    locale = QLocale()
+    if locale.language() == QLocale.Language.C:  # no language chosen: English
+        locale = QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
+    if value == int(value):
+        return locale.toString(int(value))
+    return locale.toString(float(value), "f", decimals)
+
+
 def quantity_text(row: AlertRow) -> str:
     """Total quantities per unit, with translated unit names."""
     return ", ".join(
-        f"{fields.format_number(n)} {code_text('unit', u, capital=False)}".strip()
+        f"{number_text(n)} {code_text('unit', u, capital=False)}".strip()
         for u, n in row.summary.amounts)
 
 

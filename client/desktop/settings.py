@@ -63,6 +63,7 @@ class DeskSettings:
     server_name: str = ""
     language: str = ""  # "en", "fr", or "" for the system's
     newest_first: bool = True
+    layout: str = ""  # the main window's geometry and panes (MainWindow.layout_state)
 
     @property
     def complete(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QItemSelection, QModelIndex, Qt
+from PySide6.QtCore import QByteArray, QCoreApplication, QItemSelection, QModelIndex, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,6 +39,7 @@ from client.desktop.detail import DetailPane
 from client.desktop.export import write_csv
 from client.desktop.figures import figures_for
 from client.desktop.models import (
+    COLUMNS,
     ChannelListModel,
     FeedFilter,
     FeedModel,
@@ -53,6 +54,8 @@ from client.desktop.wheel import guard_wheel
 __all__ = ["MainWindow"]
 
 _PUBLISHING_ROLES = ("contributor", "coordinator")
+_KEYS = [key for key, _ in COLUMNS]
+_COMMODITY, _PLACE = _KEYS.index("commodity"), _KEYS.index("place")
 
 
 def _tr(text: str) -> str:
@@ -77,6 +80,7 @@ class MainWindow(QMainWindow):
         self.composers: list[ComposeDialog] = []
         self.dashboard: DashboardDialog | None = None
         self.channel = ""
+        self._fitted = 0
         self._build()
         self.notifier = Notifier(self, QIcon(dot_icon("#c5221f", 32)))
         bridge.statusChanged.connect(self.status.set_state)
@@ -171,12 +175,12 @@ class MainWindow(QMainWindow):
         self.table.setAlternatingRowColors(True)
         self.table.setSortingEnabled(False)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(_COMMODITY, QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setDefaultSectionSize(26)
-        for col, width in enumerate((134, 88, 56, 74, 180, 100, 118, 60)):
-            self.table.setColumnWidth(col, width)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.verticalScrollBar().valueChanged.connect(self._scrolled)
         column.addWidget(self.table, 1)
@@ -191,6 +195,7 @@ class MainWindow(QMainWindow):
         split.addWidget(centre)
         split.addWidget(self.detail)
         split.setSizes([210, 800, 350])
+        self.splitter = split
         self.setCentralWidget(split)
 
         self.status = ConnectionStatus()
@@ -261,6 +266,7 @@ class MainWindow(QMainWindow):
         row: ChannelRow = self.channels.data(current, RowRole)
         self.channel = row.channel
         self.proxy.set_filter(channel=row.channel)
+        self.fit_columns()
         self.detail.show_row(None, [])
         self._mark_read()
         self._refresh_counts()
@@ -270,8 +276,20 @@ class MainWindow(QMainWindow):
         if self.selected_row() is not None:
             self._selection_changed(QItemSelection(), QItemSelection())
 
+    def fit_columns(self) -> None:
+        """Columns sized to their content (headers included); Place hidden when no row of
+        the channel has one; Commodity takes the remaining width."""
+        rows = self.feed.rows(self.channel) if self.channel else []
+        self.table.setColumnHidden(_PLACE, bool(rows) and not any(r.summary.place for r in rows))
+        for column in range(len(COLUMNS)):
+            if column != _COMMODITY:
+                self.table.resizeColumnToContents(column)
+        self._fitted = len(rows)
+
     def _on_alerts(self, channel: str, rows: list[AlertRow], live: bool) -> None:
         self.feed.add_rows(rows)
+        if channel == self.channel and (not live or not self._fitted):
+            self.fit_columns()
         self._reshow()
         if channel == self.channel:
             self._mark_read()
@@ -455,6 +473,23 @@ class MainWindow(QMainWindow):
                 _tr("Fetching the history: {0} of {1} alerts").format(cached, total))
         if self.dashboard is not None and self.dashboard.isVisible():
             self._fill_dashboard(self.dashboard)
+
+    def layout_state(self) -> str:
+        """The window's geometry and panes, as text for the settings file."""
+        geometry = bytes(self.saveGeometry().toHex().data()).decode("ascii")
+        split = bytes(self.splitter.saveState().toHex().data()).decode("ascii")
+        return f"{geometry}:{split}"
+
+    def restore_layout(self, state: str) -> bool:
+        """Restore what :meth:`layout_state` gave (False if it does not apply)."""
+        geometry, _, split = state.partition(":")
+        try:
+            ok = self.restoreGeometry(QByteArray.fromHex(geometry.encode("ascii")))
+            if split:
+                ok = self.splitter.restoreState(QByteArray.fromHex(split.encode("ascii"))) and ok
+        except (UnicodeEncodeError, ValueError):
+            return False
+        return bool(ok)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         for dialog in self.composers:
