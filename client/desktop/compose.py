@@ -166,6 +166,13 @@ class _Input:
             self.source.setCurrentIndex(max(0, self.source.findData(value[0])))
             self.accuracy.setCurrentIndex(max(0, self.accuracy.findData(value[1])))
 
+    def name(self, text: str) -> None:
+        """The accessible name screen readers announce (the field's label)."""
+        self.widget.setAccessibleName(text)
+        if self.field.type == "evaluation":
+            self.source.setAccessibleName(text + " — " + _tr("source reliability"))
+            self.accuracy.setAccessibleName(text + " — " + _tr("information accuracy"))
+
     def lock(self) -> None:
         """Read-only (a reference chosen for the officer, not typed)."""
         if isinstance(self.widget, QLineEdit):
@@ -241,6 +248,7 @@ class ComposeDialog(QDialog):
             self.inputs[field.key] = item
             text = _label(field.label) + (" *" if field.required else "")
             layout.addRow(text, item.widget)
+            item.name(_label(field.label))
         self.goods: QTableWidget | None = None
         if self.form.goods:
             layout.addRow(QLabel("<b>" + _tr("Goods") + "</b>"))
@@ -306,6 +314,12 @@ class ComposeDialog(QDialog):
         guard_wheel(self)
         self.revalidate()
         self._initial = self._snapshot()
+        self.channel.setAccessibleName(_tr("Channel"))
+        self.send.setAccessibleName(_tr("Sign and send"))
+        wanted = body.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 40
+        screen = self.screen().availableGeometry() if self.screen() else None
+        width = max(620, wanted if screen is None else min(wanted, screen.width() - 40))
+        self.resize(width, 720 if screen is None else min(720, screen.height() - 40))
 
     # --- goods lines -----------------------------------------------------------
     def add_goods_line(self, values: Mapping[str, Any] | None = None) -> None:
@@ -316,6 +330,7 @@ class ComposeDialog(QDialog):
         for column, field in enumerate(self.form.goods):
             item = _Input(field, self.revalidate)
             item.widget.setObjectName(f"goods:{at}:{field.key}")
+            item.name(_tr("goods line {0}").format(at + 1) + ": " + _label(field.label))
             self.goods.setCellWidget(at, column, item.widget)
             if values and field.key in values:
                 item.set_value(values[field.key])

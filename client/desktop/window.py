@@ -95,6 +95,12 @@ class MainWindow(QMainWindow):
         self.detail.wantAttachment.connect(bridge.load_attachment)
         self.status.set_state(bridge.state, bridge.detail)
         guard_wheel(self)
+        for widget, name in ((self.table, _tr("Alerts")), (self.channel_view, _tr("Channels")),
+                             (self.kind_filter, _tr("Kind")), (self.sender_filter, _tr("Sender")),
+                             (self.commodity_filter, _tr("Commodity")),
+                             (self.country_filter, _tr("Country")),
+                             (self.eco_filter, _tr("E-commerce")), (self.search, _tr("Search"))):
+            widget.setAccessibleName(name)
 
     # --- layout ----------------------------------------------------------------------
     def _build(self) -> None:

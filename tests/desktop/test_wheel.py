@@ -70,3 +70,21 @@ def test_wheel_guard_covers_the_setup_dialog(qtbot: Any) -> None:
     language = dialog.language
     wheel(language)
     assert language.currentIndex() == 0
+
+
+def test_every_input_is_named_and_reachable_by_keyboard_and_the_form_fits(qtbot: Any) -> None:
+    dialog = ComposeDialog("seizure", [("stop-iii", "STOP III")], lambda *a: 1)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    inputs = [*dialog.inputs.values(), *dialog._goods_inputs[0]]
+    for item in inputs:
+        widgets = ([item.source, item.accuracy] if item.field.type == "evaluation"
+                   else [item.widget])
+        for widget in widgets:
+            assert widget.accessibleName(), item.field.key
+            assert widget.focusPolicy() & Qt.FocusPolicy.TabFocus, item.field.key
+    assert dialog.inputs["route.departure"].widget.accessibleName() == "Country of departure"
+    scroll = dialog.findChild(QScrollArea)
+    assert scroll is not None and scroll.widget() is not None
+    screen = dialog.screen().availableGeometry().width()
+    assert dialog.width() >= min(scroll.widget().sizeHint().width(), screen - 40)

@@ -83,6 +83,14 @@
         <translation>(déjà enregistrée)</translation>
     </message>
     <message>
+        <source>source reliability</source>
+        <translation>fiabilité de la source</translation>
+    </message>
+    <message>
+        <source>information accuracy</source>
+        <translation>exactitude de l&apos;information</translation>
+    </message>
+    <message>
         <source>Amend {0} {1}</source>
         <translation>Modifier : {0} {1}</translation>
     </message>
@@ -448,6 +456,34 @@
     <message>
         <source>Export visible rows</source>
         <translation>Exporter les lignes affichées</translation>
+    </message>
+    <message>
+        <source>Alerts</source>
+        <translation>Alertes</translation>
+    </message>
+    <message>
+        <source>Channels</source>
+        <translation>Canaux</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>Type</translation>
+    </message>
+    <message>
+        <source>Commodity</source>
+        <translation>Marchandise</translation>
+    </message>
+    <message>
+        <source>Country</source>
+        <translation>Pays</translation>
+    </message>
+    <message>
+        <source>E-commerce</source>
+        <translation>Commerce électronique</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>Recherche</translation>
     </message>
     <message>
         <source>E-commerce: any</source>
