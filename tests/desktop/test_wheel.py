@@ -85,6 +85,8 @@ def test_every_input_is_named_and_reachable_by_keyboard_and_the_form_fits(qtbot:
             assert widget.focusPolicy() & Qt.FocusPolicy.TabFocus, item.field.key
     assert dialog.inputs["route.departure"].widget.accessibleName() == "Country of departure"
     scroll = dialog.findChild(QScrollArea)
-    assert scroll is not None and scroll.widget() is not None
+    assert scroll is not None
+    form = scroll.widget()
+    assert form is not None
     screen = dialog.screen().availableGeometry().width()
-    assert dialog.width() >= min(scroll.widget().sizeHint().width(), screen - 40)
+    assert dialog.width() >= min(form.sizeHint().width(), screen - 40)
