@@ -73,3 +73,20 @@ def test_missing_system_libraries_are_named_with_the_install_command(
     assert syslibs.platform_of({"WAYLAND_DISPLAY": "wayland-0",
                                 "XDG_SESSION_TYPE": "wayland"}) == "wayland"
     assert syslibs.platform_of({}) == "xcb"
+
+
+async def test_setup_dialog_tests_the_connection(
+    hub: HubHarness, members: dict[str, Leaf], qtbot: Any
+) -> None:
+    fr = members["fr"]
+    good = DeskSettings(hub_url=hub.url, ca=str(hub.pki.ca), cert=str(fr.cert), key=str(fr.key))
+    dialog = SetupDialog(good)
+    qtbot.addWidget(dialog)
+    dialog.test_connection()
+    assert not dialog.test_button.isEnabled() and "Connecting" in dialog.test_result.text()
+    await hub.wait_for(dialog.poll_test, timeout=20)
+    assert dialog.test_result.text() == "✔ Connected as fr/ops: 1 channel(s)"
+    dialog.hub.setText("wss://127.0.0.1:1/")  # nothing listens there
+    dialog.test_connection()
+    await hub.wait_for(dialog.poll_test, timeout=20)
+    assert dialog.test_result.text().startswith("✖ ") and dialog.test_button.isEnabled()

@@ -609,6 +609,14 @@
         <translation>Clé et certificat PEM</translation>
     </message>
     <message>
+        <source>Test connection</source>
+        <translation>Tester la connexion</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>Connexion…</translation>
+    </message>
+    <message>
         <source>Where to keep your key and request</source>
         <translation>Où conserver votre clé et votre demande</translation>
     </message>
@@ -619,6 +627,10 @@
     <message>
         <source>Passphrase for {0}:</source>
         <translation>Phrase secrète pour {0} :</translation>
+    </message>
+    <message>
+        <source>Connected as {0}: {1} channel(s)</source>
+        <translation>Connecté en tant que {0} : {1} canal(aux)</translation>
     </message>
     <message>
         <source>Enter who you are as member/name, e.g. fr/ops.</source>
