@@ -113,6 +113,7 @@ class _Input:
             for box in (self.source, self.accuracy):
                 box.currentIndexChanged.connect(on_change)
                 row.addWidget(box)
+            row.addStretch(1)  # the two combos stay together, at the left
         else:
             edit = QLineEdit()
             if t == "date":

@@ -38,14 +38,18 @@ class TimelineChart(QWidget):
             return
         top = max(n for _, n in self.points) or 1
         width = rect.width() / len(self.points)
+        # Label every day only when there is room ("12-05" is ~40 px); else every k-th day.
+        step = max(1, round(44 / width + 0.49)) if width < 44 else 1
+        rect.setTop(rect.top() + 16)  # room for the tallest bar's count
         for i, (day, n) in enumerate(self.points):
             height = rect.height() * n / top
             bar = QRectF(rect.left() + i * width + 2, rect.bottom() - height, width - 4, height)
             painter.fillRect(bar, QColor("#1a73e8"))
             painter.setPen(QColor("#3c4043"))
-            painter.drawText(QRectF(bar.left(), rect.bottom() + 2, width, 18),
-                             Qt.AlignmentFlag.AlignHCenter, day[5:])
-            if n:
+            if i % step == 0:
+                painter.drawText(QRectF(bar.left() - 8, rect.bottom() + 2, width + 16, 18),
+                                 Qt.AlignmentFlag.AlignHCenter, day[5:])
+            if n and width >= 18:
                 painter.drawText(QRectF(bar.left(), bar.top() - 16, width - 4, 14),
                                  Qt.AlignmentFlag.AlignHCenter, str(n))
         painter.end()

@@ -225,11 +225,14 @@ class FeedModel(QAbstractTableModel):
     def add_rows(self, rows: Iterable[AlertRow]) -> int:
         """Add rows (a row already present is replaced). Returns how many are new."""
         new: list[AlertRow] = []
+        seen: set[tuple[str, int]] = set()
+        rows = list(rows)
         for row in rows:
             key = (row.channel, row.offset)
             at = self._index.get(key)
             if at is None:
-                if key not in {(r.channel, r.offset) for r in new}:
+                if key not in seen:  # a set, not a scan: thousands of rows load at start
+                    seen.add(key)
                     new.append(row)
             else:
                 self._rows[at] = row
