@@ -56,6 +56,7 @@ __all__ = ["MainWindow"]
 _PUBLISHING_ROLES = ("contributor", "coordinator")
 _KEYS = [key for key, _ in COLUMNS]
 _COMMODITY, _PLACE = _KEYS.index("commodity"), _KEYS.index("place")
+_QUANTITY = _KEYS.index("quantity")
 
 
 def _tr(text: str) -> str:
@@ -182,9 +183,8 @@ class MainWindow(QMainWindow):
         self.table.setSortingEnabled(False)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
-        header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(_COMMODITY, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setDefaultSectionSize(26)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -283,13 +283,15 @@ class MainWindow(QMainWindow):
             self._selection_changed(QItemSelection(), QItemSelection())
 
     def fit_columns(self) -> None:
-        """Columns sized to their content (headers included); Place hidden when no row of
-        the channel has one; Commodity takes the remaining width."""
+        """Columns sized to their content (headers included; Commodity and Quantity between
+        140 and 260 px); Place hidden when no row of the channel has one."""
         rows = self.feed.rows(self.channel) if self.channel else []
         self.table.setColumnHidden(_PLACE, bool(rows) and not any(r.summary.place for r in rows))
         for column in range(len(COLUMNS)):
-            if column != _COMMODITY:
-                self.table.resizeColumnToContents(column)
+            self.table.resizeColumnToContents(column)
+            if column in (_COMMODITY, _QUANTITY):  # long free text: capped, never hidden
+                width = self.table.columnWidth(column)
+                self.table.setColumnWidth(column, max(140, min(width, 260)))
         self._fitted = len(rows)
 
     def _on_alerts(self, channel: str, rows: list[AlertRow], live: bool) -> None:

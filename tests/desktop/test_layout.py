@@ -29,6 +29,7 @@ async def test_columns_fit_their_content_and_layout_is_remembered(
     await hub.wait_for(lambda: window.proxy.rowCount() == 2)
     table = window.table
     assert table.isColumnHidden(KEYS.index("place"))  # nothing to show: no empty column
+    assert table.columnWidth(KEYS.index("commodity")) >= 140  # never squeezed away
     for key in ("kind", "quantity", "time", "sender"):
         column = KEYS.index(key)
         needed = max(table.sizeHintForColumn(column),
