@@ -69,7 +69,12 @@ def _goods_line(line: dict[str, Any]) -> str:
         if f.key in ("category", "quantity", "unit") or f.key not in line:
             continue
         value = line[f.key]
-        shown = code_text(f.codes, value) if f.codes and f.key != "currency" else str(value)
+        if f.codes and f.key != "currency":
+            shown = code_text(f.codes, value)
+        elif f.type == "number" and isinstance(value, int | float) and not isinstance(value, bool):
+            shown = number_text(value)
+        else:
+            shown = str(value)
         rest.append(f"{QCoreApplication.translate('fields', f.label)}: {shown}")
     return text + ("<br>" + _e("; ".join(rest)) if rest else "")
 

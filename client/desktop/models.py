@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -84,7 +85,10 @@ def code_text(codes: str, code: object, *, capital: bool = True) -> str:
 
 
 def number_text(value: float, decimals: int = 2) -> str:
-    """A number in the interface language's format (``1,200`` / ``1 200``; Qt's locale)."""
+    """A number in the interface language's format (``1,200`` / ``1 200``; Qt's locale).
+    Anything not finite (only a forged, unverified body can carry it) is shown as is."""
+    if not math.isfinite(value):
+        return str(value)
     locale = QLocale()
     if locale.language() == QLocale.Language.C:  # no language chosen: English
         locale = QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
