@@ -8,23 +8,21 @@ and writes one record per alert in offset order:
 - ``--format stix`` / ``misp``: a STIX 2.1 bundle or a MISP event of the verified
   alerts (:mod:`client.interop`); alerts with handling H2/H3 are left out unless
   ``--include-restricted``, and stderr says how many were left out and why;
-- ``--format csv``: columns ``offset, id, kind, from, member, time (UTC ISO),
-  verified, error, handling, ref, date, country, ecommerce, items, body`` (the
-  body as JSON; ``items`` is the seizure's count of countable units).
+- ``--format csv``: the format the desk's "Export CSV…" writes too
+  (:mod:`client.csvout`: machine-readable quantities, formula cells neutralised).
 
 Connection options and exit codes as for ``cordon report``.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime
 import io
 import json
 import sys
 from typing import Any
 
 from client.cli import alert_json
+from client.csvout import COLUMNS, alert_row, write_rows
 from client.report import (
     collect,
     connection_parser,
@@ -34,52 +32,23 @@ from client.report import (
     write_output,
 )
 from client.sdk import Client, Received
-from hub.protocol import codes
 
 __all__ = ["COLUMNS", "main", "to_csv", "to_jsonl"]
-
-COLUMNS = ("offset", "id", "kind", "from", "member", "time", "verified", "error", "handling",
-           "ref", "date", "country", "ecommerce", "items", "body")  # fmt: skip
 
 
 def to_jsonl(items: list[Received]) -> str:
     return "".join(json.dumps(alert_json(item), ensure_ascii=False) + "\n" for item in items)
 
 
-def _items(body: dict[str, Any]) -> int | str:
-    goods = body.get("goods")
-    if not isinstance(goods, list):
-        return ""
-    total: int = sum(
-        line["quantity"]
-        for line in goods
-        if isinstance(line, dict)
-        and line.get("unit") in codes.COUNTABLE_UNITS
-        and isinstance(line.get("quantity"), int)
-    )
-    return total
-
-
 def to_csv(items: list[Received]) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for item in items:
-        data = alert_json(item)
-        body = data["body"] if isinstance(data["body"], dict) else {}
-        time = ""
-        if isinstance(data["ts"], int):
-            moment = datetime.datetime.fromtimestamp(data["ts"] / 1000, datetime.UTC)
-            time = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        ecommerce = body.get("ecommerce", "")
-        writer.writerow([
-            data["offset"], data["id"] or "", data["kind"] or "", data["from"] or "",
-            (data["from"] or "").partition("/")[0], time, data["verified"],
-            data["error"] or "", body.get("handling", ""), body.get("ref", ""),
-            body.get("date", ""), body.get("country", ""),
-            "" if ecommerce == "" else str(ecommerce).lower(), _items(body),
-            json.dumps(data["body"], ensure_ascii=False, sort_keys=True),
-        ])  # fmt: skip
+    write_rows(buf, (alert_row(
+        offset=item.offset, alert_id=item.envelope.id if item.envelope else None,
+        kind=item.envelope.kind if item.envelope else None,
+        sender=item.envelope.sender if item.envelope else None,
+        ts=item.envelope.ts if item.envelope else None,
+        body=item.envelope.body if item.envelope else None,
+        verified=item.verified, error=item.reason) for item in items))  # fmt: skip
     return buf.getvalue()
 
 

@@ -140,7 +140,7 @@ def test_export_csv_columns() -> None:
     assert rows[0]["member"] == "fr" and rows[0]["ecommerce"] == "true"
     assert rows[0]["time"] == "2023-12-04T00:00:00.000Z"
     assert json.loads(rows[0]["body"])["country"] == "FR"
-    assert rows[1]["verified"] == "False" and rows[1]["items"] == ""
+    assert rows[1]["verified"] == "false" and rows[1]["items"] == ""
     assert rows[2]["offset"] == "77" and rows[2]["kind"] == ""
 
 
