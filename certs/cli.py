@@ -205,6 +205,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_EPILOG = "Exit codes: 0 done, 2 usage (bad options), 3 the CA refused or failed."
+
+
 def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -218,20 +221,23 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     leaf.add_argument("--out", type=Path, help="output directory (default: <dir>/out)")
     leaf.add_argument("--force", action="store_true", help="replace existing output files")
 
-    parser = argparse.ArgumentParser(prog=PROG, description="Cordon certificate authority.")
+    parser = argparse.ArgumentParser(prog=PROG, description="Cordon certificate authority.",
+                                     epilog=_EPILOG)
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
 
-    p = sub.add_parser("init", parents=[common], help="create a new CA")
+    p = sub.add_parser("init", parents=[common], help="create a new CA", epilog=_EPILOG)
     p.add_argument("--name", default="Cordon Hub CA", help="CA common name")
     p.add_argument("--days", type=_positive, default=3650, help="validity in days")
     p.set_defaults(func=_cmd_init)
 
-    p = sub.add_parser("issue-server", parents=[common, leaf], help="issue the hub's certificate")
+    p = sub.add_parser("issue-server", parents=[common, leaf],
+                       help="issue the hub's certificate", epilog=_EPILOG)
     p.add_argument("--dns", action="append", required=True, help="DNS name (repeatable)")
     p.add_argument("--ip", action="append", default=[], help="IP address (repeatable)")
     p.set_defaults(func=_cmd_issue_server)
 
-    p = issue = sub.add_parser("issue", parents=[common, leaf], help="issue a member or admin cert")
+    p = issue = sub.add_parser("issue", parents=[common, leaf],
+                               help="issue a member or admin cert", epilog=_EPILOG)
     p.add_argument("--member", help="member administration id, e.g. fr")
     p.add_argument("--name", required=True, help="principal (or admin) name, e.g. ops")
     p.add_argument("--kind", choices=("system", "officer"), help="principal kind (members)")
@@ -241,20 +247,24 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                    "private key stays with its holder")
     p.set_defaults(func=_cmd_issue)
 
-    p = sub.add_parser("revoke", parents=[common], help="revoke certificates, update the CRL")
+    p = sub.add_parser("revoke", parents=[common], help="revoke certificates, update the CRL",
+                       epilog=_EPILOG)
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--serial", type=_serial, help="serial in hex, as `list` shows it")
     which.add_argument("--kid", help="key id (hex SHA-256 of the certificate)")
     which.add_argument("--principal", help="every active cert of e.g. fr/ops or admin/alice")
-    p.add_argument("--reason", choices=list(REASONS), default="unspecified")
+    p.add_argument("--reason", choices=list(REASONS), default="unspecified", metavar="REASON",
+                   help=f"revocation reason (RFC 5280): {', '.join(REASONS)}; "
+                   "default unspecified")
     p.add_argument("--crl-days", type=_positive, default=7, help="CRL validity in days")
     p.set_defaults(func=_cmd_revoke)
 
-    p = sub.add_parser("crl", parents=[common], help="regenerate the CRL")
+    p = sub.add_parser("crl", parents=[common], help="regenerate the CRL", epilog=_EPILOG)
     p.add_argument("--days", type=_positive, default=7, help="CRL validity in days")
     p.set_defaults(func=_cmd_crl)
 
-    p = sub.add_parser("list", parents=[common], help="list issued certificates")
+    p = sub.add_parser("list", parents=[common], help="list issued certificates",
+                       epilog=_EPILOG)
     p.add_argument("--json", action="store_true", help="print index records as JSON")
     p.set_defaults(func=_cmd_list)
     return parser, issue

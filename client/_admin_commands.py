@@ -35,6 +35,9 @@ async def _member_add(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
     m = r["member"]
     if args.json:
         _json(r, out)
+    elif r.get("unchanged"):
+        print(f"member {m['id']} unchanged (already enrolled as {_clean(m['name'])}, "
+              f"{m['country']})", file=out)
     else:
         print(f"added member {m['id']} ({_clean(m['name'])}, {m['country']})", file=out)
     return EXIT_OK
@@ -137,7 +140,7 @@ def _prepare_out(args: argparse.Namespace) -> None:
         raise _BadInput(f"{args.out} is not a folder")
     if not args.force:
         for path in (cert,) if args.csr is not None else (cert, key):
-            if path.exists():
+            if path.exists() and not (args.csr is not None and _same_key(path, args.csr_text)):
                 raise _BadInput(f"{path} already exists (use --force to replace it)")
     try:
         args.out.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -145,6 +148,22 @@ def _prepare_out(args: argparse.Namespace) -> None:
         raise _BadInput(f"cannot create {args.out}: {exc.strerror}") from exc
     if not os.access(args.out, os.W_OK):
         raise _BadInput(f"cannot write to {args.out}")
+
+
+def _same_key(cert_path: Path, csr_pem: str) -> bool:
+    """Is ``cert_path`` a certificate for the key of ``csr_pem``? Then a re-run of the same
+    ``principal add --csr`` may rewrite it: it can only get that key's certificate."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    try:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        csr = x509.load_pem_x509_csr(csr_pem.encode("ascii"))
+        raw = [k.public_bytes(Encoding.Raw, PublicFormat.Raw)
+               for k in (cert.public_key(), csr.public_key())]
+    except (OSError, ValueError, TypeError):
+        return False
+    return raw[0] == raw[1]
 
 
 def _write(path: Path, data: str, mode: int) -> None:
@@ -187,7 +206,11 @@ async def _issue(args: argparse.Namespace, c: Client, out: IO[str], op: str,
     if args.json:
         _json({**shown, "files": files}, out)
         return EXIT_OK
-    print(f"issued {r['kind']} certificate for {r['principal']}", file=out)
+    if r.get("unchanged"):
+        print(f"principal {r['principal']} unchanged: it already holds a certificate for "
+              "this request's key", file=out)
+    else:
+        print(f"issued {r['kind']} certificate for {r['principal']}", file=out)
     key = (f"{files['key']}  (private, mode 0600)" if "key" in files
            else "kept by the member (issued from its certificate request)")
     _fields([("  kid", r["kid"]), ("  serial", r["serial"]),
@@ -280,6 +303,9 @@ async def _channel_create(args: argparse.Namespace, c: Client, out: IO[str]) -> 
     })  # fmt: skip
     if args.json:
         _json(r, out)
+    elif r.get("unchanged"):
+        print(f"channel {args.name} unchanged (exists with these settings; "
+              f"{r['channel']['state']}, epoch {r['channel']['epoch']})", file=out)
     else:
         print(f"created channel {args.name} (epoch {r['channel']['epoch']})", file=out)
     return EXIT_OK
@@ -298,10 +324,16 @@ async def _channel_list(args: argparse.Namespace, c: Client, out: IO[str]) -> in
     elif not r["channels"]:
         print("no channels", file=out)
     else:
-        _table(("CHANNEL", "TITLE", "STATE", "MEMBERS", "ALERTS", "LAST ACTIVITY"),
-               [(ch["name"], ch["title"], ch["state"], ch["members"], ch["alerts"],
+        _table(("CHANNEL", "TITLE", "STATE", "OPERATION", "RETENTION", "CREATED", "MEMBERS",
+                "ALERTS", "LAST ACTIVITY"),
+               [(ch["name"], ch["title"] or "-", ch["state"], _period(ch), _retention(ch),
+                 _when(ch["created"], day=True), ch["members"], ch["alerts"],
                  _when(ch["last_activity"])) for ch in r["channels"]], out)
     return EXIT_OK
+
+
+def _retention(ch: dict[str, Any]) -> str:
+    return f"{ch['retention_ms'] // _DAY_MS} days" if ch["retention_ms"] else "forever"
 
 
 async def _channel_show(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
@@ -310,7 +342,7 @@ async def _channel_show(args: argparse.Namespace, c: Client, out: IO[str]) -> in
         _json(r, out)
         return EXIT_OK
     ch = r["channel"]
-    retention = f"{ch['retention_ms'] // _DAY_MS} days" if ch["retention_ms"] else "forever"
+    retention = _retention(ch)
     _fields([("channel", ch["name"]), ("title", ch["title"] or "-"), ("state", ch["state"]),
              ("operation", _period(ch)), ("retention", retention), ("epoch", ch["epoch"]),
              ("alerts", f"{ch['alerts']} retained (offsets {ch['first']}..{ch['head']})"),
@@ -340,6 +372,8 @@ async def _role_grant(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
                                      "role": args.role})
     if args.json:
         _json(r, out)
+    elif r.get("unchanged"):
+        print(f"{args.member} is already {args.role} in {args.channel}: unchanged", file=out)
     else:
         was = f" (was {r['previous']})" if r["previous"] else ""
         print(f"{args.member} is now {args.role} in {args.channel}{was}", file=out)
@@ -434,4 +468,61 @@ async def _audit_to(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
             _table(("TIME", "ACTION", "PRINCIPAL", "FROM", "RESULT", "DETAILS"), rows, out)
         else:
             print("no audit records", file=out)
+    return EXIT_OK
+
+
+# --- status ------------------------------------------------------------------------------------
+
+
+def _counts(counts: dict[str, Any]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "none"
+
+
+async def _status(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
+    r = await c.admin("status", {})
+    if args.json:
+        _json(r, out)
+        return EXIT_OK
+    failed = [name for name, check in r["checks"].items() if not check["ok"]]
+    print(f"answered by {r['node']}: "
+          + ("ready" if r["ready"] else "NOT READY (" + ", ".join(
+              f"{n}: {r['checks'][n]['detail']}" for n in failed) + ")"), file=out)
+    print("\nhub nodes sharing the store", file=out)
+    _table(("NODE", "PID", "WORKER", "READY", "CONNECTIONS", "DURABILITY", "STARTED"),
+           [(n.get("node"), n.get("pid"), "-" if n.get("worker", -1) < 0 else n.get("worker"),
+             "yes" if n.get("ready") else f"no: {n.get('reason', '')}", n.get("connections"),
+             n.get("durability"), _when(n.get("started"))) for n in r["nodes"]], out)
+    store, conns = r["store"], r["connections"]
+    print("", file=out)
+    _fields([("store", f"{store['kind']} {store['role']}, durability "
+                       f"{store['durability']}, {store['restarts']} restart(s) seen"),
+             ("connections", f"{conns['total']} (admin {conns['admin']}, officer "
+                             f"{conns['officer']}, system {conns['system']}, unknown "
+                             f"{conns['unknown']})"),
+             ("send queues", f"{conns['send_queue_frames']} frames "
+                             f"(fullest {conns['send_queue_frames_max']}), "
+                             f"{conns['send_queue_bytes']} bytes"),
+             ("publishes", f"{r['counters']['publishes_acked']} acked, "
+                           f"{r['counters']['publishes_duplicate']} duplicate; refused "
+                           f"{_counts(r['refused']['publishes'])}"),
+             ("deliveries", f"{r['counters']['deliveries_live']} live, "
+                            f"{r['counters']['deliveries_history']} from history"),
+             ("refused", f"connections {_counts(r['refused']['connections'])}; TLS "
+                         f"{_counts(r['refused']['tls'])}; slow consumers closed "
+                         f"{r['counters']['slow_consumer_closes']:g}"),
+             ], out)
+    print("\nchannels", file=out)
+    if r["channels"]:
+        _table(("CHANNEL", "STATE", "HEAD", "FIRST", "SUBSCRIBERS", "EPOCH"),
+               [(ch["name"], ch["state"], ch["head"], ch["first"], ch["subscribers"],
+                 ch["epoch"]) for ch in r["channels"]], out)
+    else:
+        print("no channels", file=out)
+    print("\nrecent refusals (this node)", file=out)
+    if r["recent_refusals"]:
+        _table(("TIME", "ACTION", "PRINCIPAL", "FROM", "CODE", "REASON"),
+               [(_when(int(x["time"])), x.get("action"), x.get("principal"), x.get("peer"),
+                 x.get("code", ""), x.get("reason", "")) for x in r["recent_refusals"]], out)
+    else:
+        print("none", file=out)
     return EXIT_OK

@@ -12,15 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import ssl
 from collections.abc import Callable
 from pathlib import Path
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidMessage, InvalidStatus
 from websockets.typing import Subprotocol
 
-from client._model import ConnectionLost, ProtocolViolation, SessionRefused
+from client._model import ConnectionLost, HandshakeCut, ProtocolViolation, SessionRefused
 from hub.protocol import codec
 from hub.protocol import frames as f
 from hub.protocol.errors import CloseCode, ProtocolError
@@ -101,31 +102,117 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return out
 
 
-def classify_open_error(exc: BaseException) -> ConnectionLost:
-    """Map a failure to open a connection to a retryable or a final error."""
+_HANDSHAKE_CUT = (
+    "the hub ended the connection during the TLS handshake: it refused your certificate "
+    "(revoked, expired, unknown or from another CA; the hub's audit log says which), so "
+    "ask the hub's administrator; or the hub was restarting: try again"
+)
+_NOT_TLS = (
+    "not a TLS server at that address ({where}): check --hub's host and port "
+    "(a Cordon hub speaks wss://, TLS 1.3)"
+)
+#: OpenSSL reasons meaning the peer does not speak TLS (plain HTTP, another protocol).
+_NOT_TLS_REASONS = (
+    "WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG",
+    "UNKNOWN_PROTOCOL", "HTTP_REQUEST", "UNEXPECTED_MESSAGE", "RECORD_TOO_LARGE",
+    "TLSV1_ALERT_PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL",
+)  # fmt: skip
+#: X.509 verify codes meaning "issued by a CA you did not give" (self-signed in chain,
+#: unable to get the local issuer, self-signed leaf, issuer not found).
+_FOREIGN_CA_CODES = frozenset({2, 18, 19, 20, 21})
+_HOSTNAME_MISMATCH = 62
+_EXPIRED = 10
+
+
+def _where(url: str | None) -> str:
+    if not url:
+        return "the hub's address"
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "?", parts.port or 443
+    except ValueError:
+        return url
+    return f"{host}:{port}"
+
+
+def _server_cert_error(cause: ssl.SSLCertVerificationError, where: str) -> SessionRefused:
+    code = getattr(cause, "verify_code", None)
+    if code in _FOREIGN_CA_CODES:
+        return SessionRefused(
+            f"the hub's certificate is not from the CA you gave: wrong --ca file, or "
+            f"{where} is not the hub you mean ({cause.verify_message})"
+        )
+    if code == _HOSTNAME_MISMATCH:
+        return SessionRefused(
+            f"the hub's certificate does not name the host in --hub ({where}): use the "
+            "name it was issued for, or give it with --server-name"
+        )
+    if code == _EXPIRED:
+        return SessionRefused(
+            "the hub's own certificate has expired: tell the hub's administrator "
+            "('cordon ca issue-server')"
+        )
+    return SessionRefused(f"the hub's certificate is not trusted: {cause.verify_message}")
+
+
+def classify_open_error(exc: BaseException, url: str | None = None) -> ConnectionLost:
+    """Map a failure to open a connection to a retryable or a final error, whose text
+    names the cause and what to do next."""
+    where = _where(url)
     for cause in _causes(exc):
         if isinstance(cause, ssl.SSLCertVerificationError):
-            return SessionRefused(f"hub certificate not trusted: {cause.verify_message}")
-        if (
-            isinstance(cause, ssl.SSLError)
-            and "alert" in str(getattr(cause, "reason", None) or "").lower()
-        ):
-            # The peer sent a TLS alert: our certificate was refused (revoked, unknown CA,
-            # wrong purpose, expired). Retrying cannot change that.
-            return SessionRefused(f"TLS handshake refused: {cause.reason}")
+            return _server_cert_error(cause, where)
+        if isinstance(cause, ssl.SSLError):
+            reason = str(getattr(cause, "reason", None) or "")
+            if reason.upper() in _NOT_TLS_REASONS or "WRONG_VERSION" in reason.upper():
+                return ConnectionLost(_NOT_TLS.format(where=where))
+            if "alert" in reason.lower():
+                # The peer sent a TLS alert: our certificate was refused (revoked, unknown
+                # CA, wrong purpose, expired). Retrying cannot change that.
+                return SessionRefused(
+                    f"the hub refused your certificate (TLS alert {reason}: revoked, expired, "
+                    "unknown or from another CA): ask the hub's administrator"
+                )
+            if isinstance(cause, ssl.SSLEOFError):
+                return ConnectionLost(
+                    f"{where} closed the connection before the TLS handshake finished: not a "
+                    "Cordon hub, or the hub was restarting"
+                )
         if isinstance(cause, ConnectionClosed):
             code = cause.rcvd.code if cause.rcvd is not None else 1006
             reason = cause.rcvd.reason if cause.rcvd is not None else ""
             return _close_error(code, reason or "hub closed the connection while opening")
         if isinstance(cause, InvalidStatus):
             status = cause.response.status_code
-            error = f"hub answered HTTP {status}"
+            error = f"{where} answered HTTP {status}: is --hub the hub's wss:// address?"
             if 400 <= status < 500 and status not in (408, 429):
                 return SessionRefused(error)
             return ConnectionLost(error)
+        if isinstance(cause, InvalidMessage) and isinstance(cause.__cause__, EOFError):
+            return HandshakeCut(_HANDSHAKE_CUT)
         if isinstance(cause, InvalidHandshake):
-            return SessionRefused(f"WebSocket handshake refused: {cause}")
-    return ConnectionLost(f"cannot reach the hub: {exc}")
+            return SessionRefused(f"{where} is not a Cordon hub (WebSocket handshake: {cause})")
+        if isinstance(cause, ConnectionRefusedError):
+            return ConnectionLost(
+                f"nothing listens at {where} (connection refused): is the hub running, and "
+                "are --hub's host and port right?"
+            )
+        if isinstance(cause, socket.gaierror):
+            return ConnectionLost(f"cannot resolve the hub's host name ({where}): check --hub")
+        if isinstance(cause, TimeoutError):
+            return ConnectionLost(
+                f"no answer from {where} in time: a firewall, a wrong address, or a hub "
+                "too busy to answer"
+            )
+    if any(isinstance(c, ConnectionResetError | BrokenPipeError | EOFError) for c in _causes(exc)):
+        return ConnectionLost(
+            f"{where} closed the connection before the TLS handshake finished: not a "
+            "Cordon hub, or the hub was restarting"
+        )
+    detail = str(exc) or type(exc).__name__
+    return ConnectionLost(f"cannot reach the hub at {where}: {detail}")
 
 
 class Connection:
@@ -303,13 +390,13 @@ async def open_connection(
             **kwargs,  # type: ignore[arg-type]
         )
     except (OSError, InvalidHandshake, TimeoutError, ConnectionClosed, EOFError) as exc:
-        raise classify_open_error(exc) from exc
+        raise classify_open_error(exc, url) from exc
     try:
         async with asyncio.timeout(open_timeout):
             first = await ws.recv()
         frame = _decode(first)
     except ConnectionClosed as exc:
-        raise classify_open_error(exc) from exc
+        raise classify_open_error(exc, url) from exc
     except TimeoutError as exc:
         await ws.close(1002, "no welcome")
         raise ConnectionLost("hub sent no welcome frame") from exc

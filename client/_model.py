@@ -56,6 +56,16 @@ class SessionRefused(ConnectionLost):
     """The hub (or the TLS handshake) refused this identity; reconnecting will not help."""
 
 
+class HandshakeCut(ConnectionLost):
+    """The hub closed the connection during the opening handshake without a word.
+
+    Ambiguous, so retried: with TLS 1.3 a hub refusing our certificate (revoked, expired,
+    unknown) ends the connection this way, and asyncio does not pass on the TLS alert;
+    so does a hub killed or restarting mid-handshake. When every try of a (re)connection
+    ends like this, the SDK gives up with :class:`SessionRefused`.
+    """
+
+
 class ProtocolViolation(ClientError):
     """The hub sent a frame the SDK cannot accept (undecodable, unexpected, an offset gap)."""
 

@@ -13,7 +13,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_connection_options"]
+__all__ = ["EXIT_CODES_EPILOG", "add_channel_argument", "add_connection_options"]
+
+#: The exit codes every client command shares, for its ``--help``.
+EXIT_CODES_EPILOG = (
+    "Exit codes: 0 ok; 1 unexpected failure; 2 usage (bad options, unreadable or "
+    "mismatched credentials); 3 the hub refused or is unreachable, or your certificate "
+    "has expired; 4 bad input data; 130 interrupted."
+)
+
+
+def add_channel_argument(p: argparse.ArgumentParser) -> None:
+    """``CHANNEL`` (first argument) and its older spelling ``--channel C``: every client
+    command names its channel the same way (resolve with ``client.cli.resolve_channel``)."""
+    p.add_argument("channel", nargs="?", metavar="CHANNEL", help="the operation's channel")
+    p.add_argument("--channel", dest="channel_option", metavar="CHANNEL",
+                   help="the same, older form")
 
 
 def add_connection_options(

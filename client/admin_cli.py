@@ -29,6 +29,17 @@ host with ``cordon ca issue --admin --name NAME``.
     cordon admin role remove CHANNEL MEMBER
     cordon admin audit [--since WHEN] [--principal P] [--action A] [--limit N]
                        [--format table|csv|jsonl] [--output FILE]
+    cordon admin apply FILE [--dry-run] [--out DIR]
+    cordon admin status
+
+Writes are idempotent where that means something: adding a member or a channel that
+exists with the same fields, granting a role the member already has, or adding a
+principal again with a request for the key it already has a certificate for,
+succeeds (exit 0) and says ``unchanged``; the same name with other fields is a
+conflict (407, exit 4). ``apply`` provisions from a declarative TOML file over one
+connection (see :mod:`client._admin_apply` for the format): the file is checked,
+compared with the hub (``--dry-run`` prints that plan), and only the differences
+are sent; a conflict stops it before anything is written.
 
 Connection options, before or after the command (each also read from the
 environment): ``--hub URL`` (``CORDON_HUB``), ``--cert PEM`` (``CORDON_CERT``),
@@ -66,13 +77,13 @@ import asyncio
 import contextlib
 import logging
 import os
-import ssl
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from client._admin_apply import apply_file, load_plan
 from client._admin_commands import (
     _audit,
     _cert_revoke,
@@ -94,6 +105,7 @@ from client._admin_commands import (
     _principal_show,
     _role_grant,
     _role_remove,
+    _status,
 )
 from client._admin_common import (
     _AGE,
@@ -114,6 +126,7 @@ from client._admin_common import (
     _Failed,
 )
 from client._options import add_connection_options
+from client._preflight import build_client, explain
 from client.sdk import Client, ClientError
 from hub.protocol.errors import CordonError, InvalidFrame
 from hub.protocol.identity import check_channel, check_name, split_principal
@@ -248,17 +261,28 @@ def _add_connection(p: argparse.ArgumentParser, *, top: bool) -> None:
                            key_help="its private key")
     p.add_argument("--timeout", type=_count(1, 3600), default=default(30), metavar="S",
                    help="seconds to wait for the hub (default 30)")
+    p.add_argument("--retries", type=_count(1, 100), default=default(1), metavar="N",
+                   help="tries to connect, with back-off (default 1: fail fast)")
     p.add_argument("--json", action="store_true", default=default(False),
                    help="print the hub's answer as JSON")
     p.add_argument("-v", "--verbose", action="store_true", default=default(False),
                    help="log connection events")
 
 
+#: Every ``cordon admin`` parser's epilog.
+EXIT_EPILOG = ("Exit codes: 0 ok (also 'unchanged'), 1 failed, 2 usage (bad options, unreadable "
+               "or mismatched credentials), 3 hub unreachable or refused (or your certificate "
+               "expired), 4 bad input (unknown names, conflicts, invalid arguments), "
+               "130 interrupted.")
+#: RFC 5280 revocation reasons the hub accepts (PROTOCOL.md §6.8 ``cert.revoke``).
+REASONS = ("unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+           "cessationOfOperation", "privilegeWithdrawn")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Administer a running Cordon hub (admin certificate required).",
-        epilog="Exit codes: 0 ok, 1 failed, 2 usage, 3 hub unreachable or refused, "
-               "4 bad input (unknown or duplicate names, invalid arguments).",
+        epilog=EXIT_EPILOG,
     )  # fmt: skip
     _add_connection(parser, top=True)
     conn = argparse.ArgumentParser(add_help=False)
@@ -267,11 +291,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     def leaf(sub: Any, name: str, help_text: str, func: _Command) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = sub.add_parser(name, help=help_text, parents=[conn],
-                                                    description=help_text)
+                                                    description=help_text, epilog=EXIT_EPILOG)
         p.set_defaults(func=func)
         return p
 
-    member = groups.add_parser("member", help="member administrations").add_subparsers(
+    member = groups.add_parser("member", help="member administrations",
+                               epilog=EXIT_EPILOG).add_subparsers(
         dest="verb", required=True, metavar="verb")
     p = leaf(member, "add", "enrol an administration", _member_add)
     p.add_argument("id", help="member id, like fr")
@@ -280,22 +305,24 @@ def build_parser() -> argparse.ArgumentParser:
     leaf(member, "list", "list the members", _member_list)
     p = leaf(member, "show", "a member, its principals and certificates, its roles",
              _member_show)
-    p.add_argument("id")
+    p.add_argument("id", help="member id, like fr")
     p = leaf(member, "update", "change a member's name and/or country", _member_update)
-    p.add_argument("id")
+    p.add_argument("id", help="member id, like fr")
     p.add_argument("--name", help="the administration's name")
     p.add_argument("--country", help="ISO 3166-1 alpha-2 code, like FR")
     p = leaf(member, "suspend", "close its sessions; refuse it until reinstated",
              _member_suspend)
-    p.add_argument("id")
+    p.add_argument("id", help="member id, like fr")
     p = leaf(member, "reinstate", "let a suspended member connect again", _member_reinstate)
-    p.add_argument("id")
+    p.add_argument("id", help="member id, like fr")
 
-    principal = groups.add_parser("principal", help="officers and systems").add_subparsers(
+    principal = groups.add_parser("principal", help="officers and systems",
+                                  epilog=EXIT_EPILOG).add_subparsers(
         dest="verb", required=True, metavar="verb")
     p = leaf(principal, "add", "add a principal and issue its credentials", _principal_add)
     p.add_argument("principal", help="member/name, like fr/ops")
-    p.add_argument("--kind", required=True, choices=("officer", "system"))
+    p.add_argument("--kind", required=True, choices=("officer", "system"),
+                   help="an officer (a person's desk) or a system (a member's software)")
     _add_issue_options(p)
     p = leaf(principal, "issue", "issue a new certificate for an existing principal",
              _principal_issue)
@@ -308,19 +335,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = leaf(principal, "revoke", "revoke every active certificate of a principal",
              _principal_revoke)
     p.add_argument("principal", help="member/name or admin/name")
-    p.add_argument("--reason", default="unspecified", help="revocation reason (RFC 5280)")
+    p.add_argument("--reason", default="unspecified", choices=REASONS, metavar="REASON",
+                   help=f"revocation reason (RFC 5280): {', '.join(REASONS)}; "
+                   "default unspecified")
 
-    cert = groups.add_parser("cert", help="certificates").add_subparsers(
+    cert = groups.add_parser("cert", help="certificates", epilog=EXIT_EPILOG).add_subparsers(
         dest="verb", required=True, metavar="verb")
     p = leaf(cert, "revoke", "revoke one certificate by key id", _cert_revoke)
     p.add_argument("kid", help="key id (SHA-256 fingerprint, 64 hex digits)")
-    p.add_argument("--reason", default="unspecified", help="revocation reason (RFC 5280)")
+    p.add_argument("--reason", default="unspecified", choices=REASONS, metavar="REASON",
+                   help=f"revocation reason (RFC 5280): {', '.join(REASONS)}; "
+                   "default unspecified")
 
-    channel = groups.add_parser("channel", help="operation channels").add_subparsers(
+    channel = groups.add_parser("channel", help="operation channels",
+                                epilog=EXIT_EPILOG).add_subparsers(
         dest="verb", required=True, metavar="verb")
     p = leaf(channel, "create", "create an operation's channel", _channel_create)
     p.add_argument("name", help="channel name")
-    p.add_argument("--title", default="")
+    p.add_argument("--title", default="", help="the operation's title, shown in lists")
     p.add_argument("--starts", default="", metavar="DATE",
                    help="operation start, YYYY-MM-DD")
     p.add_argument("--ends", default="", metavar="DATE",
@@ -336,16 +368,30 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("name", help="channel name")
         p.set_defaults(state=state)
 
-    role = groups.add_parser("role", help="members' roles in channels").add_subparsers(
+    role = groups.add_parser("role", help="members' roles in channels",
+                             epilog=EXIT_EPILOG).add_subparsers(
         dest="verb", required=True, metavar="verb")
     p = leaf(role, "grant", "give a member a role in a channel, or change it", _role_grant)
-    p.add_argument("channel")
-    p.add_argument("member")
-    p.add_argument("role", choices=("reader", "contributor", "coordinator"))
+    p.add_argument("channel", help="channel name")
+    p.add_argument("member", help="member id, like fr")
+    p.add_argument("role", choices=("reader", "contributor", "coordinator"),
+                   help="reader (subscribe, history), contributor (also publish), "
+                   "coordinator (also publish; coordinates the channel)")
     p = leaf(role, "remove", "remove a member from a channel (ends its subscription)",
              _role_remove)
-    p.add_argument("channel")
-    p.add_argument("member")
+    p.add_argument("channel", help="channel name")
+    p.add_argument("member", help="member id, like fr")
+
+    p = leaf(groups, "apply", "provision members, principals, channels and roles from a "
+             "TOML file, over one connection (unchanged objects are left alone)", apply_file)
+    p.add_argument("file", type=Path, metavar="FILE",
+                   help="the TOML file ([[members]], [[principals]], [[channels]], [[roles]])")
+    p.add_argument("--dry-run", action="store_true",
+                   help="compare with the hub and print the plan; change nothing")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="where issued credentials go (default: [defaults] out, else creds/ "
+                   "beside FILE)")
+    p.set_defaults(prepare=lambda a: load_plan(a.file, out=a.out))  # checked before connecting
 
     p = leaf(groups, "audit", "read or export the audit log", _audit)
     p.add_argument("--since", type=_since, default=0, metavar="WHEN",
@@ -354,8 +400,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--action", help="only this action (e.g. connect, cert.revoke)")
     p.add_argument("--limit", type=_count(1, 10_000_000), metavar="N",
                    help="at most N records (default: all)")
-    p.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")
+    p.add_argument("--format", choices=("table", "csv", "jsonl"), default="table",
+                   help="table (default), csv (for spreadsheets) or jsonl (one record a line)")
     p.add_argument("--output", type=Path, metavar="FILE", help="write to FILE (not stdout)")
+    leaf(groups, "status", "the hub's nodes, store, connections, channels, recent refusals",
+         _status)
     return parser
 
 
@@ -427,13 +476,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format=f"{PROG}: %(message)s", stream=sys.stderr)
-    try:
-        client = Client(args.hub, cert=args.cert, key=args.key, ca=args.ca,
-                        server_hostname=args.server_name, reconnect=False,
-                        open_timeout=args.timeout, request_timeout=args.timeout)
-    except (OSError, ValueError, ssl.SSLError) as exc:
-        print(f"{PROG}: error: cannot load credentials: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    client = build_client(PROG, args.hub, cert=args.cert, key=args.key, ca=args.ca,
+                          server_hostname=args.server_name, reconnect=args.retries > 1,
+                          max_attempts=args.retries, open_timeout=args.timeout,
+                          request_timeout=args.timeout)
+    if isinstance(client, int):
+        return client
     what = _describe(args)
     try:
         code = asyncio.run(_session(args, client))
@@ -463,8 +511,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: {what}: {text} ({exc.code} {exc.phrase}){hint}", file=sys.stderr)
         return _refusal_exit(exc)
     except ClientError as exc:
-        print(f"{PROG}: {what}: hub unreachable or refused the connection: {exc}",
-              file=sys.stderr)
+        print(f"{PROG}: {what}: {explain(exc, ca=args.ca)}", file=sys.stderr)
         return EXIT_REFUSED
 
 
@@ -474,6 +521,7 @@ async def _session(args: argparse.Namespace, client: Client) -> int:
     if prepare is not None:
         prepare(args)
     async with client:
+        client._reconnect = False  # connected: an admin write is never resent blindly
         code: int = await args.func(args, client, sys.stdout)
     return code
 

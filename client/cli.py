@@ -7,9 +7,19 @@ Common options (each also read from the environment)::
     --key PEM            CORDON_KEY     its Ed25519 private key
     --ca PEM             CORDON_CA      the hub's CA certificate
     --server-name NAME   CORDON_SERVER_NAME   host name to expect in the hub's certificate
-    --retries N          connection attempts (with back-off) before giving up, default 8
+    --retries N          tries for the first connection (with back-off), default 1
 
-``cordon publish --channel C [--file F]`` reads JSON lines (stdin by default),
+The channel is the first argument (``cordon publish CHANNEL``), as for
+``cordon report`` and ``cordon export``; ``--channel C`` is the older form and
+still accepted. Before connecting, the command checks its own credentials (the
+files are readable PEM, the key is the certificate's, the certificate is from the
+CA given and within its validity) and says what is wrong. When nothing answers,
+it gives up after one try with one line on stderr (exit 3); ``--retries N``
+tries N times with back-off. Once connected, a lost connection is reopened and
+resumed as the SDK does (8 tries with back-off) — the SDK's reconnection is for
+long-running clients.
+
+``cordon publish CHANNEL [--file F]`` reads JSON lines (stdin by default),
 one alert each: ``{"kind": "seizure", "body": {...}, "id": "...", "ts": ms}``
 (``id`` and ``ts`` optional). For each alert the hub stored it prints
 ``{"id", "offset", "epoch", "dup"}``. Alerts are sent one after another, in
@@ -20,10 +30,14 @@ valid (bad JSON, unknown kind, refused by the hub as invalid, id conflict,
 stale time) is reported on stderr with its line number and skipped; the
 others are still published, and the exit code is 4.
 
-``cordon tail --channel C [--since N] [--state FILE] [--limit N] [--no-verify]``
-prints one JSON line per alert: ``{"channel", "offset", "id", "from", "kind",
-"ts", "body", "verified", "error"}`` (binary values in bodies as base64
-strings; ``error`` says why an alert is not verified, null otherwise).
+``cordon tail CHANNEL [--since N] [--state FILE] [--limit N] [--no-verify]
+[--format jsonl|stix|misp [--include-restricted]]`` prints one JSON line per
+alert: ``{"channel", "offset", "id", "from", "kind", "ts", "body", "verified",
+"error"}`` (binary values in bodies as base64 strings; ``error`` says why an
+alert is not verified, null otherwise). ``--format stix`` prints each verified
+alert as a STIX 2.1 bundle on one line, ``misp`` as a MISP event, for a
+continuous feed into those tools; alerts with handling H2/H3 are left out
+(stderr says which) unless ``--include-restricted``, as in ``cordon export``.
 Without ``--since`` it starts with the next live alert; ``--since 0`` replays
 all retained history first. ``--state FILE`` holds ``{"channel", "epoch",
 "offset"}``: read at start (it then takes precedence over ``--since``) and
@@ -34,9 +48,9 @@ the state prints that one alert again on restart: deduplicate on ``offset``
 offset (410) or the channel was re-created (412), tail stops with exit 3
 rather than skip anything.
 
-Exit codes: 0 ok, 2 usage (bad options, unreadable credentials), 3 the hub
-refused or is unreachable (message on stderr), 4 bad input (input lines,
-input or state file), 130 interrupted.
+Exit codes: 0 ok, 2 usage (bad options, unreadable or mismatched credentials),
+3 the hub refused or is unreachable, or the certificate has expired (message on
+stderr), 4 bad input (input lines, input or state file), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -48,13 +62,13 @@ import contextlib
 import json
 import logging
 import os
-import ssl
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from client._options import add_connection_options
+from client._options import EXIT_CODES_EPILOG, add_channel_argument, add_connection_options
+from client._preflight import build_client, explain, refusal
 from client.sdk import Client, ClientError, Received
 from hub.protocol.envelope import KINDS
 from hub.protocol.errors import (
@@ -81,6 +95,9 @@ __all__ = [
 
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 
+#: Tries per reconnection once a long-running command (publish, tail) is connected.
+RECONNECT_ATTEMPTS = 8
+
 #: Hub refusals caused by one input line: report it, skip it, go on.
 _LINE_REFUSALS = (AlertIdConflict, InvalidAlert, StaleTimestamp, FrameTooLarge, InvalidFrame)
 _LINE_KEYS = frozenset({"kind", "body", "id", "ts"})
@@ -94,17 +111,18 @@ class _InputError(Exception):
 
 
 def _parser(prog: str, description: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description=description)
+    p = argparse.ArgumentParser(prog=prog, description=description, epilog=EXIT_CODES_EPILOG)
+    add_channel_argument(p)
     add_connection_options(
         p, server_name_help="host name expected in the hub's certificate (default: from the URL)"
     )
-    p.add_argument("--channel", required=True, help="channel name")
     p.add_argument(
         "--retries",
         type=_positive,
-        default=8,
+        default=1,
         metavar="N",
-        help="connection attempts before giving up (default 8, with back-off)",
+        help="tries for the first connection, with back-off (default 1: fail fast); "
+        f"once connected, a lost connection is retried {RECONNECT_ATTEMPTS} times",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log connection events")
     return p
@@ -115,6 +133,8 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if resolve_channel(parser, args) is None:
+        return EXIT_USAGE
     missing = [f"--{name}" for name in ("hub", "cert", "key", "ca") if not getattr(args, name)]
     if missing:
         parser.print_usage(sys.stderr)
@@ -134,22 +154,37 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
     return args
 
 
+def resolve_channel(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """``CHANNEL`` or its older form ``--channel C`` into ``args.channel``; None (after a
+    usage message) if neither or two different ones were given."""
+    positional, option = args.channel, getattr(args, "channel_option", None)
+    if positional and option and positional != option:
+        print(f"{parser.prog}: error: two channels given ({positional!r} and --channel "
+              f"{option!r})", file=sys.stderr)
+        return None
+    args.channel = positional or option
+    if not args.channel:
+        parser.print_usage(sys.stderr)
+        print(f"{parser.prog}: error: the channel is required (CHANNEL)", file=sys.stderr)
+        return None
+    return str(args.channel)
+
+
 def _client(prog: str, args: argparse.Namespace) -> Client | int:
-    try:
-        return Client(
-            args.hub,
-            cert=args.cert,
-            key=args.key,
-            ca=args.ca,
-            server_hostname=args.server_name,
-            max_attempts=args.retries,
-        )
-    except (OSError, ValueError, ssl.SSLError) as exc:
-        print(f"{prog}: error: cannot load credentials: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    client: Client | int = build_client(
+        prog, args.hub, cert=args.cert, key=args.key, ca=args.ca,
+        server_hostname=args.server_name, max_attempts=args.retries,
+    )  # fmt: skip
+    return client
 
 
-def _run(prog: str, main: Callable[[], Any]) -> int:
+def _keep_reconnecting(client: Client, retries: int) -> None:
+    """Connected: from now on a lost connection is retried like a long-running client."""
+    client._max_attempts = max(retries, RECONNECT_ATTEMPTS)  # the CLI owns this Client
+
+
+def _run(prog: str, main: Callable[[], Any], *, channel: str | None = None,
+         ca: Path | None = None) -> int:
     """Run the command's coroutine; map failures to exit codes with a message on stderr."""
     try:
         code: int = asyncio.run(main())
@@ -159,10 +194,10 @@ def _run(prog: str, main: Callable[[], Any]) -> int:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except CordonError as exc:
-        print(f"{prog}: hub refused: {exc.code} {exc.phrase}: {exc}", file=sys.stderr)
+        print(f"{prog}: hub refused: {refusal(exc, channel=channel)}", file=sys.stderr)
         return EXIT_REFUSED
     except ClientError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
+        print(f"{prog}: {explain(exc, ca=ca)}", file=sys.stderr)
         return EXIT_REFUSED
     return code
 
@@ -198,6 +233,7 @@ async def _publish(args: argparse.Namespace, client: Client, source: IO[str]) ->
     prog = "cordon publish"
     bad = 0
     async with client:
+        _keep_reconnecting(client, args.retries)
         number = 0
         while True:
             line = await asyncio.to_thread(source.readline)
@@ -239,15 +275,16 @@ def publish_main(argv: list[str] | None = None) -> int:
     client = _client(prog, args)
     if isinstance(client, int):
         return client
+    where = {"channel": args.channel, "ca": args.ca}
     if args.file is None:
-        return _run(prog, lambda: _publish(args, client, sys.stdin))
+        return _run(prog, lambda: _publish(args, client, sys.stdin), **where)
     try:
         source = args.file.open(encoding="utf-8")
     except OSError as exc:
         print(f"{prog}: error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return EXIT_INPUT
     with source:
-        return _run(prog, lambda: _publish(args, client, source))
+        return _run(prog, lambda: _publish(args, client, source), **where)
 
 
 # --- tail --------------------------------------------------------------------------------
@@ -330,13 +367,17 @@ async def _tail(args: argparse.Namespace, client: Client) -> int:
         if saved is not None:
             epoch, since = saved
     printed = 0
+    await client.connect()
+    _keep_reconnecting(client, args.retries)
     async with (
         client,
         client.subscribe(args.channel, since=since, epoch=epoch, verify=not args.no_verify) as sub,
     ):
         async for received in sub:
             try:
-                print(json.dumps(alert_json(received), ensure_ascii=False), flush=True)
+                line = _tail_line(args, received)
+                if line is not None:
+                    print(line, flush=True)
             except BrokenPipeError:
                 # The reader went away: stop quietly, without saving this alert as done.
                 with contextlib.suppress(OSError):
@@ -349,6 +390,26 @@ async def _tail(args: argparse.Namespace, client: Client) -> int:
             if args.limit is not None and printed >= args.limit:
                 break
     return EXIT_OK
+
+
+def _tail_line(args: argparse.Namespace, received: Received) -> str | None:
+    """The line ``cordon tail`` prints for one alert; None when ``--format stix|misp``
+    leaves it out (unverified, or handling H2/H3 without ``--include-restricted``:
+    said on stderr)."""
+    if args.format == "jsonl":
+        return json.dumps(alert_json(received), ensure_ascii=False)
+    from client import interop
+
+    chosen = interop.select([received], args.channel,
+                            include_restricted=args.include_restricted)
+    if not chosen.alerts:
+        why = ("its signature did not verify" if chosen.unverified else
+               "handling H2/H3: not to be passed on (--include-restricted to include it)")
+        print(f"cordon tail: offset {received.offset} left out: {why}", file=sys.stderr,
+              flush=True)
+        return None
+    doc = interop.to_stix(chosen) if args.format == "stix" else interop.to_misp(chosen)
+    return json.dumps(doc, ensure_ascii=False)
 
 
 def _positive(text: str) -> int:
@@ -391,7 +452,23 @@ def tail_main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="do not verify signatures (verified is then always false)",
     )
+    parser.add_argument(
+        "--format",
+        choices=("jsonl", "stix", "misp"),
+        default="jsonl",
+        help="jsonl (default); stix: one STIX 2.1 bundle per line; misp: one MISP event "
+        "per line (verified alerts only; see cordon export)",
+    )
+    parser.add_argument(
+        "--include-restricted",
+        action="store_true",
+        help="stix/misp: include alerts with handling H2/H3 (left out by default)",
+    )
     args = _parse(parser, argv)
+    if not isinstance(args, int) and args.format != "jsonl" and args.no_verify:
+        print(f"{prog}: error: --format {args.format} exports verified alerts only: "
+              "drop --no-verify", file=sys.stderr)
+        return EXIT_USAGE
     if isinstance(args, int):
         return args
     client = _client(prog, args)
@@ -412,7 +489,7 @@ def tail_main(argv: list[str] | None = None) -> int:
                 "belongs to its previous life"
             ) from exc
 
-    return _run(prog, run)
+    return _run(prog, run, channel=args.channel, ca=args.ca)
 
 
 def key_main(argv: list[str] | None = None) -> int:

@@ -92,13 +92,18 @@ def new_key_and_request(principal: str, out: Path, *, force: bool = False) -> Ke
     return KeyRequest(principal=identity.principal, key=key_path, csr=csr_path)
 
 
+_EPILOG = ("Exit codes: 0 done, 2 usage (bad options or principal id), 4 the files cannot "
+           "be written.")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Your own key and certificate request: the private key "
-        "never leaves this machine; the hub administrator certifies the request.")
+        "never leaves this machine; the hub administrator certifies the request.",
+        epilog=_EPILOG)
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="new")
     new = verbs.add_parser("new", help="generate an Ed25519 key (0600) and a certificate "
-                           "request (PKCS#10) for a principal")
+                           "request (PKCS#10) for a principal", epilog=_EPILOG)
     new.add_argument("--principal", required=True, metavar="MEMBER/NAME",
                      help="who the key is for: member/name, like fr/ops (admin/NAME for a "
                      "hub administrator)")

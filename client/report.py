@@ -36,7 +36,6 @@ import html
 import io
 import json
 import logging
-import ssl
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -44,7 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from client._options import add_connection_options
+from client._options import EXIT_CODES_EPILOG, add_channel_argument, add_connection_options
+from client._preflight import build_client, explain, refusal
 from client.sdk import Client, ClientError, ConnectionLost, Received
 from hub.protocol import codes, schema
 from hub.protocol.errors import CordonError
@@ -486,11 +486,11 @@ def render(report: OperationReport, fmt: str, *, top: int = 10) -> str:
 
 def connection_parser(prog: str, description: str) -> argparse.ArgumentParser:
     """A parser with the hub connection options (env CORDON_*) and a CHANNEL argument."""
-    p = argparse.ArgumentParser(prog=prog, description=description)
-    p.add_argument("channel", metavar="CHANNEL", help="the operation's channel")
+    p = argparse.ArgumentParser(prog=prog, description=description, epilog=EXIT_CODES_EPILOG)
+    add_channel_argument(p)
     add_connection_options(p)
-    p.add_argument("--retries", type=int, default=8, metavar="N",
-                   help="connection attempts before giving up (default 8)")
+    p.add_argument("--retries", type=int, default=1, metavar="N",
+                   help="connection tries, with back-off (default 1: fail fast)")
     p.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here, not stdout")
     p.add_argument("-v", "--verbose", action="store_true", help="log connection events")
     return p  # fmt: skip
@@ -503,6 +503,10 @@ def parse_connection(parser: argparse.ArgumentParser, argv: list[str] | None
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    from client.cli import resolve_channel
+
+    if resolve_channel(parser, args) is None:
+        return EXIT_USAGE
     missing = [f"--{n}" for n in ("hub", "cert", "key", "ca") if not getattr(args, n)]
     problem = None
     if missing:
@@ -520,12 +524,11 @@ def parse_connection(parser: argparse.ArgumentParser, argv: list[str] | None
 
 
 def open_client(prog: str, args: argparse.Namespace) -> Client | int:
-    try:
-        return Client(args.hub, cert=args.cert, key=args.key, ca=args.ca,
-                      server_hostname=args.server_name, max_attempts=args.retries)  # fmt: skip
-    except (OSError, ValueError, ssl.SSLError) as exc:
-        print(f"{prog}: error: cannot load credentials: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    """Check the credentials and build the client (or print why not: exit 2 or 3)."""
+    client: Client | int = build_client(prog, args.hub, cert=args.cert, key=args.key,
+                                        ca=args.ca, server_hostname=args.server_name,
+                                        max_attempts=args.retries)  # fmt: skip
+    return client
 
 
 def write_output(prog: str, path: Path | None, text: str) -> int:
@@ -541,14 +544,15 @@ def write_output(prog: str, path: Path | None, text: str) -> int:
     return EXIT_OK
 
 
-def run_refusable(prog: str, coro: Any) -> Any:
+def run_refusable(prog: str, coro: Any, *, channel: str | None = None,
+                  ca: Path | None = None) -> Any:
     """Run; a refusal by the hub or a lost connection is printed and becomes exit 3."""
     try:
         return asyncio.run(coro)
     except CordonError as exc:
-        print(f"{prog}: hub refused: {exc.code} {exc.phrase}: {exc}", file=sys.stderr)
+        print(f"{prog}: hub refused: {refusal(exc, channel=channel)}", file=sys.stderr)
     except ClientError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
+        print(f"{prog}: {explain(exc, ca=ca)}", file=sys.stderr)
     return EXIT_REFUSED
 
 
@@ -563,7 +567,8 @@ async def fetch_report(client: Client, channel: str) -> OperationReport:
 def main(argv: list[str] | None = None) -> int:
     prog = "cordon report"
     parser = connection_parser(prog, "An operation's results from the channel's history.")
-    parser.add_argument("--format", "-f", choices=FORMATS, default="text")
+    parser.add_argument("--format", "-f", choices=FORMATS, default="text",
+                        help=f"{', '.join(FORMATS)} (default text)")
     parser.add_argument("--top", type=int, default=10, metavar="N", help="routes shown (10)")
     args = parse_connection(parser, argv)
     if isinstance(args, int):
@@ -574,7 +579,8 @@ def main(argv: list[str] | None = None) -> int:
     client = open_client(prog, args)
     if isinstance(client, int):
         return client
-    report = run_refusable(prog, fetch_report(client, args.channel))
+    report = run_refusable(prog, fetch_report(client, args.channel),
+                            channel=args.channel, ca=args.ca)
     if isinstance(report, int):
         return report
     return write_output(prog, args.output, render(report, args.format, top=args.top))

@@ -26,7 +26,11 @@ the original offset (``dup=True``) if the first attempt was stored. A
 subscription resubscribes from the last alert it yielded with the epoch it was
 given: no gap, no duplicate. Final refusals (4010 revoked, 4011 unknown
 identity, 4002 / 4030 a misbehaving client, TLS alerts) raise
-:class:`SessionRefused` and are never retried.
+:class:`SessionRefused` and are never retried. A connection the hub ends during the
+opening handshake without a word (how TLS 1.3 refuses a revoked or expired
+certificate, and how a hub killed mid-handshake looks) is retried; when every try of
+a (re)connection ends that way, :class:`SessionRefused` says the certificate may be
+refused.
 
 History changed (4012): when the hub's store lost alerts it had acknowledged or
 delivered, the channel gets a new epoch and the hub closes its subscribers with
@@ -70,6 +74,7 @@ from client._model import (
     ClientClosed,
     ClientError,
     ConnectionLost,
+    HandshakeCut,
     Page,
     ProtocolViolation,
     Published,
@@ -474,6 +479,7 @@ class Client:
     async def _open(self) -> Connection:
         attempts = self._max_attempts if self._reconnect else 1
         last: ConnectionLost | None = None
+        cut = 0  # tries the hub ended during the handshake without a word
         for attempt in range(attempts):
             if attempt:
                 await asyncio.sleep(self._backoff(attempt))
@@ -492,6 +498,7 @@ class Client:
                 log.info(
                     "connecting to %s failed (try %d/%d): %s", self.url, attempt + 1, attempts, exc
                 )
+                cut += isinstance(exc, HandshakeCut)
                 last = exc
                 continue
             if conn.welcome.principal != self.identity.principal:
@@ -504,6 +511,8 @@ class Client:
             self.welcome = conn.welcome
             return conn
         assert last is not None
+        if isinstance(last, HandshakeCut) and cut == attempts:
+            raise SessionRefused(last.reason)  # every try: a refusal, not a restart
         raise last
 
     async def _request(

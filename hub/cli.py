@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import signal
 import sys
 from collections.abc import Callable
@@ -33,6 +32,7 @@ def _lazy(module: str, func: str) -> Callable[[list[str]], int]:
 
 COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "serve": (_lazy("hub.cli", "serve_main"), "run the hub"),
+    "probe": (_lazy("hub.cli", "probe_main"), "is a hub ready? (its /readyz; healthchecks)"),
     "demo": (_lazy("hub.demo", "main"), "run a throwaway operation end to end"),
     "ca": (_lazy("certs.cli", "main"), "the certificate authority"),
     "publish": (_lazy("client.cli", "publish_main"), "publish alerts (JSON lines in)"),
@@ -42,7 +42,32 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "report": (_lazy("client.report", "main"), "an operation's results from a channel"),
     "export": (_lazy("client.export", "main"), "a channel's alerts as JSON lines or CSV"),
     "desk": (_lazy("client.desktop.app", "main"), "the desktop client for liaison officers"),
+    "completion": (_lazy("client.completion", "main"), "shell completion script (bash, zsh)"),
 }
+
+
+def _complete(argv: list[str]) -> int:
+    from client.completion import candidates
+
+    index = int(argv[0]) if argv and argv[0].isdigit() else 0
+    words = argv[1:][: index + 1]
+    words += [""] * (index + 1 - len(words))
+    if index < 1:
+        return EXIT_OK
+    found = candidates(words, {name: entry for name, (entry, _) in COMMANDS.items()})
+    print("\n".join(found))
+    return EXIT_OK
+
+
+def version() -> str:
+    """The installed package's version (``importlib.metadata``)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("cordon")
+    except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
+        return "unknown (not installed)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,11 +75,17 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         lines = [f"  {name:<9} {desc}" for name, (_, desc) in COMMANDS.items()]
         out = sys.stdout if argv else sys.stderr
-        print("usage: cordon <command> [options]\n\ncommands:\n" + "\n".join(lines)
-              + "\n\n'cordon <command> --help' for a command's options.", file=out)
+        print("usage: cordon [--version] <command> [options]\n\ncommands:\n"
+              + "\n".join(lines)
+              + "\n\noptions:\n  -h, --help     this help\n  -V, --version  the installed "
+              "version (from the package metadata)\n\n'cordon <command> --help' for a "
+              "command's options.\n\nExit codes: 0 ok, 1 unexpected failure, 2 usage, 3 "
+              "refused or unreachable (hub, store, CA), 4 bad input data.", file=out)
         return EXIT_OK if argv else EXIT_USAGE
-    if argv[0] == "--version":
-        print("cordon 0.1.0")
+    if argv[0] == "--complete":  # asked by the completion script: --complete INDEX WORD...
+        return _complete(argv[1:])
+    if argv[0] in ("--version", "-V"):
+        print(f"cordon {version()}")
         return EXIT_OK
     entry = COMMANDS.get(argv[0])
     if entry is None:
@@ -64,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="cordon serve", description="Run the Cordon hub.")
+    p = argparse.ArgumentParser(prog="cordon serve", description="Run the Cordon hub.",
+                                epilog="Exit codes: 0 stopped cleanly, 1 unexpected failure, "
+                                "2 usage or bad settings, 3 the store or the port refused, "
+                                "4 a certificate file is missing.")
     p.add_argument("--config", type=Path, help="TOML file with a [hub] table")
     p.add_argument("--host", help="listen address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="listen port (default 8443; 0 picks one)")
@@ -83,13 +117,22 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--ack-replicas", type=int, metavar="N",
                    help="acknowledge an alert only once N replicas fsynced it too (default 0)")
     p.add_argument("--ca-dir", type=Path, help="CA folder (ca.pem, crl.pem, index.json)")
-    p.add_argument("--server-cert", type=Path)
-    p.add_argument("--server-key", type=Path)
+    p.add_argument("--server-cert", type=Path, help="the hub's certificate (default: "
+                   "CA_DIR/out/server.pem)")
+    p.add_argument("--server-key", type=Path, help="its private key (default: "
+                   "CA_DIR/out/server.key)")
     p.add_argument("--no-durable", dest="durable", action="store_const", const=False,
                    help="acknowledge before fsync (faster, loses the last second on power loss)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="hub processes sharing the port and the store (default 1)")
-    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("--http-listen", metavar="HOST:PORT",
+                   help="ops listener for /healthz, /readyz, /metrics (default 127.0.0.1:9090; "
+                        "'off' for none; with --workers N, worker i uses PORT+i)")
+    p.add_argument("--log-format", choices=("text", "json"),
+                   help="log lines for people (text, default) or one JSON object each")
+    p.add_argument("--log-level", metavar="LEVELS",
+                   help="e.g. info,cordon.session=debug (default info)")
+    p.add_argument("-v", "--verbose", action="store_true", help="same as --log-level debug")
     return p
 
 
@@ -102,22 +145,28 @@ def serve_main(argv: list[str] | None = None) -> int:
         args = _serve_parser().parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2, message printed)
         return int(exc.code or 0)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings(args.config, overrides={
             k: getattr(args, k) for k in ("host", "port", "data_dir", "redis_url", "ca_dir",
-                                          "server_cert", "server_key", "durable", "sentinels",
+                                          "server_cert", "server_key", "durable",
+                                          "http_listen", "log_format", "log_level", "sentinels",
                                           "sentinel_service", "store_tls", "store_tls_ca",
                                           "ack_replicas")
         })
     except ConfigError as exc:
         print(f"cordon serve: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    for path in (settings.ca_cert, settings.server_cert, settings.server_key):
+    from hub.logs import setup_logging
+
+    setup_logging(settings.log_format, "debug" if args.verbose else settings.log_level)
+    for path, make in ((settings.ca_cert, f"cordon ca init --dir {settings.ca_dir}"),
+                       (settings.server_cert, f"cordon ca issue-server --dir {settings.ca_dir}"
+                                              " --dns HOST --ip ADDRESS"),
+                       (settings.server_key, f"cordon ca issue-server --dir {settings.ca_dir}"
+                                             " --dns HOST --ip ADDRESS")):
         if not path.exists():
-            print(f"cordon serve: error: {path} not found (create it with 'cordon ca')",
-                  file=sys.stderr)
+            print(f"cordon serve: error: {path} not found (create it with '{make}', or "
+                  "name it with --ca-dir / --server-cert / --server-key)", file=sys.stderr)
             return EXIT_INPUT
 
     if args.workers != 1:
@@ -129,14 +178,16 @@ def serve_main(argv: list[str] | None = None) -> int:
         try:
             return serve_workers(settings, args.workers, verbose=args.verbose)
         except (CordonError, OSError) as exc:
-            print(f"cordon serve: error: {exc}", file=sys.stderr)
+            print(f"cordon serve: error: {_store_hint(exc, settings.redis_url)}",
+                  file=sys.stderr)
             return EXIT_REFUSED
 
     async def run() -> None:
         hub = Hub(settings)
         await hub.start()
+        ops = f"; ops http://{hub.ops.server.host}:{hub.ops.port}/" if hub.ops.server else ""
         print(f"cordon hub listening on wss://{settings.host}:{hub.port} "
-              f"(store durability: {hub.store.durability})", flush=True)
+              f"(store durability: {hub.store.durability}{ops})", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -150,9 +201,60 @@ def serve_main(argv: list[str] | None = None) -> int:
     try:
         asyncio.run(run())
     except (CordonError, OSError) as exc:
-        print(f"cordon serve: error: {exc}", file=sys.stderr)
+        print(f"cordon serve: error: {_store_hint(exc, settings.redis_url)}", file=sys.stderr)
         return EXIT_REFUSED
     return EXIT_OK
+
+
+def _store_hint(exc: BaseException, redis_url: str | None) -> str:
+    """The error, naming the external store's address (password redacted) when the store
+    is what failed."""
+    from hub.config import _redact
+    from hub.protocol.errors import Unavailable
+
+    if isinstance(exc, Unavailable) and redis_url:
+        return (f"{exc}: the store at {_redact(redis_url)} (--redis) — is it running, and "
+                "are its address and password right?")
+    return str(exc)
+#: Seconds ``cordon probe`` waits for an answer.
+PROBE_TIMEOUT_S = 5.0
+
+
+def probe_main(argv: list[str] | None = None) -> int:
+    """``cordon probe [URL]``: GET a hub's ``/readyz`` (or ``/healthz``) on its ops
+    listener; exit 0 if it answers 200, 3 otherwise (503, unreachable, timeout), with its
+    answer or the reason on one line. For container healthchecks and service managers:
+    the image has no curl."""
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    p = argparse.ArgumentParser(prog="cordon probe", description=(
+        "Ask a hub's ops listener whether it is ready: exit 0 if URL answers 200, "
+        "3 if not (503, unreachable, timeout)."), epilog="Exit codes: 0 ready (200), "
+        "2 usage, 3 not ready, unreachable or no answer in time.")
+    p.add_argument("url", nargs="?", default="http://127.0.0.1:9090/readyz",
+                   help="default http://127.0.0.1:9090/readyz")
+    p.add_argument("--timeout", type=float, default=PROBE_TIMEOUT_S, metavar="S",
+                   help=f"seconds to wait for the answer (default {PROBE_TIMEOUT_S:g})")
+    try:
+        args = p.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if urlsplit(args.url).scheme != "http":
+        print("cordon probe: error: the ops listener speaks plain http://", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        with urllib.request.urlopen(args.url, timeout=args.timeout) as answer:  # noqa: S310
+            print(answer.read(4096).decode("utf-8", "replace").strip())
+            return EXIT_OK if answer.status == 200 else EXIT_REFUSED
+    except urllib.error.HTTPError as exc:
+        print(exc.read(4096).decode("utf-8", "replace").strip() or f"HTTP {exc.code}")
+        return EXIT_REFUSED
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        print(f"cordon probe: {args.url}: {reason}", file=sys.stderr)
+        return EXIT_REFUSED
 
 
 if __name__ == "__main__":

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 
 from hub.aio import cancel_and_wait
+from hub.metrics import Metrics
 from hub.protocol.errors import CordonError, InternalError, Unavailable
 from hub.storage import AppendRequest, AppendResult, Store
 
@@ -49,7 +51,8 @@ class GroupCommitter:
     """
 
     def __init__(
-        self, store: Store, *, max_batch: int = MAX_BATCH, max_pending: int = MAX_PENDING
+        self, store: Store, *, max_batch: int = MAX_BATCH, max_pending: int = MAX_PENDING,
+        metrics: Metrics | None = None,
     ) -> None:
         if max_batch < 1 or max_pending < 1:
             raise ValueError("max_batch and max_pending must be positive")
@@ -61,6 +64,7 @@ class GroupCommitter:
         self.batches = 0
         self.committed = 0
         self.largest_batch = 0
+        self.metrics = metrics if metrics is not None else Metrics()
 
     @property
     def pending(self) -> int:
@@ -136,9 +140,12 @@ class GroupCommitter:
         self.batches += 1
         self.committed += len(batch)
         self.largest_batch = max(self.largest_batch, len(batch))
+        self.metrics.commit_batch.observe(len(batch))
+        started = time.perf_counter()
         try:
             results = await self.store.append_batch([req for req, _ in batch])
         except CordonError as exc:
+            self.metrics.store_failed("append_batch")
             for _, fut in batch:
                 _settle(fut, _fresh(exc))
             if isinstance(exc, Unavailable):
@@ -158,6 +165,9 @@ class GroupCommitter:
             for _, fut in batch:
                 _settle(fut, _fresh(InternalError(), cause=exc))
             return
+        elapsed = time.perf_counter() - started
+        self.metrics.commit_seconds.observe(elapsed)
+        self.metrics.store_seconds["append_batch"].observe(elapsed)
         for (_, fut), result in zip(batch, results, strict=True):
             _settle(fut, result)
 

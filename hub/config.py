@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from hub.http import parse_listen
+from hub.logs import LOG_FORMATS, parse_levels
 from hub.protocol import limits
 from hub.refusals import AUDIT_REFUSALS_PER_S
 from hub.storage import ACK_REPLICAS, AUDIT_MAX_ENTRIES, MAX_ACK_REPLICAS
@@ -119,6 +121,13 @@ class Settings:
     ping_interval_s: float = limits.PING_INTERVAL_S
     idle_timeout_s: float = limits.IDLE_TIMEOUT_S
     max_pings_per_s: int = limits.MAX_PINGS_PER_S
+    #: The operations listener (/healthz, /readyz, /metrics; plain HTTP): HOST:PORT, or
+    #: None / "" / "off" for none. With --workers N, worker i listens on PORT + i.
+    http_listen: str | None = "127.0.0.1:9090"
+    #: Log lines as "text" (for people) or "json" (one object per line).
+    log_format: str = "text"
+    #: Log levels: a default and per-component ones, e.g. "info,cordon.session=debug".
+    log_level: str = "info"
 
     @property
     def ca_cert(self) -> Path:
@@ -249,12 +258,27 @@ def load_settings(
             if key not in fields:
                 raise ConfigError(f"unknown setting {key!r}")
             values[key] = _coerce(key, fields[key], value)
+    if "ca_dir" in values:  # the hub's own credentials default to the CA folder's out/
+        ca_dir = Path(values["ca_dir"])
+        values.setdefault("server_cert", ca_dir / "out" / "server.pem")
+        values.setdefault("server_key", ca_dir / "out" / "server.key")
     settings = Settings(**values)
     if settings.port < 0 or settings.port > 65535:
         raise ConfigError("setting 'port': must be 0-65535")
     for name in _POSITIVE:
         if getattr(settings, name) <= 0:
             raise ConfigError(f"setting {name!r}: must be positive")
+    try:
+        if settings.http_listen is not None and parse_listen(settings.http_listen) is None:
+            settings = settings.replace(http_listen=None)  # "off"
+    except ValueError as exc:
+        raise ConfigError(f"setting 'http_listen': {exc}") from exc
+    try:
+        parse_levels(settings.log_level)
+    except ValueError as exc:
+        raise ConfigError(f"setting 'log_level': {exc}") from exc
+    if settings.log_format not in LOG_FORMATS:
+        raise ConfigError(f"setting 'log_format': must be one of {', '.join(LOG_FORMATS)}")
     _check_store(settings)
     return settings
 

@@ -36,11 +36,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from hub.aio import cancel_and_wait
+from hub.metrics import Metrics
 from hub.protocol import codec
 from hub.protocol.errors import CordonError, HistoryGone
 from hub.protocol.frames import Synced
@@ -188,8 +190,10 @@ class Subscription:
 
 
 class ChannelFeed:
-    def __init__(self, store: Store, name: str, head: int) -> None:
+    def __init__(self, store: Store, name: str, head: int, metrics: Metrics | None = None
+                 ) -> None:
         self.store = store
+        self.metrics = metrics if metrics is not None else Metrics()
         self.name = name
         self.last = head
         self.subs: set[Subscription] = set()
@@ -209,6 +213,7 @@ class ChannelFeed:
         first, last = items[0].off, items[-1].off
         data: bytes | None = None
         rests: dict[int, bytes] = {}
+        delivered = 0
         for sub in tuple(self.subs):
             cursor = sub.cursor
             if cursor >= last:
@@ -223,8 +228,10 @@ class ChannelFeed:
                     rest = rests[cursor] = codec.encode_alerts(
                         self.name, items[cursor - first + 1:])
                 frame = rest
+            delivered += last - max(cursor, first - 1)
             sub.cursor = last
             sub.outbox.offer(frame)
+        self.metrics.delivered_live += delivered
         self.last = last
 
     async def _run(self) -> None:
@@ -233,14 +240,18 @@ class ChannelFeed:
             try:
                 mark = await self.store.wait_watermark(self.name, self.last, block_ms=_BLOCK_MS)
                 while self.last < mark:
+                    started = time.perf_counter()
                     items = await self.store.read_range(self.name, self.last, mark,
                                                         _READ_BATCH)
+                    self.metrics.store_seconds["feed_read"].observe(
+                        time.perf_counter() - started)
                     fresh = [item for item in items if item.off > self.last]
                     if not fresh:
                         break
                     for batch in batches(fresh):
                         self.fan_out(batch)
             except CordonError as exc:
+                self.metrics.store_failed("feed_read")
                 log.warning("feed %s: store read failed (%s); retrying", self.name, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
@@ -251,8 +262,9 @@ class ChannelFeed:
 class Feeds:
     """The feeds of this process, created on first subscriber, stopped after the last."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, metrics: Metrics | None = None) -> None:
         self.store = store
+        self.metrics = metrics if metrics is not None else Metrics()
         self.feeds: dict[str, ChannelFeed] = {}
         self._lock = asyncio.Lock()
 
@@ -260,7 +272,7 @@ class Feeds:
         async with self._lock:
             feed = self.feeds.get(name)
             if feed is None:
-                feed = ChannelFeed(self.store, name, head)
+                feed = ChannelFeed(self.store, name, head, self.metrics)
                 self.feeds[name] = feed
                 feed.start()
             feed.users += 1
@@ -284,6 +296,7 @@ class Feeds:
                 for batch in batches(items):
                     await sub.outbox.put(codec.encode_alerts(sub.channel, batch))
                     sub.cursor = batch[-1].off
+                    self.metrics.delivered_history += len(batch)
         except BaseException:
             await self._release(feed)
             raise

@@ -174,6 +174,8 @@ class CASync:
         self._published = 0
         self._crl_lock = asyncio.Lock()
         self._ca: x509.Certificate | None = None
+        #: time.monotonic() of the last sync whose CA-folder and store reads succeeded.
+        self.synced_at: float | None = None
 
     def _ca_cert(self) -> x509.Certificate:
         if self._ca is None:
@@ -263,6 +265,7 @@ class CASync:
         await self.refresh_folder_crl()
         await self.publish_folder_crl()
         await self.apply_crl()
+        self.synced_at = time.monotonic()  # readiness (hub.ops): the store's CRL is applied
         index, crl = self.ca_dir / "index.json", self.ca_dir / "crl.pem"
         stamp = (_mtime(index), _mtime(crl))
         if stamp == self._seen:

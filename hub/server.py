@@ -36,6 +36,8 @@ from hub.committer import GroupCommitter
 from hub.config import Settings, store_options
 from hub.embedded import EmbeddedValkey
 from hub.feeds import Feeds
+from hub.metrics import Metrics, close_label, tls_reason
+from hub.ops import Operations
 from hub.protocol.errors import CloseCode, CordonError, NoSuchChannel
 from hub.protocol.limits import HISTORY_PAGE_MAX, MAX_ALERT_BYTES, MAX_ATTACHMENT_BYTES
 from hub.ratelimit import RateLimiter
@@ -72,12 +74,18 @@ def _select_subprotocol(_ws: ServerConnection, offered: Sequence[Subprotocol]
 
 
 class Hub:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, worker: int | None = None) -> None:
         self.settings = settings
         self.embedded: EmbeddedValkey | None = None
         self.store: Store
         self.committer: GroupCommitter
-        self.verifier = Verifier()
+        #: This process's metrics (hub.metrics) and operations side: /healthz, /readyz,
+        #: /metrics on ``http_listen`` (port + ``worker`` under --workers), node heartbeats.
+        self.metrics = Metrics()
+        self.ops = Operations(self, worker=worker)
+        self.metrics.bind(self)
+        self._kinds: dict[str, str] = {}  # principal -> kind (officer/system), for metrics
+        self.verifier = Verifier(metrics=self.metrics)
         self.feeds: Feeds
         self.tls: ReloadableTLS
         self.ca: x509.Certificate
@@ -114,9 +122,14 @@ class Hub:
     async def start(self) -> None:
         s = self.settings
         url = s.redis_url
+        await self.ops.start()  # probes answer (503: not started) while the hub starts
         if s.embedded_store:
             self.embedded = EmbeddedValkey(s.data_dir / "store")
-            await self.embedded.start()
+            try:
+                await self.embedded.start()
+            except BaseException:
+                await self.ops.stop()
+                raise
             url = self.embedded.url
         try:
             self.store = await Store.connect(
@@ -132,10 +145,10 @@ class Hub:
             self.casync = CASync(self.store, s.ca_dir, self.tls, poll_s=s.registry_poll_s,
                                  crl_cache=s.data_dir / "crl.pem")
             await self.casync.sync_once()
-            self.committer = GroupCommitter(self.store)
+            self.committer = GroupCommitter(self.store, metrics=self.metrics)
             await self.committer.start()
             self.verifier.start()
-            self.feeds = Feeds(self.store)
+            self.feeds = Feeds(self.store, metrics=self.metrics)
             self.refusals = RefusalAudit(self.store, per_s=s.audit_refusals_per_s)
             self._tasks = [
                 asyncio.create_task(self.casync.run(), name="ca-sync"),
@@ -144,6 +157,7 @@ class Hub:
                 asyncio.create_task(self._recheck(), name="session-recheck"),
                 asyncio.create_task(self.watch_writes(), name="write-watch"),
                 asyncio.create_task(self._keep_watermarks(), name="watermarks"),
+                asyncio.create_task(self.ops.run(), name="ops"),
             ]
             if self.embedded is not None:
                 self._tasks.append(asyncio.create_task(self.embedded.supervise(
@@ -165,7 +179,9 @@ class Hub:
             raise
         self.port = self.server.sockets[0].getsockname()[1] if self.server.sockets else 0
         self._lifecycle = None
-        log.info("hub listening on wss://%s:%d", s.host, self.port)
+        self.metrics.info = {"node": self.ops.node, "durability": self.store.durability}
+        log.info("hub listening on wss://%s:%d", s.host, self.port,
+                 extra={"event": "hub.listening", "node": self.ops.node})
 
     async def stop(self) -> None:
         self._lifecycle = "shutting down"
@@ -195,7 +211,7 @@ class Hub:
         connections) as soon as the store does not answer."""
         self._store_down = reason
         log.error("store down (%s): not ready; publishes are refused until it is back",
-                  reason)
+                  reason, extra={"event": "store.down", "reason": reason})
 
     async def store_back(self) -> None:
         """The store is up again after a loss: let the store-continuity hook look at it,
@@ -214,7 +230,8 @@ class Hub:
                 await self.feeds.reset(name)
         self._store_down = None
         log.warning("store back: %d subscribed connection(s) closed with %d to resume; ready",
-                    len(subscribers), CloseCode.STORE_RECOVERED)
+                    len(subscribers), CloseCode.STORE_RECOVERED,
+                    extra={"event": "store.back", "code": int(CloseCode.STORE_RECOVERED)})
 
     async def _after_store_restart(self) -> None:
         """Run each time the store is back after a loss, before anyone resumes: the
@@ -242,6 +259,12 @@ class Hub:
         record = {"action": "tls", "principal": "?", "peer": format_peer(peer),
                   "result": "refused",
                   "reason": f"TLS handshake: {reason}"}
+        label = tls_reason(reason)
+        self.metrics.tls_refusals.labels(label).inc()
+        self.ops.refused(record)
+        # debug: anyone can cause these (counted in the metrics, audited under a budget)
+        log.debug("TLS handshake refused: %s", reason, extra={
+            "event": "tls.refused", "peer": record["peer"], "reason": label})
         task = asyncio.get_running_loop().create_task(self.refusals.record(_TLS, record))
         self._audit_tasks.add(task)
         task.add_done_callback(self._audit_tasks.discard)
@@ -311,6 +334,7 @@ class Hub:
         if self.embedded is not None:
             await self.embedded.stop()
             self.embedded = None
+        await self.ops.stop()
 
     async def __aenter__(self) -> Hub:
         await self.start()
@@ -333,26 +357,32 @@ class Hub:
         ssl_object = ws.transport.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         peer = peer_of(ws)
+        started = time.perf_counter()
         try:
             # One deadline for the whole check (several store reads): 1011 within it.
             async with asyncio.timeout(self.store.timeout_s):
                 auth = await authenticate(self.store, der)
+                kind = await self._kind(auth.identity.principal, auth.identity.admin)
         except AuthFailure as exc:
-            await self.store.audit({"action": "connect", "principal": exc.principal or "?",
-                                    "peer": peer, "result": "refused", "reason": exc.reason})
-            await ws.close(exc.close_code, exc.reason)
+            await self._refuse(ws, exc.close_code, exc.reason, peer, exc.principal or "?")
             return
         except (CordonError, TimeoutError):
+            self.metrics.store_failed("authenticate")
             log.warning("%s: store unavailable during the handshake; closing with 1011", peer)
-            await ws.close(1011, "store unavailable")
+            await self._refuse(ws, 1011, "store unavailable", peer, "?", audit=False)
             return
+        self.metrics.store_seconds["authenticate"].observe(time.perf_counter() - started)
         principal = auth.identity.principal
         if len(self.sessions[principal]) >= self.settings.max_connections_per_principal:
-            await self.store.audit({"action": "connect", "principal": principal, "peer": peer,
-                                    "result": "refused", "reason": "too many connections"})
-            await ws.close(CloseCode.TOO_MANY_CONNECTIONS, "too many connections")
+            await self._refuse(ws, CloseCode.TOO_MANY_CONNECTIONS, "too many connections",
+                               peer, principal)
             return
         session = Session(self, ws, auth)
+        session.kind = kind
+        self.metrics.connections_opened.labels(kind).inc()
+        log.info("connection open", extra={
+            "event": "connection.open", "peer": peer, "principal": principal,
+            "member": session.member, "kind": kind})
         # This frame lives as long as the connection: keep no parsed certificate in it.
         del auth, der, ssl_object
         self.sessions[principal].add(session)
@@ -363,6 +393,38 @@ class Hub:
             self.sessions[principal].discard(session)
             if not self.sessions[principal]:
                 del self.sessions[principal]
+            code = ws.close_code
+            self.metrics.connections_closed.labels(close_label(code)).inc()
+            log.info("connection closed", extra={
+                "event": "connection.closed", "peer": peer, "principal": principal,
+                "member": session.member, "code": code, "reason": ws.close_reason or ""})
+
+    async def _kind(self, principal: str, admin: bool) -> str:
+        """The principal's kind for the metrics: admin, officer, system or unknown (kept:
+        a principal's kind does not change; bounded by the registry)."""
+        if admin:
+            return "admin"
+        kind = self._kinds.get(principal)
+        if kind is None:
+            record = await self.store.principal(principal)
+            kind = record.kind if record is not None and record.kind else "unknown"
+            self._kinds[principal] = kind
+        return kind
+
+    async def _refuse(self, ws: ServerConnection, code: int, reason: str, peer: str,
+                      principal: str, *, audit: bool = True) -> None:
+        """Refuse an authenticated TLS connection: audit, count, log, close with ``code``."""
+        record = {"action": "connect", "principal": principal, "peer": peer,
+                  "result": "refused", "code": str(code), "reason": reason}
+        self.metrics.connections_refused.labels(close_label(code)).inc()
+        self.ops.refused(record)
+        log.info("connection refused: %s", reason, extra={
+            "event": "connection.refused", "peer": peer, "principal": principal,
+            "code": code, "reason": reason})
+        if audit:
+            del record["code"]  # the audit record as before
+            await self.store.audit(record)
+        await ws.close(code, reason)
 
     def public_limits(self) -> dict[str, int]:
         s = self.settings
@@ -374,6 +436,7 @@ class Hub:
             "publish_burst": s.publish_burst,
             "history_page_max": HISTORY_PAGE_MAX,
             "clock_skew_ms": s.clock_skew_ms,
+            "max_pings_per_s": s.max_pings_per_s,
         }
 
     async def audit_refusal(self, session: Session, action: str, exc: CordonError,
@@ -382,6 +445,11 @@ class Hub:
                   "result": "refused", "code": str(exc.code), "reason": exc.phrase}
         if channel:
             record["channel"] = channel
+        self.ops.refused(record)
+        log.debug("%s refused: %d %s", action, exc.code, exc.phrase, extra={
+            "event": f"{action}.refused", "peer": session.peer, "principal": session.principal,
+            "member": session.member, "channel": channel, "code": int(exc.code),
+            "reason": exc.phrase})
         await self.refusals.record(session, record)
 
     async def trim_expired(self) -> int:
@@ -417,7 +485,9 @@ class Hub:
                        if s.stalled_for(now) >= stall_s]
             for s in stalled:
                 log.warning("%s: nothing could be sent for %g s, closing as slow consumer",
-                            s.principal, stall_s)
+                            s.principal, stall_s, extra={
+                                "event": "slow_consumer", "peer": s.peer,
+                                "principal": s.principal, "code": int(CloseCode.SLOW_CONSUMER)})
                 s.close_soon(CloseCode.SLOW_CONSUMER, SLOW_CONSUMER_REASON)
 
     # --- events from every hub process --------------------------------------------
@@ -451,6 +521,7 @@ class Hub:
         self.access.apply(event)
         kind = event.get("type")
         if kind == "revoke":
+            self.metrics.revocations.inc()
             kid, principal = event.get("kid"), event.get("principal")
             for s in self._sessions_where(lambda s: s.kid == kid or (s.principal == principal
                                           and kid is None)):
@@ -466,6 +537,12 @@ class Hub:
                 await self._end_member(ch, member)
         elif kind == "crl":
             await self.casync.apply_crl()
+        elif kind == "resync":  # the event stream reconnected by itself: events were lost
+            log.warning("event stream reconnected; re-reading sessions and the CRL")
+            await self.recheck_sessions()
+            await self.casync.apply_crl()
+        elif kind == "node":
+            self.ops.saw_node(event)
         elif kind == "channel":
             ch = str(event.get("ch"))
             if event.get("state") in ("archived", "deleted"):

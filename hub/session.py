@@ -26,6 +26,7 @@ from hub.aio import cancel_and_wait
 from hub.alertcheck import check_alert
 from hub.committer import GroupCommitter
 from hub.feeds import Feeds, Outbox, Subscription
+from hub.metrics import Metrics
 from hub.protocol import codec
 from hub.protocol import frames as f
 from hub.protocol.attachments import check_attachment
@@ -97,6 +98,7 @@ class SessionHost(AdminHost, Protocol):
     verifier: Verifier
     committer: GroupCommitter
     rate: RateLimiter
+    metrics: Metrics
 
     def public_limits(self) -> dict[str, int]: ...
 
@@ -137,6 +139,9 @@ class Session:
         self.member = auth.identity.member
         self.kid = auth.kid
         self.peer = peer_of(ws)
+        self.metrics = hub.metrics
+        #: admin, officer, system or unknown (set by the hub from the registry; metrics)
+        self.kind = "admin" if auth.identity.admin else "unknown"
         backlog = None
         if isinstance(ws, CoalescingConnection):
             # Pongs and close frames websockets writes by itself count too (hub.wsconn).
@@ -222,7 +227,9 @@ class Session:
         return stalled
 
     def _overflow(self) -> None:
-        log.warning("%s: send queue full, closing as slow consumer", self.principal)
+        log.warning("%s: send queue full, closing as slow consumer", self.principal, extra={
+            "event": "slow_consumer", "peer": self.peer, "principal": self.principal,
+            "code": int(CloseCode.SLOW_CONSUMER)})
         self.close_soon(CloseCode.SLOW_CONSUMER, SLOW_CONSUMER_REASON)
 
     def close_soon(self, code: int, reason: str) -> None:
@@ -235,6 +242,8 @@ class Session:
         if self.closing:
             return
         self.closing = True
+        if code == CloseCode.SLOW_CONSUMER:
+            self.metrics.slow_consumer_closes.inc()
         self._closer = asyncio.create_task(self._close(code, reason),
                                            name=f"close:{self.principal}")
 
@@ -283,10 +292,14 @@ class Session:
         except CordonError as exc:
             # admin operations audit themselves, naming the operation (hub.admin)
             if isinstance(exc, Unavailable):  # answer first: the audit waits on the store
+                if isinstance(frame, f.Publish):
+                    self.metrics.publish_refused(exc.code)
                 self.send_error(frame.rid, exc)
                 with contextlib.suppress(CordonError):
                     await self.hub.audit_refusal(self, frame.TYPE, exc, channel=_channel(frame))
                 return
+            if isinstance(frame, f.Publish):
+                self.metrics.publish_refused(exc.code)
             if not isinstance(exc, HistoryGone | EpochMismatch) and not isinstance(
                 frame, f.AdminRequest
             ):
@@ -437,6 +450,10 @@ class Session:
         if exc is None:
             result = committed.result()
             self._in_flight.release()
+            if result.dup:
+                self.metrics.duplicates += 1
+            else:
+                self.metrics.acked += 1
             # The epoch under which the offset became durable (a store recovered meanwhile
             # gave the channel a new one: hub.storage.Store.check_continuity).
             self.send(f.Ack(rid=rid, ch=ch, off=result.off, epoch=result.epoch or epoch,
@@ -449,10 +466,13 @@ class Session:
     def _answer_internal_error(self, rid: int, exc: BaseException) -> None:
         """A bug while handling a publish: log it, answer 500, free its slot."""
         self._in_flight.release()
+        self.metrics.publish_refused(500)
         log.error("%s: internal error handling pub", self.principal, exc_info=exc)
         self.send_error(rid, InternalError())
 
     def _answer_refusal(self, rid: int, exc: CordonError, ch: str) -> None:
+        self.metrics.publish_refused(exc.code)
+
         async def answer() -> None:
             try:
                 if isinstance(exc, Unavailable):

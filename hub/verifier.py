@@ -27,7 +27,9 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 
+from hub.metrics import Metrics
 from hub.protocol.envelope import verify_alert
 from hub.protocol.errors import CordonError, Unavailable
 
@@ -42,13 +44,14 @@ _Item = tuple[bytes, bytes, bytes, "asyncio.Future[None]"]
 class Verifier:
     """``await verifier.verify(key, alert, sig)``: raises what verify_alert raises."""
 
-    def __init__(self, threads: int = THREADS) -> None:
+    def __init__(self, threads: int = THREADS, *, metrics: Metrics | None = None) -> None:
         if threads < 1:
             raise ValueError("threads must be positive")
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._count = threads
         self._threads: list[threading.Thread] = []
+        self.metrics = metrics if metrics is not None else Metrics()
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -89,15 +92,20 @@ class Verifier:
             else:
                 stopping = True
             results: list[BaseException | None] = []
+            took: list[float] = []
             for key, alert, sig, _fut in batch:
                 try:
+                    started = time.perf_counter()
                     verify_alert(key, alert, sig)
+                    took.append(time.perf_counter() - started)
                     results.append(None)
                 except CordonError as exc:
                     results.append(exc)
                 except Exception as exc:  # a bug, not a bad alert: reported to the caller
                     log.exception("signature check failed unexpectedly")
                     results.append(exc)
+            if took:
+                self.metrics.signature_seconds.observe_many(took)
             if batch:
                 self._loop.call_soon_threadsafe(_deliver, batch, results)
 

@@ -112,14 +112,13 @@ def _from_parent(hub: Any, conn: Connection, loop: asyncio.AbstractEventLoop) ->
 def _worker_main(settings: Settings, index: int, conn: Connection, verbose: bool) -> None:
     """Entry point of one worker process (spawned)."""
     _die_with_parent()
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format=f"%(asctime)s %(levelname)s %(name)s[w{index}]: %(message)s",
-    )
+    from hub.logs import setup_logging
+
+    setup_logging(settings.log_format, "debug" if verbose else settings.log_level, worker=index)
     from hub.server import Hub
 
     async def run() -> None:
-        hub = Hub(settings)
+        hub = Hub(settings, worker=index)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -47,6 +47,7 @@ class HubHarness:
             host="127.0.0.1", port=0, data_dir=tmp_path / "hub", redis_url=redis_url,
             ca_dir=self.pki.dir, server_cert=self.pki.server.cert,
             server_key=self.pki.server.key, registry_poll_s=3600.0,
+            http_listen="127.0.0.1:0",
         ).replace(**overrides)
         self.hub: Hub | None = None
         self.port = 0

@@ -39,6 +39,13 @@ def readme_commands() -> list[str]:
     return commands
 
 
+def readme_python() -> str:
+    """The SDK example that follows the shell blocks ("From Python:")."""
+    text = (ROOT / "README.md").read_text()
+    after = text.split("### Running a hub for real", 1)[1].split("From Python", 1)[1]
+    return after.split("```python\n", 1)[1].split("```", 1)[0]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -98,6 +105,12 @@ def test_readme_commands_work_as_written(tmp_path: Path):
                                   capture_output=True, timeout=60, check=False)
             assert done.returncode == 0, (command, done.stdout, done.stderr)
             outputs.append(done.stdout)
+        # the SDK snippet, as written, against the same hub with the same credentials
+        snippet = readme_python().replace("8443", str(port))
+        sdk = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, env=env, text=True,
+                             capture_output=True, timeout=60, check=False)
+        assert sdk.returncode == 0, (sdk.stdout, sdk.stderr)
+        assert sdk.stdout.splitlines() == ["1 fr/ops True", "2 fr/ops True"]
     finally:
         if hub is not None:
             os.killpg(hub.pid, signal.SIGTERM)

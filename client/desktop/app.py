@@ -6,7 +6,10 @@
 
 First run (or ``--setup``) asks for the hub address and the officer's
 credentials and saves them (paths only, never a passphrase) in the user's
-config directory. The local cache lives in the user's data directory.
+config directory; saved settings that cannot open a session (a key moved, a
+wrong path) open the same dialog with the error. The local cache lives in the
+user's data directory. Missing system libraries are named, with the command
+to install them (exit 2), before Qt could abort.
 """
 
 from __future__ import annotations
@@ -38,9 +41,16 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    from client.desktop.syslibs import apt_command, missing_packages
+
+    missing = missing_packages()
+    if missing:
+        print("cordon desk: system libraries needed by Qt are missing; on Debian or Ubuntu "
+              f"install them with:\n  {apt_command(missing)}", file=sys.stderr)
+        return 2
     try:
         import qasync
-        from PySide6.QtWidgets import QApplication, QMessageBox
+        from PySide6.QtWidgets import QApplication
     except ImportError as exc:
         print(f"cordon desk: the desktop extras are missing ({exc}); "
               "install with: pip install 'cordon[desktop]'", file=sys.stderr)
@@ -58,29 +68,35 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("Cordon")
     settings = load_settings(config_dir())
     i18n.install(app, args.lang or settings.language)
-    if args.setup or not settings.complete:
-        from client.desktop.setup import SetupDialog
-
-        dialog = SetupDialog(settings)
-        if dialog.exec() != SetupDialog.DialogCode.Accepted:
-            return 1
-        settings = dialog.settings()
-        save_settings(settings, config_dir())
-        i18n.install(app, args.lang or settings.language)
     from client.desktop.session import SessionError, open_session
+    from client.desktop.setup import SetupDialog
 
-    try:
-        bridge = open_session(settings, data_dir())
-    except SessionError as exc:
-        QMessageBox.critical(None, "Cordon", str(exc))
-        return 3
-    if bridge is None:
-        return 1
+    problem = ""
+    ask = args.setup or not settings.complete
+    while True:
+        if ask or problem:
+            dialog = SetupDialog(settings)
+            dialog.show_problem(problem)
+            if dialog.exec() != SetupDialog.DialogCode.Accepted:
+                return 1
+            settings = dialog.settings()
+            save_settings(settings, config_dir())
+            i18n.install(app, args.lang or settings.language)
+        try:
+            bridge = open_session(settings, data_dir())
+        except SessionError as exc:  # the saved setup is broken: show it and ask again
+            problem = str(exc)
+            continue
+        if bridge is None:
+            return 1
+        break
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     from client.desktop.window import MainWindow
 
     window = MainWindow(bridge, newest_first=settings.newest_first)
+    if settings.layout:
+        window.restore_layout(settings.layout)
     window.show()
     bridge.load_cached()
     bridge.start()
@@ -92,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     with loop:
         loop.run_until_complete(closing.wait())
         loop.run_until_complete(bridge.stop())
-    save_settings(settings.replace(newest_first=window.proxy.newest_first), config_dir())
+    save_settings(settings.replace(newest_first=window.proxy.newest_first,
+                                   layout=window.layout_state()), config_dir())
     bridge.cache.close()
     return 0

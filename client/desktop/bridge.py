@@ -14,6 +14,12 @@ by itself across short losses. When the SDK gives up (hub down for longer),
 the bridge waits and subscribes again from the cursor: no gap, no duplicate.
 A changed epoch (412) empties the channel's cache and starts over; history
 trimmed past the cursor (410) is announced, never skipped silently.
+
+Whole history: the officer's figures must be the operation's, so every cached
+alert is loaded at start, and each channel's older history is fetched in the
+background, page by page, until the cache reaches the hub's first retained
+alert (``coverageChanged`` tells the progress; :meth:`HubBridge.coverage`
+says how far it got).
 """
 
 from __future__ import annotations
@@ -70,6 +76,8 @@ class HubBridge(QObject):
     notice = Signal(str)
     #: channel, sha256, media type, bytes (empty when unavailable)
     attachmentLoaded = Signal(str, str, str, bytes)
+    #: channel: its cached share of the history changed (see :meth:`coverage`)
+    coverageChanged = Signal(str)
 
     def __init__(
         self,
@@ -77,8 +85,11 @@ class HubBridge(QObject):
         cache: Cache,
         verifier: LocalVerifier,
         parent: QObject | None = None,
+        *,
+        page: int = PAGE,
     ) -> None:
         super().__init__(parent)
+        self.page = page
         self.client = client
         self.cache = cache
         self.verifier = verifier
@@ -91,13 +102,15 @@ class HubBridge(QObject):
         self._more: dict[str, bool] = {}
         self._tokens = 0
         self._stopping = False
+        self._backfills: dict[str, asyncio.Task[None]] = {}
 
     # --- offline part: the cache ------------------------------------------------
     def load_cached(self) -> None:
-        """Emit the cached channels and each channel's newest page (verified here, offline)."""
+        """Emit the cached channels and every cached alert (verified here, offline)."""
         self._emit_channels()
         for chan in self.cache.channels():
-            items = self.cache.newest(chan.channel, PAGE)
+            count = self.cache.count(chan.channel)
+            items = self.cache.newest(chan.channel, count) if count else []
             if items:
                 self._oldest[chan.channel] = items[0][0]
                 self.alertsAdded.emit(chan.channel, self._verify_cached(chan.channel, items), False)
@@ -124,6 +137,18 @@ class HubBridge(QObject):
     def mark_read(self, channel: str, offset: int) -> None:
         self.cache.mark_read(channel, offset)
         self._emit_channels()
+
+    def coverage(self, channel: str) -> tuple[int, int, bool]:
+        """``(alerts cached, channel head, complete)``: complete once the cache reaches back
+        to the hub's first retained alert (all of them when nothing was trimmed)."""
+        chan = self.cache.channel(channel)
+        if chan is None:
+            return 0, 0, False
+        count = self.cache.count(channel)
+        oldest = self.cache.oldest_offset(channel)
+        complete = chan.complete or (oldest == 1 and count == chan.head) or (
+            chan.cursor is not None and chan.head == 0)
+        return count, max(chan.head, count), complete
 
     def has_more(self, channel: str) -> bool:
         chan = self.cache.channel(channel)
@@ -242,6 +267,7 @@ class HubBridge(QObject):
         epoch = chan.epoch if chan else None
         if since is None:
             since, epoch = await self._first_page(ch)
+        self._start_backfill(ch)
         pending: list[Received] = []
 
         def flush(sub: Subscription) -> None:
@@ -267,7 +293,7 @@ class HubBridge(QObject):
 
     async def _first_page(self, ch: str) -> tuple[int, str]:
         """First time on a channel: show its newest page, then follow from there."""
-        page = await self.client.history(ch, limit=PAGE)
+        page = await self.client.history(ch, limit=self.page)
         items = page.items
         last = items[-1].offset if items else 0
         if not items:
@@ -281,6 +307,7 @@ class HubBridge(QObject):
         if not page.more:
             self.cache.set_complete(ch)
         self._more[ch] = page.more
+        self.coverageChanged.emit(ch)
         return last, page.epoch
 
     def _store(
@@ -295,6 +322,44 @@ class HubBridge(QObject):
             self._oldest[ch] = items[0].offset
         self.alertsAdded.emit(ch, [row_from_received(r) for r in items], live)
         self._emit_channels()
+
+    # --- whole history, in the background ------------------------------------------------
+    def _start_backfill(self, ch: str) -> None:
+        running = self._backfills.get(ch)
+        if (running is None or running.done()) and not self.coverage(ch)[2]:
+            self._backfills[ch] = self._spawn(self._backfill(ch))
+
+    async def _backfill(self, ch: str) -> None:
+        """Fetch older pages until the cache holds the channel's whole retained history."""
+        while not self._stopping:
+            chan = self.cache.channel(ch)
+            oldest = self.cache.oldest_offset(ch)
+            if chan is None or chan.epoch is None:
+                return
+            if oldest is None or oldest <= 1:
+                self.cache.set_complete(ch)
+                self.coverageChanged.emit(ch)
+                return
+            try:
+                page = await self.client.history(ch, before=oldest, limit=self.page)
+            except (ClientError, CordonError, OSError) as exc:
+                log.info("%s: history not fetched yet: %s", ch, exc)
+                return  # resumed when the channel is followed again
+            if page.epoch != chan.epoch:
+                return  # re-created meanwhile; the follower resets the channel
+            self.cache.add_alerts(ch, page.epoch, [(r.offset, r.alert, r.sig)
+                                                   for r in page.items])
+            await self._remember_certs([r.alert for r in page.items])
+            if page.items:
+                self._oldest[ch] = min(self._oldest.get(ch, oldest), page.items[0].offset)
+                self.olderLoaded.emit(ch, [row_from_received(r) for r in page.items],
+                                      page.more)
+            if not page.more or not page.items:
+                self.cache.set_complete(ch)
+                self._more[ch] = False
+            self.coverageChanged.emit(ch)
+            if not page.more or not page.items:
+                return
 
     async def _remember_certs(self, alerts: Iterable[bytes]) -> None:
         """Keep signer certificates in the cache so history verifies offline."""
@@ -318,14 +383,14 @@ class HubBridge(QObject):
         if oldest is None or oldest <= 1:
             self.olderLoaded.emit(ch, [], False)
             return
-        items = self.cache.older(ch, oldest, PAGE)
+        items = self.cache.older(ch, oldest, self.page)
         if items:
             self._oldest[ch] = items[0][0]
             await self._certs_for([a for _, a, _ in items])
             self.olderLoaded.emit(ch, self._verify_cached(ch, items), True)
             return
         try:
-            page = await self.client.history(ch, before=oldest, limit=PAGE)
+            page = await self.client.history(ch, before=oldest, limit=self.page)
         except (ClientError, CordonError, OSError) as exc:
             self.notice.emit(f"{ch}: cannot load older alerts ({exc})")
             self.olderLoaded.emit(ch, [], True)

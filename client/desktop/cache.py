@@ -10,17 +10,23 @@ disk shows as failed exactly like an alert forged on the wire.
 
 An alert and the cursor that passes it are written in one transaction, so
 after a crash the subscription resumes right after the last stored alert.
+
+The cache holds every handling-coded record of the officer's channels: its
+folder is made 0700 and the database (with its ``-wal`` and ``-shm`` files,
+which SQLite creates with the database's mode) 0600, also when an older
+cache was more open.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Cache", "CachedChannel", "StoredItem", "cache_path"]
+__all__ = ["Cache", "CachedChannel", "StoredItem", "cache_path", "private_dir", "private_file"]
 
 _SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -65,6 +71,23 @@ class CachedChannel:
     complete: bool
 
 
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) and make it readable by the user only (0700)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` if needed, readable and writable by the user only (0600)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    return path
+
+
 def cache_path(data_dir: Path, hub_url: str, principal: str) -> Path:
     """The cache file of one principal on one hub (so two accounts never mix)."""
     digest = hashlib.sha256(f"{hub_url}\n{principal}".encode()).hexdigest()[:16]
@@ -76,7 +99,12 @@ class Cache:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
+        private_file(self.path)
+        for suffix in ("-wal", "-shm", "-journal"):
+            side = self.path.with_name(self.path.name + suffix)
+            if side.exists():
+                private_file(side)
         self._db = sqlite3.connect(str(self.path), isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")

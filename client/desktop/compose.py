@@ -6,6 +6,12 @@ body is valid), photos to attach, and the hub's acknowledgement shown in the
 form once the alert is durable. The form never talks to the hub: it asks a
 ``publish(channel, kind, body, photos) -> token`` callable (the bridge's) and
 is told the outcome through :meth:`ComposeDialog.acknowledged` / :meth:`failed`.
+
+An amendment is the original kind's form, prefilled with the record as it
+stands, plus the reason; it is sent as an ``amendment`` carrying the whole
+corrected record. References chosen for the officer (the warning answered,
+the record withdrawn or amended) are shown read-only. Closing a form whose
+content changed and was not sent asks first.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,6 +34,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -37,6 +45,7 @@ from PySide6.QtWidgets import (
 
 from client.desktop import fields
 from client.desktop.models import code_text, kind_text
+from client.desktop.wheel import guard_wheel
 
 __all__ = ["ComposeDialog", "Publisher"]
 
@@ -104,6 +113,7 @@ class _Input:
             for box in (self.source, self.accuracy):
                 box.currentIndexChanged.connect(on_change)
                 row.addWidget(box)
+            row.addStretch(1)  # the two combos stay together, at the left
         else:
             edit = QLineEdit()
             if t == "date":
@@ -153,6 +163,24 @@ class _Input:
             w.setPlainText("\n".join(value) if isinstance(value, list) else str(value))
         elif isinstance(w, QLineEdit):
             w.setText(", ".join(value) if isinstance(value, list) else str(value))
+        elif self.field.type == "evaluation" and isinstance(value, str) and len(value) == 2:
+            self.source.setCurrentIndex(max(0, self.source.findData(value[0])))
+            self.accuracy.setCurrentIndex(max(0, self.accuracy.findData(value[1])))
+
+    def name(self, text: str) -> None:
+        """The accessible name screen readers announce (the field's label)."""
+        self.widget.setAccessibleName(text)
+        if self.field.type == "evaluation":
+            self.source.setAccessibleName(text + " — " + _tr("source reliability"))
+            self.accuracy.setAccessibleName(text + " — " + _tr("information accuracy"))
+
+    def lock(self) -> None:
+        """Read-only (a reference chosen for the officer, not typed)."""
+        if isinstance(self.widget, QLineEdit):
+            self.widget.setReadOnly(True)
+            self.widget.setStyleSheet("background: #f1f3f4;")
+        else:
+            self.widget.setEnabled(False)
 
     def mark(self, problem: str | None) -> None:
         self.widget.setStyleSheet(_BAD if problem else "")
@@ -171,15 +199,29 @@ class ComposeDialog(QDialog):
         publish: Publisher,
         *,
         prefill: Mapping[str, Any] | None = None,
+        locked: Iterable[str] = (),
+        amends: tuple[str, Mapping[str, Any]] | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """``amends=(alert id, current record)`` makes an amendment of that record."""
         super().__init__(parent)
         self.kind = kind
         self.form = fields.form_for(kind)
         self._publish = publish
         self.token: int | None = None
+        self.delivered = False  # sent and stored, or discarded: closing asks nothing
         self.photos: list[tuple[str, bytes]] = []
-        self.setWindowTitle(_tr("New {0}").format(kind_text(kind).lower()))
+        self.amends = amends
+        self._kept: dict[str, Any] = {}
+        if amends is not None:
+            record = dict(amends[1])
+            prefill = {f.key: fields.get_path(record, f.key) for f in self.form.fields}
+            prefill = {k: v for k, v in prefill.items() if v is not None}
+            known = {f.key.split(".")[0] for f in self.form.fields} | {"goods", "schema"}
+            self._kept = {k: v for k, v in record.items() if k not in known}
+            self.setWindowTitle(_tr("Amend {0} {1}").format(kind_text(kind).lower(), amends[0]))
+        else:
+            self.setWindowTitle(_tr("New {0}").format(kind_text(kind).lower()))
         self.resize(620, 720)
 
         outer = QVBoxLayout(self)
@@ -194,12 +236,20 @@ class ComposeDialog(QDialog):
         body = QWidget()
         layout = QFormLayout(body)
         layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.reason: QPlainTextEdit | None = None
+        if amends is not None:
+            self.reason = QPlainTextEdit()
+            self.reason.setObjectName("field:reason")
+            self.reason.setFixedHeight(48)
+            self.reason.textChanged.connect(self.revalidate)
+            layout.addRow(_tr("Reason for the amendment") + " *", self.reason)
         self.inputs: dict[str, _Input] = {}
         for field in self.form.fields:
             item = _Input(field, self.revalidate)
             self.inputs[field.key] = item
             text = _label(field.label) + (" *" if field.required else "")
             layout.addRow(text, item.widget)
+            item.name(_label(field.label))
         self.goods: QTableWidget | None = None
         if self.form.goods:
             layout.addRow(QLabel("<b>" + _tr("Goods") + "</b>"))
@@ -220,7 +270,9 @@ class ComposeDialog(QDialog):
             buttons.addWidget(remove)
             buttons.addStretch()
             layout.addRow(buttons)
-            self.add_goods_line()
+            lines = (amends[1].get("goods") if amends is not None else None) or [None]
+            for line in lines:
+                self.add_goods_line(line if isinstance(line, Mapping) else None)
         if kind in fields.PHOTO_KINDS:
             layout.addRow(QLabel("<b>" + _tr("Photos") + "</b>"))
             self.photo_list = QListWidget()
@@ -257,7 +309,18 @@ class ComposeDialog(QDialog):
         for key, value in (prefill or {}).items():
             if key in self.inputs:
                 self.inputs[key].set_value(value)
+        for key in locked:
+            if key in self.inputs:
+                self.inputs[key].lock()
+        guard_wheel(self)
         self.revalidate()
+        self._initial = self._snapshot()
+        self.channel.setAccessibleName(_tr("Channel"))
+        self.send.setAccessibleName(_tr("Sign and send"))
+        wanted = body.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 40
+        screen = self.screen().availableGeometry() if self.screen() else None
+        width = max(620, wanted if screen is None else min(wanted, screen.width() - 40))
+        self.resize(width, 720 if screen is None else min(720, screen.height() - 40))
 
     # --- goods lines -----------------------------------------------------------
     def add_goods_line(self, values: Mapping[str, Any] | None = None) -> None:
@@ -268,11 +331,13 @@ class ComposeDialog(QDialog):
         for column, field in enumerate(self.form.goods):
             item = _Input(field, self.revalidate)
             item.widget.setObjectName(f"goods:{at}:{field.key}")
+            item.name(_tr("goods line {0}").format(at + 1) + ": " + _label(field.label))
             self.goods.setCellWidget(at, column, item.widget)
             if values and field.key in values:
                 item.set_value(values[field.key])
             line.append(item)
         self._goods_inputs.append(line)
+        guard_wheel(self.goods)
         self.revalidate()
 
     def remove_goods_line(self) -> None:
@@ -296,18 +361,71 @@ class ComposeDialog(QDialog):
         self.photo_list.addItem(f"{Path(path).name} ({len(data) // 1024} KiB)")
 
     # --- values and validation ---------------------------------------------------------
-    def body(self) -> dict[str, Any]:
+    @property
+    def publish_kind(self) -> str:
+        return "amendment" if self.amends is not None else self.kind
+
+    def record(self) -> dict[str, Any]:
+        """The record the form describes (for an amendment: the corrected record)."""
         values = {key: item.value() for key, item in self.inputs.items()}
         lines = getattr(self, "_goods_inputs", [])
         goods = [{i.field.key: i.value() for i in line} for line in lines]
-        return fields.build_body(self.kind, values, goods)
+        return {**fields.build_body(self.kind, values, goods), **self._kept}
+
+    def body(self) -> dict[str, Any]:
+        """What is signed: the record, or the amendment carrying it."""
+        record = self.record()
+        if self.amends is None:
+            return record
+        amendment: dict[str, Any] = {"schema": fields.SCHEMA_VERSION, "ref": self.amends[0],
+                                     "of": self.kind, "record": record}
+        for key in ("handling", "handling_text"):
+            if key in record:
+                amendment[key] = record[key]
+        reason = self.reason.toPlainText().strip() if self.reason is not None else ""
+        if reason:
+            amendment["reason"] = reason
+        return amendment
+
+    def _snapshot(self) -> tuple[dict[str, Any], int]:
+        return self.body(), len(self.photos)
+
+    def changed(self) -> bool:
+        """The officer changed something that was not sent."""
+        return self.token is None and not self.delivered and self._snapshot() != self._initial
+
+    def confirm_discard(self) -> bool:
+        answer = QMessageBox.question(
+            self, _tr("Discard this alert?"),
+            _tr("This form has changes that were not sent. Close it and lose them?"),
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.changed() and not self.confirm_discard():
+            event.ignore()
+            return
+        self.delivered = True  # nothing left to ask about
+        super().closeEvent(event)
+
+    def reject(self) -> None:  # Escape: the same question as closing
+        if self.changed() and not self.confirm_discard():
+            return
+        self.delivered = True
+        super().reject()
 
     def revalidate(self) -> list[fields.Problem]:
         """Check the body as it stands; mark bad fields; enable Send only when valid."""
         if not hasattr(self, "send"):
             return []  # still building the form
-        problems = fields.validate(self.kind, self.body())
+        problems = fields.validate(self.publish_kind, self.body())
+        if self.amends is not None:  # the record's problems are the form's fields
+            problems = [fields.Problem(p.key.removeprefix("record."), p.message)
+                        if p.key.startswith("record.") else p for p in problems]
         by_key = {p.key: p.message for p in problems}
+        if self.reason is not None:
+            self.reason.setStyleSheet(_BAD if "reason" in by_key else "")
         for key, item in self.inputs.items():
             item.mark(by_key.get(key) or by_key.get(key.split(".")[0]))
         for index, line in enumerate(getattr(self, "_goods_inputs", [])):
@@ -323,6 +441,10 @@ class ComposeDialog(QDialog):
         return problems
 
     def _where(self, key: str) -> str:
+        if key == "reason" and self.reason is not None:
+            return _tr("Reason for the amendment")
+        if key == "goods":
+            return _tr("Goods")
         for field in self.form.fields:
             if field.key == key:
                 return _label(field.label)
@@ -337,7 +459,8 @@ class ComposeDialog(QDialog):
         if self.revalidate() or self.token is not None:
             return
         channel = self.channel.currentData()
-        self.token = self._publish(channel, self.kind, self.body(), [d for _, d in self.photos])
+        self.token = self._publish(channel, self.publish_kind, self.body(),
+                                   [d for _, d in self.photos])
         self.send.setEnabled(False)
         self.status.setStyleSheet("color: #5f6368;")
         self.status.setText(_tr("Signed with your key; waiting for the hub…"))
@@ -351,6 +474,7 @@ class ComposeDialog(QDialog):
         if dup:
             text += " " + _tr("(already stored earlier)")
         self.status.setText(text)
+        self.delivered = True
         self.cancel.setText(_tr("Done"))
 
     def failed(self, token: int, message: str) -> None:

@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from client.desktop.figures import Figures
-from client.desktop.models import code_text
+from client.desktop.models import code_text, number_text
 
 __all__ = ["DashboardDialog", "TimelineChart"]
 
@@ -38,14 +38,18 @@ class TimelineChart(QWidget):
             return
         top = max(n for _, n in self.points) or 1
         width = rect.width() / len(self.points)
+        # Label every day only when there is room ("12-05" is ~40 px); else every k-th day.
+        step = max(1, round(44 / width + 0.49)) if width < 44 else 1
+        rect.setTop(rect.top() + 16)  # room for the tallest bar's count
         for i, (day, n) in enumerate(self.points):
             height = rect.height() * n / top
             bar = QRectF(rect.left() + i * width + 2, rect.bottom() - height, width - 4, height)
             painter.fillRect(bar, QColor("#1a73e8"))
             painter.setPen(QColor("#3c4043"))
-            painter.drawText(QRectF(bar.left(), rect.bottom() + 2, width, 18),
-                             Qt.AlignmentFlag.AlignHCenter, day[5:])
-            if n:
+            if i % step == 0:
+                painter.drawText(QRectF(bar.left() - 8, rect.bottom() + 2, width + 16, 18),
+                                 Qt.AlignmentFlag.AlignHCenter, day[5:])
+            if n and width >= 18:
                 painter.drawText(QRectF(bar.left(), bar.top() - 16, width - 4, 14),
                                  Qt.AlignmentFlag.AlignHCenter, str(n))
         painter.end()
@@ -57,6 +61,14 @@ class DashboardDialog(QDialog):
         self.setWindowTitle(_tr("Operation dashboard"))
         self.resize(640, 520)
         layout = QVBoxLayout(self)
+        self.incomplete = QLabel()
+        self.incomplete.setObjectName("incomplete")
+        self.incomplete.setWordWrap(True)
+        self.incomplete.setStyleSheet(
+            "background:#e37400;color:white;font-weight:bold;font-size:15px;padding:8px;"
+            "border-radius:3px;")
+        self.incomplete.hide()
+        layout.addWidget(self.incomplete)
         self.title = QLabel()
         self.title.setStyleSheet("font-size:16px;font-weight:bold;")
         layout.addWidget(self.title)
@@ -87,13 +99,25 @@ class DashboardDialog(QDialog):
         self.warning.setStyleSheet("color:#a50e0e;font-weight:bold;")
         layout.addWidget(self.warning)
 
+    def show_coverage(self, cached: int, total: int, complete: bool) -> None:
+        """Say prominently when the figures are not yet the whole operation's."""
+        self.incomplete.setVisible(not complete)
+        if complete:
+            self.incomplete.setText("")
+            return
+        share = cached / total if total else 0.0
+        self.incomplete.setText(_tr(
+            "INCOMPLETE — these figures cover only {0} of the channel's {1} alerts "
+            "({2:.0%}); the rest of the history is being fetched. Do not quote them yet."
+        ).format(number_text(cached), number_text(total), share))
+
     def show_figures(self, title: str, figures: Figures) -> None:
         self.title.setText(title)
-        self.values["cases"].setText(f"{figures.cases:,}")
+        self.values["cases"].setText(number_text(figures.cases))
         self.values["admins"].setText(str(len(figures.administrations)))
         self.values["ecommerce"].setText(f"{figures.ecommerce_share:.0%}")
-        self.values["items"].setText(f"{figures.items:,.0f}")
-        lines = [f"{code_text('category', c)}: {n:,.0f}" for c, n in
+        self.values["items"].setText(number_text(round(figures.items)))
+        lines = [f"{code_text('category', c)}: {number_text(round(n))}" for c, n in
                  figures.items_by_category.items()]
         routes = [f"{r} ({n})" for r, n in figures.routes]
         detection = [f"{code_text('detection', d)} ({n})" for d, n in figures.detection.items()]

@@ -21,7 +21,15 @@ from PySide6.QtWidgets import (
 )
 
 from client.desktop import fields
-from client.desktop.models import code_text, kind_text, time_text
+from client.desktop.models import (
+    RecordState,
+    code_text,
+    current,
+    headline,
+    kind_text,
+    number_text,
+    time_text,
+)
 from client.desktop.rows import AlertRow
 
 __all__ = ["DetailPane", "render_html"]
@@ -38,6 +46,9 @@ def _e(value: object) -> str:
 
 
 def _value_html(text: str, codes: str | None, raw: Any) -> str:
+    if isinstance(raw, bool):
+        return _e(QCoreApplication.translate("FeedModel", "yes") if raw
+                  else QCoreApplication.translate("FeedModel", "no"))
     if codes is None:
         return _e(text)
     values = raw if isinstance(raw, list) else [raw]
@@ -49,21 +60,80 @@ def _goods_line(line: dict[str, Any]) -> str:
     head = [code_text("category", line.get("category", ""))]
     if "quantity" in line:
         unit = code_text("unit", line.get("unit", ""), capital=False)
-        head.append(f"{line['quantity']:,} {unit}" if isinstance(line["quantity"], int)
-                    else f"{line['quantity']} {unit}")
+        quantity = line["quantity"]
+        head.append(f"{number_text(quantity)} {unit}" if isinstance(quantity, int | float)
+                    and not isinstance(quantity, bool) else f"{quantity} {unit}")
     text = f"<b>{_e(' — '.join(head))}</b>"
     rest = []
     for f in fields.form_for("seizure").goods:
         if f.key in ("category", "quantity", "unit") or f.key not in line:
             continue
         value = line[f.key]
-        shown = code_text(f.codes, value) if f.codes and f.key != "currency" else str(value)
+        if f.codes and f.key != "currency":
+            shown = code_text(f.codes, value)
+        elif f.type == "number" and isinstance(value, int | float) and not isinstance(value, bool):
+            shown = number_text(value)
+        else:
+            shown = str(value)
         rest.append(f"{QCoreApplication.translate('fields', f.label)}: {shown}")
     return text + ("<br>" + _e("; ".join(rest)) if rest else "")
 
 
-def render_html(row: AlertRow, thread: list[AlertRow]) -> str:
-    """The pane's content for one alert (pure function of plain data)."""
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, inner in value.items():
+            out.update(_flat(inner, f"{prefix}{key}."))
+        return out
+    return {prefix.rstrip("."): value}
+
+
+def _changes(before: Any, after: Any) -> list[str]:
+    """The dotted fields that differ between two bodies."""
+    old, new = _flat(before), _flat(after)
+    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+
+
+def _state_html(original: AlertRow, state: RecordState | None) -> str:
+    if state is None:
+        return ""
+    parts = []
+    if state.withdrawn_by is not None:
+        w = state.withdrawn_by
+        parts.append(
+            '<div style="background:#5f6368;color:white;padding:8px;font-weight:bold;'
+            'font-size:14px">'
+            + _e(_tr("WITHDRAWN by {0} on {1} — not counted in any figure").format(
+                w.sender, time_text(w.ts))) + "<br>"
+            + _e(_tr("Reason: {0}").format(w.body.get("reason", ""))) + "</div>")
+    if state.amendments:
+        parts.append(
+            '<div style="background:#fef7e0;color:#7a4a00;padding:6px;font-weight:bold">'
+            + _e(_tr("AMENDED {0} time(s): the current record is shown").format(
+                len(state.amendments))) + "</div>")
+        parts.append("<h4>" + _e(_tr("History of changes")) + "</h4><ol>")
+        before: Any = dict(original.body)
+        for amendment in state.amendments:
+            record = amendment.body.get("record", {})
+            changed = ", ".join(_changes(before, record)) or "-"
+            parts.append(
+                f"<li>#{amendment.offset} {_e(time_text(amendment.ts))} "
+                f"{_e(amendment.sender)}: {_e(amendment.body.get('reason', ''))}<br>"
+                + _e(_tr("Changed: {0}").format(changed)) + "</li>")
+            before = record
+        parts.append("</ol>")
+    if state.feedback:
+        outcomes = ", ".join(f"{o.member.upper()}: {code_text('outcome', o.body.get('outcome'))}"
+                             for o in state.feedback)
+        parts.append("<p><b>" + _e(_tr("Feedback")) + ":</b> " + _e(outcomes) + "</p>")
+    return "".join(parts)
+
+
+def render_html(row: AlertRow, thread: list[AlertRow], state: RecordState | None = None) -> str:
+    """The pane's content for one alert (pure function of plain data): its current
+    record, what happened to it (withdrawn, amended, feedback) and its thread."""
+    original = row
+    row = current(row, state)
     parts = []
     if row.verified:
         parts.append(
@@ -76,7 +146,11 @@ def render_html(row: AlertRow, thread: list[AlertRow]) -> str:
             + _e(_tr("✖ SIGNATURE CHECK FAILED — do not trust this alert")) + "<br>"
             + _e(_tr("Claims to be from {0}. Reason: {1}").format(row.sender, row.error or ""))
             + "</div>")
-    parts.append(f"<h3>{_e(kind_text(row.kind))} · {_e(row.member.upper())}</h3>")
+    parts.append(_state_html(original, state))
+    title = f"{_e(kind_text(row.kind))} · {_e(row.member.upper())}"
+    if state is not None and state.withdrawn:
+        title = f"<s>{title}</s> ({_e(_tr('withdrawn'))})"
+    parts.append(f"<h3>{title}</h3>")
     meta = [
         (_tr("Alert id"), row.alert_id),
         (_tr("Sender"), row.sender),
@@ -106,7 +180,7 @@ def render_html(row: AlertRow, thread: list[AlertRow]) -> str:
         parts.append("<h4>" + _e(_tr("Thread")) + "</h4><ul>")
         for other in thread:
             badge = "✔" if other.verified else "✖"
-            text = other.summary.text or code_text("category", other.summary.commodity)
+            text = headline(other)
             parts.append(
                 f"<li>{badge} #{other.offset} {_e(time_text(other.ts))} "
                 f"<b>{_e(kind_text(other.kind))}</b> {_e(other.member.upper())}: {_e(text)}</li>")
@@ -143,7 +217,8 @@ class DetailPane(QWidget):
         self._buttons: dict[str, QToolButton] = {}
         self._images: dict[str, QPixmap] = {}
 
-    def show_row(self, row: AlertRow | None, thread: list[AlertRow]) -> None:
+    def show_row(self, row: AlertRow | None, thread: list[AlertRow],
+                 state: RecordState | None = None) -> None:
         self.row = row
         for button in self._buttons.values():
             button.deleteLater()
@@ -152,8 +227,8 @@ class DetailPane(QWidget):
             self.browser.clear()
             self.photo_area.hide()
             return
-        self.browser.setHtml(render_html(row, thread))
-        refs = row.body.get("attachments")
+        self.browser.setHtml(render_html(row, thread, state))
+        refs = current(row, state).body.get("attachments")
         refs = [r for r in refs if isinstance(r, dict)] if isinstance(refs, list) else []
         self.photo_area.setVisible(bool(refs))
         for ref in refs:

@@ -1,41 +1,34 @@
-"""Export the visible feed rows to CSV (pure Python: rows in, file out)."""
+"""Export feed rows to CSV in the format of ``cordon export`` (:mod:`client.csvout`).
+
+The file is the user's only (0600): it holds handling-coded records.
+"""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
+from client.csvout import COLUMNS, alert_row, write_rows
 from client.desktop.rows import AlertRow
 
 __all__ = ["HEADER", "write_csv"]
 
-HEADER = (
-    "channel", "offset", "alert_id", "time", "sender", "administration", "kind", "commodity",
-    "quantity", "place", "ecommerce", "countries", "ref", "verified", "verification_error",
-)
+HEADER = COLUMNS
 
 
-def write_csv(
-    path: Path, rows: Iterable[AlertRow], *, time_text: Callable[[int], str] = str
-) -> int:
+def write_csv(path: Path, rows: Iterable[AlertRow]) -> int:
     """Write ``rows`` in the order given (the display order); returns how many.
 
-    Codes are written as codes (not translated labels) so the file is the same
-    whatever the interface language.
+    Each row is the alert as signed (an amendment is its own row), so the file
+    equals ``cordon export --format csv`` for the same alerts.
     """
-    count = 0
-    with Path(path).open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(HEADER)
-        for row in rows:
-            eco = row.summary.ecommerce
-            writer.writerow((
-                row.channel, row.offset, row.alert_id, time_text(row.ts), row.sender,
-                row.member, row.kind, row.summary.commodity, row.summary.quantity,
-                row.summary.place, "" if eco is None else ("yes" if eco else "no"),
-                " ".join(row.summary.countries), row.ref,
-                "yes" if row.verified else "no", row.error or "",
-            ))
-            count += 1
-    return count
+    fd = os.open(Path(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps no wider mode
+    with os.fdopen(fd, "w", newline="", encoding="utf-8") as out:
+        return write_rows(out, (alert_row(
+            offset=row.offset, alert_id=None if row.alert_id == "?" else row.alert_id,
+            kind=None if row.kind == "?" else row.kind,
+            sender=None if row.sender == "?" else row.sender, ts=row.ts or None,
+            body=row.body if row.alert_id != "?" else None, verified=row.verified,
+            error=row.error) for row in rows))  # fmt: skip

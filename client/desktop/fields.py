@@ -13,6 +13,7 @@ Pure Python: no Qt, no I/O. Labels are English; widgets translate them
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -130,7 +131,9 @@ class Summary:
 
 
 def format_number(value: float) -> str:
-    """``1,200`` or ``2.50`` (thousands separated)."""
+    """``1,200`` or ``2.50`` (thousands separated); ``nan``/``inf`` as is (a forged body)."""
+    if not math.isfinite(value):
+        return str(value)
     return f"{int(value):,}" if value == int(value) else f"{value:,.2f}"
 
 

@@ -44,6 +44,9 @@ def install(app: QCoreApplication, choice: str = "") -> str:
         app.removeTranslator(old)
     _installed.clear()
     lang = language_for(choice)
+    # Numbers and dates in the interface language's format (QLocale() everywhere).
+    QLocale.setDefault(QLocale(QLocale.Language.French, QLocale.Country.France) if lang == "fr"
+                       else QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
     if lang == "en":
         return lang
     qt = QTranslator(app)

@@ -1,7 +1,10 @@
 """Qt models of the desk, fed plain rows (:mod:`client.desktop.rows`); no network, no store.
 
 - :class:`ChannelListModel`: the officer's channels with role and unread count.
-- :class:`FeedModel`: every loaded alert, one row each, by ``(channel, offset)``.
+- :class:`FeedModel`: every loaded alert, one row each, by ``(channel, offset)``, with
+  each record's current state (:class:`RecordState`: withdrawn, amended, answered)
+  derived as ``cordon report`` applies corrections: only a verified amendment or
+  withdrawal from the original sender's administration counts.
 - :class:`FeedFilter`: the visible part of the feed: one channel, filters, free
   text, newest or oldest first.
 """
@@ -9,6 +12,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -17,6 +21,7 @@ from PySide6.QtCore import (
     QAbstractListModel,
     QAbstractTableModel,
     QCoreApplication,
+    QLocale,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -34,9 +39,12 @@ __all__ = [
     "FeedFilter",
     "FeedModel",
     "FeedQuery",
+    "RecordState",
     "RowRole",
     "code_text",
+    "headline",
     "kind_text",
+    "number_text",
     "time_text",
     "verification_text",
 ]
@@ -76,10 +84,23 @@ def code_text(codes: str, code: object, *, capital: bool = True) -> str:
     return translated[:1].upper() + translated[1:] if capital else translated
 
 
+def number_text(value: float, decimals: int = 2) -> str:
+    """A number in the interface language's format (``1,200`` / ``1 200``; Qt's locale).
+    Anything not finite (only a forged, unverified body can carry it) is shown as is."""
+    if not math.isfinite(value):
+        return str(value)
+    locale = QLocale()
+    if locale.language() == QLocale.Language.C:  # no language chosen: English
+        locale = QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
+    if value == int(value):
+        return locale.toString(int(value))
+    return locale.toString(float(value), "f", decimals)
+
+
 def quantity_text(row: AlertRow) -> str:
     """Total quantities per unit, with translated unit names."""
     return ", ".join(
-        f"{fields.format_number(n)} {code_text('unit', u, capital=False)}".strip()
+        f"{number_text(n)} {code_text('unit', u, capital=False)}".strip()
         for u, n in row.summary.amounts)
 
 
@@ -98,6 +119,83 @@ def verification_text(row: AlertRow) -> str:
     if row.verified:
         return _tr("FeedModel", "✔ Verified")
     return _tr("FeedModel", "✖ FAILED")
+
+
+def headline(row: AlertRow) -> str:
+    """One line for a record: feedback by its outcome, others by their text or commodity."""
+    if row.kind == "feedback":
+        outcome = code_text("outcome", row.body.get("outcome", ""))
+        return f"{outcome} — {row.summary.text}" if row.summary.text else outcome
+    return row.summary.text.split("\n")[0][:80] or _commodity(row)
+
+
+_FINAL = ("amendment", "withdrawal")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordState:
+    """What later alerts did to a record: withdrawn, amended (oldest first), answered."""
+
+    withdrawn_by: AlertRow | None = None
+    amendments: tuple[AlertRow, ...] = ()
+    feedback: tuple[AlertRow, ...] = ()  # verified feedback on it, oldest first
+    answered_by: tuple[AlertRow, ...] = ()  # verified alerts of other members referring to it
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_by is not None
+
+    @property
+    def amended(self) -> bool:
+        return bool(self.amendments)
+
+
+def _states(rows: list[AlertRow]) -> dict[str, RecordState]:
+    """The state of every record of one channel (rows in any order)."""
+    originals: dict[str, AlertRow] = {}
+    withdrawn: dict[str, AlertRow] = {}
+    amendments: dict[str, list[AlertRow]] = {}
+    feedback: dict[str, list[AlertRow]] = {}
+    answered: dict[str, list[AlertRow]] = {}
+    for row in sorted(rows, key=lambda r: r.offset):
+        if not row.verified:
+            continue
+        ref = row.ref
+        target = originals.get(ref) if ref else None
+        if row.kind in _FINAL:
+            valid = (target is not None and target.member == row.member
+                     and ref not in withdrawn)
+            if row.kind == "withdrawal" and valid:
+                withdrawn[ref] = row
+            elif valid and target is not None and row.body.get("of") == target.kind:
+                amendments.setdefault(ref, []).append(row)
+            continue
+        originals.setdefault(row.alert_id, row)
+        links = row.body.get("links")
+        refs = {ref} if ref else set()
+        refs |= {x for x in links if isinstance(x, str)} if isinstance(links, list) else set()
+        for other in refs:
+            target = originals.get(other)
+            if target is None:
+                continue
+            if row.kind == "feedback" and other == ref:
+                feedback.setdefault(other, []).append(row)
+            if target.member != row.member:
+                answered.setdefault(other, []).append(row)
+    ids = set(withdrawn) | set(amendments) | set(feedback) | set(answered)
+    return {i: RecordState(withdrawn.get(i), tuple(amendments.get(i, ())),
+                           tuple(feedback.get(i, ())), tuple(answered.get(i, ())))
+            for i in ids}
+
+
+def current(row: AlertRow, state: RecordState | None) -> AlertRow:
+    """The record as it stands: the latest amendment's record replaces the original's."""
+    if state is None or not state.amendments:
+        return row
+    record = state.amendments[-1].body.get("record")
+    if not isinstance(record, dict):
+        return row
+    return replace(row, body=dict(record), summary=fields.summarize(record))
 
 
 def _commodity(row: AlertRow) -> str:
@@ -124,17 +222,21 @@ class FeedModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[AlertRow] = []
         self._index: dict[tuple[str, int], int] = {}
+        self._state: dict[str, dict[str, RecordState]] = {}  # channel -> alert id -> state
         self.own_member = ""
 
     # --- feeding -----------------------------------------------------------------
     def add_rows(self, rows: Iterable[AlertRow]) -> int:
         """Add rows (a row already present is replaced). Returns how many are new."""
         new: list[AlertRow] = []
+        seen: set[tuple[str, int]] = set()
+        rows = list(rows)
         for row in rows:
             key = (row.channel, row.offset)
             at = self._index.get(key)
             if at is None:
-                if key not in {(r.channel, r.offset) for r in new}:
+                if key not in seen:  # a set, not a scan: thousands of rows load at start
+                    seen.add(key)
                     new.append(row)
             else:
                 self._rows[at] = row
@@ -146,13 +248,46 @@ class FeedModel(QAbstractTableModel):
                 self._index[(row.channel, row.offset)] = start + offset
                 self._rows.append(row)
             self.endInsertRows()
+        touched = {r.channel for r in rows}
+        for channel in touched:
+            self._state[channel] = _states(self.rows(channel))
+        if touched and self._rows:
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(len(self._rows) - 1, len(COLUMNS) - 1))
         return len(new)
 
     def clear_channel(self, channel: str) -> None:
         self.beginResetModel()
         self._rows = [r for r in self._rows if r.channel != channel]
         self._index = {(r.channel, r.offset): i for i, r in enumerate(self._rows)}
+        self._state.pop(channel, None)
         self.endResetModel()
+
+    def state(self, row: AlertRow) -> RecordState | None:
+        """What later alerts did to ``row`` (``None``: nothing)."""
+        return self._state.get(row.channel, {}).get(row.alert_id)
+
+    def current(self, row: AlertRow) -> AlertRow:
+        """``row`` as it stands now (amended record applied)."""
+        return current(row, self.state(row))
+
+    def needs_action(self, row: AlertRow) -> str:
+        """Why the officer should act on ``row`` ("" when nothing to do): a warning of
+        another administration still awaiting our feedback, an alert that failed
+        verification, or one of ours that another administration answered."""
+        if not row.verified:
+            return _tr("FeedModel", "failed the signature check")
+        state = self.state(row)
+        if state is not None and state.withdrawn:
+            return ""
+        own = self.own_member
+        answered = state is not None and any(f.member == own for f in state.feedback)
+        if row.kind == "warning" and row.member != own and not answered:
+            return _tr("FeedModel", "awaiting our feedback")
+        if row.member == own and state is not None and state.answered_by:
+            who = ", ".join(dict.fromkeys(a.member.upper() for a in state.answered_by))
+            return _tr("FeedModel", "answered by {0}").format(who)
+        return ""
 
     def rows(self, channel: str | None = None) -> list[AlertRow]:
         return [r for r in self._rows if channel is None or r.channel == channel]
@@ -195,13 +330,24 @@ class FeedModel(QAbstractTableModel):
 
     def text(self, row: AlertRow, column: int) -> str:
         key = COLUMNS[column][0]
+        state = self.state(row)
+        row = current(row, state)
         if key == "time":
             return time_text(row.ts)
         if key == "sender":
             return row.member.upper()
         if key == "kind":
-            return kind_text(row.kind)
+            marks = []
+            if state is not None and state.withdrawn:
+                marks.append(_tr("FeedModel", "withdrawn"))
+            if state is not None and state.amended:
+                marks.append(_tr("FeedModel", "amended"))
+            if state is not None and state.feedback:
+                marks.append(_tr("FeedModel", "{0} feedback").format(len(state.feedback)))
+            return " · ".join([kind_text(row.kind), *marks])
         if key == "commodity":
+            if row.kind == "feedback":
+                return headline(row)
             return _commodity(row) or row.summary.text.split("\n")[0][:80]
         if key == "quantity":
             return quantity_text(row)
@@ -225,10 +371,25 @@ class FeedModel(QAbstractTableModel):
             return row
         if role == SortRole:
             return row.offset if column == 0 else self.text(row, column)
+        state = self.state(row)
+        withdrawn = state is not None and state.withdrawn
         if role == Qt.ItemDataRole.ToolTipRole:
             if not row.verified:
                 return _tr("FeedModel", "Signature check failed: {0}").format(row.error or "")
-            return f"{row.sender} · {row.alert_id} · #{row.offset}"
+            tip = f"{row.sender} · {row.alert_id} · #{row.offset}"
+            action = self.needs_action(row)
+            if action:
+                tip += "\n" + _tr("FeedModel", "Needs action: {0}").format(action)
+            if state is not None and state.withdrawn_by is not None:
+                tip += "\n" + _tr("FeedModel", "Withdrawn: {0}").format(
+                    state.withdrawn_by.body.get("reason", ""))
+            return tip
+        if role == Qt.ItemDataRole.FontRole and withdrawn:
+            font = QFont()
+            font.setStrikeOut(True)
+            return font
+        if role == Qt.ItemDataRole.ForegroundRole and withdrawn:
+            return QBrush(QColor("#80868b"))
         if role == Qt.ItemDataRole.BackgroundRole and not row.verified:
             return QBrush(FAILED_BG)
         if role == Qt.ItemDataRole.ForegroundRole and column == VERIFIED_COLUMN:
@@ -254,6 +415,7 @@ class FeedQuery:
     country: str = ""
     ecommerce: bool | None = None
     text: str = ""
+    needs_action: bool = False  # only what needs the officer's action (FeedModel.needs_action)
 
     def matches(self, row: AlertRow) -> bool:
         if self.channel and row.channel != self.channel:
@@ -305,7 +467,10 @@ class FeedFilter(QSortFilterProxyModel):
         model = self.sourceModel()
         if not isinstance(model, FeedModel):
             return True
-        return self.query.matches(model.row_at(source_row))
+        row = model.row_at(source_row)
+        if self.query.needs_action and not model.needs_action(row):
+            return False
+        return self.query.matches(model.current(row))
 
     def visible_rows(self) -> list[AlertRow]:
         """The rows shown, in display order."""

@@ -63,6 +63,7 @@ class DeskSettings:
     server_name: str = ""
     language: str = ""  # "en", "fr", or "" for the system's
     newest_first: bool = True
+    layout: str = ""  # the main window's geometry and panes (MainWindow.layout_state)
 
     @property
     def complete(self) -> bool:
@@ -91,12 +92,15 @@ def load_settings(directory: Path | None = None) -> DeskSettings:
 
 
 def save_settings(settings: DeskSettings, directory: Path | None = None) -> Path:
-    """Write the settings atomically, readable by the user only. Returns the file."""
+    """Write the settings atomically, readable by the user only (file 0600, folder 0700).
+    Returns the file."""
     folder = directory or config_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(folder, 0o700)
     path = folder / _FILE
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a leftover temporary file keeps no wider mode
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump(asdict(settings), out, indent=2, sort_keys=True)
     os.replace(tmp, path)

@@ -6,15 +6,21 @@ certificate request (``.csr``) into a folder of their choice (:mod:`client.keys`
 ``cordon key new`` does), fills in the key, and says to send the request to the hub
 administrator, who returns the certificate to choose above it.
 
+"Test connection" opens a session with the settings as entered (in a worker
+thread, bounded) and says who the hub sees and how many channels they have,
+or why not.
+
 The passphrase is asked for at every start when the key needs one and is
 never written anywhere.
 """
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -31,9 +37,42 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.desktop.credentials import (
+    CredentialError,
+    load_credentials,
+    materialized,
+    needs_passphrase,
+)
 from client.desktop.settings import DeskSettings
+from client.desktop.wheel import guard_wheel
 from client.keys import KeyRequest, new_key_and_request
-from hub.protocol.errors import InvalidFrame
+from client.sdk import Client, ClientError
+from hub.protocol.errors import CordonError, InvalidFrame
+
+_PROBE_TIMEOUT_S = 15.0  # a connection test never hangs the dialog longer
+
+
+def probe(settings: DeskSettings, passphrase: str | None = None) -> tuple[bool, str]:
+    """Open a session with ``settings`` (blocking; run it off the GUI thread):
+    ``(True, principal and channel count)`` or ``(False, why not)``."""
+
+    async def run() -> tuple[bool, str]:
+        creds = load_credentials(settings, passphrase)
+        with materialized(creds) as (cert, key, ca):
+            client = Client(settings.hub_url, cert=cert, key=key, ca=ca,
+                            server_hostname=settings.server_name or None, max_attempts=1,
+                            request_timeout=_PROBE_TIMEOUT_S)
+        async with client:
+            channels = await asyncio.wait_for(client.channels(), _PROBE_TIMEOUT_S)
+        return True, _tr("Connected as {0}: {1} channel(s)").format(
+            client.identity.principal, len(channels))
+
+    try:
+        return asyncio.run(asyncio.wait_for(run(), _PROBE_TIMEOUT_S))
+    except CordonError as exc:
+        return False, f"{exc.code} {exc.phrase}"
+    except (CredentialError, ClientError, OSError, ValueError, TimeoutError) as exc:
+        return False, str(exc) or type(exc).__name__
 
 __all__ = ["SetupDialog", "ask_passphrase"]
 
@@ -116,8 +155,22 @@ class SetupDialog(QDialog):
         self.tabs.addTab(p12_tab, _tr("PKCS#12 file"))
         self.tabs.setCurrentIndex(1 if settings.p12 else 0)
         layout.addWidget(self.tabs)
+        test_row = QHBoxLayout()
+        self.test_button = QPushButton(_tr("Test connection"))
+        self.test_button.setObjectName("test_connection")
+        self.test_button.clicked.connect(self.test_connection)
+        self.test_result = QLabel()
+        self.test_result.setObjectName("test_result")
+        self.test_result.setWordWrap(True)
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.test_result, 1)
+        layout.addLayout(test_row)
+        self._probe: Future[tuple[bool, str]] | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1)
         self.error = QLabel()
-        self.error.setStyleSheet("color:#a50e0e;")
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color:#a50e0e;font-weight:bold;")
         layout.addWidget(self.error)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -125,6 +178,44 @@ class SetupDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self._base = settings
+        guard_wheel(self)
+
+    def test_connection(self) -> None:
+        """Try the settings as entered, in the background; :meth:`poll_test` shows the result."""
+        if self._probe is not None and not self._probe.done():
+            return
+        chosen = self.settings()
+        passphrase = None
+        if needs_passphrase(chosen):
+            passphrase = ask_passphrase(self, Path(chosen.p12 or chosen.key).name)
+            if passphrase is None:
+                return
+        self.test_button.setEnabled(False)
+        self.test_result.setStyleSheet("color:#5f6368;")
+        self.test_result.setText(_tr("Connecting…"))
+        self._probe = self._pool.submit(probe, chosen, passphrase)
+        QTimer.singleShot(100, self._poll_later)
+
+    def _poll_later(self) -> None:
+        if not self.poll_test():
+            QTimer.singleShot(100, self._poll_later)
+
+    def poll_test(self) -> bool:
+        """Show the connection test's result once there is one; True when shown."""
+        if self._probe is None or not self._probe.done():
+            return False
+        ok, text = self._probe.result()
+        self._probe = None
+        self.test_button.setEnabled(True)
+        self.test_result.setStyleSheet("color:#1e7b34;font-weight:bold;" if ok
+                                       else "color:#a50e0e;font-weight:bold;")
+        self.test_result.setText(("✔ " if ok else "✖ ") + text)
+        return True
+
+    def show_problem(self, problem: str) -> None:
+        """Say why the saved settings did not work (empty: nothing to say)."""
+        self.error.setText(_tr("These settings did not work: {0}").format(problem)
+                           if problem else "")
 
     def _create_clicked(self) -> None:
         folder = QFileDialog.getExistingDirectory(
@@ -170,6 +261,12 @@ class SetupDialog(QDialog):
         elif not chosen.complete:
             self.error.setText(_tr("Choose the CA certificate and your credentials."))
         else:
+            if not needs_passphrase(chosen):  # a passphrase is asked for at start
+                try:
+                    load_credentials(chosen)
+                except CredentialError as exc:
+                    self.error.setText(str(exc))
+                    return
             self.accept()
 
 

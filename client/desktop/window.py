@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QItemSelection, QModelIndex, Qt
+from PySide6.QtCore import QByteArray, QCoreApplication, QItemSelection, QModelIndex, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,20 +39,24 @@ from client.desktop.detail import DetailPane
 from client.desktop.export import write_csv
 from client.desktop.figures import figures_for
 from client.desktop.models import (
+    COLUMNS,
     ChannelListModel,
     FeedFilter,
     FeedModel,
     RowRole,
     code_text,
     kind_text,
-    time_text,
 )
 from client.desktop.rows import AlertRow, ChannelRow
 from client.desktop.status import ConnectionStatus, Notifier, dot_icon
+from client.desktop.wheel import guard_wheel
 
 __all__ = ["MainWindow"]
 
 _PUBLISHING_ROLES = ("contributor", "coordinator")
+_KEYS = [key for key, _ in COLUMNS]
+_COMMODITY, _PLACE = _KEYS.index("commodity"), _KEYS.index("place")
+_QUANTITY = _KEYS.index("quantity")
 
 
 def _tr(text: str) -> str:
@@ -70,9 +74,14 @@ class MainWindow(QMainWindow):
         self.proxy = FeedFilter(self)
         self.proxy.setSourceModel(self.feed)
         self.proxy.set_newest_first(newest_first)
+        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved,
+                       self.proxy.modelReset, self.proxy.layoutChanged):
+            signal.connect(lambda *_: self._refresh_counts())
         self.channels = ChannelListModel(self)
         self.composers: list[ComposeDialog] = []
+        self.dashboard: DashboardDialog | None = None
         self.channel = ""
+        self._fitted = 0
         self._build()
         self.notifier = Notifier(self, QIcon(dot_icon("#c5221f", 32)))
         bridge.statusChanged.connect(self.status.set_state)
@@ -83,8 +92,16 @@ class MainWindow(QMainWindow):
         bridge.publishFailed.connect(self._on_publish_failed)
         bridge.notice.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         bridge.attachmentLoaded.connect(self.detail.attachment_loaded)
+        bridge.coverageChanged.connect(self._on_coverage)
         self.detail.wantAttachment.connect(bridge.load_attachment)
         self.status.set_state(bridge.state, bridge.detail)
+        guard_wheel(self)
+        for widget, name in ((self.table, _tr("Alerts")), (self.channel_view, _tr("Channels")),
+                             (self.kind_filter, _tr("Kind")), (self.sender_filter, _tr("Sender")),
+                             (self.commodity_filter, _tr("Commodity")),
+                             (self.country_filter, _tr("Country")),
+                             (self.eco_filter, _tr("E-commerce")), (self.search, _tr("Search"))):
+            widget.setAccessibleName(name)
 
     # --- layout ----------------------------------------------------------------------
     def _build(self) -> None:
@@ -97,6 +114,8 @@ class MainWindow(QMainWindow):
         compose.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(compose)
         for kind in fields.COMPOSE_KINDS:
+            if kind == "withdrawal":
+                continue  # an action on a selected record of ours (no typed ids)
             action = menu.addAction(kind_text(kind))
             action.triggered.connect(lambda _=False, k=kind: self.open_compose(k))
         compose.setMenu(menu)
@@ -105,7 +124,25 @@ class MainWindow(QMainWindow):
         self.reply_action.setEnabled(False)
         self.reply_action.triggered.connect(self.reply_with_feedback)
         bar.addAction(self.reply_action)
+        self.amend_action = QAction(_tr("Amend…"), self)
+        self.amend_action.setEnabled(False)
+        self.amend_action.setToolTip(_tr("Correct the selected record of your administration"))
+        self.amend_action.triggered.connect(self.amend_selected)
+        bar.addAction(self.amend_action)
+        self.withdraw_action = QAction(_tr("Withdraw…"), self)
+        self.withdraw_action.setEnabled(False)
+        self.withdraw_action.setToolTip(_tr("Withdraw the selected record of your administration"))
+        self.withdraw_action.triggered.connect(self.withdraw_selected)
+        bar.addAction(self.withdraw_action)
         bar.addSeparator()
+        self.action_view = QAction(_tr("Needs action"), self)
+        self.action_view.setObjectName("needs-action")
+        self.action_view.setCheckable(True)
+        self.action_view.setToolTip(_tr(
+            "Only warnings awaiting our feedback, alerts that failed the signature check "
+            "and our alerts that others answered"))
+        self.action_view.toggled.connect(self.show_needs_action)
+        bar.addAction(self.action_view)
         self.order_action = QAction(_tr("Newest first"), self)
         self.order_action.setCheckable(True)
         self.order_action.setChecked(self.proxy.newest_first)
@@ -145,12 +182,11 @@ class MainWindow(QMainWindow):
         self.table.setAlternatingRowColors(True)
         self.table.setSortingEnabled(False)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setDefaultSectionSize(26)
-        for col, width in enumerate((134, 88, 56, 74, 180, 100, 118, 60)):
-            self.table.setColumnWidth(col, width)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.verticalScrollBar().valueChanged.connect(self._scrolled)
         column.addWidget(self.table, 1)
@@ -165,6 +201,7 @@ class MainWindow(QMainWindow):
         split.addWidget(centre)
         split.addWidget(self.detail)
         split.setSizes([210, 800, 350])
+        self.splitter = split
         self.setCentralWidget(split)
 
         self.status = ConnectionStatus()
@@ -235,12 +272,33 @@ class MainWindow(QMainWindow):
         row: ChannelRow = self.channels.data(current, RowRole)
         self.channel = row.channel
         self.proxy.set_filter(channel=row.channel)
+        self.fit_columns()
         self.detail.show_row(None, [])
         self._mark_read()
         self._refresh_counts()
 
+    def _reshow(self) -> None:
+        """Show the selected record again: a later alert may have changed its state."""
+        if self.selected_row() is not None:
+            self._selection_changed(QItemSelection(), QItemSelection())
+
+    def fit_columns(self) -> None:
+        """Columns sized to their content (headers included; Commodity and Quantity between
+        140 and 260 px); Place hidden when no row of the channel has one."""
+        rows = self.feed.rows(self.channel) if self.channel else []
+        self.table.setColumnHidden(_PLACE, bool(rows) and not any(r.summary.place for r in rows))
+        for column in range(len(COLUMNS)):
+            self.table.resizeColumnToContents(column)
+            if column in (_COMMODITY, _QUANTITY):  # long free text: capped, never hidden
+                width = self.table.columnWidth(column)
+                self.table.setColumnWidth(column, max(140, min(width, 260)))
+        self._fitted = len(rows)
+
     def _on_alerts(self, channel: str, rows: list[AlertRow], live: bool) -> None:
         self.feed.add_rows(rows)
+        if channel == self.channel and (not live or not self._fitted):
+            self.fit_columns()
+        self._reshow()
         if channel == self.channel:
             self._mark_read()
         if live:
@@ -256,6 +314,7 @@ class MainWindow(QMainWindow):
 
     def _on_older(self, channel: str, rows: list[AlertRow], more: bool) -> None:
         self.feed.add_rows(rows)
+        self._reshow()
         if channel == self.channel:
             self.more_button.setEnabled(more)
             self.more_button.setText(_tr("Load older alerts") if more
@@ -274,7 +333,20 @@ class MainWindow(QMainWindow):
         self.banner.setText(
             _tr("⚠ {0} alert(s) in this channel FAILED the signature check: "
                 "they may be forged. Rows in red.").format(failed))
-        self.counts.setText(_tr("{0} shown / {1} loaded").format(self.proxy.rowCount(), len(rows)))
+        self.counts.setText(_tr("{0} shown of {1}").format(self.proxy.rowCount(), len(rows)))
+        self.action_view.setText(_tr("Needs action ({0})").format(self.needs_action_count()))
+
+    def show_needs_action(self, on: bool = True) -> None:
+        """Show only the rows that need the officer's action (or everything again)."""
+        if self.action_view.isChecked() != on:
+            self.action_view.setChecked(on)  # toggled() calls back here
+            return
+        self.proxy.set_filter(needs_action=on)
+        self._refresh_counts()
+
+    def needs_action_count(self) -> int:
+        rows = self.feed.rows(self.channel) if self.channel else []
+        return sum(1 for r in rows if self.feed.needs_action(r))
 
     # --- actions ---------------------------------------------------------------------------
     def load_older(self) -> None:
@@ -299,21 +371,35 @@ class MainWindow(QMainWindow):
 
     def _selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
         row = self.selected_row()
-        self.detail.show_row(row, self.feed.linked(row) if row else [])
+        self.detail.show_row(row, self.feed.linked(row) if row else [],
+                             self.feed.state(row) if row else None)
         self.reply_action.setEnabled(row is not None and row.kind == "warning")
+        own = row is not None and self.is_own_record(row)
+        self.amend_action.setEnabled(own)
+        self.withdraw_action.setEnabled(own)
+
+    def is_own_record(self, row: AlertRow) -> bool:
+        """A verified, live record sent by our administration (amendable, withdrawable)."""
+        state = self.feed.state(row)
+        return (row.verified and row.member == self.feed.own_member
+                and row.kind not in ("amendment", "withdrawal")
+                and not (state is not None and state.withdrawn)
+                and any(c == row.channel for c, _ in self._writable_channels()))
 
     def _writable_channels(self) -> list[tuple[str, str]]:
         return [(c.channel, c.title) for c in self.channels.channel_rows()
                 if c.role in _PUBLISHING_ROLES and c.state in ("open", "")]
 
     def open_compose(self, kind: str, prefill: dict[str, Any] | None = None,
-                     channel: str | None = None) -> ComposeDialog:
+                     channel: str | None = None, *, locked: tuple[str, ...] = (),
+                     amends: tuple[str, dict[str, Any]] | None = None) -> ComposeDialog:
         channels = self._writable_channels()
         if channel is not None:
             channels = [c for c in channels if c[0] == channel]
         elif self.channel:
             channels.sort(key=lambda c: c[0] != self.channel)
-        dialog = ComposeDialog(kind, channels, self._publish, prefill=prefill, parent=self)
+        dialog = ComposeDialog(kind, channels, self._publish, prefill=prefill, locked=locked,
+                               amends=amends, parent=self)
         self.composers.append(dialog)
         dialog.show()
         return dialog
@@ -322,7 +408,25 @@ class MainWindow(QMainWindow):
         row = self.selected_row()
         if row is None or row.kind != "warning":
             return None
-        return self.open_compose("feedback", {"ref": row.alert_id}, channel=row.channel)
+        prefill = {"ref": row.alert_id}
+        for key in ("handling", "handling_text"):  # the warning's restrictions bind the reply
+            if key in row.body:
+                prefill[key] = row.body[key]
+        return self.open_compose("feedback", prefill, channel=row.channel, locked=("ref",))
+
+    def withdraw_selected(self) -> ComposeDialog | None:
+        row = self.selected_row()
+        if row is None or not self.is_own_record(row):
+            return None
+        prefill = {"ref": row.alert_id, "handling": row.body.get("handling")}
+        return self.open_compose("withdrawal", prefill, channel=row.channel, locked=("ref",))
+
+    def amend_selected(self) -> ComposeDialog | None:
+        row = self.selected_row()
+        if row is None or not self.is_own_record(row):
+            return None
+        record = dict(self.feed.current(row).body)
+        return self.open_compose(row.kind, channel=row.channel, amends=(row.alert_id, record))
 
     def _publish(self, channel: str, kind: str, body: dict[str, Any], photos: list[bytes]) -> int:
         return self.bridge.publish(channel, kind, body, photos=photos)
@@ -342,25 +446,62 @@ class MainWindow(QMainWindow):
             self.export_csv(Path(name))
 
     def export_csv(self, path: Path) -> int:
-        count = write_csv(path, self.proxy.visible_rows(), time_text=time_text)
+        count = write_csv(path, self.proxy.visible_rows())
         self.statusBar().showMessage(_tr("{0} rows exported to {1}").format(count, path), 8000)
         return count
 
     def show_dashboard(self) -> DashboardDialog:
-        dialog = DashboardDialog(self)
+        """The operation's figures (``cordon report``'s) from the whole cached history."""
+        if self.dashboard is None:
+            self.dashboard = DashboardDialog(self)
+        self._fill_dashboard(self.dashboard)
+        self.dashboard.show()
+        return self.dashboard
+
+    def _fill_dashboard(self, dialog: DashboardDialog) -> None:
         rows = self.channels.channel_rows()
         title = next((c.title for c in rows if c.channel == self.channel), "")
         items = self.bridge.cached_items(self.channel) if self.channel else []
         figures = figures_for(items, channel=self.channel, title=title)
         dialog.show_figures(title or self.channel, figures)
-        if items and (items[0].offset > 1 or self.bridge.has_more(self.channel)):
-            dialog.coverage.setText(_tr(
-                "Computed from the {0} alerts on this machine (from offset {1}); "
-                "load older alerts for the whole operation.").format(len(items), items[0].offset))
-        dialog.show()
-        return dialog
+        cached, total, complete = self.bridge.coverage(self.channel)
+        dialog.show_coverage(cached, total, complete or not self.channel)
+        dialog.coverage.setText(_tr("Computed on this machine from {0} verified-history "
+                                    "alerts, as cordon report does.").format(len(items)))
+
+    def _on_coverage(self, channel: str) -> None:
+        if channel != self.channel:
+            return
+        cached, total, complete = self.bridge.coverage(channel)
+        if complete:
+            self.statusBar().showMessage(
+                _tr("Whole history on this machine: {0} alerts").format(cached), 8000)
+        else:
+            self.statusBar().showMessage(
+                _tr("Fetching the history: {0} of {1} alerts").format(cached, total))
+        if self.dashboard is not None and self.dashboard.isVisible():
+            self._fill_dashboard(self.dashboard)
+
+    def layout_state(self) -> str:
+        """The window's geometry and panes, as text for the settings file."""
+        geometry = bytes(self.saveGeometry().toHex().data()).decode("ascii")
+        split = bytes(self.splitter.saveState().toHex().data()).decode("ascii")
+        return f"{geometry}:{split}"
+
+    def restore_layout(self, state: str) -> bool:
+        """Restore what :meth:`layout_state` gave (False if it does not apply)."""
+        geometry, _, split = state.partition(":")
+        try:
+            ok = self.restoreGeometry(QByteArray.fromHex(geometry.encode("ascii")))
+            if split:
+                ok = self.splitter.restoreState(QByteArray.fromHex(split.encode("ascii"))) and ok
+        except (UnicodeEncodeError, ValueError):
+            return False
+        return bool(ok)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         for dialog in self.composers:
-            dialog.close()
+            if not dialog.close():  # the officer kept a changed, unsent form
+                event.ignore()
+                return
         super().closeEvent(event)

@@ -7,7 +7,7 @@ import logging
 import re
 import time
 from collections.abc import Hashable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hub.access import Access
 from hub.config import Settings
@@ -21,6 +21,9 @@ from hub.storage import (
     MemberRecord,
     Store,
 )
+
+if TYPE_CHECKING:
+    from hub.ops import Operations
 
 log = logging.getLogger("cordon.admin")
 
@@ -36,6 +39,8 @@ class AdminHost(Protocol):
     access: Access
     casync: CASync
     refusals: RefusalAudit
+    #: This process's operations side (``status``: hub.ops).
+    ops: Operations
 
 
 class AdminCaller(Hashable, Protocol):
@@ -93,9 +98,14 @@ def _member_dict(m: MemberRecord, principals: int | None = None) -> dict[str, An
     return out
 
 
-def _cert_dict(c: CertRecord) -> dict[str, Any]:
+def _cert_dict(c: CertRecord, now: int | None = None) -> dict[str, Any]:
+    """A certificate for admin results; with ``now``, an active one past its ``not_after``
+    shows as ``expired`` (it can no longer connect), never as ``active``."""
+    status = c.status
+    if now is not None and status == "active" and c.not_after <= now:
+        status = "expired"
     return {"kid": c.kid, "serial": f"{c.serial:016x}", "not_after": c.not_after,
-            "status": c.status}
+            "status": status}
 
 
 def _channel_dict(meta: ChannelMeta, stats: ChannelStats | None) -> dict[str, Any]:
@@ -115,7 +125,7 @@ def _principal_dict(pid: str, kind: str, certs: list[CertRecord], now: int) -> d
               else "no certificate")
     return {"id": pid, "kind": kind, "status": status,
             "expires": max((c.not_after for c in live), default=0),
-            "certs": [_cert_dict(c) for c in certs]}
+            "certs": [_cert_dict(c, now) for c in certs]}
 
 
 def _now_ms() -> int:

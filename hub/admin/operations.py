@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from certs import ca as certs_ca
 from hub.admin._common import (
@@ -100,6 +101,23 @@ async def add_member(store: Store, member: str, *, name: str, country: str,
     return record
 
 
+async def ensure_member(store: Store, member: str, *, name: str, country: str,
+                        by: str = "local", peer: str = "local") -> tuple[MemberRecord, bool]:
+    """:func:`add_member`, idempotent: a member that exists with the same name and country
+    is left as it is and returned with ``True`` (unchanged; audited ``result=unchanged``);
+    one that exists differently is still a Conflict."""
+    member = _member_id(member)
+    name, country = _text(name, "member name", required=True), _country(country)
+    current = await store.member(member)
+    if current is not None:
+        if (current.name, current.country) != (name, country):
+            raise Conflict("member already exists")
+        await _audit(store, {"action": "member.add", "principal": by, "peer": peer,
+                             "member": member, "country": country, "result": "unchanged"})
+        return current, True
+    return await add_member(store, member, name=name, country=country, by=by, peer=peer), False
+
+
 async def update_member(store: Store, member: str, *, name: str | None = None,
                         country: str | None = None, by: str = "local", peer: str = "local"
                         ) -> MemberRecord:
@@ -150,12 +168,14 @@ class Credentials:
     #: None when issued from the member's certificate request (the key never left it).
     key_pem: bytes | None
     ca_pem: bytes
+    #: True when the principal already held this certificate for this key (idempotent add).
+    unchanged: bool = False
 
     def wire(self) -> dict[str, Any]:
         return {"principal": self.principal, "kind": self.kind, **_cert_dict(self.cert),
                 "cert": self.cert_pem.decode(),
                 "key": None if self.key_pem is None else self.key_pem.decode(),
-                "ca": self.ca_pem.decode()}
+                "ca": self.ca_pem.decode(), "unchanged": self.unchanged}
 
 
 def _days(value: int) -> int:
@@ -243,8 +263,18 @@ async def add_principal(hub: Hub, member: str, name: str, *, kind: str,
     _key_source(csr, generate_key)
     if await store.member(member) is None:
         raise NotFound("unknown member")
-    if await store.principal(pid) is not None or await store.certs_of(pid):
-        raise Conflict("principal already exists")
+    existing = await store.principal(pid)
+    certs = await store.certs_of(pid)
+    if existing is not None or certs:
+        same = await _same_request(hub, existing.kind if existing else "", certs, kind, csr)
+        if same is None:
+            raise Conflict("principal already exists")
+        await _audit(store, {"action": "principal.add", "principal": by, "peer": peer,
+                             "member": member, "subject": pid, "kind": kind, "kid": same.kid,
+                             "result": "unchanged"})
+        cert_pem = x509.load_der_x509_certificate(same.der).public_bytes(Encoding.PEM)
+        ca_pem = await asyncio.to_thread(hub.settings.ca_cert.read_bytes)
+        return Credentials(pid, kind, same, cert_pem, None, ca_pem, unchanged=True)
     cert, cert_pem, key_pem, ca_pem = await _issue_via_ca(hub, member, name, kind, days, csr)
     try:
         await store.add_principal(member, name, kind=kind, cert=cert)
@@ -256,6 +286,28 @@ async def add_principal(hub: Hub, member: str, name: str, *, kind: str,
                          "member": member, "subject": pid, "kind": kind, "kid": cert.kid,
                          "result": "ok"})
     return Credentials(pid, kind, cert, cert_pem, key_pem, ca_pem)
+
+
+async def _same_request(hub: Hub, current_kind: str, certs: list[CertRecord], kind: str,
+                        csr: str | None) -> CertRecord | None:
+    """The principal's usable certificate for the key of ``csr`` when it already is what
+    ``principal.add`` asks for (same kind; active, unexpired, same public key): adding it
+    again changes nothing. None otherwise (and always with ``generate_key``)."""
+    if csr is None or current_kind != kind:
+        return None
+    try:
+        wanted = x509.load_pem_x509_csr(csr.encode("utf-8", "replace")).public_key()
+        raw = wanted.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    except (ValueError, TypeError):  # not a request, or not an Ed25519 key: never the same
+        return None
+    now = int(time.time() * 1000)
+    for record in certs:
+        if record.status != "active" or record.not_after <= now:
+            continue
+        key = x509.load_der_x509_certificate(record.der).public_key()
+        if key.public_bytes(Encoding.Raw, PublicFormat.Raw) == raw:
+            return record
+    return None
 
 
 async def issue_certificate(hub: Hub, principal: str, *, days: int = _DEFAULT_DAYS,
@@ -367,6 +419,27 @@ async def create_channel(store: Store, name: str, *, title: str = "", starts: st
     await _audit(store, {"action": "channel.create", "principal": by, "peer": peer,
                          "channel": name, "result": "ok"})
     return meta
+
+
+async def ensure_channel(store: Store, name: str, *, title: str = "", starts: str = "",
+                         ends: str = "", retention_ms: int = 0, by: str = "local",
+                         peer: str = "local") -> tuple[ChannelMeta, bool]:
+    """:func:`create_channel`, idempotent: a channel that exists with the same title, dates
+    and retention is returned as it is with ``True`` (unchanged, whatever its state); one
+    that exists differently is still a Conflict."""
+    check_channel(name)
+    current = await store.channel(name)
+    if current is None:
+        meta = await create_channel(store, name, title=title, starts=starts, ends=ends,
+                                    retention_ms=retention_ms, by=by, peer=peer)
+        return meta, False
+    wanted = (_text(title, "title", required=False), _iso_date(starts, "starts"),
+              _iso_date(ends, "ends"), retention_ms)
+    if (current.title, current.starts, current.ends, current.retention_ms) != wanted:
+        raise Conflict("channel already exists")
+    await _audit(store, {"action": "channel.create", "principal": by, "peer": peer,
+                         "channel": name, "result": "unchanged"})
+    return current, True
 
 
 async def set_channel_state(store: Store, name: str, state: str, *, by: str = "local",

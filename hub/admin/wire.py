@@ -29,9 +29,9 @@ from hub.admin._common import (
 from hub.admin.operations import (
     _member_id,
     _principal_arg,
-    add_member,
     add_principal,
-    create_channel,
+    ensure_channel,
+    ensure_member,
     grant,
     issue_certificate,
     revoke_certificates,
@@ -121,9 +121,10 @@ _Handler = Callable[[_Ctx, dict[str, Any]], Awaitable[_Result]]
 
 async def _member_add(c: _Ctx, raw: dict[str, Any]) -> _Result:
     a = _Args(raw, ("id", "name", "country"))
-    m = await add_member(c.store, a.text("id"), name=a.text("name"), country=a.text("country"),
-                         by=c.by, peer=c.peer)
-    return {"member": _member_dict(m, 0)}
+    m, unchanged = await ensure_member(c.store, a.text("id"), name=a.text("name"),
+                                       country=a.text("country"), by=c.by, peer=c.peer)
+    principals = len(await c.store.principals(m.id)) if unchanged else 0
+    return {"member": _member_dict(m, principals), "unchanged": unchanged}
 
 
 async def _member_list(c: _Ctx, raw: dict[str, Any]) -> _Result:
@@ -226,10 +227,10 @@ async def _channel_info(store: Store, meta: ChannelMeta) -> dict[str, Any]:
 
 async def _channel_create(c: _Ctx, raw: dict[str, Any]) -> _Result:
     a = _Args(raw, ("name", "title", "starts", "ends", "retention_ms"))
-    meta = await create_channel(c.store, a.text("name"), title=a.text("title", ""),
-                                starts=a.text("starts", ""), ends=a.text("ends", ""),
-                                retention_ms=a.count("retention_ms", 0), by=c.by, peer=c.peer)
-    return {"channel": await _channel_info(c.store, meta)}
+    meta, unchanged = await ensure_channel(
+        c.store, a.text("name"), title=a.text("title", ""), starts=a.text("starts", ""),
+        ends=a.text("ends", ""), retention_ms=a.count("retention_ms", 0), by=c.by, peer=c.peer)
+    return {"channel": await _channel_info(c.store, meta), "unchanged": unchanged}
 
 
 async def _channel_list(c: _Ctx, raw: dict[str, Any]) -> _Result:
@@ -271,10 +272,17 @@ async def _role_grant(c: _Ctx, raw: dict[str, Any]) -> _Result:
     _member_id(member)
     if await c.store.channel(ch) is None:
         raise NoSuchChannel()
-    if await c.store.role(ch, member) == role:
-        raise Conflict("member already has this role")
+    if await c.store.role(ch, member) == role:  # already so: nothing to change
+        if await c.store.member(member) is None:
+            raise NotFound("unknown member")
+        await _audit(c.store, {"action": "role.grant", "principal": c.by, "peer": c.peer,
+                               "channel": ch, "member": member, "role": role,
+                               "result": "unchanged"})
+        return {"channel": ch, "member": member, "role": role, "previous": role,
+                "unchanged": True}
     previous = await grant(c.store, ch, member, role, by=c.by, peer=c.peer)
-    return {"channel": ch, "member": member, "role": role, "previous": previous}
+    return {"channel": ch, "member": member, "role": role, "previous": previous,
+            "unchanged": False}
 
 
 async def _role_remove(c: _Ctx, raw: dict[str, Any]) -> _Result:
@@ -306,6 +314,11 @@ async def _audit_list(c: _Ctx, raw: dict[str, Any]) -> _Result:
     return {"records": page.records, "next": page.next}
 
 
+async def _status(c: _Ctx, raw: dict[str, Any]) -> _Result:
+    _Args(raw, ())
+    return await c.hub.ops.status()
+
+
 #: Every operation of the ``adm`` frame (PROTOCOL.md §6.8).
 OPS: dict[str, _Handler] = {
     "member.add": _member_add,
@@ -326,10 +339,11 @@ OPS: dict[str, _Handler] = {
     "role.grant": _role_grant,
     "role.remove": _role_remove,
     "audit.list": _audit_list,
+    "status": _status,
 }
 #: Operations that change nothing: audited here (the others audit what they changed).
 _READS = frozenset({"member.list", "member.show", "principal.list", "principal.show",
-                    "channel.list", "channel.show", "audit.list"})
+                    "channel.list", "channel.show", "audit.list", "status"})
 
 
 async def run_admin(hub: Hub, by: str, op: str, args: dict[str, Any], *,
@@ -365,6 +379,7 @@ SUBJECT_ARGS: dict[str, tuple[tuple[str, str], ...]] = {
     "role.grant": (("channel", "channel"), ("member", "member")),
     "role.remove": (("channel", "channel"), ("member", "member")),
     "audit.list": (),
+    "status": (),
 }
 _SHAPES = {"member": _NAME, "name": _NAME, "subject": _PRINCIPAL, "kid": _KID,
            "channel": _CHANNEL}

@@ -3,11 +3,19 @@
 Every frame is one msgpack map (one WebSocket binary message). Decoding checks
 the size before unpacking, unpacks with length limits, refuses trailing bytes,
 unknown frame types, unknown or missing fields and wrongly typed values.
+
+One byte string, one meaning: a map key that is not a string, or that appears
+twice in the same map, is refused at every level of the frame (401), as is an
+ext value (a frame holds only nil, booleans, integers, floats, strings, binary,
+arrays and maps). Such refusals still echo the frame's ``rid`` when it holds
+exactly one ``rid`` key with an unsigned integer (PROTOCOL.md §6, §8).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -45,8 +53,10 @@ class _Item(Protocol):
     def sig(self) -> bytes: ...
 
 _MISSING = object()
-_MAX_UINT = 2**63 - 1
+#: msgpack's largest integer (uint 64): every unsigned field, ``rid`` included, takes it.
+_MAX_UINT = 2**64 - 1
 _MAX_TEXT = 4096
+_PLAIN = (str, int, float, bool, bytes, type(None))
 
 
 def _uint(value: object) -> int:
@@ -125,9 +135,25 @@ def _kids(value: object) -> tuple[str, ...]:
 
 
 def _map(value: object) -> dict[str, Any]:
-    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+    # every map of a decoded frame has unique string keys (_frame_map)
+    if not isinstance(value, dict):
         raise InvalidFrame("expected a map with string keys")
     return value
+
+
+def _plain_map(value: object) -> dict[str, Any]:
+    """A map of plain msgpack values at any depth (``adm`` args, ``admok`` result)."""
+    checked = _map(value)
+    todo: list[object] = [checked]
+    while todo:  # iterative: nesting is bounded by msgpack's 1,024 levels, not recursion
+        item = todo.pop()
+        if isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+        elif not isinstance(item, _PLAIN):
+            raise InvalidFrame("ext types are not allowed")
+    return checked
 
 
 def _int_map(value: object) -> dict[str, int]:
@@ -192,7 +218,7 @@ _SPECS: dict[type[Any], dict[str, _Validator]] = {
     },
     f.DirectoryRequest: {"rid": _uint, "kids": _kids},
     f.ChannelsRequest: {"rid": _uint},
-    f.AdminRequest: {"rid": _uint, "op": _text, "args": _map},
+    f.AdminRequest: {"rid": _uint, "op": _text, "args": _plain_map},
     f.AttachmentUpload: {
         "rid": _uint,
         "ch": _channel,
@@ -248,7 +274,7 @@ _SPECS: dict[type[Any], dict[str, _Validator]] = {
         "epoch": _text,
     },
     f.ChannelsResult: {"rid": _uint, "chans": _chans},
-    f.AdminResult: {"rid": _uint, "result": _map},
+    f.AdminResult: {"rid": _uint, "result": _plain_map},
     f.ErrorFrame: {"rid": _optional(_uint), "code": _uint, "msg": _text, "detail": _text},
 }
 
@@ -323,27 +349,68 @@ def _decode_fields(cls: type[_T], obj: dict[str, Any]) -> _T:
     return cls(**values)
 
 
-def _unpack(data: bytes) -> dict[str, Any]:
+class _KeyProblem(Exception):
+    """A map of the frame has a repeated or non-string key (fast path; see _unpack)."""
+
+
+def _unique_str_keys(pairs: list[tuple[Any, Any]]) -> dict[str, Any]:
+    """msgpack's ``object_pairs_hook`` on the fast path, called for every map: its keys
+    (str or bytes, by ``strict_map_key``) are strings, each once."""
+    out = dict(pairs)
+    if len(out) != len(pairs) or bytes in map(type, out):
+        raise _KeyProblem
+    return out
+
+
+def _frame_map(refused: list[str], pairs: list[tuple[Any, Any]]) -> dict[str, Any]:
+    """msgpack's ``object_pairs_hook`` on the slow path, after the fast one refused.
+
+    A non-string or repeated key is noted in ``refused`` instead of raising, so the
+    decoding goes on and the top-level ``rid`` can still be read; such keys (both
+    copies of a repeated one) are left out of the map.
+    """
+    seen: dict[str, int] = {}
+    for key, _ in pairs:
+        if type(key) is str:
+            seen[key] = seen.get(key, 0) + 1
+        else:
+            refused.append("map keys must be strings")
+    if any(n > 1 for n in seen.values()):
+        refused.append("duplicate map key")
+    return {key: value for key, value in pairs if type(key) is str and seen[key] == 1}
+
+
+def _unpack(data: bytes, refused: list[str]) -> object:
+    """The frame's object. Keys are checked on a fast path (C decoding refuses keys
+    that are neither str nor bytes); on any failure a second, lenient decoding tells a
+    key problem (noted in ``refused``, the rest still decoded) from bytes that are not
+    msgpack (MalformedFrame)."""
     if not isinstance(data, bytes | bytearray | memoryview):
         raise InvalidFrame("frames are binary messages")
     if len(data) > MAX_FRAME_BYTES:
         raise FrameTooLarge()
+    with contextlib.suppress(Exception):  # told apart just below
+        return msgpack.unpackb(data, raw=False, strict_map_key=True,
+                               object_pairs_hook=_unique_str_keys)
     try:
-        obj = msgpack.unpackb(
+        return msgpack.unpackb(
             data,
             raw=False,
-            strict_map_key=True,
+            strict_map_key=False,
+            object_pairs_hook=functools.partial(_frame_map, refused),
         )
-    except (ValueError, TypeError, msgpack.UnpackException) as exc:  # incl. ExtraData
+    except Exception as exc:  # ExtraData, StackError, bad UTF-8, bad timestamp, ...
         raise MalformedFrame() from exc
-    if not isinstance(obj, dict):
-        raise InvalidFrame("a frame is a map")
-    return obj
 
 
 def _decode(data: bytes, table: dict[str, type[Any]]) -> Any:
-    obj = _unpack(data)
+    refused: list[str] = []
+    obj = _unpack(data, refused)
+    if not isinstance(obj, dict):
+        raise InvalidFrame("a frame is a map")
     try:
+        if refused:
+            raise InvalidFrame(refused[0])
         kind = obj.pop("t", None)
         if not isinstance(kind, str):
             raise InvalidFrame("missing frame type")

@@ -5,6 +5,13 @@ A sender encodes an :class:`Envelope` to msgpack bytes (``alert``) and signs
 and every recipient verify those exact bytes; nobody re-encodes them. The
 envelope binds the alert id, channel, sender, signing certificate and time, so
 an alert cannot be replayed into another channel or as another sender.
+
+Signed bytes have exactly one meaning and each alert exactly one encoding: the
+envelope must be in the canonical form of PROTOCOL.md §4 (every map key a
+string, each map's keys in ascending order and so unique, every integer,
+string, binary, array and map header in its shortest form, floats as float 64,
+no ext types). :func:`decode_envelope` checks it by re-encoding what it decoded
+and comparing bytes; :func:`encode_envelope` writes it.
 """
 
 from __future__ import annotations
@@ -74,26 +81,101 @@ class Envelope:
     v: int = ENVELOPE_VERSION
 
 
+def _sorted_pairs(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    return dict(sorted(pairs, key=lambda pair: pair[0]))
+
+
 def encode_envelope(env: Envelope) -> bytes:
-    """Encode an envelope to the bytes that are signed and sent."""
-    data: bytes = msgpack.packb(
-        {
-            "v": env.v,
-            "id": env.id,
-            "ch": env.channel,
-            "from": env.sender,
-            "kid": env.kid,
-            "ts": env.ts,
-            "kind": env.kind,
-            "body": dict(env.body),
-        },
-        use_bin_type=True,
-    )
+    """Encode an envelope to the bytes that are signed and sent, in canonical form (§4).
+
+    msgpack writes shortest forms and float 64; the round trip through the decoder
+    sorts every map's keys at every depth without Python recursion. Raises
+    ``TypeError`` for a body msgpack cannot encode or whose keys cannot be sorted (a
+    mix of types), ``ValueError`` for one nested deeper than ``MAX_NESTING``.
+    """
+    obj = {
+        "v": env.v,
+        "id": env.id,
+        "ch": env.channel,
+        "from": env.sender,
+        "kid": env.kid,
+        "ts": env.ts,
+        "kind": env.kind,
+        "body": dict(env.body),
+    }
+    unsorted: bytes = msgpack.packb(obj, use_bin_type=True)
+    ordered = msgpack.unpackb(unsorted, raw=False, strict_map_key=False,
+                              object_pairs_hook=_sorted_pairs)
+    data: bytes = msgpack.packb(ordered, use_bin_type=True)
     return data
 
 
+class _NotCanonical(Exception):
+    """Raised from inside msgpack's hooks: the alert breaks a rule of the canonical form."""
+
+
+def _ordered(obj: dict[Any, Any]) -> dict[Any, Any]:
+    """msgpack's ``object_hook`` on the fast path: a map's keys are strings in ascending
+    order. (A repeated key leaves the map shorter than its bytes said: the re-encoding
+    comparison catches it; ``strict_map_key`` stops keys other than str and bytes, and a
+    sort of str with bytes fails.)"""
+    keys = [*obj]
+    if keys != sorted(keys) or (keys and type(keys[0]) is not str):
+        raise _NotCanonical
+    return obj
+
+
+def _sorted_map(pairs: list[tuple[Any, Any]]) -> dict[str, Any]:
+    """msgpack's ``object_pairs_hook`` when explaining a refusal: the first rule a map
+    breaks (a string key, once, in ascending order; no ext value)."""
+    prev = ""
+    for n, (key, value) in enumerate(pairs):
+        if type(key) is not str:
+            raise _NotCanonical("map keys must be strings")
+        if n and key <= prev:  # str order is code point order, i.e. UTF-8 byte order
+            keys = [k for k, _ in pairs]
+            if len(set(keys)) != len(keys):
+                raise _NotCanonical("duplicate map key")
+            raise _NotCanonical("map keys must be in ascending order")
+        _no_timestamp(value)
+        prev = key
+    return dict(pairs)
+
+
+def _no_timestamps(items: list[Any]) -> list[Any]:
+    for item in items:
+        _no_timestamp(item)
+    return items
+
+
+def _no_timestamp(value: object) -> None:
+    if isinstance(value, msgpack.Timestamp):  # ext -1: decoded without asking ext_hook
+        raise _NotCanonical("ext types are not allowed")
+
+
+def _no_ext(code: int, data: bytes) -> object:
+    raise _NotCanonical("ext types are not allowed")
+
+
+def _why_not_canonical(data: bytes) -> str:
+    """The detail of a refusal: decode again, slowly, naming the first rule broken."""
+    try:
+        _no_timestamp(msgpack.unpackb(data, raw=False, strict_map_key=False,
+                                      ext_hook=_no_ext, object_pairs_hook=_sorted_map,
+                                      list_hook=_no_timestamps))
+    except _NotCanonical as exc:
+        return f"alert is not canonical msgpack: {exc}"
+    except Exception:  # ExtraData, StackError, bad UTF-8, bad timestamp, ...
+        return "alert is not msgpack"
+    return "alert is not canonical msgpack: shortest forms, float 64 only"
+
+
 def decode_envelope(data: bytes) -> Envelope:
-    """Decode and check envelope bytes; raise :class:`InvalidAlert` if they are not one."""
+    """Decode and check envelope bytes; raise :class:`InvalidAlert` if they are not one.
+
+    First the canonical form (PROTOCOL.md §4): decode, checking each map's key order,
+    re-encode and compare bytes; then the envelope's keys, types and names.
+    """
     if len(data) > MAX_ALERT_BYTES:
         raise InvalidAlert("alert too large")
     try:
@@ -101,9 +183,15 @@ def decode_envelope(data: bytes) -> Envelope:
             data,
             raw=False,
             strict_map_key=True,
+            object_hook=_ordered,
+            ext_hook=_no_ext,
+            timestamp=1,  # an ext timestamp becomes a float, never re-encoded the same
         )
-    except (ValueError, TypeError, msgpack.UnpackException) as exc:  # incl. ExtraData
-        raise InvalidAlert("alert is not msgpack") from exc
+        canonical = msgpack.packb(obj, use_bin_type=True) == data
+    except Exception:  # not canonical, or not msgpack at all: _why_not_canonical says
+        canonical = False
+    if not canonical:
+        raise InvalidAlert(_why_not_canonical(data))
     if not isinstance(obj, dict) or set(obj) != set(_KEYS):
         raise InvalidAlert("alert envelope must have exactly: " + ", ".join(_KEYS))
     v, ts, kind, kid, body = obj["v"], obj["ts"], obj["kind"], obj["kid"], obj["body"]
@@ -111,7 +199,7 @@ def decode_envelope(data: bytes) -> Envelope:
         raise InvalidAlert("unsupported envelope version")
     if type(ts) is not int or not 0 <= ts < _MAX_TS:
         raise InvalidAlert("ts must be milliseconds since the epoch")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise InvalidAlert("unknown alert kind")
     if not isinstance(kid, str) or len(kid) != 64 or kid.strip("0123456789abcdef"):
         raise InvalidAlert("kid must be a hex SHA-256 fingerprint")

@@ -10,14 +10,15 @@ never exception text.
     CordonError
     ├── ProtocolError ............ the frame itself is wrong
     │   ├── MalformedFrame ....... 400  not msgpack / truncated / trailing bytes
-    │   ├── InvalidFrame ......... 401  wrong field types, missing or unknown fields
+    │   ├── InvalidFrame ......... 401  wrong field types, missing or unknown fields,
+    │   │                               a repeated or non-string map key, an ext value
     │   ├── UnknownFrameType ..... 402  ``t`` names no frame of this protocol
     │   └── FrameTooLarge ........ 413  over a size or count limit
     ├── AlertRejected ............ the signed alert is refused
     │   ├── AlertIdConflict ...... 409  id already used in the channel with other bytes
     │   ├── BadSignature ......... 422  signature does not verify, or unknown signer key
     │   ├── EnvelopeMismatch ..... 423  signed sender / channel / key differ from the session's
-    │   ├── InvalidAlert ......... 424  envelope or body does not follow the schema
+    │   ├── InvalidAlert ......... 424  envelope (not canonical) or body breaks the schema
     │   │   └── SchemaError ...... 424  the body's bad fields: ``problems`` [(path, message)]
     │   └── StaleTimestamp ....... 425  signed time too far from the hub's clock
     ├── AccessDenied ............. 403  role does not allow the operation

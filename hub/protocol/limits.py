@@ -23,6 +23,7 @@ __all__ = [
     "MAX_FRAME_BYTES",
     "MAX_GOODS_LINES",
     "MAX_LINKS",
+    "MAX_NESTING",
     "MAX_PINGS_PER_S",
     "MAX_SUBSCRIPTIONS",
     "NAME_MAX_CHARS",
@@ -37,6 +38,10 @@ __all__ = [
 MAX_FRAME_BYTES = 256 * 1024
 #: Largest signed alert (envelope bytes); keeps history and fan-out bounded.
 MAX_ALERT_BYTES = 64 * 1024
+#: Deepest nesting of maps and arrays a frame or alert may have: the msgpack decoder's
+#: own stack (msgpack-python stops there, before Python recursion could); deeper input
+#: is refused, 400 for a frame and 424 for an alert. A valid alert nests at most 5 deep.
+MAX_NESTING = 1024
 #: Largest attachment (one photo); one ``put`` frame carries it whole, under MAX_FRAME_BYTES.
 MAX_ATTACHMENT_BYTES = 192 * 1024
 #: Attachments one alert may reference.

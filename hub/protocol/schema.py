@@ -195,8 +195,10 @@ def _list(item: _Check, *, min_items: int, max_items: int, unique: bool = False)
         for i, element in enumerate(value):
             item(element, f"{path}/{i}", out)
         if unique:
-            hashable = [repr(element) for element in value]
-            if len(set(hashable)) != len(hashable):
+            # strings only (what unique lists hold; other items are reported above):
+            # repr() of a deeply nested item would recurse past Python's limit
+            strings = [element for element in value if isinstance(element, str)]
+            if len(set(strings)) != len(strings):
                 out.append((path, "must not repeat an item"))
 
     return check

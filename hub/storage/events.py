@@ -19,6 +19,11 @@ from hub.storage._keys import EVENTS_CHANNEL
 #: another server (a restart or a failover): then the stream ends (Unavailable).
 _EVENT_POLL_S = 0.25
 
+#: What the stream yields after its connection was silently re-established (the client
+#: library retries and resubscribes by itself): events published meanwhile are lost, so
+#: the consumer must re-read the state they would have changed.
+RESYNC: dict[str, Any] = {"type": "resync"}
+
 
 class EventStream:
     """Events from every hub process (an async iterator on its own connection).
@@ -29,7 +34,9 @@ class EventStream:
     (events published meanwhile are lost: resubscribe and re-read state), and also
     when the store is noticed to be another server than at subscription (a restart,
     a Sentinel failover): a subscription on a primary that froze receives nothing and
-    reports no error, and events published on the new one would never reach it.
+    reports no error, and events published on the new one would never reach it. When
+    the client library re-establishes the connection by itself (its retries), the
+    stream yields :data:`RESYNC` once it is subscribed again, for the same reason.
     """
 
     def __init__(self, client: aioredis.Redis[bytes],
@@ -39,6 +46,7 @@ class EventStream:
         self._subscribed_at = generation() if generation is not None else 0
         self._pubsub: Any = None
         self._closed = False
+        self._reconnected = False
 
     async def start(self) -> None:
         """Subscribe now (idempotent)."""
@@ -54,6 +62,11 @@ class EventStream:
         self._pubsub = pubsub
         if self._generation is not None:
             self._subscribed_at = self._generation()
+        # Called on every later connect of this pub/sub connection (the first is done).
+        pubsub.connection.register_connect_callback(self._on_connect)
+
+    def _on_connect(self, _connection: object) -> None:
+        self._reconnected = True
 
     async def aclose(self) -> None:
         self._closed = True
@@ -91,6 +104,9 @@ class EventStream:
                         ignore_subscribe_messages=True,
                         timeout=None if self._generation is None else _EVENT_POLL_S,
                     )
+                if self._reconnected:  # resubscribed: its confirmation came as None
+                    self._reconnected = False
+                    return dict(RESYNC)
                 if msg is None or msg.get("type") != "message":
                     continue
                 event = self._decode(msg.get("data"))

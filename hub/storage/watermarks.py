@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
 __all__ = ["WATERMARKS_FILE", "WATERMARKS_SAVE_S", "load_watermarks", "save_watermarks"]
+
+log = logging.getLogger("cordon.store")
 
 WATERMARKS_FILE = "watermarks.json"
 #: Seconds between saves of the watermarks seen (when they changed).
@@ -27,17 +30,28 @@ WATERMARKS_SAVE_S = 1.0
 
 
 def load_watermarks(path: Path) -> dict[str, tuple[str, int]]:
-    """The file's watermarks ({} when missing or unreadable)."""
+    """The file's watermarks ({} when missing). A file that cannot be read or is not
+    what this module writes is left as it is and logged (a warning naming the file and
+    the entries passed over): loss that happened while the hub was down then goes
+    unnoticed for those channels, which the operator must know."""
     try:
         raw = json.loads(path.read_text())
-    except (OSError, ValueError):
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("%s unreadable (%s): a store that lost alerts while this hub was down "
+                    "will not be noticed", path, exc)
         return {}
     out: dict[str, tuple[str, int]] = {}
-    if isinstance(raw, dict):
-        for name, value in raw.items():
-            if (isinstance(name, str) and isinstance(value, list) and len(value) == 2
-                    and isinstance(value[0], str) and isinstance(value[1], int)):
-                out[name] = (value[0], value[1])
+    if not isinstance(raw, dict):
+        log.warning("%s is not a map of channel -> [epoch, watermark]; ignored", path)
+        return out
+    for name, value in raw.items():
+        if (isinstance(name, str) and isinstance(value, list) and len(value) == 2
+                and isinstance(value[0], str) and isinstance(value[1], int)):
+            out[name] = (value[0], value[1])
+        else:
+            log.warning("%s: entry %r is not [epoch, watermark]; ignored", path, name)
     return out
 
 

@@ -99,6 +99,10 @@ class FakeHub:
         self.refuse_with: int | None = None
         #: Raw messages to send instead of the welcome (then close with ``refuse_with``).
         self.greeting: list[bytes] | None = None
+        #: Opening handshakes to cut (TCP dropped before the HTTP response), as a hub
+        #: refusing a certificate or dying mid-handshake does.
+        self.cut_handshakes = 0
+        self.handshakes_cut = 0
         #: Added to the welcome's ``time`` (to simulate a skewed client clock).
         self.clock_offset_ms = 0
         #: Send history in ``alerts`` frames of up to this many alerts (1: ``alert`` frames).
@@ -120,10 +124,17 @@ class FakeHub:
             ssl=ctx,
             subprotocols=["cordon.v1"],  # type: ignore[list-item]
             compression=None,
+            process_request=self._maybe_cut,
         )
         port = self.server.sockets[0].getsockname()[1]
         self.url = f"wss://localhost:{port}/"
         return self
+
+    def _maybe_cut(self, ws: ServerConnection, _request: object) -> None:
+        if self.cut_handshakes > 0:
+            self.cut_handshakes -= 1
+            self.handshakes_cut += 1
+            ws.transport.abort()
 
     async def __aexit__(self, *exc: object) -> None:
         assert self.server is not None

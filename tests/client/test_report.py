@@ -140,7 +140,7 @@ def test_export_csv_columns() -> None:
     assert rows[0]["member"] == "fr" and rows[0]["ecommerce"] == "true"
     assert rows[0]["time"] == "2023-12-04T00:00:00.000Z"
     assert json.loads(rows[0]["body"])["country"] == "FR"
-    assert rows[1]["verified"] == "False" and rows[1]["items"] == ""
+    assert rows[1]["verified"] == "false" and rows[1]["items"] == ""
     assert rows[2]["offset"] == "77" and rows[2]["kind"] == ""
 
 
@@ -214,7 +214,8 @@ async def test_commands_exit_codes(
         ([CH, "--hub", "https://x/", "--cert", "c", "--key", "k", "--ca", "a"], "wss://"),
         ([CH, "--hub", "wss://x/", "--cert", "c", "--key", "k", "--ca", "a", "--retries", "0"],
          "--retries"),
-        ([CH, "--hub", "wss://x/", "--cert", "c", "--key", "k", "--ca", "a"], "credentials"),
+        ([CH, "--hub", "wss://x/", "--cert", "c", "--key", "k", "--ca", "a"],
+         "cannot read certificate c"),
         ([CH, "--format", "pdf"], "invalid choice"),
         ([CH, "--hub", "wss://x/", "--cert", "c", "--key", "k", "--ca", "a", "--top", "0"],
          "--top"),

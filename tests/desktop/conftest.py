@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 
-from client.desktop.bridge import HubBridge
+from client.desktop.bridge import PAGE, HubBridge
 from client.desktop.cache import Cache
 from client.desktop.verify import LocalVerifier
 from tests.harness import HubHarness
@@ -33,6 +33,16 @@ def _user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Never touch the real user's config or data directories."""
     monkeypatch.setenv("CORDON_DESK_CONFIG", str(tmp_path / "config"))
     monkeypatch.setenv("CORDON_DESK_DATA", str(tmp_path / "data"))
+
+
+@pytest.fixture(autouse=True)
+def _discard_on_teardown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A compose form left changed by a test is closed by pytest-qt after the test: answer
+    its "Discard?" question (a real modal box would wait forever offscreen)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *_a, **_k: QMessageBox.StandardButton.Discard)
 
 
 @pytest.fixture
@@ -74,11 +84,12 @@ async def desk(hub: HubHarness, tmp_path: Path, qapp: Any) -> AsyncIterator[Desk
     """``desk(leaf, cache_name="x")`` -> a HubBridge (stopped after the test)."""
     made: list[HubBridge] = []
 
-    def make(leaf: Leaf, cache_name: str = "cache", **options: Any) -> HubBridge:
+    def make(leaf: Leaf, cache_name: str = "cache", page: int = PAGE,
+             **options: Any) -> HubBridge:
         cache = Cache(tmp_path / f"{cache_name}.sqlite3")
         cas = x509.load_pem_x509_certificates(Path(hub.pki.ca).read_bytes())
         client = hub.client(leaf, **{**FAST, **options})
-        bridge = HubBridge(client, cache, LocalVerifier(cas, cache.certs()))
+        bridge = HubBridge(client, cache, LocalVerifier(cas, cache.certs()), page=page)
         made.append(bridge)
         return bridge
 
@@ -86,3 +97,27 @@ async def desk(hub: HubHarness, tmp_path: Path, qapp: Any) -> AsyncIterator[Desk
     for bridge in made:
         await bridge.stop()
         bridge.cache.close()
+
+
+async def publish_operation(hub: HubHarness, op: Any) -> dict[str, Leaf]:
+    """Enrol ``op``'s members (its coordinator's member as coordinator), open its channel and
+    publish every planned alert through the real hub as ``cordon demo`` does. Returns the
+    leaf of each sending principal."""
+    from hub.demo import _send_all
+
+    coordinator_member = op.coordinator.partition("/")[0]
+    roles = {m: ("coordinator" if m == coordinator_member else "contributor")
+             for m in op.members}
+    leaves: dict[str, Leaf] = {}
+    for principal in dict.fromkeys([op.coordinator, *op.senders]):
+        member, _, name = principal.partition("/")
+        leaves[principal] = hub.pki.member(member, name)
+    await hub.sync()
+    await hub.channel(op.channel, roles, title=op.title)
+    clients = {p: hub.client(leaf, **FAST) for p, leaf in leaves.items()}
+    try:
+        await _send_all(op, clients, 0)
+    finally:
+        for client in clients.values():
+            await client.close()
+    return leaves

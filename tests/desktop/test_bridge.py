@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from typing import Any
 
 from client.desktop.bridge import ONLINE, HubBridge
 from tests.desktop import samples
@@ -108,27 +107,23 @@ async def test_resumes_without_gap_after_hub_restart(
     assert "reconnecting" in states
 
 
-async def test_pages_older_history_on_demand(
-    hub: HubHarness, members: dict[str, Leaf], desk: DeskFactory, monkeypatch: Any
+async def test_fetches_older_history_in_the_background_page_by_page(
+    hub: HubHarness, members: dict[str, Leaf], desk: DeskFactory
 ) -> None:
-    monkeypatch.setattr("client.desktop.bridge.PAGE", 4)
     await publish_n(hub, members["de"], 10)
-    bridge: HubBridge = desk(members["fr"])
+    bridge: HubBridge = desk(members["fr"], page=4)
     rec = Recorder(bridge)
     bridge.start()
-    await hub.wait_for(lambda: rec.offsets() == [7, 8, 9, 10])
-    assert bridge.has_more(CH)
-    bridge.load_older(CH)
-    await hub.wait_for(lambda: len(rec.get("olderLoaded")) == 1)
-    _ch, rows, more = rec.get("olderLoaded")[0]
-    assert [r.offset for r in rows] == [3, 4, 5, 6] and more
-    bridge.load_older(CH)
     await hub.wait_for(lambda: len(rec.get("olderLoaded")) == 2)
-    _ch, rows, more = rec.get("olderLoaded")[1]
-    assert [r.offset for r in rows] == [1, 2] and not more
-    assert all(r.verified for r in rows)
+    assert rec.offsets()[:4] == [7, 8, 9, 10]  # the newest page first
+    pages = [([r.offset for r in rows], more) for _ch, rows, more in rec.get("olderLoaded")]
+    assert pages == [([3, 4, 5, 6], True), ([1, 2], False)]
+    assert all(r.verified for _ch, rows, _m in rec.get("olderLoaded") for r in rows)
     assert not bridge.has_more(CH)
-    assert bridge.cache.count(CH) == 10
+    assert bridge.cache.count(CH) == 10 and bridge.coverage(CH) == (10, 10, True)
+    bridge.load_older(CH)  # nothing older: says so
+    await hub.wait_for(lambda: len(rec.get("olderLoaded")) == 3)
+    assert rec.get("olderLoaded")[2][1:] == ([], False)
 
 
 async def test_a_cache_row_altered_on_disk_shows_as_failed(

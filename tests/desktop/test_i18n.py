@@ -57,3 +57,28 @@ def test_compiled_translations_are_up_to_date(tmp_path: Path) -> None:
     subprocess.run([lrelease, "-silent", str(TS), "-qm", str(out)], check=True)
     assert out.read_bytes() == TS.with_suffix(".qm").read_bytes(), (
         "run: python -m client.desktop.i18n release")
+
+
+def test_french_numbers_and_the_strings_left_in_english(french: Any, qtbot: Any) -> None:
+    from client.desktop.compose import ComposeDialog
+    from client.desktop.detail import render_html
+    from client.desktop.fields import summarize
+    from client.desktop.models import number_text, quantity_text
+    from client.desktop.rows import AlertRow
+    from tests.desktop import samples
+
+    body = samples.seizure(1, qty=1200, ecommerce=False)
+    body["goods"][0].update(value=48606, currency="EUR")
+    row = AlertRow("stop-iii", 1, "S-1", "fr/ops", "seizure", 1, body, True,
+                   summary=summarize(body))
+    assert quantity_text(row) == "1\u202f200 comprimés"  # Qt's French locale, not "1,200"
+    assert number_text(2.5) == "2,50"
+    assert number_text(float("nan")) == "nan"  # a forged body cannot break the feed
+    page = render_html(row, [])
+    assert "1\u202f200" in page and ">non<" in page  # a no in the detail is translated
+    assert "48\u202f606" in page  # the goods line's value too
+    dialog = ComposeDialog("seizure", [("stop-iii", "STOP III")], lambda *a: 1)
+    qtbot.addWidget(dialog)
+    dialog.remove_goods_line()
+    assert "Marchandises: obligatoire" in dialog.problems.text()  # was "goods: obligatoire"
+    assert "goods" not in dialog.problems.text()

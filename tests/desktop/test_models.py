@@ -116,9 +116,10 @@ def test_export_writes_visible_rows_in_display_order(tmp_path: Path) -> None:
     assert write_csv(path, rows) == 2
     lines = list(csv.reader(path.open(encoding="utf-8")))
     assert tuple(lines[0]) == HEADER
-    assert [line[1] for line in lines[1:]] == ["2", "1"]
-    assert lines[2][HEADER.index("verified")] == "no"
-    assert lines[2][HEADER.index("verification_error")] == "bad signature"
+    assert [line[HEADER.index("offset")] for line in lines[1:]] == ["2", "1"]
+    assert lines[2][HEADER.index("verified")] == "false"
+    assert lines[2][HEADER.index("error")] == "bad signature"
+    assert path.stat().st_mode & 0o777 == 0o600
 
 
 def received_of(r: AlertRow) -> Received:
@@ -169,3 +170,15 @@ def test_adapter_builds_and_validates_bodies_with_the_shared_schema() -> None:
         "medicines", "1,200 tablets", True)
     described = {label: text for label, text, _, _ in fields.describe("seizure", samples.seizure())}
     assert described["Mode of transport"] == "1" and described["E-commerce"] == "yes"
+
+
+def test_a_non_finite_quantity_in_a_forged_body_does_not_break_the_feed(qapp: object) -> None:
+    """Only a forged (unverified) body can carry NaN or infinity: it is shown, not fatal."""
+    from client.desktop.fields import summarize
+    from client.desktop.models import quantity_text
+
+    body = {"goods": [{"category": "drugs", "quantity": float("nan"), "unit": "kg"},
+                      {"category": "drugs", "quantity": float("inf"), "unit": "pcs"}]}
+    forged = AlertRow("c", 1, "X-1", "de/x", "seizure", 1, body, False, "bad signature",
+                      summarize(body))
+    assert quantity_text(forged) == "nan kilograms, inf pieces"

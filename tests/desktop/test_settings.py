@@ -55,7 +55,8 @@ def test_settings_round_trip_in_the_user_config_dir(tmp_path: Path) -> None:
     assert os.stat(path).st_mode & 0o077 == 0
     assert load_settings() == chosen and chosen.complete
     assert set(json.loads(path.read_text())) == {
-        "hub_url", "ca", "cert", "key", "p12", "server_name", "language", "newest_first"}
+        "hub_url", "ca", "cert", "key", "p12", "server_name", "language", "newest_first",
+        "layout"}
     path.write_text("{not json")
     assert load_settings() == DeskSettings()
 

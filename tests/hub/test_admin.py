@@ -618,10 +618,11 @@ async def test_roles_grant_change_remove(hub: HubHarness) -> None:
             r = await c.admin("role.grant", {"channel": CH, "member": "fr",
                                              "role": "contributor"})
             assert r == {"channel": CH, "member": "fr", "role": "contributor",
-                         "previous": "reader"}
+                         "previous": "reader", "unchanged": False}
             await member.publish(CH, "notice", note("contributor now"))
-            await refused(c.admin("role.grant", {"channel": CH, "member": "fr",
-                                                 "role": "contributor"}), Conflict)
+            again = await c.admin("role.grant", {"channel": CH, "member": "fr",
+                                                 "role": "contributor"})  # idempotent
+            assert again["unchanged"] is True and again["previous"] == "contributor"
 
             async with member.subscribe(CH, since=0) as sub:
                 first = await anext(sub)
@@ -645,7 +646,7 @@ async def test_roles_grant_change_remove(hub: HubHarness) -> None:
     records = [r for r in await hub.store.audit_log(principal="admin/alice")
                if r["action"].startswith("role.")]
     assert [(r["action"], r["result"]) for r in records] == [
-        ("role.grant", "ok"), ("role.change", "ok"), ("role.grant", "refused"),
+        ("role.grant", "ok"), ("role.change", "ok"), ("role.grant", "unchanged"),
         ("role.remove", "ok"), ("role.remove", "refused"), ("role.grant", "refused"),
         ("role.grant", "refused"), ("role.remove", "refused"), ("role.grant", "refused")]
     assert records[1]["previous"] == "reader" and records[1]["role"] == "contributor"
@@ -674,6 +675,7 @@ ATTEMPTS: dict[str, dict[str, Any]] = {
     "role.grant": {"channel": CH, "member": "fr", "role": "coordinator"},
     "role.remove": {"channel": CH, "member": "de"},
     "audit.list": {},
+    "status": {},
 }
 
 
@@ -962,17 +964,19 @@ SUBJECTS: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, str]]] = {
                        {"member": "fr", "subject": "fr/ops"}),
     "cert.revoke": ({"principal": "fr/ops"}, {"principal": "fr/ops"},
                     {"member": "fr", "subject": "fr/ops"}),
-    "channel.create": ({"name": "ops-1"}, {"name": "ops-1"}, {"channel": "ops-1"}),
+    "channel.create": ({"name": "ops-1"}, {"name": "ops-1", "title": "other"},
+                       {"channel": "ops-1"}),  # the same again is "unchanged", not refused
     "channel.list": ({}, {"x": 1}, {}),
     "channel.show": ({"name": "ops-1"}, {"name": "ops-1", "x": 1}, {"channel": "ops-1"}),
     "channel.state": ({"name": "ops-1", "state": "closed"},
                       {"name": "ops-1", "state": "closed"}, {"channel": "ops-1"}),
     "role.grant": ({"channel": "ops-1", "member": "fr", "role": "reader"},
-                   {"channel": "ops-1", "member": "fr", "role": "reader"},
+                   {"channel": "ops-1", "member": "fr", "role": "boss"},
                    {"channel": "ops-1", "member": "fr"}),
     "role.remove": ({"channel": "ops-1", "member": "fr"}, {"channel": "ops-1", "member": "fr"},
                     {"channel": "ops-1", "member": "fr"}),
     "audit.list": ({"limit": 1}, {"limit": 0}, {}),
+    "status": ({}, {"x": 1}, {}),
 }
 SUBJECT_FIELDS = ("member", "subject", "channel")
 

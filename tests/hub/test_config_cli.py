@@ -223,3 +223,24 @@ async def test_serve_process_exit_codes(tmp_path: Path, ca: list[str]) -> None:
     assert code == EXIT_USAGE and "invalid int value" in err
     code, err = await run(*ca, "--ca-dir", str(tmp_path / "nowhere"))
     assert code == EXIT_INPUT and "not found" in err
+
+
+def test_ca_dir_alone_finds_the_server_credentials_in_its_out_folder(tmp_path: Path) -> None:
+    """`serve --ca-dir D` looks for D/out/server.{pem,key} (where `cordon ca issue-server
+    --dir D` writes them), not var/ca/out; explicit paths still win."""
+    d = tmp_path / "ca"
+    s = load_settings(env={}, overrides={"ca_dir": str(d)})
+    assert (s.server_cert, s.server_key) == (d / "out" / "server.pem", d / "out" / "server.key")
+    s = load_settings(env={}, overrides={"ca_dir": str(d), "server_key": "k.key"})
+    assert s.server_key == Path("k.key") and s.server_cert == d / "out" / "server.pem"
+
+
+def test_serve_missing_server_certificate_names_the_command_that_makes_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pki = make_pki(tmp_path)
+    (pki.dir / "out").mkdir(exist_ok=True)
+    assert serve_main(["--ca-dir", str(pki.dir), "--data-dir", str(tmp_path / "hub")]) \
+        == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert f"{pki.dir / 'out' / 'server.pem'} not found" in err
+    assert f"cordon ca issue-server --dir {pki.dir}" in err

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.config import SESSION_RECHECK_S, ConfigError, Settings, load_settings
+from hub.config import SESSION_RECHECK_S, ConfigError, load_settings
 from hub.refusals import AUDIT_REFUSALS_PER_S
 from hub.storage import AUDIT_MAX_ENTRIES
 
@@ -29,7 +29,8 @@ def test_relative_paths_in_a_file_are_relative_to_the_file(
     assert s.ca_dir.resolve() == tmp_path / "etc" / "ca"
     assert s.ca_cert.resolve() == tmp_path / "etc" / "ca" / "ca.pem"
     assert s.server_cert == Path("/abs/server.pem")  # absolute paths are kept
-    assert s.server_key == Settings().server_key  # defaults: relative to the working dir
+    # Not named: in the CA folder's out/ (where `cordon ca issue-server --dir` writes it).
+    assert s.server_key.resolve() == tmp_path / "etc" / "ca" / "out" / "server.key"
 
 
 def test_relative_paths_from_environment_and_flags_stay_relative_to_the_working_dir(

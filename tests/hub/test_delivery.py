@@ -19,12 +19,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from websockets.exceptions import ConnectionClosed
 
 from hub import admin
 from hub.embedded import EmbeddedValkey
 from hub.protocol import frames as f
 from hub.protocol.errors import CloseCode
+from hub.session import Session
 from hub.storage import Store
 from tests.harness import HubHarness
 from tests.hub.conftest import MakeHub
@@ -412,6 +414,21 @@ async def test_catch_up_leaves_room_for_answers(make_hub: MakeHub) -> None:
         range(2, 42))
 
 
+async def fill_until_stalled(pub: Raw, signer: Signer, session: Session) -> None:
+    """Publish fat alerts until the hub's writes to ``session`` block (a send waits for
+    the peer and frames wait behind it). Loopback socket buffers autotune to ~10 MiB;
+    a frame waiting for the writer's next turn is not a stall (the tests failed now and
+    then when they took it for one), so a send must be seen waiting."""
+    loop = asyncio.get_running_loop()
+    for _ in range(120):  # 10 alerts of ~27 KiB each: up to ~32 MiB, far past the buffers
+        await pipeline(pub, CH, [signer.sign(CH, body=FAT) for _ in range(10)])
+        await asyncio.sleep(0.05)  # the fan-out and the writer's attempt
+        if session.closing or (session.outbox.qsize() > 0
+                               and session.stalled_for(loop.time()) > 0):
+            return
+    pytest.fail("the hub's writes never blocked")
+
+
 async def test_a_stalled_client_is_closed_after_the_idle_timeout(make_hub: MakeHub) -> None:
     """A client that stops reading without overflowing its queue (the hub's writes are
     simply stuck) is still closed as a slow consumer (4008), so it cannot hold a
@@ -425,10 +442,7 @@ async def test_a_stalled_client_is_closed_after_the_idle_timeout(make_hub: MakeH
         assert isinstance(await stalled.request(f.Subscribe(rid=1, ch=CH)), f.Subscribed)
         session = next(iter(h.hub.sessions["it/gdf"]))
         # Until the socket buffers are full and frames wait in the queue (far from 4,096).
-        for _ in range(40):
-            await pipeline(pub, CH, [signer.sign(CH, body=FAT) for _ in range(10)])
-            if session.outbox.qsize() > 0 or session.closing:
-                break
+        await fill_until_stalled(pub, signer, session)
         assert session.outbox.qsize() < 4096 and not session.outbox.overflowed
         await h.wait_for(lambda: "it/gdf" not in h.hub.sessions if h.hub else False, WAIT)
         assert session.ws.protocol.close_sent is not None
@@ -446,10 +460,7 @@ async def test_stop_does_not_hang_on_a_client_that_does_not_read(make_hub: MakeH
             Raw.open(h, leaves["fr"]) as pub:
         assert isinstance(await stalled.request(f.Subscribe(rid=1, ch=CH)), f.Subscribed)
         session = next(iter(h.hub.sessions["it/gdf"]))
-        for _ in range(40):  # until the hub's writes to it block: frames wait in the queue
-            await pipeline(pub, CH, [signer.sign(CH, body=FAT) for _ in range(10)])
-            if session.outbox.qsize() > 0:
-                break
+        await fill_until_stalled(pub, signer, session)
         assert session.outbox.qsize() > 0 and not session.closing
         async with asyncio.timeout(60):
             await h.stop()

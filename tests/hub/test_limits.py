@@ -143,9 +143,10 @@ async def test_history_pages_fit_in_a_frame_and_page_backwards(h: HubHarness) ->
 
 
 async def test_welcome_states_the_limits_in_force(make_hub: MakeHub) -> None:
-    h = await make_hub(max_frame_bytes=128 * 1024, publish_rate=10.0, publish_burst=20)
+    h = await make_hub(max_frame_bytes=128 * 1024, publish_rate=10.0, publish_burst=20,
+                       max_pings_per_s=7)
     fr = (await cast(h))["fr"]
     async with Raw.open(h, fr) as c:
         limits = c.welcome.limits
-    assert (limits["max_frame_bytes"], limits["publish_rate"], limits["publish_burst"]) == (
-        128 * 1024, 10, 20)
+    assert (limits["max_frame_bytes"], limits["publish_rate"], limits["publish_burst"],
+            limits["max_pings_per_s"]) == (128 * 1024, 10, 20, 7)

@@ -61,7 +61,7 @@ BAD: list[tuple[str, Any, int]] = [
     ("missing field", pack({"t": "pub", "rid": 1, "ch": CH}), 401),
     ("unknown field", pack({"t": "chans", "rid": 1, "admin": True}), 401),
     ("limit of the wrong type", pack({"t": "hist", "rid": 1, "ch": CH, "limit": 1.5}), 401),
-    ("non-string map key", pack({1: "x", "t": "chans", "rid": 1}), 400),
+    ("non-string map key", pack({1: "x", "t": "chans", "rid": 1}), 401),
     ("too many key ids", pack({"t": "dir", "rid": 1, "kids": ["a" * 64] * 257}), 401),
     ("text message", "text", 401),
     ("unknown frame type", pack({"t": "nuke", "rid": 1}), 402),

@@ -150,6 +150,22 @@ async def test_revocation_lost_with_the_event_stream_is_read_on_resubscribing(
         assert code == 422
 
 
+async def test_revocation_lost_in_a_silent_reconnect_of_the_event_stream_is_read(
+        make_hub: MakeHub, raw: Any) -> None:
+    """The event stream's connection is killed and the store client reconnects and
+    resubscribes by itself (its retries), raising nothing: events published in that gap
+    are lost without an error. The stream says so (a ``resync`` event) and the hub
+    re-reads at once; the periodic re-check never runs here."""
+    h = await make_hub(session_recheck_s=NEVER_S)
+    fr = (await cast(h))["fr"]
+    async with Raw.open(h, fr) as c:
+        second = await second_certificate_signing(h, c)
+        assert await h.store.revoke_certs([second.kid]) == [second.kid]  # its event lost
+        assert await raw.client_kill_filter(_type="pubsub") >= 1  # reconnects silently
+        code, _acked = await until_refused(lambda: c.publish(CH, *second.sign(CH)), BOUND_S)
+        assert code == 422
+
+
 async def test_publish_waiting_in_the_pipeline_is_refused_after_a_revocation(
         make_hub: MakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
     """A publish already past its signer check (its body check held open here) when the

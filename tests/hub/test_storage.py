@@ -30,6 +30,7 @@ from hub.storage import (
     Store,
     StoredAlert,
 )
+from hub.storage.events import RESYNC
 
 CH = "op-stop-3"
 LOG = "cordon:{ch:op-stop-3}:log"
@@ -797,6 +798,20 @@ async def test_event_stream_reports_lost_connection(private_valkey: EmbeddedValk
                 await asyncio.wait_for(pending, 10)
     finally:
         await store.close()
+
+
+async def test_event_stream_says_resync_after_a_silent_reconnect(
+        store: Store, raw: Any) -> None:
+    """The client library re-establishes a killed pub/sub connection by itself; events
+    published meanwhile are lost, so the stream yields RESYNC, then events again."""
+    async with store.events() as events:
+        pending = asyncio.ensure_future(anext(events))
+        await until(lambda: _subscribers(raw, 1))
+        assert await raw.client_kill_filter(_type="pubsub") >= 1
+        assert await asyncio.wait_for(pending, 10) == RESYNC
+        await until(lambda: _subscribers(raw, 1))
+        await store.publish_event({"n": 2})
+        assert await asyncio.wait_for(anext(events), 5) == {"n": 2}
 
 
 async def test_fsync_not_confirmed_is_unavailable(private_valkey: EmbeddedValkey) -> None:

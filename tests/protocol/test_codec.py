@@ -133,9 +133,10 @@ def test_missing_field():
         codec.decode_client(pack({"t": "sub", "rid": 1}))
 
 
-def test_non_string_map_keys_are_malformed():
-    with pytest.raises(MalformedFrame):
-        codec.decode_client(pack({1: 2}))
+def test_non_string_map_keys_are_invalid_and_keep_the_rid():
+    with pytest.raises(InvalidFrame, match="map keys must be strings") as info:
+        codec.decode_client(pack({1: 2, "t": "chans", "rid": 4}))
+    assert info.value.rid == 4
 
 
 @pytest.mark.parametrize(

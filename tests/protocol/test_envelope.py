@@ -37,7 +37,9 @@ def raw(**over) -> bytes:
     obj = {"v": 1, "id": "a1", "ch": "c", "from": "fr/ops", "kid": KID, "ts": 1,
            "kind": "notice", "body": {}}
     obj.update(over)
-    return msgpack.packb({k: v for k, v in obj.items() if v is not ...}, use_bin_type=True)
+    # canonical key order (PROTOCOL.md §4), so each case fails for its own reason
+    return msgpack.packb({k: obj[k] for k in sorted(obj) if obj[k] is not ...},
+                         use_bin_type=True)
 
 
 def test_key_id_is_hex_sha256():

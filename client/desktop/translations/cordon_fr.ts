@@ -47,6 +47,18 @@
         <translation>Photos (*.jpg *.jpeg *.png)</translation>
     </message>
     <message>
+        <source>Discard this alert?</source>
+        <translation>Abandonner cette alerte ?</translation>
+    </message>
+    <message>
+        <source>This form has changes that were not sent. Close it and lose them?</source>
+        <translation>Ce formulaire contient des modifications non envoyées. Le fermer et les perdre ?</translation>
+    </message>
+    <message>
+        <source>Reason for the amendment</source>
+        <translation>Motif de la modification</translation>
+    </message>
+    <message>
         <source>alert</source>
         <translation>alerte</translation>
     </message>
@@ -69,6 +81,18 @@
     <message>
         <source>(already stored earlier)</source>
         <translation>(déjà enregistrée)</translation>
+    </message>
+    <message>
+        <source>source reliability</source>
+        <translation>fiabilité de la source</translation>
+    </message>
+    <message>
+        <source>information accuracy</source>
+        <translation>exactitude de l&apos;information</translation>
+    </message>
+    <message>
+        <source>Amend {0} {1}</source>
+        <translation>Modifier : {0} {1}</translation>
     </message>
     <message>
         <source>New {0}</source>
@@ -157,6 +181,10 @@
         <translation>Articles saisis</translation>
     </message>
     <message>
+        <source>INCOMPLETE — these figures cover only {0} of the channel&apos;s {1} alerts ({2:.0%}); the rest of the history is being fetched. Do not quote them yet.</source>
+        <translation>INCOMPLET — ces chiffres ne portent que sur {0} des {1} alertes du canal ({2:.0%}) ; la suite de l&apos;historique est en cours de téléchargement. Ne les citez pas encore.</translation>
+    </message>
+    <message>
         <source>Cases per day</source>
         <translation>Cas par jour</translation>
     </message>
@@ -208,8 +236,16 @@
         <translation>indisponible</translation>
     </message>
     <message>
+        <source>withdrawn</source>
+        <translation>retirée</translation>
+    </message>
+    <message>
         <source>Photo {0}</source>
         <translation>Photo {0}</translation>
+    </message>
+    <message>
+        <source>History of changes</source>
+        <translation>Historique des modifications</translation>
     </message>
     <message>
         <source>Goods</source>
@@ -218,6 +254,18 @@
     <message>
         <source>Thread</source>
         <translation>Fil</translation>
+    </message>
+    <message>
+        <source>Reason: {0}</source>
+        <translation>Motif : {0}</translation>
+    </message>
+    <message>
+        <source>AMENDED {0} time(s): the current record is shown</source>
+        <translation>MODIFIÉE {0} fois : la version en vigueur est affichée</translation>
+    </message>
+    <message>
+        <source>Feedback</source>
+        <translation>Retours</translation>
     </message>
     <message>
         <source>✔ Signature verified: sent by {0}</source>
@@ -230,6 +278,14 @@
     <message>
         <source>Claims to be from {0}. Reason: {1}</source>
         <translation>Se présente comme venant de {0}. Motif : {1}</translation>
+    </message>
+    <message>
+        <source>Changed: {0}</source>
+        <translation>Champs modifiés : {0}</translation>
+    </message>
+    <message>
+        <source>WITHDRAWN by {0} on {1} — not counted in any figure</source>
+        <translation>RETIRÉE par {0} le {1} — exclue de tous les chiffres</translation>
     </message>
 </context>
 <context>
@@ -283,8 +339,40 @@
         <translation>✔ Vérifiée</translation>
     </message>
     <message>
+        <source>failed the signature check</source>
+        <translation>a échoué à la vérification de signature</translation>
+    </message>
+    <message>
+        <source>awaiting our feedback</source>
+        <translation>attend notre retour</translation>
+    </message>
+    <message>
+        <source>answered by {0}</source>
+        <translation>réponse de {0}</translation>
+    </message>
+    <message>
+        <source>withdrawn</source>
+        <translation>retirée</translation>
+    </message>
+    <message>
+        <source>amended</source>
+        <translation>modifiée</translation>
+    </message>
+    <message>
         <source>Signature check failed: {0}</source>
         <translation>Échec de la vérification de signature : {0}</translation>
+    </message>
+    <message>
+        <source>{0} feedback</source>
+        <translation>{0} retour(s)</translation>
+    </message>
+    <message>
+        <source>Needs action: {0}</source>
+        <translation>À traiter : {0}</translation>
+    </message>
+    <message>
+        <source>Withdrawn: {0}</source>
+        <translation>Retirée : {0}</translation>
     </message>
 </context>
 <context>
@@ -300,6 +388,30 @@
     <message>
         <source>Reply with feedback</source>
         <translation>Répondre par un retour</translation>
+    </message>
+    <message>
+        <source>Amend…</source>
+        <translation>Modifier…</translation>
+    </message>
+    <message>
+        <source>Correct the selected record of your administration</source>
+        <translation>Corriger l&apos;enregistrement sélectionné de votre administration</translation>
+    </message>
+    <message>
+        <source>Withdraw…</source>
+        <translation>Retirer…</translation>
+    </message>
+    <message>
+        <source>Withdraw the selected record of your administration</source>
+        <translation>Retirer l&apos;enregistrement sélectionné de votre administration</translation>
+    </message>
+    <message>
+        <source>Needs action</source>
+        <translation>À traiter</translation>
+    </message>
+    <message>
+        <source>Only warnings awaiting our feedback, alerts that failed the signature check and our alerts that others answered</source>
+        <translation>Seulement les avertissements qui attendent notre retour, les alertes dont la signature a échoué et nos alertes auxquelles d&apos;autres ont répondu</translation>
     </message>
     <message>
         <source>Newest first</source>
@@ -346,6 +458,34 @@
         <translation>Exporter les lignes affichées</translation>
     </message>
     <message>
+        <source>Alerts</source>
+        <translation>Alertes</translation>
+    </message>
+    <message>
+        <source>Channels</source>
+        <translation>Canaux</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>Type</translation>
+    </message>
+    <message>
+        <source>Commodity</source>
+        <translation>Marchandise</translation>
+    </message>
+    <message>
+        <source>Country</source>
+        <translation>Pays</translation>
+    </message>
+    <message>
+        <source>E-commerce</source>
+        <translation>Commerce électronique</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>Recherche</translation>
+    </message>
+    <message>
         <source>E-commerce: any</source>
         <translation>Commerce électronique : tous</translation>
     </message>
@@ -370,16 +510,28 @@
         <translation>⚠ {0} alerte(s) de ce canal ont ÉCHOUÉ à la vérification de signature : elles sont peut-être falsifiées. Lignes en rouge.</translation>
     </message>
     <message>
-        <source>{0} shown / {1} loaded</source>
-        <translation>{0} affichées / {1} chargées</translation>
+        <source>{0} shown of {1}</source>
+        <translation>{0} affichées sur {1}</translation>
+    </message>
+    <message>
+        <source>Needs action ({0})</source>
+        <translation>À traiter ({0})</translation>
     </message>
     <message>
         <source>{0} rows exported to {1}</source>
         <translation>{0} lignes exportées vers {1}</translation>
     </message>
     <message>
-        <source>Computed from the {0} alerts on this machine (from offset {1}); load older alerts for the whole operation.</source>
-        <translation>Calculé sur les {0} alertes présentes sur ce poste (depuis la position {1}) ; chargez les alertes plus anciennes pour l&apos;opération entière.</translation>
+        <source>Computed on this machine from {0} verified-history alerts, as cordon report does.</source>
+        <translation>Calculé sur ce poste à partir de {0} alertes de l&apos;historique vérifié, comme cordon report.</translation>
+    </message>
+    <message>
+        <source>Whole history on this machine: {0} alerts</source>
+        <translation>Historique complet sur ce poste : {0} alertes</translation>
+    </message>
+    <message>
+        <source>Fetching the history: {0} of {1} alerts</source>
+        <translation>Téléchargement de l&apos;historique : {0} alertes sur {1}</translation>
     </message>
     <message>
         <source>New warning from {0}</source>
@@ -457,6 +609,14 @@
         <translation>Clé et certificat PEM</translation>
     </message>
     <message>
+        <source>Test connection</source>
+        <translation>Tester la connexion</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>Connexion…</translation>
+    </message>
+    <message>
         <source>Where to keep your key and request</source>
         <translation>Où conserver votre clé et votre demande</translation>
     </message>
@@ -469,6 +629,10 @@
         <translation>Phrase secrète pour {0} :</translation>
     </message>
     <message>
+        <source>Connected as {0}: {1} channel(s)</source>
+        <translation>Connecté en tant que {0} : {1} canal(aux)</translation>
+    </message>
+    <message>
         <source>Enter who you are as member/name, e.g. fr/ops.</source>
         <translation>Indiquez qui vous êtes sous la forme membre/nom, par ex. fr/ops.</translation>
     </message>
@@ -479,6 +643,10 @@
     <message>
         <source>Choose the CA certificate and your credentials.</source>
         <translation>Choisissez le certificat de l&apos;AC et vos identifiants.</translation>
+    </message>
+    <message>
+        <source>These settings did not work: {0}</source>
+        <translation>Ces paramètres n&apos;ont pas fonctionné : {0}</translation>
     </message>
     <message>
         <source>Cannot create the key: {0}</source>

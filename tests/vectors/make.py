@@ -1,0 +1,303 @@
+"""Build Cordon's conformance test vectors (``tests/vectors/``), byte for byte reproducibly.
+
+Run ``python -m tests.vectors.make`` to rewrite the files; ``tests/protocol/test_vectors.py``
+checks that this builds exactly the committed files, then that the hub's decoder and
+verifier, and ``tests/client/test_vectors.py`` that the SDK's, give every vector its
+stated meaning. A member system in another language needs only the files (README.md
+there says how to use them), no hub.
+
+Everything is deterministic: keys come from fixed seeds, certificates have fixed serials
+and dates (Ed25519 signatures are deterministic), alerts fixed ids and times. The keys
+are published: they are test keys, never to be trusted anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import fields, is_dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgpack
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from hub.protocol import codec
+from hub.protocol import frames as f
+from hub.protocol.envelope import SIGN_CONTEXT, Envelope, encode_envelope, key_id, sign_alert
+from hub.protocol.schema import example
+
+HERE = Path(__file__).resolve().parent
+CHANNEL = "stop-iii"
+EPOCH = "9f2c4e01a7b3d5c6e8f0a1b2c3d4e5f6"
+#: The alerts' time: 2026-03-01T10:00:00Z, inside every certificate's validity.
+TS = 1_772_359_200_000
+_START = datetime(2025, 1, 1, tzinfo=UTC)
+_CA_END = datetime(2035, 1, 1, tzinfo=UTC)
+_LEAF_END = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def _key(label: str) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(label.encode()).digest())
+
+
+def _usage(*, ca: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(digital_signature=not ca, content_commitment=False,
+                         key_encipherment=False, data_encipherment=False, key_agreement=False,
+                         key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False)
+
+
+def _ca(label: str, serial: int) -> tuple[x509.Certificate, Ed25519PrivateKey]:
+    key = _key(label)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Cordon Test Vectors CA")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(serial)
+            .not_valid_before(_START).not_valid_after(_CA_END)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(_usage(ca=True), critical=True)
+            .sign(key, None))
+    return cert, key
+
+
+def _leaf(ca: tuple[x509.Certificate, Ed25519PrivateKey], member: str, name: str,
+          serial: int) -> tuple[x509.Certificate, Ed25519PrivateKey]:
+    ca_cert, ca_key = ca
+    key = _key(f"cordon test vectors {member}/{name}")
+    subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, member),
+                         x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_cert.subject)
+            .public_key(key.public_key()).serial_number(serial)
+            .not_valid_before(_START).not_valid_after(_LEAF_END)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_usage(ca=False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
+                           critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(
+                f"urn:cordon:principal:{member}/{name}")]), critical=False)
+            .sign(ca_key, None))
+    return cert, key
+
+
+def _der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def _pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _meaning(frame: Any) -> Any:
+    """A frame as JSON: bytes as {"hex": ...}, tuples as arrays, ``t`` first."""
+    if is_dataclass(frame) and not isinstance(frame, type):
+        out: dict[str, Any] = {}
+        if isinstance(frame, f.Frame):
+            out["t"] = frame.TYPE
+        if isinstance(frame, f.PageItem):
+            return [frame.off, _meaning(frame.alert), _meaning(frame.sig)]
+        for field in fields(frame):
+            out[field.name] = _meaning(getattr(frame, field.name))
+        return out
+    if isinstance(frame, bytes):
+        return {"hex": frame.hex()}
+    if isinstance(frame, tuple | list):
+        return [_meaning(v) for v in frame]
+    if isinstance(frame, dict):
+        return {k: _meaning(v) for k, v in frame.items()}
+    return frame
+
+
+def _pack(obj: Any) -> bytes:
+    data: bytes = msgpack.packb(obj, use_bin_type=True)
+    return data
+
+
+def build() -> dict[str, bytes]:
+    """File name -> exact content."""
+    ca = _ca("cordon test vectors CA", 1)
+    foreign = _ca("cordon test vectors another CA", 1)  # same name, another key
+    ops = _leaf(ca, "fr", "ops", 0x1001)
+    other = _leaf(ca, "fr", "other", 0x1002)
+    alien = _leaf(foreign, "fr", "ops", 0x1001)
+    ops_kid, other_kid, alien_kid = (key_id(_der(c)) for c, _ in (ops, other, alien))
+
+    def envelope(**changes: Any) -> Envelope:
+        values: dict[str, Any] = {"id": "FR-2026-0001", "channel": CHANNEL, "sender": "fr/ops",
+                                  "kid": ops_kid, "ts": TS, "kind": "notice",
+                                  "body": example("notice")}
+        values.update(changes)
+        return Envelope(**values)
+
+    def signed(env: Envelope, key: Ed25519PrivateKey = ops[1]) -> tuple[bytes, bytes]:
+        alert = encode_envelope(env)
+        return alert, sign_alert(key, alert)
+
+    notice_alert, notice_sig = signed(envelope())
+    seizure_alert, seizure_sig = signed(envelope(id="FR-2026-0002", kind="seizure",
+                                                 body=example("seizure")))
+    alerts: list[dict[str, Any]] = []
+
+    def ok(name: str, alert: bytes, sig: bytes, env: Envelope, why: str) -> None:
+        alerts.append({"name": name, "valid": True, "channel": CHANNEL, "alert_hex": alert.hex(),
+                       "sig_hex": sig.hex(), "why": why,
+                       "envelope": {"v": env.v, "id": env.id, "ch": env.channel,
+                                    "from": env.sender, "kid": env.kid, "ts": env.ts,
+                                    "kind": env.kind, "body": dict(env.body)}})
+
+    def bad(name: str, alert: bytes, sig: bytes, code: int, error: str, why: str) -> None:
+        alerts.append({"name": name, "valid": False, "channel": CHANNEL,
+                       "alert_hex": alert.hex(), "sig_hex": sig.hex(), "code": code,
+                       "error": error, "why": why})
+
+    ok("notice", notice_alert, notice_sig, envelope(), "a notice signed by fr/ops")
+    ok("seizure", seizure_alert, seizure_sig,
+       envelope(id="FR-2026-0002", kind="seizure", body=example("seizure")),
+       "a seizure (nested maps and arrays, a float) signed by fr/ops")
+    flipped_sig = bytes([notice_sig[0] ^ 1]) + notice_sig[1:]
+    bad("signature-flipped", notice_alert, flipped_sig, 422, "BadSignature",
+        "one bit of the signature changed")
+    at = notice_alert.index(b"FR-2026-0001") + 11  # the id's last digit: 1 -> 0
+    flipped = notice_alert[:at] + bytes([notice_alert[at] ^ 0x01]) + notice_alert[at + 1:]
+    bad("alert-byte-flipped", flipped, notice_sig, 422, "BadSignature",
+        "one byte of the signed text changed after signing (the alert still decodes)")
+    bare = _pack({"v": 1, "id": "FR-2026-0001", "ch": CHANNEL, "from": "fr/ops",
+                  "kid": ops_kid, "ts": TS, "kind": "notice", "body": example("notice")})
+    bad("not-canonical-key-order", bare, sign_alert(ops[1], bare), 424, "InvalidAlert",
+        "validly signed, but the envelope's keys are not in ascending order (§4)")
+    env_other_ch = envelope(channel="other-op")
+    a, s = signed(env_other_ch)
+    bad("signed-for-another-channel", a, s, 423, "EnvelopeMismatch",
+        f"validly signed for channel other-op, delivered on {CHANNEL} (replay)")
+    a, s = signed(envelope(kid=other_kid), other[1])
+    bad("sender-is-not-the-signer", a, s, 423, "EnvelopeMismatch",
+        "signed with fr/other's certificate and key, but names fr/ops as sender")
+    a, s = signed(envelope(kid=other_kid, sender="fr/other"))
+    bad("key-is-not-the-certificates", a, s, 422, "BadSignature",
+        "names fr/other as sender and its certificate, but is signed with fr/ops's key")
+    a, s = signed(envelope(kid=alien_kid), alien[1])
+    bad("certificate-from-another-ca", a, s, 422, "BadSignature",
+        "signed by a fr/ops certificate from another CA of the same name")
+    a, s = signed(envelope(ts=int(_LEAF_END.timestamp() * 1000) + 1))
+    bad("after-certificate-expiry", a, s, 422, "BadSignature",
+        "signed with a time after the certificate's notAfter")
+
+    frames: list[dict[str, Any]] = []
+
+    def frame_ok(name: str, direction: str, frame: f.Frame, why: str,
+                 data: bytes | None = None) -> None:
+        frames.append({"name": name, "direction": direction, "valid": True,
+                       "hex": (data if data is not None else codec.encode(frame)).hex(),
+                       "frame": _meaning(frame), "why": why})
+
+    def frame_bad(name: str, direction: str, data: bytes, code: int, rid: int | None,
+                  why: str) -> None:
+        frames.append({"name": name, "direction": direction, "valid": False, "hex": data.hex(),
+                       "code": code, "rid": rid, "why": why})
+
+    frame_ok("pub", "client", f.Publish(rid=1, ch=CHANNEL, alert=notice_alert, sig=notice_sig),
+             "publish the notice vector")
+    frame_ok("sub-since-epoch", "client",
+             f.Subscribe(rid=2, ch=CHANNEL, since=0, epoch=EPOCH),
+             "everything retained, refused with 412 if the epoch changed")
+    frame_ok("sub-live", "client", f.Subscribe(rid=3, ch=CHANNEL), "live only (synced follows)")
+    frame_ok("hist", "client", f.HistoryRequest(rid=4, ch=CHANNEL, before=100, limit=50),
+             "the 50 alerts before offset 100")
+    frame_ok("dir", "client", f.DirectoryRequest(rid=5, kids=(ops_kid,)),
+             "the certificate of the notice's signer")
+    frame_ok("chans", "client", f.ChannelsRequest(rid=2**64 - 1), "the largest rid (uint 64)")
+    frame_ok("pub-fields-any-order", "client",
+             f.Publish(rid=6, ch=CHANNEL, alert=notice_alert, sig=notice_sig),
+             "frames need not be canonical: keys in any order",
+             data=_pack({"sig": notice_sig, "alert": notice_alert, "ch": CHANNEL, "rid": 6,
+                         "t": "pub"}))
+    frame_bad("repeated-key", "client",
+              b"\x84" + _pack("t") + _pack("chans") + _pack("rid") + _pack(7) + _pack("rid")
+              + _pack(8) + _pack("x") + _pack(1), 401, None,
+              "rid twice: refused, never resolved by keeping one (rid nil: not exactly one)")
+    frame_bad("repeated-nested-key", "client",
+              b"\x84" + _pack("t") + _pack("adm") + _pack("rid") + _pack(9) + _pack("op")
+              + _pack("member.list") + _pack("args") + b"\x82" + _pack("a") + _pack(1)
+              + _pack("a") + _pack(2), 401, 9, "a key twice inside args: 401 with the rid")
+    frame_bad("integer-key", "client", _pack({"t": "chans", "rid": 10, 1: 2}), 401, 10,
+              "a non-string key")
+    frame_bad("ext-value", "client",
+              b"\x83" + _pack("t") + _pack("unsub") + _pack("rid") + _pack(11) + _pack("ch")
+              + b"\xd4\x01\x00", 401, 11, "an ext type value (as ch)")
+    frame_bad("unknown-type", "client", _pack({"t": "frobnicate", "rid": 12}), 402, 12,
+              "unknown frame type")
+    frame_bad("missing-field", "client", _pack({"t": "sub", "rid": 13}), 401, 13,
+              "sub without ch")
+    frame_bad("no-rid", "client", _pack({"t": "chans"}), 401, None, "rid missing: rid nil")
+    frame_bad("not-a-map", "client", _pack(["chans", 14]), 401, None,
+              "a frame is one msgpack map")
+    frame_bad("negative-since", "client", _pack({"t": "sub", "rid": 15, "ch": CHANNEL,
+                                                 "since": -1}), 401, 15,
+              "since is an unsigned integer")
+
+    limits = {"max_frame_bytes": 262144, "max_alert_bytes": 65536,
+              "max_attachment_bytes": 196608, "publish_rate": 2000, "publish_burst": 4000,
+              "history_page_max": 1000, "clock_skew_ms": 300000, "max_pings_per_s": 10}
+    frame_ok("welcome", "server", f.Welcome(principal="fr/ops", member="fr", admin=False,
+                                            server="cordon/0.1", time=TS, limits=limits),
+             "the first frame on every connection")
+    frame_ok("ack", "server", f.Ack(rid=1, ch=CHANNEL, off=1, epoch=EPOCH, dup=False),
+             "the notice is durable at offset 1")
+    frame_ok("subok", "server", f.Subscribed(rid=2, ch=CHANNEL,
+                                             epoch=EPOCH,
+                                             first=1, head=2), "subscription accepted")
+    items = (f.PageItem(1, notice_alert, notice_sig), f.PageItem(2, seizure_alert, seizure_sig))
+    frame_ok("alerts", "server", f.AlertBatch(ch=CHANNEL, items=items),
+             "offsets 1 and 2 in one message: the same as two alert frames",
+             data=codec.encode_alerts(CHANNEL, items))
+    frame_ok("alert", "server", f.AlertFrame(ch=CHANNEL, off=2, alert=seizure_alert,
+                                             sig=seizure_sig), "one alert")
+    frame_ok("synced", "server", f.Synced(ch=CHANNEL, off=2), "history delivered up to 2")
+    frame_ok("err", "server", f.ErrorFrame(rid=3, code=404, msg="no such channel", detail=""),
+             "404: no such channel, or no role in it (the same answer)")
+    frame_bad("alerts-with-a-gap", "server",
+              _pack({"t": "alerts", "ch": CHANNEL, "items": [[1, notice_alert, notice_sig],
+                                                             [3, seizure_alert, seizure_sig]]}),
+              401, None, "offsets must be consecutive: a gap is a protocol violation")
+    frame_bad("alerts-empty", "server", _pack({"t": "alerts", "ch": CHANNEL, "items": []}),
+              401, None, "at least one item")
+
+    vectors = {
+        "about": "Cordon wire protocol v1 conformance vectors (PROTOCOL.md). Frames are "
+                 "msgpack, shown as hex; alerts are the exact signed bytes and their Ed25519 "
+                 "signature over sign_context + alert. 'direction' says who sends a frame: "
+                 "'client' frames are decoded by the hub, 'server' frames by a client. A "
+                 "valid vector decodes to 'frame' (bytes as {\"hex\": ...}); an invalid one "
+                 "is refused with 'code' (and, for client frames, the rid the hub echoes). "
+                 "Alerts are verified with ca.pem and the certificate named by the "
+                 "envelope's kid (certs); valid ones decode to 'envelope', invalid ones fail "
+                 "with 'code'/'error' when delivered on 'channel'. Test keys only.",
+        "sign_context_hex": SIGN_CONTEXT.hex(),
+        "ca": "ca.pem",
+        "certs": {ops_kid: "fr-ops.pem", other_kid: "fr-other.pem",
+                  alien_kid: "foreign-fr-ops.pem"},
+        "frames": frames,
+        "alerts": alerts,
+    }
+    text = json.dumps(vectors, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+    return {
+        "ca.pem": _pem(ca[0]),
+        "fr-ops.pem": _pem(ops[0]),
+        "fr-other.pem": _pem(other[0]),
+        "foreign-fr-ops.pem": _pem(alien[0]),
+        "fr-ops.key": ops[1].private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()),
+        "vectors.json": text.encode("utf-8"),
+    }
+
+
+def main() -> None:
+    for name, data in build().items():
+        (HERE / name).write_bytes(data)
+
+
+if __name__ == "__main__":
+    main()
