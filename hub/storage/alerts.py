@@ -67,17 +67,20 @@ class AlertsMixin(ChannelsMixin):
     """Alerts (append, reads, retention; trim reads the channel's meta) and attachments."""
 
     async def _durable_pipeline(self, fill: Callable[[Any], None], *, wait: bool,
-                                replicas: int | None = None) -> tuple[list[Any], bool]:
+                                replicas: int | None = None, fsync_ms: int | None = None
+                                ) -> tuple[list[Any], bool]:
         """Run the commands ``fill`` queues as one pipeline (replies in order, errors as
         values) on one pooled connection; with ``wait``, then confirm on that connection
         that they are fsynced on the primary and on ``ack_replicas`` replicas: WAITAOF 1 N,
         re-issued every ACK_RETRY_MS (no new write, so each waits for the same offset)
-        until it confirms or the fsync timeout has passed (``replicas`` instead of
-        ``ack_replicas`` if given). Returns (replies, confirmed); ``confirmed`` is True
-        without ``wait``. One overall deadline (the store timeout)."""
+        until it confirms or the fsync timeout (``fsync_ms`` if given) has passed
+        (``replicas`` instead of ``ack_replicas`` if given). Returns (replies,
+        confirmed); ``confirmed`` is True without ``wait``. One overall deadline (the
+        store timeout)."""
         loop = asyncio.get_running_loop()
         pool: Any = self._r.connection_pool
         need = self._ack_replicas if replicas is None else replicas
+        wait_ms = self._fsync_timeout_ms if fsync_ms is None else max(1, fsync_ms)
         async with asyncio.timeout(self._timeout_s):
             conn = await pool.get_connection()
             clean = False
@@ -86,9 +89,9 @@ class AlertsMixin(ChannelsMixin):
                 pipe: Any = Pipeline(pinned, self._r.response_callbacks, False, None)
                 fill(pipe)
                 if wait:
-                    first = self._fsync_timeout_ms if need == 0 else ACK_RETRY_MS
+                    first = wait_ms if need == 0 else min(ACK_RETRY_MS, wait_ms)
                     pipe.execute_command("WAITAOF", 1, need, first)
-                deadline = loop.time() + self._fsync_timeout_ms / 1000
+                deadline = loop.time() + wait_ms / 1000
                 replies: list[Any] = await pipe.execute(raise_on_error=False)
                 confirmed = True
                 if wait:

@@ -21,22 +21,29 @@ async def probe_write(store: Store, *, timeout_s: float) -> None:
     """Write the probe key and, where acks wait for WAITAOF, wait for its fsync (one round
     trip), all within ``timeout_s``. :class:`Unavailable` (with a fixed reason) if the
     store does not answer in time, refuses the write (a read-only replica, a full disk),
-    does not confirm the fsync, or restarted and its continuity is not checked yet."""
+    does not confirm the fsync (on ``ack_replicas`` replicas too), or restarted and its
+    continuity is not checked yet."""
     if not store._writes_open:
         raise Unavailable("store restarted: checking continuity")
     wait = store.durability in _WAITAOF_MODES
+
+    def fill(pipe: Any) -> None:
+        pipe.set(PROBE_KEY, secrets.token_hex(8))
+
     try:
         async with asyncio.timeout(timeout_s):
             with _guard():
-                pipe = store._r.pipeline(transaction=False)
-                pipe.set(PROBE_KEY, secrets.token_hex(8))
-                if wait:
-                    pipe.execute_command("WAITAOF", 1, 0, max(1, int(timeout_s * 1000)))
-                replies = await pipe.execute()
+                # As an ack: WAITAOF 1 N with N = ack_replicas (re-issued), so a hub whose
+                # store has fewer replicas than ack_replicas reports itself not ready.
+                replies, confirmed = await store._durable_pipeline(
+                    fill, wait=wait, fsync_ms=int(timeout_s * 1000) - 100)
+                if isinstance(replies[0], Exception):
+                    raise replies[0]
     except TimeoutError:
         raise Unavailable("store did not answer in time") from None
-    if wait and int(replies[-1][0]) < 1:
-        raise Unavailable("fsync not confirmed")
+    if not confirmed:
+        raise Unavailable("fsync not confirmed" if not store.ack_replicas
+                          else f"fsync not confirmed by {store.ack_replicas} replica(s)")
 
 
 async def store_role(store: Store) -> str:

@@ -17,6 +17,7 @@ import pytest
 from hub.hastore import LocalSentinelStore
 from hub.protocol.errors import Unavailable
 from hub.storage import AppendRequest, Store
+from hub.storage.probe import probe_write
 from tests.bodies import note
 from tests.harness import HubHarness
 from tests.hub.wire import CH, cast
@@ -47,12 +48,17 @@ async def test_ack_waits_for_one_replica_and_refuses_when_none_confirms(
             follower = asyncio.create_task(follow())
             try:
                 first = await pub.publish(CH, "notice", note("both replicas up"))
+                await probe_write(h.store, timeout_s=1.0)  # readiness: fine
                 deployment.freeze(replicas[0])
+                await probe_write(h.store, timeout_s=1.0)  # one replica is enough
                 second = await pub.publish(CH, "notice", note("one replica frozen"))
                 assert second.offset == first.offset + 1
                 await h.wait_for(lambda: seen == [first.offset, second.offset])
 
                 deployment.freeze(replicas[1])
+                # readiness says so too (the /readyz store check is this probe)
+                with pytest.raises(Unavailable, match="not confirmed by 1 replica"):
+                    await probe_write(h.store, timeout_s=1.0)
                 started = time.monotonic()
                 with pytest.raises(Unavailable):
                     await pub.publish(CH, "notice", note("no replica can confirm"))
