@@ -241,8 +241,10 @@ async def _run(root: Path, args: argparse.Namespace) -> int:
     ca_dir = root / "ca"
     init_ca(ca_dir, name="Cordon Demo CA")
     server = issue_server(ca_dir, dns_names=["localhost"], ip_addresses=["127.0.0.1"])
+    # The ops listener on a free port: a real hub on this machine may hold 9090.
     settings = Settings(host="127.0.0.1", port=0, data_dir=root / "hub", ca_dir=ca_dir,
-                        server_cert=server.cert, server_key=server.key)  # fmt: skip
+                        server_cert=server.cert, server_key=server.key,
+                        http_listen="127.0.0.1:0")  # fmt: skip
     deployment: LocalSentinelStore | None = None
     hubs: list[Hub] = []
     clients: dict[str, Client] = {}
