@@ -244,15 +244,14 @@ async def _publish(args: argparse.Namespace, client: Client, source: IO[str]) ->
                 continue
             try:
                 kind, body, alert_id, ts = parse_line(line)
-                signed = client.sign(args.channel, kind, body, alert_id=alert_id, ts_ms=ts)
-                ack = await client.publish_signed(args.channel, signed.alert, signed.sig)
+                ack = await client.publish(args.channel, kind, body, alert_id=alert_id, ts_ms=ts)
             except ValueError as exc:
                 error = str(exc)
             except _LINE_REFUSALS as exc:
                 error = f"{exc.code} {exc.phrase}: {exc}" if exc.detail else str(exc)
             else:
                 out = {
-                    "id": signed.envelope.id,
+                    "id": ack.alert_id,
                     "offset": ack.offset,
                     "epoch": ack.epoch,
                     "dup": ack.dup,
