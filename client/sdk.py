@@ -152,7 +152,7 @@ _A = TypeVar("_A", bound=f.Frame)
 #: Refusals worth retrying: nothing was stored, and resending is idempotent.
 _TRANSIENT_REFUSALS = (Unavailable, RateLimited)
 #: Re-signings of one publish whose chain the hub refused (426) before giving up.
-_CHAIN_RESIGNS = 4
+_CHAIN_RESIGNS = 8
 
 
 def load_credentials(
@@ -376,6 +376,9 @@ class Client:
         signed = self.sign(channel, kind, body, alert_id=alert_id, ts_ms=ts_ms)
         ch = signed.envelope.channel
         for attempt in range(_CHAIN_RESIGNS + 1):
+            # Acked before this attempt is sent: stored before the hub sees it, so its 426
+            # can never expect less (an ack arriving later may answer a later publish).
+            acked = self._acked.get(ch)
             try:
                 published = await self.publish_signed(ch, signed.alert, signed.sig)
             except ChainBroken as exc:
@@ -383,7 +386,6 @@ class Client:
                 if signed.envelope.seq is None or expected is None or attempt == _CHAIN_RESIGNS:
                     self._chains.pop(ch, None)
                     raise
-                acked = self._acked.get(ch)
                 if acked is not None and expected[0] - 1 < acked[0]:
                     self._chains.pop(ch, None)
                     raise ChainBroken(
