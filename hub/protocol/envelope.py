@@ -224,7 +224,7 @@ def decode_envelope(data: bytes) -> Envelope:
         raise InvalidAlert("alert envelope must have exactly: " + ", ".join(_KEYS)
                            + " (and both or neither of seq, prev)")
     seq, prev = obj.get("seq"), obj.get("prev")
-    if seq is not None and (type(seq) is not int or not 1 <= seq <= MAX_SEQ):
+    if "seq" in obj and (type(seq) is not int or not 1 <= seq <= MAX_SEQ):
         raise InvalidAlert("seq must be an integer from 1")
     if "prev" in obj and (type(prev) is not bytes or len(prev) != HASH_BYTES
                           or (seq == 1) != (prev == bytes(HASH_BYTES))):
