@@ -9,6 +9,7 @@ every reader: the SDK's subscription and its history pages, as a distinct state.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from client.cli import tail_main
+from client.report import collect
 from client.sdk import ChainViolation, Client, Received, Subscription, check_chains
 from hub.protocol.chain import ZERO_HASH, parse_expected
 from hub.protocol.envelope import Envelope, alert_hash, encode_envelope, sign_alert
@@ -212,3 +215,25 @@ async def test_a_hub_that_forgets_an_acknowledged_alert_is_refused_by_the_sender
         again._chains.pop(CH)
         with pytest.raises(ChainBroken, match="acknowledged our alert 2"):
             await again.publish(CH, "notice", note("3"))
+
+
+async def test_cordon_tail_and_export_show_the_break(
+    h: HubHarness, members: dict[str, Leaf], raw: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await publish_story(h, members)
+    await rewrite(raw, [1, 3, 4, 5])  # fr's alert 2 withheld
+    de = members["de"]
+    argv = ["--hub", h.url, "--cert", str(de.cert), "--key", str(de.key), "--ca",
+            str(h.pki.ca), "--channel", CH]
+    assert await asyncio.to_thread(tail_main, [*argv, "--since", "0", "--limit", "4"]) == 0
+    out = capsys.readouterr()
+    lines = [json.loads(line) for line in out.out.splitlines()]
+    assert [(a["seq"], a["chain"]) for a in lines] == [(1, "ok"), (1, "ok"), (3, "gap"),
+                                                       (4, "ok")]
+    assert lines[2]["verified"] is True
+    assert lines[2]["chain_error"] == "fr/ops's alert 2 is missing"
+    assert "offset 3: sender chain broken (gap)" in out.err
+    # the export reads the whole history in pages and checks chains across them
+    async with h.client(de, **FAST) as client:
+        items = await collect(client, CH, page=1)
+    assert states(items) == ["ok", "ok", "gap", "ok"]
