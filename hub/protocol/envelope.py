@@ -64,6 +64,8 @@ KINDS = frozenset({"warning", "feedback", "seizure", "notice", "amendment", "wit
 _KEYS = ("v", "id", "ch", "from", "kid", "ts", "kind", "body")
 #: The two sender-chain keys (§4): both present, or neither (an unchained alert).
 _CHAIN_KEYS = ("seq", "prev")
+_PLAIN = frozenset(_KEYS)
+_CHAINED = frozenset((*_KEYS, *_CHAIN_KEYS))
 _MAX_TS = 2**53
 #: The largest chain sequence number (msgpack uint 64 would do; 2^53 keeps JSON exact).
 MAX_SEQ = 2**53
@@ -219,8 +221,7 @@ def decode_envelope(data: bytes) -> Envelope:
         canonical = False
     if not canonical:
         raise InvalidAlert(_why_not_canonical(data))
-    if not isinstance(obj, dict) or (set(obj) != set(_KEYS)
-                                     and set(obj) != {*_KEYS, *_CHAIN_KEYS}):
+    if not isinstance(obj, dict) or obj.keys() not in (_PLAIN, _CHAINED):
         raise InvalidAlert("alert envelope must have exactly: " + ", ".join(_KEYS)
                            + " (and both or neither of seq, prev)")
     seq, prev = obj.get("seq"), obj.get("prev")
