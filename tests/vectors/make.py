@@ -26,8 +26,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from hub.protocol import codec
+from hub.protocol import codec, merkle
 from hub.protocol import frames as f
+from hub.protocol.checkpoint import (
+    CHECKPOINT_CONTEXT,
+    Checkpoint,
+    encode_checkpoint,
+    fingerprint,
+    sign_checkpoint,
+)
 from hub.protocol.envelope import SIGN_CONTEXT, Envelope, encode_envelope, key_id, sign_alert
 from hub.protocol.schema import example
 
@@ -237,6 +244,39 @@ def build() -> dict[str, bytes]:
         )
     ]
 
+    # A channel log (Appendix C): these alerts at offsets 1, 2, ... of one epoch.
+    log_names = ["notice", "seizure", "chained-1", "chained-2", "chained-3"]
+    by_name = {a["name"]: bytes.fromhex(a["alert_hex"]) for a in alerts}
+    leaves = [merkle.leaf_hash(by_name[n]) for n in log_names]
+    log_key = _key("cordon test vectors log")
+    epoch = "5eed" * 8
+    checkpoints: list[dict[str, Any]] = []
+    for size in range(len(leaves) + 1):
+        cp = Checkpoint(channel=CHANNEL, epoch=epoch, size=size,  # type: ignore[arg-type]
+                        root=merkle.root(leaves[:size]), time=TS + 1000 * size)
+        data = encode_checkpoint(cp)
+        checkpoints.append({"size": size, "root_hex": cp.root.hex(), "hex": data.hex(),
+                            "sig_hex": sign_checkpoint(log_key, data).hex(),
+                            "fingerprint": fingerprint(cp)})
+    log = {
+        "why": "a channel epoch's Merkle log over the exact alert bytes (RFC 9162 hashing), "
+               "its signed checkpoints at every size, every inclusion and consistency proof",
+        "epoch": epoch,
+        "alerts": log_names,
+        "leaf_hashes_hex": [h.hex() for h in leaves],
+        "log_public_key_hex": log_key.public_key().public_bytes_raw().hex(),
+        "checkpoint_context_hex": CHECKPOINT_CONTEXT.hex(),
+        "checkpoints": checkpoints,
+        "inclusion": [{"size": size, "index": index,
+                       "proof_hex": [p.hex() for p in merkle.inclusion_proof(leaves[:size],
+                                                                             index)]}
+                      for size in range(1, len(leaves) + 1) for index in range(size)],
+        "consistency": [{"size1": size1, "size2": size2,
+                         "proof_hex": [p.hex() for p in merkle.consistency_proof(
+                             leaves[:size2], size1)]}
+                        for size2 in range(1, len(leaves) + 1) for size1 in range(size2 + 1)],
+    }
+
     frames: list[dict[str, Any]] = []
 
     def frame_ok(name: str, direction: str, frame: f.Frame, why: str,
@@ -334,6 +374,7 @@ def build() -> dict[str, bytes]:
         "frames": frames,
         "alerts": alerts,
         "chains": chains,
+        "log": log,
     }
     text = json.dumps(vectors, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
     return {
