@@ -243,6 +243,9 @@ class Client:
         self._chained = chained
         #: channel -> (seq, hash) of the last alert signed there (advanced by sign()).
         self._chains: dict[str, tuple[int, bytes]] = dict(chain_heads or {})
+        #: channel -> how many times a 426 reset the chain (pipelined publishes re-sign
+        #: on top of a newer reset instead of going back to their stale answer).
+        self._resyncs: dict[str, int] = {}
         #: channel -> (seq, hash) of the last alert the hub acknowledged to this client.
         self._acked: dict[str, tuple[int, bytes]] = dict(chain_heads or {})
 
@@ -379,6 +382,7 @@ class Client:
             # Acked before this attempt is sent: stored before the hub sees it, so its 426
             # can never expect less (an ack arriving later may answer a later publish).
             acked = self._acked.get(ch)
+            resyncs = self._resyncs.get(ch, 0)
             try:
                 published = await self.publish_signed(ch, signed.alert, signed.sig)
             except ChainBroken as exc:
@@ -392,7 +396,12 @@ class Client:
                         f"the hub expects seq {expected[0]}, but acknowledged our alert"
                         f" {acked[0]} in {ch}: it lost or dropped our alerts"
                     ) from exc
-                self._chains[ch] = (expected[0] - 1, expected[1])
+                if self._resyncs.get(ch, 0) == resyncs:
+                    # Nobody re-signed on a newer answer since this attempt was sent:
+                    # continue from where the hub says the chain stands. (Otherwise the
+                    # alerts re-signed since come first: chain on after them.)
+                    self._chains[ch] = (expected[0] - 1, expected[1])
+                    self._resyncs[ch] = resyncs + 1
                 signed = self.sign(ch, kind, body, alert_id=signed.envelope.id,
                                    ts_ms=signed.envelope.ts)
                 continue

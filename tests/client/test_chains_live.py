@@ -193,6 +193,14 @@ async def test_two_processes_of_one_principal_keep_one_chain(
         page = await one.history(CH)
         assert [r.envelope.seq for r in page.items if r.envelope] == list(range(1, 10))
         assert states(page.items) == ["ok"] * 9
+    # a fresh process pipelining 40 publishes: one chain, in order, no give-up
+    async with h.client(members["fr"], **FAST) as three:
+        acks = await asyncio.gather(*(three.publish(CH, "notice", note(f"burst {n}"))
+                                      for n in range(40)))
+        assert len({a.offset for a in acks}) == 40
+        page = await three.history(CH, limit=1000)
+        assert [r.envelope.seq for r in page.items if r.envelope] == list(range(1, 50))
+        assert states(page.items) == ["ok"] * 49
 
 
 async def test_a_hub_that_forgets_an_acknowledged_alert_is_refused_by_the_sender(
