@@ -307,7 +307,9 @@ class Client:
 
         A chained client (the default) gives it the next ``seq`` of its chain in the
         channel and the hash of the alert it signed before there, and advances the
-        chain: publish signed alerts in the order they were signed.
+        chain: publish signed alerts in the order they were signed. An alert signed and
+        then refused or never sent makes those signed after it answer 426 when sent as
+        they are (:meth:`publish_signed`); :meth:`publish` re-signs them.
 
         Raises :class:`InvalidAlert` (bad kind, id or channel), :class:`SchemaError`
         (the body does not follow its kind's schema, see :mod:`hub.protocol.schema`;
