@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from client.checkpoint import main as checkpoint_main
 from client.cli import tail_main
 from client.report import collect
 from client.sdk import ChainViolation, Client, Received, Subscription, check_chains
@@ -245,3 +246,37 @@ async def test_cordon_tail_and_export_show_the_break(
     async with h.client(de, **FAST) as client:
         items = await collect(client, CH, page=1)
     assert states(items) == ["ok", "ok", "gap", "ok"]
+
+
+async def test_cordon_checkpoint_fingerprints_compare_two_members_views(
+    h: HubHarness, members: dict[str, Leaf], raw: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two members read each other their fingerprints: equal for the same history; a hub
+    that shows one of them another history (here: rewritten between the two reads, every
+    signature and sender chain still valid) gives different ones."""
+    await publish_story(h, members)
+
+    def argv(leaf: Leaf) -> list[str]:
+        return [CH, "--hub", h.url, "--cert", str(leaf.cert), "--key", str(leaf.key),
+                "--ca", str(h.pki.ca)]
+
+    assert await asyncio.to_thread(checkpoint_main, argv(members["fr"])) == 0
+    fr_view = json.loads(capsys.readouterr().out)
+    assert fr_view["size"] == 5 and fr_view["unverified"] == fr_view["chain_broken"] == 0
+    assert await asyncio.to_thread(
+        checkpoint_main, [*argv(members["de"]), "--verify", fr_view["fingerprint"].lower()]
+    ) == 0
+    assert json.loads(capsys.readouterr().out)["root"] == fr_view["root"]
+    # de/zoll's own alert moved after fr's: each chain intact, the log is another one
+    await rewrite(raw, [1, 2, 4, 3, 5])
+    assert await asyncio.to_thread(
+        checkpoint_main, [*argv(members["de"]), "--verify", fr_view["fingerprint"]]) == 1
+    out = capsys.readouterr()
+    assert json.loads(out.out)["chain_broken"] == 0
+    assert "DIFFERENT" in out.err
+    # the common prefix still matches
+    assert await asyncio.to_thread(checkpoint_main, [*argv(members["fr"]), "--size", "2"]) == 0
+    prefix = json.loads(capsys.readouterr().out)["fingerprint"]
+    await rewrite(raw, [1, 2, 4, 3, 5])  # back to the original order
+    assert await asyncio.to_thread(
+        checkpoint_main, [*argv(members["de"]), "--size", "2", "--verify", prefix]) == 0
