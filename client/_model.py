@@ -12,20 +12,26 @@ own, rooted at :class:`ClientError`::
     │                           4002, 1002, TLS
     │                           alert); never retried
     ├── ProtocolViolation ..... the hub sent something this SDK cannot accept
+    ├── ChainViolation ........ a sender's chain is broken (gap, reorder, duplicate,
+    │                           fork: PROTOCOL.md §4), raised only when asked for;
+    │                           ``received`` is the alert
     └── ClientClosed .......... the Client was closed
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass
 
+from hub.protocol.chain import BROKEN_STATES, ChainTracker
 from hub.protocol.envelope import Envelope
 from hub.protocol.errors import CordonError
 from hub.protocol.identity import AlertId
 
 __all__ = [
+    "ChainViolation",
     "ClientClosed",
     "ClientError",
     "ConnectionLost",
@@ -68,6 +74,18 @@ class HandshakeCut(ConnectionLost):
 
 class ProtocolViolation(ClientError):
     """The hub sent a frame the SDK cannot accept (undecodable, unexpected, an offset gap)."""
+
+
+class ChainViolation(ClientError):
+    """An alert breaks its sender's chain (``received.chain`` says how): the hub, or its
+    store, withheld, reordered, repeated or swapped a sender's alerts. Raised by a
+    subscription made with ``raise_on_chain_break=True`` after the alert was consumed:
+    iterating again continues with the next one."""
+
+    def __init__(self, received: Received) -> None:
+        super().__init__(f"sender chain broken ({received.chain}) at offset"
+                         f" {received.offset} of {received.channel}: {received.chain_detail}")
+        self.received = received
 
 
 class ClientClosed(ClientError):
@@ -120,11 +138,24 @@ class Received:
     sig: bytes
     verified: bool
     error: CordonError | None = None
+    #: The sender chain's state at this alert (PROTOCOL.md §4, hub.protocol.chain):
+    #: ``ok``, ``unchained``, or a break — ``gap`` (an earlier alert of the sender was
+    #: withheld), ``reorder``, ``duplicate``, ``fork``; ``unchecked`` when the
+    #: signature was not verified (only verified alerts are chained).
+    chain: str = "unchecked"
+    #: What broke, in words ("" when nothing did).
+    chain_detail: str = ""
 
     @property
     def reason(self) -> str | None:
         """Why the alert is not verified, as text (``None`` when verified or not checked)."""
         return None if self.error is None else str(self.error)
+
+    @property
+    def chain_broken(self) -> bool:
+        """True when this alert shows a sender's chain broken: treat it like a failed
+        signature — the history shown to you was altered (see ``chain_detail``)."""
+        return self.chain in BROKEN_STATES
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +174,14 @@ class Page:
     def before(self) -> int | None:
         """The ``before`` argument for the next (older) page, or ``None`` when there is none."""
         return self.items[0].offset if self.items and self.more else None
+
+
+def chain_state(tracker: ChainTracker, received: Received) -> Received:
+    """``received`` with its chain state from ``tracker`` (unchanged unless verified)."""
+    if not received.verified or received.envelope is None:
+        return received
+    state, why = tracker.observe(received.envelope, received.alert)
+    return dataclasses.replace(received, chain=state, chain_detail=why)
 
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

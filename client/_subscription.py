@@ -23,14 +23,17 @@ from typing import TYPE_CHECKING
 
 from client._conn import Connection, Lost, SinkItem
 from client._model import (
+    ChainViolation,
     ClientClosed,
     ClientError,
     ConnectionLost,
     ProtocolViolation,
     Received,
     SessionRefused,
+    chain_state,
 )
 from hub.protocol import frames as f
+from hub.protocol.chain import ChainTracker
 from hub.protocol.errors import CordonError, error_for_code
 from hub.protocol.identity import ChannelName
 
@@ -72,6 +75,7 @@ class Subscription:
         verify: bool,
         on_synced: Callable[[Subscription], None] | None,
         max_queue: int,
+        raise_on_chain_break: bool = False,
     ) -> None:
         self.channel = channel
         self.epoch = epoch
@@ -92,6 +96,10 @@ class Subscription:
         self._rid: int | None = None
         self._closed = False
         self._losses = 0
+        self._since = since
+        self._raise_on_chain_break = raise_on_chain_break
+        #: Every sender's chain over what this subscription yields (set on subok).
+        self.chains: ChainTracker | None = None
 
     # --- consumer side -------------------------------------------------------
     def __aiter__(self) -> Subscription:
@@ -229,6 +237,8 @@ class Subscription:
         if isinstance(item, f.Subscribed):
             self.epoch = item.epoch
             self.first, self.head = item.first, item.head
+            if self.chains is None:
+                self.chains = ChainTracker(complete=self._since == 0 and item.first == 1)
             if self.offset is None:
                 self.offset = item.head
             return None
@@ -291,4 +301,8 @@ class Subscription:
         )
         self.offset = frame.off
         self._losses = 0
+        if self.chains is not None:
+            received = chain_state(self.chains, received)
+            if received.chain_broken and self._raise_on_chain_break:
+                raise ChainViolation(received)
         return received

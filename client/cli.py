@@ -33,8 +33,12 @@ others are still published, and the exit code is 4.
 ``cordon tail CHANNEL [--since N] [--state FILE] [--limit N] [--no-verify]
 [--format jsonl|stix|misp [--include-restricted]]`` prints one JSON line per
 alert: ``{"channel", "offset", "id", "from", "kind", "ts", "body", "verified",
-"error"}`` (binary values in bodies as base64 strings; ``error`` says why an
-alert is not verified, null otherwise). ``--format stix`` prints each verified
+"error", "seq", "chain", "chain_error"}`` (binary values in bodies as base64
+strings; ``error`` says why an alert is not verified, null otherwise; ``chain`` is
+the sender chain's state, PROTOCOL.md §4: ``ok``, ``unchained``, ``unchecked``
+(not verified) or a break — ``gap``, ``reorder``, ``duplicate``, ``fork`` — which is
+as serious as a failed signature and is also reported on stderr, with
+``chain_error`` saying what broke). ``--format stix`` prints each verified
 alert as a STIX 2.1 bundle on one line, ``misp`` as a MISP event, for a
 continuous feed into those tools; alerts with handling H2/H3 are left out
 (stderr says which) unless ``--include-restricted``, as in ``cordon export``.
@@ -244,15 +248,14 @@ async def _publish(args: argparse.Namespace, client: Client, source: IO[str]) ->
                 continue
             try:
                 kind, body, alert_id, ts = parse_line(line)
-                signed = client.sign(args.channel, kind, body, alert_id=alert_id, ts_ms=ts)
-                ack = await client.publish_signed(args.channel, signed.alert, signed.sig)
+                ack = await client.publish(args.channel, kind, body, alert_id=alert_id, ts_ms=ts)
             except ValueError as exc:
                 error = str(exc)
             except _LINE_REFUSALS as exc:
                 error = f"{exc.code} {exc.phrase}: {exc}" if exc.detail else str(exc)
             else:
                 out = {
-                    "id": signed.envelope.id,
+                    "id": ack.alert_id,
                     "offset": ack.offset,
                     "epoch": ack.epoch,
                     "dup": ack.dup,
@@ -356,6 +359,9 @@ def alert_json(received: Received) -> dict[str, Any]:
         "body": _jsonable(env.body) if env else None,
         "verified": received.verified,
         "error": received.reason,
+        "seq": env.seq if env else None,
+        "chain": received.chain,
+        "chain_error": received.chain_detail or None,
     }
 
 
@@ -396,6 +402,9 @@ def _tail_line(args: argparse.Namespace, received: Received) -> str | None:
     """The line ``cordon tail`` prints for one alert; None when ``--format stix|misp``
     leaves it out (unverified, or handling H2/H3 without ``--include-restricted``:
     said on stderr)."""
+    if received.chain_broken:
+        print(f"cordon tail: offset {received.offset}: sender chain broken"
+              f" ({received.chain}): {received.chain_detail}", file=sys.stderr, flush=True)
     if args.format == "jsonl":
         return json.dumps(alert_json(received), ensure_ascii=False)
     from client import interop

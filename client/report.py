@@ -45,7 +45,7 @@ from typing import Any
 
 from client._options import EXIT_CODES_EPILOG, add_channel_argument, add_connection_options
 from client._preflight import build_client, explain, refusal
-from client.sdk import Client, ClientError, ConnectionLost, Received
+from client.sdk import Client, ClientError, ConnectionLost, Received, check_chains
 from hub.protocol import codes, schema
 from hub.protocol.errors import CordonError
 
@@ -279,7 +279,8 @@ async def collect(
         if answer.before is None:
             break
         before = answer.before
-    return [item for chunk in reversed(pages) for item in chunk]
+    # Sender chains over the whole history, not page by page (PROTOCOL.md §4).
+    return check_chains(item for chunk in reversed(pages) for item in chunk)
 
 
 # --- rendering ------------------------------------------------------------------------------

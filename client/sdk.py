@@ -48,6 +48,16 @@ Verification: :meth:`Client.subscribe` and :meth:`Client.history` verify every
 alert against the CA (fetching signer certificates from the hub's directory,
 cached). An alert that fails is *not* dropped: it is returned with
 ``verified=False`` and ``error`` saying why, so a consumer can quarantine it.
+
+Sender chains (PROTOCOL.md §4): every alert this client signs carries its ``seq`` in
+the channel and the hash of its previous alert there. The client learns where its
+chain stands from the hub (a first publish in a channel that guesses wrong is
+answered 426 with the expected ``seq``/``prev``, and re-signed once with them), and
+refuses to go back below an alert the hub acknowledged to it. Readers check every
+sender's chain: ``Received.chain`` is ``ok``, ``unchained``, or a break (``gap``,
+``reorder``, ``duplicate``, ``fork``; ``Received.chain_broken``) — as serious as a
+failed signature; ``subscribe(..., raise_on_chain_break=True)`` raises
+:class:`ChainViolation` instead.
 """
 
 from __future__ import annotations
@@ -71,6 +81,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from client._conn import Connection, make_tls_context, open_connection
 from client._model import (
+    ChainViolation,
     ClientClosed,
     ClientError,
     ConnectionLost,
@@ -81,23 +92,28 @@ from client._model import (
     Received,
     SessionRefused,
     SignedAlert,
+    chain_state,
     new_alert_id,
 )
 from client._subscription import Subscription
 from hub.protocol import frames as f
 from hub.protocol import schema, trust
 from hub.protocol.attachments import check_attachment, digest, image_type
+from hub.protocol.chain import ZERO_HASH, ChainTracker, parse_expected
 from hub.protocol.envelope import (
     KINDS,
     Envelope,
+    alert_hash,
     decode_envelope,
     encode_envelope,
     key_id,
     sign_alert,
 )
 from hub.protocol.errors import (
+    AlertIdConflict,
     AlertRejected,
     BadSignature,
+    ChainBroken,
     CordonError,
     FrameTooLarge,
     InvalidAlert,
@@ -111,6 +127,7 @@ from hub.protocol.identity import Identity, check_alert_id, check_channel
 from hub.protocol.limits import CLOCK_SKEW_MS, DIRECTORY_MAX_KEYS, MAX_ALERT_BYTES
 
 __all__ = [
+    "ChainViolation",
     "ChannelInfo",
     "Client",
     "ClientClosed",
@@ -124,6 +141,7 @@ __all__ = [
     "SignedAlert",
     "Subscription",
     "Welcome",
+    "check_chains",
     "load_credentials",
     "new_alert_id",
 ]
@@ -133,6 +151,8 @@ log = logging.getLogger("cordon.client")
 _A = TypeVar("_A", bound=f.Frame)
 #: Refusals worth retrying: nothing was stored, and resending is idempotent.
 _TRANSIENT_REFUSALS = (Unavailable, RateLimited)
+#: Re-signings of one publish whose chain the hub refused (426) before giving up.
+_CHAIN_RESIGNS = 8
 
 
 def load_credentials(
@@ -173,6 +193,11 @@ class Client:
     :param request_timeout: seconds to wait for an answer
     :param max_queue: alerts buffered per subscription before it is treated as a
         slow consumer (the connection is reopened and every subscription resumes)
+    :param chained: sign alerts with a sender chain (PROTOCOL.md §4); False signs
+        unchained alerts (their withholding cannot be detected)
+    :param chain_heads: per channel, the ``(seq, hash)`` of this principal's last alert
+        acknowledged there, as :attr:`chain_heads` gave it before a restart: the client
+        then refuses a hub that has forgotten it (see :meth:`publish`)
     """
 
     def __init__(
@@ -190,6 +215,8 @@ class Client:
         open_timeout: float = 10.0,
         request_timeout: float = 30.0,
         max_queue: int = 4096,
+        chained: bool = True,
+        chain_heads: Mapping[str, tuple[int, bytes]] | None = None,
     ) -> None:
         if max_attempts < 1 or max_queue < 1:
             raise ValueError("max_attempts and max_queue must be at least 1")
@@ -213,9 +240,23 @@ class Client:
         self._subs: dict[str, Subscription] = {}
         self._certs: dict[str, bytes] = {self.kid: self._cert_der}
         self.welcome: Welcome | None = None
+        self._chained = chained
+        #: channel -> (seq, hash) of the last alert signed there (advanced by sign()).
+        self._chains: dict[str, tuple[int, bytes]] = dict(chain_heads or {})
+        #: channel -> how many times a 426 reset the chain (pipelined publishes re-sign
+        #: on top of a newer reset instead of going back to their stale answer).
+        self._resyncs: dict[str, int] = {}
+        #: channel -> (seq, hash) of the last alert the hub acknowledged to this client.
+        self._acked: dict[str, tuple[int, bytes]] = dict(chain_heads or {})
 
     def __repr__(self) -> str:
         return f"<Client {self.identity.principal} {self.url}>"
+
+    @property
+    def chain_heads(self) -> dict[str, tuple[int, bytes]]:
+        """Per channel, ``(seq, hash)`` of this principal's last acknowledged alert: keep
+        it across restarts (``Client(chain_heads=...)``) to detect a hub rewinding it."""
+        return dict(self._acked)
 
     @property
     def closed(self) -> bool:
@@ -264,12 +305,19 @@ class Client:
     ) -> SignedAlert:
         """Build, encode and sign an alert envelope (no I/O).
 
+        A chained client (the default) gives it the next ``seq`` of its chain in the
+        channel and the hash of the alert it signed before there, and advances the
+        chain: publish signed alerts in the order they were signed. An alert signed and
+        then refused or never sent makes those signed after it answer 426 when sent as
+        they are (:meth:`publish_signed`); :meth:`publish` re-signs them.
+
         Raises :class:`InvalidAlert` (bad kind, id or channel), :class:`SchemaError`
         (the body does not follow its kind's schema, see :mod:`hub.protocol.schema`;
         ``problems`` names every bad field) or :class:`FrameTooLarge` (over the
         alert size limit) before anything is sent.
-        Signing the same arguments (including ``alert_id`` and ``ts_ms``) again
-        gives the same bytes, so a re-run after a crash is answered ``dup``.
+        Signing the same arguments (including ``alert_id`` and ``ts_ms``) at the same
+        chain position gives the same bytes; :meth:`publish` answers a re-run after a
+        crash ``dup`` even when the chain position differs.
         """
         try:
             ch = check_channel(channel)
@@ -278,6 +326,11 @@ class Client:
             raise InvalidAlert(exc.detail) from exc
         if kind not in KINDS:
             raise InvalidAlert(f"unknown alert kind {kind!r}")
+        seq: int | None = None
+        prev: bytes | None = None
+        if self._chained:
+            last, prev = self._chains.get(ch, (0, ZERO_HASH))
+            seq = last + 1
         envelope = Envelope(
             id=aid,
             channel=ch,
@@ -286,6 +339,8 @@ class Client:
             ts=time.time_ns() // 1_000_000 if ts_ms is None else ts_ms,
             kind=kind,
             body=dict(body),
+            seq=seq,
+            prev=prev,
         )
         try:
             alert = encode_envelope(envelope)
@@ -295,6 +350,8 @@ class Client:
             raise FrameTooLarge(f"alert is {len(alert)} bytes, over {MAX_ALERT_BYTES}")
         checked = decode_envelope(alert)  # what the hub and recipients will see
         schema.validate(kind, checked.body)
+        if seq is not None:
+            self._chains[ch] = (seq, alert_hash(alert))
         return SignedAlert(envelope=checked, alert=alert, sig=sign_alert(self._key, alert))
 
     async def publish(
@@ -311,9 +368,83 @@ class Client:
         ``alert_id`` defaults to a new ULID. The alert is signed once; on a
         connection loss, 503 or 429 the same bytes are resent (bounded, with
         back-off). Other refusals raise their :mod:`hub.protocol.errors` class.
+
+        Sender chain: a 426 (the chain does not continue the hub's record of it: first
+        publish in the channel from this process, or another process of the principal
+        published meanwhile) re-signs the alert with the ``seq``/``prev`` the hub
+        expects, at most a few times — unless that would go back below an alert the hub
+        acknowledged to this client: then :class:`ChainBroken` is raised (the hub lost
+        or dropped it). Publishing an id again with the same kind, body and ``ts_ms``
+        after it was stored under another ``seq`` (a re-run after a crash) answers its
+        original offset with ``dup=True``, as an unchained re-run would.
         """
         signed = self.sign(channel, kind, body, alert_id=alert_id, ts_ms=ts_ms)
-        return await self.publish_signed(channel, signed.alert, signed.sig)
+        ch = signed.envelope.channel
+        for attempt in range(_CHAIN_RESIGNS + 1):
+            # Acked before this attempt is sent: stored before the hub sees it, so its 426
+            # can never expect less (an ack arriving later may answer a later publish).
+            acked = self._acked.get(ch)
+            resyncs = self._resyncs.get(ch, 0)
+            try:
+                published = await self.publish_signed(ch, signed.alert, signed.sig)
+            except ChainBroken as exc:
+                expected = parse_expected(exc.detail)
+                if signed.envelope.seq is None or expected is None or attempt == _CHAIN_RESIGNS:
+                    self._chains.pop(ch, None)
+                    raise
+                if acked is not None and expected[0] - 1 < acked[0]:
+                    self._chains.pop(ch, None)
+                    raise ChainBroken(
+                        f"the hub expects seq {expected[0]}, but acknowledged our alert"
+                        f" {acked[0]} in {ch}: it lost or dropped our alerts"
+                    ) from exc
+                if self._resyncs.get(ch, 0) == resyncs:
+                    # Nobody re-signed on a newer answer since this attempt was sent:
+                    # continue from where the hub says the chain stands. (Otherwise the
+                    # alerts re-signed since come first: chain on after them.)
+                    self._chains[ch] = (expected[0] - 1, expected[1])
+                    self._resyncs[ch] = resyncs + 1
+                signed = self.sign(ch, kind, body, alert_id=signed.envelope.id,
+                                   ts_ms=signed.envelope.ts)
+                continue
+            except AlertIdConflict as exc:
+                self._chains.pop(ch, None)
+                original = await self._same_alert(ch, signed.envelope, exc)
+                if original is None:
+                    raise
+                return original
+            except CordonError:
+                self._chains.pop(ch, None)  # unknown now: the hub says where it stands
+                raise
+            seq = signed.envelope.seq
+            if seq is not None and not published.dup:
+                last = self._acked.get(ch)
+                if last is None or last[0] < seq:
+                    self._acked[ch] = (seq, alert_hash(signed.alert))
+            return published
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _same_alert(self, channel: str, envelope: Envelope,
+                          exc: AlertIdConflict) -> Published | None:
+        """After a 409: the stored alert with this id, as a dup, if it says what ours says
+        (same sender, kind, body and ``ts``; only ``seq``/``prev`` differ)."""
+        if envelope.seq is None:
+            return None
+        words = exc.detail.rsplit(" ", 1)
+        if len(words) != 2 or not words[1].isdigit():
+            return None
+        offset = int(words[1])
+        page = await self.history(channel, before=offset + 1, limit=1, verify=False)
+        if not page.items or page.items[-1].offset != offset:
+            return None
+        stored = page.items[-1].envelope
+        if stored is None or (stored.id, stored.sender, stored.kind, stored.ts,
+                              dict(stored.body)) != (envelope.id, envelope.sender,
+                                                     envelope.kind, envelope.ts,
+                                                     dict(envelope.body)):
+            return None
+        return Published(channel=channel, alert_id=envelope.id, offset=offset,
+                         epoch=page.epoch, dup=True)
 
     async def publish_signed(self, channel: str, alert: bytes, sig: bytes) -> Published:
         """Publish already signed bytes as they are (no local checks; for tests and relays)."""
@@ -372,6 +503,7 @@ class Client:
         epoch: str | None = None,
         verify: bool = True,
         on_synced: Callable[[Subscription], None] | None = None,
+        raise_on_chain_break: bool = False,
     ) -> Subscription:
         """Follow a channel: alerts after offset ``since``, then live ones.
 
@@ -383,6 +515,11 @@ class Client:
         ``since``. The subscription starts on first iteration; use it as
         ``async with client.subscribe(...) as sub: async for alert in sub: ...``
         so it is closed when you stop. One subscription per channel per client.
+
+        Every sender's chain is checked over what the subscription yields (from the
+        first alert when ``since=0`` and nothing was trimmed; else from the first alert
+        of each sender it sees): ``Received.chain``. With ``raise_on_chain_break`` a
+        break raises :class:`ChainViolation` (holding the alert) instead of yielding it.
         """
         ch = check_channel(channel)
         if since is not None and since < 0:
@@ -398,6 +535,7 @@ class Client:
             verify=verify,
             on_synced=on_synced,
             max_queue=self._max_queue,
+            raise_on_chain_break=raise_on_chain_break,
         )
         self._subs[ch] = sub
         return sub
@@ -410,7 +548,12 @@ class Client:
         limit: int = 100,
         verify: bool = True,
     ) -> Page:
-        """Up to ``limit`` alerts with offset < ``before`` (the newest when None), ascending."""
+        """Up to ``limit`` alerts with offset < ``before`` (the newest when None), ascending.
+
+        Sender chains are checked within the page (from each sender's first alert in it;
+        from ``seq`` 1 when the page starts at offset 1). To check a whole history read
+        in several pages, pass all their items, in offset order, to :func:`check_chains`.
+        """
         ch = check_channel(channel)
         answer = await self._request(
             lambda rid: f.HistoryRequest(rid=rid, ch=ch, before=before, limit=limit),
@@ -422,7 +565,7 @@ class Client:
             await self._receive(ch, item.off, item.alert, item.sig, verify=verify)
             for item in answer.items
         ]
-        return Page(channel=ch, epoch=answer.epoch, items=items, more=answer.more)
+        return Page(channel=ch, epoch=answer.epoch, items=check_chains(items), more=answer.more)
 
     async def channels(self) -> list[ChannelInfo]:
         """The channels this principal may see, with its role in each."""
@@ -603,6 +746,21 @@ class Client:
         except AlertRejected as exc:
             return Received(channel, offset, envelope, alert, sig, verified=False, error=exc)
         return Received(channel, offset, envelope, alert, sig, verified=True)
+
+
+def check_chains(items: Iterable[Received], *, complete: bool | None = None,
+                 tracker: ChainTracker | None = None) -> list[Received]:
+    """``items`` (one channel, in offset order) with each verified alert's sender-chain
+    state set (``Received.chain``). ``complete``: the items start at the channel's first
+    alert (default: the first item is at offset 1). Pass a ``tracker`` to continue over
+    several calls."""
+    out = list(items)
+    if tracker is None:
+        tracker = ChainTracker(complete=bool(out and out[0].offset == 1)
+                               if complete is None else complete)
+    for n, item in enumerate(out):
+        out[n] = chain_state(tracker, item)
+    return out
 
 
 def _check_clock(welcome: Welcome) -> None:

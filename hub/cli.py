@@ -41,6 +41,8 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "key": (_lazy("client.keys", "main"), "your own key and certificate request (key new)"),
     "report": (_lazy("client.report", "main"), "an operation's results from a channel"),
     "export": (_lazy("client.export", "main"), "a channel's alerts as JSON lines or CSV"),
+    "checkpoint": (_lazy("client.checkpoint", "main"),
+                   "your copy of a channel's log as a fingerprint, to compare by phone"),
     "desk": (_lazy("client.desktop.app", "main"), "the desktop client for liaison officers"),
     "completion": (_lazy("client.completion", "main"), "shell completion script (bash, zsh)"),
 }

@@ -430,7 +430,8 @@ class Session:
                 self._answer_internal_error(frame.rid, exc)
                 continue
             request = AppendRequest(channel=frame.ch, alert_id=env.id, alert=frame.alert,
-                                    sig=frame.sig, kid=env.kid, received=now_ms())
+                                    sig=frame.sig, kid=env.kid, received=now_ms(),
+                                    sender=env.sender, seq=env.seq, prev=env.prev or b"")
             try:
                 committed = await self.hub.committer.enqueue(request)
             except CordonError as exc:

@@ -36,7 +36,14 @@ from PySide6.QtCore import QObject, Signal
 from client.desktop.cache import Cache, StoredItem
 from client.desktop.rows import AlertRow, ChannelRow, row_from_received
 from client.desktop.verify import LocalVerifier
-from client.sdk import Client, ClientError, Received, SessionRefused, Subscription
+from client.sdk import (
+    Client,
+    ClientError,
+    Received,
+    SessionRefused,
+    Subscription,
+    check_chains,
+)
 from hub.protocol.errors import CordonError, EpochMismatch, HistoryGone, NoSuchChannel
 
 __all__ = ["PAGE", "HubBridge"]
@@ -116,7 +123,8 @@ class HubBridge(QObject):
                 self.alertsAdded.emit(chan.channel, self._verify_cached(chan.channel, items), False)
 
     def _verify_cached(self, ch: str, items: list[StoredItem]) -> list[AlertRow]:
-        return [row_from_received(self.verifier.check(ch, off, a, s)) for off, a, s in items]
+        return [row_from_received(r) for r in
+                check_chains(self.verifier.check(ch, off, a, s) for off, a, s in items)]
 
     def channel_rows(self) -> list[ChannelRow]:
         return [
@@ -132,7 +140,7 @@ class HubBridge(QObject):
         """Every cached alert of a channel, verified here, in offset order (for reports)."""
         count = self.cache.count(channel)
         items = self.cache.newest(channel, count) if count else []
-        return [self.verifier.check(channel, off, a, s) for off, a, s in items]
+        return check_chains(self.verifier.check(channel, off, a, s) for off, a, s in items)
 
     def mark_read(self, channel: str, offset: int) -> None:
         self.cache.mark_read(channel, offset)

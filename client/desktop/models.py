@@ -116,6 +116,8 @@ def time_text(ts_ms: int) -> str:
 
 
 def verification_text(row: AlertRow) -> str:
+    if row.verified and row.chain_broken:
+        return _tr("FeedModel", "⚠ CHAIN BROKEN")
     if row.verified:
         return _tr("FeedModel", "✔ Verified")
     return _tr("FeedModel", "✖ FAILED")
@@ -277,6 +279,8 @@ class FeedModel(QAbstractTableModel):
         verification, or one of ours that another administration answered."""
         if not row.verified:
             return _tr("FeedModel", "failed the signature check")
+        if row.chain_broken:
+            return _tr("FeedModel", "sender chain broken: alerts withheld or reordered")
         state = self.state(row)
         if state is not None and state.withdrawn:
             return ""
@@ -377,6 +381,9 @@ class FeedModel(QAbstractTableModel):
             if not row.verified:
                 return _tr("FeedModel", "Signature check failed: {0}").format(row.error or "")
             tip = f"{row.sender} · {row.alert_id} · #{row.offset}"
+            if row.chain_broken:
+                tip += "\n" + _tr("FeedModel", "Sender chain broken ({0}): {1}").format(
+                    row.chain, row.chain_detail)
             action = self.needs_action(row)
             if action:
                 tip += "\n" + _tr("FeedModel", "Needs action: {0}").format(action)
@@ -390,10 +397,10 @@ class FeedModel(QAbstractTableModel):
             return font
         if role == Qt.ItemDataRole.ForegroundRole and withdrawn:
             return QBrush(QColor("#80868b"))
-        if role == Qt.ItemDataRole.BackgroundRole and not row.verified:
+        if role == Qt.ItemDataRole.BackgroundRole and (not row.verified or row.chain_broken):
             return QBrush(FAILED_BG)
         if role == Qt.ItemDataRole.ForegroundRole and column == VERIFIED_COLUMN:
-            return QBrush(OK_FG if row.verified else FAILED_FG)
+            return QBrush(OK_FG if row.verified and not row.chain_broken else FAILED_FG)
         if (role == Qt.ItemDataRole.ForegroundRole and COLUMNS[column][0] == "commodity"
                 and not row.summary.commodity):
             return QBrush(QColor("#5f6368"))

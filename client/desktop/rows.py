@@ -11,6 +11,7 @@ from typing import Any
 
 from client.desktop import fields
 from client.sdk import Received
+from hub.protocol.chain import BROKEN_STATES
 
 __all__ = ["AlertRow", "ChannelRow", "row_from_received"]
 
@@ -40,6 +41,14 @@ class AlertRow:
     verified: bool = False
     error: str | None = None
     summary: fields.Summary = field(default_factory=fields.Summary)
+    #: The sender chain's state (PROTOCOL.md §4; ``Received.chain``) and what broke.
+    chain: str = "unchecked"
+    chain_detail: str = ""
+
+    @property
+    def chain_broken(self) -> bool:
+        """The history shown was altered around this alert: as serious as a forgery."""
+        return self.chain in BROKEN_STATES
 
     @property
     def member(self) -> str:
@@ -77,4 +86,6 @@ def row_from_received(item: Received) -> AlertRow:
         verified=item.verified,
         error=None if item.verified else (item.reason or "not verified"),
         summary=fields.summarize(body),
+        chain=item.chain,
+        chain_detail=item.chain_detail,
     )

@@ -329,10 +329,17 @@ class MainWindow(QMainWindow):
     def _refresh_counts(self) -> None:
         rows = self.feed.rows(self.channel) if self.channel else []
         failed = sum(1 for r in rows if not r.verified)
-        self.banner.setVisible(failed > 0)
-        self.banner.setText(
-            _tr("⚠ {0} alert(s) in this channel FAILED the signature check: "
-                "they may be forged. Rows in red.").format(failed))
+        broken = sum(1 for r in rows if r.verified and r.chain_broken)
+        self.banner.setVisible(failed > 0 or broken > 0)
+        texts = []
+        if failed:
+            texts.append(_tr("⚠ {0} alert(s) in this channel FAILED the signature check: "
+                             "they may be forged. Rows in red.").format(failed))
+        if broken:
+            texts.append(_tr("⚠ {0} alert(s) in this channel show a BROKEN SENDER CHAIN: "
+                             "the hub withheld, reordered or repeated alerts. Rows in red."
+                             ).format(broken))
+        self.banner.setText("\n".join(texts))
         self.counts.setText(_tr("{0} shown of {1}").format(self.proxy.rowCount(), len(rows)))
         self.action_view.setText(_tr("Needs action ({0})").format(self.needs_action_count()))
 

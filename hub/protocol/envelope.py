@@ -42,10 +42,13 @@ from hub.protocol.limits import MAX_ALERT_BYTES
 
 __all__ = [
     "ENVELOPE_VERSION",
+    "HASH_BYTES",
     "KINDS",
+    "MAX_SEQ",
     "SIGNATURE_BYTES",
     "SIGN_CONTEXT",
     "Envelope",
+    "alert_hash",
     "decode_envelope",
     "encode_envelope",
     "key_id",
@@ -59,7 +62,19 @@ SIGN_CONTEXT = b"cordon-alert-v1\x00"
 SIGNATURE_BYTES = 64
 KINDS = frozenset({"warning", "feedback", "seizure", "notice", "amendment", "withdrawal"})
 _KEYS = ("v", "id", "ch", "from", "kid", "ts", "kind", "body")
+#: The two sender-chain keys (§4): both present, or neither (an unchained alert).
+_CHAIN_KEYS = ("seq", "prev")
+_PLAIN = frozenset(_KEYS)
+_CHAINED = frozenset((*_KEYS, *_CHAIN_KEYS))
 _MAX_TS = 2**53
+#: The largest chain sequence number (msgpack uint 64 would do; 2^53 keeps JSON exact).
+MAX_SEQ = 2**53
+HASH_BYTES = 32
+
+
+def alert_hash(alert: bytes) -> bytes:
+    """The hash that chains and logs an alert: SHA-256 of its exact bytes (32 bytes)."""
+    return hashlib.sha256(alert).digest()
 
 
 def key_id(cert_der: bytes) -> str:
@@ -79,6 +94,15 @@ class Envelope:
     kind: str
     body: Mapping[str, Any] = field(default_factory=dict)
     v: int = ENVELOPE_VERSION
+    #: The sender's chain in this channel (§4): ``seq`` counts the sender's alerts in
+    #: the channel from 1; ``prev`` is :func:`alert_hash` of its previous one (32 zero
+    #: bytes for seq 1). Both ``None``: an unchained alert (no such keys).
+    seq: int | None = None
+    prev: bytes | None = None
+
+    @property
+    def chained(self) -> bool:
+        return self.seq is not None
 
 
 def _sorted_pairs(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
@@ -103,6 +127,11 @@ def encode_envelope(env: Envelope) -> bytes:
         "kind": env.kind,
         "body": dict(env.body),
     }
+    if env.seq is not None or env.prev is not None:
+        if env.seq is None or env.prev is None:
+            raise ValueError("seq and prev go together")
+        obj["seq"] = env.seq
+        obj["prev"] = bytes(env.prev)
     unsorted: bytes = msgpack.packb(obj, use_bin_type=True)
     ordered = msgpack.unpackb(unsorted, raw=False, strict_map_key=False,
                               object_pairs_hook=_sorted_pairs)
@@ -192,8 +221,16 @@ def decode_envelope(data: bytes) -> Envelope:
         canonical = False
     if not canonical:
         raise InvalidAlert(_why_not_canonical(data))
-    if not isinstance(obj, dict) or set(obj) != set(_KEYS):
-        raise InvalidAlert("alert envelope must have exactly: " + ", ".join(_KEYS))
+    if not isinstance(obj, dict) or obj.keys() not in (_PLAIN, _CHAINED):
+        raise InvalidAlert("alert envelope must have exactly: " + ", ".join(_KEYS)
+                           + " (and both or neither of seq, prev)")
+    seq, prev = obj.get("seq"), obj.get("prev")
+    if "seq" in obj and (type(seq) is not int or not 1 <= seq <= MAX_SEQ):
+        raise InvalidAlert("seq must be an integer from 1")
+    if "prev" in obj and (type(prev) is not bytes or len(prev) != HASH_BYTES
+                          or (seq == 1) != (prev == bytes(HASH_BYTES))):
+        raise InvalidAlert("prev must be the 32-byte hash of the sender's previous alert"
+                           " (32 zero bytes exactly when seq is 1)")
     v, ts, kind, kid, body = obj["v"], obj["ts"], obj["kind"], obj["kid"], obj["body"]
     if v != ENVELOPE_VERSION or type(v) is not int:
         raise InvalidAlert("unsupported envelope version")
@@ -219,6 +256,8 @@ def decode_envelope(data: bytes) -> Envelope:
         ts=ts,
         kind=kind,
         body=body,
+        seq=seq,
+        prev=prev,
     )
 
 

@@ -20,7 +20,8 @@ never exception text.
     │   ├── EnvelopeMismatch ..... 423  signed sender / channel / key differ from the session's
     │   ├── InvalidAlert ......... 424  envelope (not canonical) or body breaks the schema
     │   │   └── SchemaError ...... 424  the body's bad fields: ``problems`` [(path, message)]
-    │   └── StaleTimestamp ....... 425  signed time too far from the hub's clock
+    │   ├── StaleTimestamp ....... 425  signed time too far from the hub's clock
+    │   └── ChainBroken .......... 426  ``seq``/``prev`` do not continue the sender's chain
     ├── AccessDenied ............. 403  role does not allow the operation
     ├── NoSuchChannel ............ 404  unknown channel, or not a member of it (same answer)
     ├── ChannelClosed ............ 405  channel is closed or archived: read-only
@@ -44,6 +45,7 @@ __all__ = [
     "AlertIdConflict",
     "AlertRejected",
     "BadSignature",
+    "ChainBroken",
     "ChannelClosed",
     "CloseCode",
     "Conflict",
@@ -193,6 +195,17 @@ class StaleTimestamp(AlertRejected):
     phrase = "alert timestamp outside the accepted window"
 
 
+class ChainBroken(AlertRejected):
+    """The alert's ``seq``/``prev`` do not continue the sender's chain in the channel (§4).
+
+    ``detail`` is ``expected seq <n> prev <64 hex>``: what the next alert of this sender
+    must carry (see :func:`hub.protocol.chain.parse_expected`). Nothing was stored.
+    """
+
+    code = 426
+    phrase = "sender chain does not continue"
+
+
 class AccessDenied(CordonError):
     code = 403
     phrase = "access denied"
@@ -255,6 +268,7 @@ _BY_CODE: dict[int, type[CordonError]] = {
         EnvelopeMismatch,
         InvalidAlert,
         StaleTimestamp,
+        ChainBroken,
         AccessDenied,
         NoSuchChannel,
         ChannelClosed,

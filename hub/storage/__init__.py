@@ -14,6 +14,8 @@ Key layout (each channel's keys share one hash slot, so Redis Cluster works)::
                                 first (+ dups: duplicate publishes answered)
     cordon:{ch:NAME}:dur        stream, one entry 0-<durable watermark> (MAXLEN 1): feeds
                                 XREAD BLOCK on it to learn that the watermark rose
+    cordon:{ch:NAME}:chain      hash sender principal -> "<seq>:<hex SHA-256 of its last chained
+                                alert>" (sender chains, PROTOCOL.md §4; set by the append)
     cordon:{ch:NAME}:roles      hash member id -> reader | contributor | coordinator
     cordon:{ch:NAME}:att        hash attachments: m:<sha256> -> "<media> <size>",
                                 d:<sha256> -> the bytes (photos referenced by alerts)

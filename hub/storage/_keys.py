@@ -26,6 +26,11 @@ def _dur_key(name: str) -> str:
     return _ch(name) + ":dur"
 
 
+def _chain_key(name: str) -> str:
+    """Each sender's chain head in the channel: principal -> ``<seq>:<hex hash>`` (§4)."""
+    return _ch(name) + ":chain"
+
+
 def _ids_key(name: str) -> str:
     return _ch(name) + ":ids"
 

@@ -5,18 +5,24 @@ from __future__ import annotations
 import hashlib
 from typing import Final
 
-# Appends a batch of alerts to one channel (KEYS: meta, ids, log); ARGV holds 6 values per
-# alert, in order: id, sha1 of the bytes, bytes, signature, kid, received (ms). Each alert is
+# Appends a batch of alerts to one channel (KEYS: meta, ids, log, chain); ARGV holds 10
+# values per alert, in order: id, sha1 of the bytes, bytes, signature, kid, received (ms),
+# sender, seq ('' when unchained), prev (hex), SHA-256 of the bytes (hex). Each alert is
 # handled as the one-alert script did, in order (a repeated id within the batch is a duplicate
-# of its first occurrence): dedup first, then the channel's state, then XADD 0-<offset>.
-# Returns {code, offset} per alert, flattened.
-_NEW, _DUP, _CONFLICT, _NO_CHANNEL, _CLOSED = 0, 1, 2, 3, 4
+# of its first occurrence): dedup first, then the channel's state, then the sender's chain
+# (a chained alert must have seq = last + 1 and prev = the hash of the sender's last alert
+# in the channel; else code 5 and, in the offset's place, '<last seq>:<last hash hex>'),
+# then XADD 0-<offset> and the sender's new chain head. Returns {code, offset} per alert,
+# flattened.
+_NEW, _DUP, _CONFLICT, _NO_CHANNEL, _CLOSED, _CHAIN = 0, 1, 2, 3, 4, 5
+_ARGS_PER_ALERT = 10
+_ZERO_HEX = "0" * 64
 
 _APPEND = """
 local out = {}
 local state, head = nil, nil
 local added, dups = false, 0
-for i = 1, #ARGV, 6 do
+for i = 1, #ARGV, 10 do
   local prev = redis.call('HGET', KEYS[2], ARGV[i])
   if prev then
     local sep = string.find(prev, ':', 1, true)
@@ -40,6 +46,22 @@ for i = 1, #ARGV, 6 do
       out[#out + 1] = 4
       out[#out + 1] = 0
     else
+      local chained, last = ARGV[i + 7] ~= '', nil
+      if chained then
+        last = redis.call('HGET', KEYS[4], ARGV[i + 6]) or '0:ZERO'
+        local sep = string.find(last, ':', 1, true)
+        if tonumber(string.sub(last, 1, sep - 1)) + 1 ~= tonumber(ARGV[i + 7])
+            or string.sub(last, sep + 1) ~= ARGV[i + 8] then
+          chained = nil
+        end
+      end
+      if chained == nil then
+        out[#out + 1] = 5
+        out[#out + 1] = last
+      else
+      if chained then
+        redis.call('HSET', KEYS[4], ARGV[i + 6], ARGV[i + 7] .. ':' .. ARGV[i + 9])
+      end
       head = head + 1
       local soff = string.format('%d', head)
       redis.call('XADD', KEYS[3], '0-' .. soff, 'a', ARGV[i + 2], 's', ARGV[i + 3],
@@ -48,6 +70,7 @@ for i = 1, #ARGV, 6 do
       added = true
       out[#out + 1] = 0
       out[#out + 1] = head
+      end
     end
   end
 end
@@ -57,6 +80,7 @@ if dups > 0 then redis.call('HINCRBY', KEYS[1], 'dups', dups) end
 return out
 """
 
+_APPEND = _APPEND.replace("ZERO", _ZERO_HEX)
 _APPEND_SHA: Final = hashlib.sha1(_APPEND.encode(), usedforsecurity=False).hexdigest()
 
 # Raises the channel's durable watermark (KEYS: meta, dur) to ARGV[1], clamped to the head,
@@ -115,7 +139,7 @@ _RECOVER_SHA: Final = hashlib.sha1(_RECOVER.encode(), usedforsecurity=False).hex
 
 _CREATE_CHANNEL = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[7])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[7], KEYS[8])
 redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'title', ARGV[3], 'state', 'open',
   'created', ARGV[4], 'starts', ARGV[5], 'ends', ARGV[6], 'retention_ms', ARGV[7],
   'head', '0', 'first', '1', 'durable', '0')
@@ -125,7 +149,7 @@ return 1
 
 _DELETE_CHANNEL = """
 local found = redis.call('EXISTS', KEYS[1])
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[7])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[7], KEYS[8])
 redis.call('SREM', KEYS[5], ARGV[1])
 return found
 """

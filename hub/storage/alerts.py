@@ -9,18 +9,22 @@ from typing import Any
 
 from redis.asyncio.client import Pipeline
 
+from hub.protocol.chain import expected_detail
+from hub.protocol.envelope import alert_hash
 from hub.protocol.errors import (
     AlertIdConflict,
+    ChainBroken,
     ChannelClosed,
     Conflict,
     NoSuchChannel,
     Unavailable,
 )
 from hub.storage._common import _TRIM_CHUNK, ACK_RETRY_MS, _guard, _off, _valid_channel
-from hub.storage._keys import _att_key, _dur_key, _ids_key, _log_key, _meta_key
+from hub.storage._keys import _att_key, _chain_key, _dur_key, _ids_key, _log_key, _meta_key
 from hub.storage._scripts import (
     _APPEND,
     _APPEND_SHA,
+    _CHAIN,
     _CLOSED,
     _CONFLICT,
     _DUP,
@@ -143,10 +147,11 @@ class AlertsMixin(ChannelsMixin):
                     for i in positions:
                         req = batch[i]
                         digest = hashlib.sha1(req.alert, usedforsecurity=False).hexdigest()
-                        args += (req.alert_id, digest, req.alert, req.sig, req.kid, req.received)
+                        args += (req.alert_id, digest, req.alert, req.sig, req.kid, req.received,
+                                 *_chain_args(req))
                     pipe.evalsha(
-                        _APPEND_SHA, 3,
-                        _meta_key(channel), _ids_key(channel), _log_key(channel), *args,
+                        _APPEND_SHA, 4, _meta_key(channel), _ids_key(channel),
+                        _log_key(channel), _chain_key(channel), *args,
                     )  # fmt: skip
                 if not wait:
                     # No WAITAOF: the server fsyncs (appendfsync always) before any reply
@@ -171,7 +176,11 @@ class AlertsMixin(ChannelsMixin):
             for (channel, positions), reply in zip(groups.items(), replies[1:], strict=True):
                 top = 0
                 for n, i in enumerate(positions):
-                    code, off = int(reply[2 * n]), int(reply[2 * n + 1])
+                    code = int(reply[2 * n])
+                    if code == _CHAIN:
+                        results[i] = _chain_broken(reply[2 * n + 1])
+                        continue
+                    off = int(reply[2 * n + 1])
                     results[i] = _append_result(code, off)
                     if code in (_NEW, _DUP, _CONFLICT):
                         top = max(top, off)
@@ -376,3 +385,16 @@ def _append_result(code: int, off: int) -> AppendResult | Exception:
     if code == _CLOSED:
         return ChannelClosed()
     return NoSuchChannel()
+
+
+def _chain_args(req: AppendRequest) -> tuple[str, str, str, str]:
+    """The append script's chain values of one alert: sender, seq, prev, hash (hex)."""
+    if req.seq is None:
+        return req.sender, "", "", ""
+    return req.sender, str(req.seq), req.prev.hex(), alert_hash(req.alert).hex()
+
+
+def _chain_broken(last: bytes) -> ChainBroken:
+    """426 naming what the sender's next alert must carry (the script's '<seq>:<hex>')."""
+    seq, _, digest = last.decode().partition(":")
+    return ChainBroken(expected_detail(int(seq) + 1, bytes.fromhex(digest)))

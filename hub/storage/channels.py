@@ -25,6 +25,7 @@ from hub.storage._common import (
 from hub.storage._keys import (
     CHANNELS_KEY,
     _att_key,
+    _chain_key,
     _dur_key,
     _ids_key,
     _log_key,
@@ -55,7 +56,7 @@ class ChannelsMixin(_Base):
         with _guard():
             created = await self._create(
                 keys=[_meta_key(name), _log_key(name), _ids_key(name), _roles_key(name),
-                      CHANNELS_KEY, _att_key(name), _dur_key(name)],
+                      CHANNELS_KEY, _att_key(name), _dur_key(name), _chain_key(name)],
                 args=[name, epoch, title, _now_ms(), starts, ends, retention_ms],
             )  # fmt: skip
         if not created:
@@ -102,7 +103,7 @@ class ChannelsMixin(_Base):
         with _guard():
             found = await self._delete(
                 keys=[_meta_key(name), _log_key(name), _ids_key(name), _roles_key(name),
-                      CHANNELS_KEY, _att_key(name), _dur_key(name)],
+                      CHANNELS_KEY, _att_key(name), _dur_key(name), _chain_key(name)],
                 args=[name],
             )  # fmt: skip
         if not found:

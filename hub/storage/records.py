@@ -122,3 +122,8 @@ class AppendRequest:
     sig: bytes
     kid: str
     received: int  # ms
+    #: The sender's chain (PROTOCOL.md §4), checked atomically with the append: the
+    #: principal, ``seq`` (``None``: unchained), ``prev`` (32 bytes).
+    sender: str = ""
+    seq: int | None = None
+    prev: bytes = b""

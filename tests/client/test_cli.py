@@ -224,6 +224,9 @@ def test_alert_json_of_an_undecodable_alert() -> None:
         "body": None,
         "verified": False,
         "error": "nope",
+        "seq": None,
+        "chain": "unchecked",
+        "chain_error": None,
     }
 
 

@@ -21,7 +21,8 @@ from client.sdk import (
     load_credentials,
     new_alert_id,
 )
-from hub.protocol.envelope import decode_envelope, key_id
+from hub.protocol.chain import ZERO_HASH
+from hub.protocol.envelope import alert_hash, decode_envelope, key_id
 from hub.protocol.errors import BadSignature, FrameTooLarge, InvalidAlert
 from hub.protocol.identity import ALERT_ID_PATTERN, Identity
 from hub.protocol.limits import MAX_ALERT_BYTES
@@ -132,13 +133,26 @@ def test_sign_builds_a_verifiable_envelope(client: Client, pki: Pki) -> None:
     assert verify_signed_alert(signed.alert, signed.sig, der, ca_cert(pki), channel="stop-iii")
 
 
-def test_sign_is_deterministic_for_the_same_id_and_time(client: Client) -> None:
+def test_sign_is_deterministic_for_the_same_id_time_and_chain_position(pki: Pki) -> None:
     body = seizure()
+    ops = pki.member("fr", "ops")
+    client = Client("wss://localhost:1/", cert=ops.cert, key=ops.key, ca=pki.ca)
     a = client.sign("stop-iii", "seizure", body, alert_id="FR-2025-0001", ts_ms=1_700_000_000_000)
     b = client.sign("stop-iii", "seizure", body, alert_id="FR-2025-0001", ts_ms=1_700_000_000_000)
-    assert (a.alert, a.sig) == (b.alert, b.sig)
-    c = client.sign("stop-iii", "seizure", body, alert_id="FR-2025-0001")
-    assert c.alert != a.alert
+    # Each signing advances the sender's chain in the channel (PROTOCOL.md §4).
+    assert (a.envelope.seq, a.envelope.prev) == (1, ZERO_HASH)
+    assert (b.envelope.seq, b.envelope.prev) == (2, alert_hash(a.alert))
+    other = client.sign("other-op", "seizure", body, alert_id="FR-2025-0001")
+    assert other.envelope.seq == 1
+    again = Client("wss://localhost:1/", cert=ops.cert, key=ops.key, ca=pki.ca)
+    a2 = again.sign("stop-iii", "seizure", body, alert_id="FR-2025-0001", ts_ms=1_700_000_000_000)
+    assert (a2.alert, a2.sig) == (a.alert, a.sig)
+    c = again.sign("stop-iii", "seizure", body, alert_id="FR-2025-0001")
+    assert c.alert != b.alert
+    plain = Client("wss://localhost:1/", cert=ops.cert, key=ops.key, ca=pki.ca, chained=False)
+    u1 = plain.sign("stop-iii", "seizure", body, alert_id="FR-2025-0001", ts_ms=1_700_000_000_000)
+    u2 = plain.sign("stop-iii", "seizure", body, alert_id="FR-2025-0001", ts_ms=1_700_000_000_000)
+    assert u1.alert == u2.alert and u1.envelope.seq is None
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from client._conn import _decode
-from client.sdk import Client, ProtocolViolation
+from client.sdk import Client, ProtocolViolation, check_chains
 from tests.vectors.make import HERE, _meaning
 
 VECTORS: dict[str, Any] = json.loads((HERE / "vectors.json").read_text(encoding="utf-8"))
@@ -45,3 +45,21 @@ async def test_alert_vector(vector: dict[str, Any]) -> None:
         assert received.error is not None
         assert (type(received.error).__name__, received.error.code) == (vector["error"],
                                                                         vector["code"])
+
+
+@pytest.mark.parametrize("vector", VECTORS["chains"], ids=lambda v: v["name"])
+async def test_chain_vector(vector: dict[str, Any]) -> None:
+    """The SDK's readers (check_chains, as history and subscriptions use it)."""
+    client = Client("wss://127.0.0.1:9/", cert=HERE / "fr-ops.pem", key=HERE / "fr-ops.key",
+                    ca=HERE / VECTORS["ca"], reconnect=False)
+    by_name = {a["name"]: a for a in VECTORS["alerts"]}
+    items = []
+    for offset, name in enumerate(vector["alerts"], 1):
+        a = by_name[name]
+        items.append(await client.verify(a["channel"], offset,
+                                         bytes.fromhex(a["alert_hex"]),
+                                         bytes.fromhex(a["sig_hex"])))
+    assert all(r.verified for r in items)
+    checked = check_chains(items, complete=vector["complete"])
+    assert [r.chain for r in checked] == vector["states"]
+    assert [r.chain_broken for r in checked] == [s != "ok" for s in vector["states"]]

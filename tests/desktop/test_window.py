@@ -232,3 +232,27 @@ async def test_filter_export_and_screenshot(
     target = (DOCS if os.environ.get("CORDON_UPDATE_SCREENSHOT") == "1" else tmp_path)
     target.mkdir(exist_ok=True)
     assert window.grab().save(str(target / "screenshot.png"))
+
+
+async def test_withheld_alert_from_a_tampered_store_shows_a_broken_chain(
+    hub: HubHarness, members: dict[str, Leaf], desk: DeskFactory, qtbot: Any, raw: Any
+) -> None:
+    """What withholding looks like at the desk: the store drops de/zoll's second alert and
+    renumbers the rest (every signature still verifies); its third shows the chain gap."""
+    async with hub.client(members["de"], **FAST) as de:
+        for n in (1, 2, 3):
+            await de.publish(CH, "seizure", samples.seizure(n))
+    log, meta = f"cordon:{{ch:{CH}}}:log", f"cordon:{{ch:{CH}}}:meta"
+    entries = await raw.xrange(log)
+    await raw.delete(log)
+    for n, (_, fields) in enumerate([entries[0], entries[2]], 1):
+        await raw.xadd(log, fields, id=f"0-{n}")
+    await raw.hset(meta, mapping={"head": 2, "durable": 2})
+    window = await open_window(hub, desk(members["fr"]), qtbot)
+    await hub.wait_for(lambda: window.proxy.rowCount() == 2)
+    window.proxy.set_newest_first(False)
+    badges = texts(window, VERIFIED_COLUMN)
+    assert "Verified" in badges[0] and "CHAIN BROKEN" in badges[1]
+    assert window.banner.isVisible() and "BROKEN SENDER CHAIN" in window.banner.text()
+    assert "FAILED" not in window.banner.text()
+    assert window.needs_action_count() == 1

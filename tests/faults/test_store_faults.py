@@ -99,7 +99,9 @@ async def test_kill_9_of_the_store_is_restarted_and_subscribers_resume(
                 await wait_until(lambda: not the_hub.ready, 5, "hub reports not ready")
                 assert the_hub.not_ready_reason is not None
                 assert "SIGKILL" in the_hub.not_ready_reason
-                probe = pub.sign(CH, "notice", note("probe"), alert_id="store-kill-probe")
+                # unchained: its fate (refused now, acked later) leaves pub's chain alone
+                probe = h.client(fr, chained=False).sign(CH, "notice", note("probe"),
+                                                         alert_id="store-kill-probe")
                 with pytest.raises(Unavailable):  # fast: the request timeout bounds it
                     await pub.publish_signed(CH, probe.alert, probe.sig)
                 await asyncio.sleep(1.2)  # at least one restart attempt fails meanwhile

@@ -12,7 +12,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from hub.protocol import codec, trust
+from hub.protocol import codec, merkle, trust
+from hub.protocol.chain import ChainTracker
+from hub.protocol.checkpoint import CHECKPOINT_CONTEXT, fingerprint, verify_checkpoint
 from hub.protocol.envelope import SIGN_CONTEXT, decode_envelope
 from hub.protocol.errors import AlertRejected, ProtocolError
 from tests.vectors.make import HERE, _meaning, build
@@ -29,6 +31,8 @@ def test_vectors_cover_both_directions_and_both_outcomes() -> None:
     kinds = {(v["direction"], v["valid"]) for v in VECTORS["frames"]}
     assert kinds == {("client", True), ("client", False), ("server", True), ("server", False)}
     assert {a["valid"] for a in VECTORS["alerts"]} == {True, False}
+    states = {state for c in VECTORS["chains"] for state in c["states"]}
+    assert states == {"ok", "gap", "reorder", "duplicate", "fork"}
     assert bytes.fromhex(VECTORS["sign_context_hex"]) == SIGN_CONTEXT
 
 
@@ -63,11 +67,51 @@ def test_alert_vector(vector: dict[str, Any]) -> None:
 
     if vector["valid"]:
         env = verify()
-        assert {"v": env.v, "id": env.id, "ch": env.channel, "from": env.sender,
-                "kid": env.kid, "ts": env.ts, "kind": env.kind,
-                "body": json.loads(json.dumps(dict(env.body)))} == vector["envelope"]
+        meaning = {"v": env.v, "id": env.id, "ch": env.channel, "from": env.sender,
+                   "kid": env.kid, "ts": env.ts, "kind": env.kind,
+                   "body": json.loads(json.dumps(dict(env.body)))}
+        if env.prev is not None:
+            meaning |= {"seq": env.seq, "prev": {"hex": env.prev.hex()}}
+        assert meaning == vector["envelope"]
     else:
         with pytest.raises(AlertRejected) as refused:
             verify()
         assert (type(refused.value).__name__, refused.value.code) == (vector["error"],
                                                                       vector["code"])
+
+
+@pytest.mark.parametrize("vector", VECTORS["chains"], ids=lambda v: v["name"])
+def test_chain_vector(vector: dict[str, Any]) -> None:
+    by_name = {a["name"]: bytes.fromhex(a["alert_hex"]) for a in VECTORS["alerts"]}
+    tracker = ChainTracker(complete=vector["complete"])
+    states = []
+    for name in vector["alerts"]:
+        alert = by_name[name]
+        states.append(tracker.observe(decode_envelope(alert), alert)[0])
+    assert states == vector["states"]
+
+
+def test_log_vectors() -> None:
+    """Appendix C: leaf hashes of the alerts' exact bytes, signed checkpoints at every
+    size, every inclusion and consistency proof."""
+    log = VECTORS["log"]
+    by_name = {a["name"]: bytes.fromhex(a["alert_hex"]) for a in VECTORS["alerts"]}
+    leaves = [merkle.leaf_hash(by_name[n]) for n in log["alerts"]]
+    assert [h.hex() for h in leaves] == log["leaf_hashes_hex"]
+    public = bytes.fromhex(log["log_public_key_hex"])
+    assert bytes.fromhex(log["checkpoint_context_hex"]) == CHECKPOINT_CONTEXT
+    roots = {}
+    for c in log["checkpoints"]:
+        cp = verify_checkpoint(public, bytes.fromhex(c["hex"]), bytes.fromhex(c["sig_hex"]))
+        assert (cp.channel, cp.epoch, cp.size) == ("stop-iii", log["epoch"], c["size"])
+        assert cp.root == merkle.root(leaves[:cp.size]) == bytes.fromhex(c["root_hex"])
+        assert fingerprint(cp) == c["fingerprint"]
+        roots[cp.size] = cp.root
+    for v in log["inclusion"]:
+        proof = [bytes.fromhex(p) for p in v["proof_hex"]]
+        assert merkle.verify_inclusion(leaves[v["index"]], v["index"], v["size"], proof,
+                                       roots[v["size"]])
+    for v in log["consistency"]:
+        proof = [bytes.fromhex(p) for p in v["proof_hex"]]
+        assert merkle.verify_consistency(v["size1"], v["size2"], roots[v["size1"]],
+                                         roots[v["size2"]], proof)

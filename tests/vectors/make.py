@@ -26,8 +26,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from hub.protocol import codec
+from hub.protocol import codec, merkle
 from hub.protocol import frames as f
+from hub.protocol.checkpoint import (
+    CHECKPOINT_CONTEXT,
+    Checkpoint,
+    encode_checkpoint,
+    fingerprint,
+    sign_checkpoint,
+)
 from hub.protocol.envelope import SIGN_CONTEXT, Envelope, encode_envelope, key_id, sign_alert
 from hub.protocol.schema import example
 
@@ -141,11 +148,12 @@ def build() -> dict[str, bytes]:
     alerts: list[dict[str, Any]] = []
 
     def ok(name: str, alert: bytes, sig: bytes, env: Envelope, why: str) -> None:
+        meaning = {"v": env.v, "id": env.id, "ch": env.channel, "from": env.sender,
+                   "kid": env.kid, "ts": env.ts, "kind": env.kind, "body": dict(env.body)}
+        if env.seq is not None and env.prev is not None:
+            meaning |= {"seq": env.seq, "prev": {"hex": env.prev.hex()}}
         alerts.append({"name": name, "valid": True, "channel": CHANNEL, "alert_hex": alert.hex(),
-                       "sig_hex": sig.hex(), "why": why,
-                       "envelope": {"v": env.v, "id": env.id, "ch": env.channel,
-                                    "from": env.sender, "kid": env.kid, "ts": env.ts,
-                                    "kind": env.kind, "body": dict(env.body)}})
+                       "sig_hex": sig.hex(), "why": why, "envelope": meaning})
 
     def bad(name: str, alert: bytes, sig: bytes, code: int, error: str, why: str) -> None:
         alerts.append({"name": name, "valid": False, "channel": CHANNEL,
@@ -183,6 +191,91 @@ def build() -> dict[str, bytes]:
     a, s = signed(envelope(ts=int(_LEAF_END.timestamp() * 1000) + 1))
     bad("after-certificate-expiry", a, s, 422, "BadSignature",
         "signed with a time after the certificate's notAfter")
+
+    # Sender chains (§4): fr/ops's alerts 1, 2, 3 in the channel, and another alert 2.
+    chained: dict[str, bytes] = {}
+    prev = bytes(32)
+    for n, text in ((1, "first"), (2, "second"), (3, "third")):
+        env = envelope(id=f"FR-2026-01{n:02d}", body={**example("notice"), "text": text},
+                       seq=n, prev=prev)
+        a, s = signed(env)
+        chained[f"chained-{n}"] = a
+        ok(f"chained-{n}", a, s, env,
+           f"fr/ops's alert {n} in the channel: seq {n}, prev = "
+           + ("32 zero bytes" if n == 1 else f"SHA-256 of chained-{n - 1}'s alert bytes"))
+        prev = hashlib.sha256(a).digest()
+    env = envelope(id="FR-2026-0199", body={**example("notice"), "text": "other second"},
+                   seq=2, prev=hashlib.sha256(chained["chained-1"]).digest())
+    a, s = signed(env)
+    chained["chained-2-other"] = a
+    ok("chained-2-other", a, s, env,
+       "another alert 2 of fr/ops, also after chained-1: with chained-2 it forks the chain")
+    for name, extra, why in (
+        ("chain-seq-without-prev", {"seq": 1}, "seq without prev"),
+        ("chain-first-with-prev", {"seq": 1, "prev": b"\x01" * 32},
+         "seq 1 must have 32 zero bytes as prev"),
+        ("chain-second-with-zero-prev", {"seq": 2, "prev": bytes(32)},
+         "seq 2 must name its previous alert's hash, not 32 zero bytes"),
+        ("chain-seq-zero", {"seq": 0, "prev": bytes(32)}, "seq counts from 1"),
+        ("chain-prev-short", {"seq": 2, "prev": b"\x01" * 31}, "prev is 32 bytes"),
+    ):
+        obj = {**msgpack.unpackb(notice_alert), **extra}  # nested maps stay canonical
+        a = _pack(dict(sorted(obj.items())))
+        bad(name, a, sign_alert(ops[1], a), 424, "InvalidAlert", why + " (§4)")
+    chains = [
+        {"name": name, "alerts": names, "complete": complete, "states": states, "why": why}
+        for name, names, complete, states, why in (
+            ("honest", ["chained-1", "chained-2", "chained-3"], True, ["ok", "ok", "ok"],
+             "every alert of the sender, in order"),
+            ("withheld", ["chained-1", "chained-3"], True, ["ok", "gap"],
+             "alert 2 left out"),
+            ("reordered", ["chained-1", "chained-3", "chained-2"], True, ["ok", "gap", "reorder"],
+             "alert 2 shown after alert 3"),
+            ("duplicated", ["chained-1", "chained-2", "chained-2"], True,
+             ["ok", "ok", "duplicate"], "alert 2 shown twice"),
+            ("forked", ["chained-1", "chained-2", "chained-2-other"], True, ["ok", "ok", "fork"],
+             "two different alerts 2"),
+            ("forked-prev", ["chained-1", "chained-2-other", "chained-3"], True,
+             ["ok", "ok", "fork"], "alert 3 follows chained-2, not the alert 2 this reader saw"),
+            ("first-withheld", ["chained-2", "chained-3"], True, ["gap", "ok"],
+             "a reader of the whole channel (from offset 1) never saw alert 1"),
+            ("joined-late", ["chained-2", "chained-3"], False, ["ok", "ok"],
+             "a reader that started after offset 1 anchors on the first alert it sees"),
+        )
+    ]
+
+    # A channel log (Appendix C): these alerts at offsets 1, 2, ... of one epoch.
+    log_names = ["notice", "seizure", "chained-1", "chained-2", "chained-3"]
+    by_name = {a["name"]: bytes.fromhex(a["alert_hex"]) for a in alerts}
+    leaves = [merkle.leaf_hash(by_name[n]) for n in log_names]
+    log_key = _key("cordon test vectors log")
+    epoch = "5eed" * 8
+    checkpoints: list[dict[str, Any]] = []
+    for size in range(len(leaves) + 1):
+        cp = Checkpoint(channel=CHANNEL, epoch=epoch, size=size,  # type: ignore[arg-type]
+                        root=merkle.root(leaves[:size]), time=TS + 1000 * size)
+        data = encode_checkpoint(cp)
+        checkpoints.append({"size": size, "root_hex": cp.root.hex(), "hex": data.hex(),
+                            "sig_hex": sign_checkpoint(log_key, data).hex(),
+                            "fingerprint": fingerprint(cp)})
+    log = {
+        "why": "a channel epoch's Merkle log over the exact alert bytes (RFC 9162 hashing), "
+               "its signed checkpoints at every size, every inclusion and consistency proof",
+        "epoch": epoch,
+        "alerts": log_names,
+        "leaf_hashes_hex": [h.hex() for h in leaves],
+        "log_public_key_hex": log_key.public_key().public_bytes_raw().hex(),
+        "checkpoint_context_hex": CHECKPOINT_CONTEXT.hex(),
+        "checkpoints": checkpoints,
+        "inclusion": [{"size": size, "index": index,
+                       "proof_hex": [p.hex() for p in merkle.inclusion_proof(leaves[:size],
+                                                                             index)]}
+                      for size in range(1, len(leaves) + 1) for index in range(size)],
+        "consistency": [{"size1": size1, "size2": size2,
+                         "proof_hex": [p.hex() for p in merkle.consistency_proof(
+                             leaves[:size2], size1)]}
+                        for size2 in range(1, len(leaves) + 1) for size1 in range(size2 + 1)],
+    }
 
     frames: list[dict[str, Any]] = []
 
@@ -280,6 +373,8 @@ def build() -> dict[str, bytes]:
                   alien_kid: "foreign-fr-ops.pem"},
         "frames": frames,
         "alerts": alerts,
+        "chains": chains,
+        "log": log,
     }
     text = json.dumps(vectors, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
     return {

@@ -335,12 +335,20 @@
         <translation>✖ ÉCHEC</translation>
     </message>
     <message>
+        <source>⚠ CHAIN BROKEN</source>
+        <translation>⚠ CHAÎNE ROMPUE</translation>
+    </message>
+    <message>
         <source>✔ Verified</source>
         <translation>✔ Vérifiée</translation>
     </message>
     <message>
         <source>failed the signature check</source>
         <translation>a échoué à la vérification de signature</translation>
+    </message>
+    <message>
+        <source>sender chain broken: alerts withheld or reordered</source>
+        <translation>chaîne de l’émetteur rompue : alertes retenues ou réordonnées</translation>
     </message>
     <message>
         <source>awaiting our feedback</source>
@@ -365,6 +373,10 @@
     <message>
         <source>{0} feedback</source>
         <translation>{0} retour(s)</translation>
+    </message>
+    <message>
+        <source>Sender chain broken ({0}): {1}</source>
+        <translation>Chaîne de l’émetteur rompue ({0}) : {1}</translation>
     </message>
     <message>
         <source>Needs action: {0}</source>
@@ -524,6 +536,10 @@
     <message>
         <source>Computed on this machine from {0} verified-history alerts, as cordon report does.</source>
         <translation>Calculé sur ce poste à partir de {0} alertes de l&apos;historique vérifié, comme cordon report.</translation>
+    </message>
+    <message>
+        <source>⚠ {0} alert(s) in this channel show a BROKEN SENDER CHAIN: the hub withheld, reordered or repeated alerts. Rows in red.</source>
+        <translation>⚠ {0} alerte(s) de ce canal montrent une CHAÎNE D’ÉMETTEUR ROMPUE : le hub a retenu, réordonné ou répété des alertes. Lignes en rouge.</translation>
     </message>
     <message>
         <source>Whole history on this machine: {0} alerts</source>
