@@ -32,12 +32,16 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import functools
+import logging
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +55,10 @@ DOWN_AFTER_MS = 1500
 FAILOVER_TIMEOUT_MS = 10_000
 #: Seconds :meth:`LocalSentinelStore.start` waits for the deployment to be ready.
 READY_TIMEOUT_S = 30.0
+#: Tries of a whole start (fresh ports each time) before giving up.
+START_TRIES = 3
+
+log = logging.getLogger("cordon.hastore")
 
 
 def free_port() -> int:
@@ -181,8 +189,17 @@ class LocalSentinelStore:
         self.sentinel_password = sentinel_password
         self.down_after_ms = down_after_ms
         self.quorum = quorum if quorum is not None else sentinels // 2 + 1
-        binary = str(valkey_binary())
+        self._shape = (replicas, sentinels)
         self.data: list[Node] = []
+        self.sentinels: list[Node] = []
+        self._plan()
+
+    def _plan(self) -> None:
+        """Pick free ports and build every node's command line (again on a retry)."""
+        replicas, sentinels = self._shape
+        base, password = self.base, self.password
+        binary = str(valkey_binary())
+        self.data = []
         for i in range(1 + replicas):
             port = free_port()
             node = Node(f"valkey{i}", port, base / f"valkey{i}")
@@ -200,7 +217,7 @@ class LocalSentinelStore:
             self.data.append(node)
         for replica in self.data[1:]:
             replica.argv += ["--replicaof", "127.0.0.1", str(self.data[0].port)]
-        self.sentinels: list[Node] = []
+        self.sentinels = []
         for i in range(sentinels):
             port = free_port()
             node = Node(f"sentinel{i}", port, base / f"sentinel{i}", sentinel=True)
@@ -218,15 +235,51 @@ class LocalSentinelStore:
         return next(n for n in self.data if n.port == port)
 
     async def start(self) -> None:
+        """Start every node and wait until the sentinels know each other and the replicas.
+
+        Ports are picked when the nodes are planned and taken when each process starts;
+        on a busy machine another process may take one in between (a node then exits,
+        or never links). So a failed start is retried from scratch with fresh ports, at
+        most START_TRIES times."""
         atexit.register(self._kill_all)
+        for attempt in range(1, START_TRIES + 1):
+            try:
+                await self._start_once()
+                return
+            except RuntimeError as exc:
+                dead = [n.name for n in [*self.data, *self.sentinels]
+                        if n.proc is not None and not n.running]
+                self._kill_all()
+                if attempt == START_TRIES:
+                    raise
+                log.warning("local Sentinel deployment did not start (%s; exited: %s); "
+                            "retrying with fresh ports", exc, ", ".join(dead) or "none")
+                shutil.rmtree(self.base, ignore_errors=True)
+                self._plan()
+
+    def _starting(self, check: Callable[[], Awaitable[bool]]
+                  ) -> Callable[[], Awaitable[bool]]:
+        """``check``, failing at once when a node started so far has exited (its port was
+        taken, say) rather than waiting out the timeout."""
+        async def checked() -> bool:
+            dead = [n.name for n in [*self.data, *self.sentinels]
+                    if n.proc is not None and not n.running]
+            if dead:
+                raise RuntimeError(f"{', '.join(dead)} exited while starting")
+            return await check()
+        return checked
+
+    async def _start_once(self) -> None:
         try:
             primary = self.data[0]
             primary.start()
-            await self._wait(lambda: self._answers(primary), "the primary to start")
+            await self._wait(self._starting(lambda: self._answers(primary)),
+                             "the primary to start")
             for replica in self.data[1:]:
                 replica.start()
             for replica in self.data[1:]:
-                await self._wait(lambda r=replica: self._linked(r), f"{replica.name} to sync")
+                await self._wait(self._starting(functools.partial(self._linked, replica)),
+                                 f"{replica.name} to sync")
             # Each sentinel starts knowing the others and the replicas (as a sentinel's
             # own rewritten config would say), instead of learning them from hello
             # messages every 2 s and INFO every 10 s: ready in about a second, not seven.
@@ -258,7 +311,8 @@ class LocalSentinelStore:
                     "",
                 ]))
                 sentinel.start()
-            await self._wait(self._sentinels_ready, "the sentinels to see each other")
+            await self._wait(self._starting(self._sentinels_ready),
+                             "the sentinels to see each other")
         except BaseException:
             self._kill_all()
             raise
