@@ -62,11 +62,16 @@ async def test_hub_stop_while_every_loop_is_mid_command(make_hub: MakeHub) -> No
     fr = await h.member("fr", "ops")
     async with Raw.open(h, fr):
         stubs = [Stubborn() for _ in range(3)]
-        hub.store.channels = stubs[0]  # type: ignore[method-assign]  # retention loop
+        # The re-check reads cert_statuses first and channels later in one sweep: it is
+        # stopped in its own stub before channels (the retention loop's) is replaced, or
+        # a sweep already past cert_statuses would hang in the retention loop's stub and
+        # never start its own (the test failed now and then that way).
         hub.store.cert_statuses = stubs[1]  # type: ignore[method-assign]  # session re-check
         hub.casync.sync_once = stubs[2]  # type: ignore[method-assign]  # CA folder sync
-        for stub in stubs:
+        for stub in stubs[1:]:
             await asyncio.wait_for(stub.started.wait(), BOUND_S)
+        hub.store.channels = stubs[0]  # type: ignore[method-assign]  # retention loop
+        await asyncio.wait_for(stubs[0].started.wait(), BOUND_S)
         # (the event stream's loop is waiting on its pub/sub connection meanwhile)
         async with asyncio.timeout(BOUND_S):
             await h.stop()
