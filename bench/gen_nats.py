@@ -36,7 +36,9 @@ def _ctx(c: Creds) -> ssl.SSLContext:
 
 
 async def _connect(spec: dict[str, Any], c: Creds) -> NATS:
-    return await nats.connect(f"tls://{spec['host']}:{spec['port']}", tls=_ctx(c),
+    # A cluster target gives all its servers' URLs (nats-py picks one at random).
+    servers = spec.get("servers") or f"tls://{spec['host']}:{spec['port']}"
+    return await nats.connect(servers, tls=_ctx(c),
                               tls_hostname=spec["host"], allow_reconnect=False,
                               connect_timeout=30, max_outstanding_pings=10)
 

@@ -66,7 +66,7 @@ class Phase:
         self.target = target
         self.timeout = params.deadline_s + 60
         base = {"host": target.host, "port": target.port, "uvloop": params.uvloop,
-                "deadline_s": params.deadline_s}
+                "deadline_s": params.deadline_s, **target.gen_spec()}
         self.grace_s = params.grace_s
         self.roles = {name: role for role, _spec, name in specs}
         self.children: list[Child] = start_children(
