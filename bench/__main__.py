@@ -96,12 +96,14 @@ def _run_target(target: Target, workloads: list[str], runs: int, params: Any,
     return doc
 
 
-_SUMMARY = {"W1": ("acked_per_s", "deliveries_per_s", "in_order", "generator_bound"),
+_SUMMARY = {"W1": ("acked_per_s", "deliveries_per_s", "in_order", "generator_bound",
+                   "stream_leader", "publishers_on_leader"),
             "W2": ("p50_ms", "p99_ms", "max_ms", "own_p99_ms", "p99_ms_acks"),
             "W3": ("publish_per_s", "late_joiner_s", "verified_replay_per_s",
                    "broker_mem_mib", "store_mem_mib"),
             "W4": ("held", "handshakes_per_s", "broker_kib_per_conn", "failures"),
-            "W5": ("acked_per_s", "broker_cpu_us_per_alert", "errors", "generator_bound")}
+            "W5": ("acked_per_s", "broker_cpu_us_per_alert", "errors", "generator_bound",
+                   "stream_leader", "publishers_on_leader")}
 
 
 def _summary(wl: str, res: dict[str, Any]) -> str:

@@ -131,6 +131,8 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
                                  tag=f"{spec['tag']}-{i}")
             payloads.append([sig + alert for alert, sig in alerts])
     ncs = [await _connect(spec, c) for c in creds]
+    # Which server each connection landed on (a cluster target gives several URLs).
+    ports = [nc.connected_url.port if nc.connected_url else None for nc in ncs]
     ctl.send("ready")
     await ctl.go()
     acked = 0
@@ -188,7 +190,7 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(nc.close(), 5)
     return {**usage, "t_go": ctl.t0, "timed_out": timed_out, "acked": acked,
-            "errors": errors, "t_last_ack": t_last}
+            "errors": errors, "t_last_ack": t_last, "connected_ports": ports}
 
 
 _CONNECT = (b'CONNECT {"verbose":false,"pedantic":false,"tls_required":true,'

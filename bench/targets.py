@@ -56,6 +56,10 @@ class Target:
         """Extra fields for every generator's spec (besides host and port)."""
         return {}
 
+    def run_info(self, publishers: list[dict[str, Any]]) -> dict[str, Any]:
+        """Extra figures for a run's result, from the publishers' results."""
+        return {}
+
     def versions(self) -> dict[str, str]:
         return {}
 
@@ -321,6 +325,7 @@ class NatsClusterTarget(NatsTarget):
         self.ports: list[int] = []
         self.monitor: list[int] = []
         self._logs: list[Any] = []
+        self.leaders: list[str] = []
 
     @property
     def urls(self) -> list[str]:
@@ -331,6 +336,15 @@ class NatsClusterTarget(NatsTarget):
 
     def broker_pids(self) -> list[int]:
         return [p.pid for p in self.procs]
+
+    def run_info(self, publishers: list[dict[str, Any]]) -> dict[str, Any]:
+        """The stream's leader, and how many publishing connections were on its server
+        (the others' publishes cross a route to it first)."""
+        ports = [p for r in publishers for p in r.get("connected_ports") or []]
+        leader = self.leaders[-1] if self.leaders else None
+        lport = self.ports[int(leader[1:])] if leader else None
+        return {"stream_leader": leader, "publishers_on_leader": sum(p == lport for p in ports),
+                "publisher_connections": len(ports)}
 
     def start(self, run: int) -> None:
         self.check()
@@ -434,6 +448,7 @@ class NatsClusterTarget(NatsTarget):
                 if (cl is not None and cl.leader and cl.replicas is not None
                         and len(cl.replicas) == self.nodes - 1
                         and all(r.current for r in cl.replicas)):
+                    self.leaders.append(cl.leader)
                     return
                 if loop.time() > deadline:
                     raise RuntimeError(f"stream {name}: no leader with 2 current replicas "
