@@ -16,7 +16,14 @@ from typing import Any
 
 from bench.common import machine, make_pki
 from bench.report import markdown, medians
-from bench.targets import HubTarget, MosquittoTarget, NatsTarget, Skipped, Target
+from bench.targets import (
+    HubTarget,
+    MosquittoTarget,
+    NatsClusterTarget,
+    NatsTarget,
+    Skipped,
+    Target,
+)
 from bench.workloads import FULL, QUICK, run_workload
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -27,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true",
                    help="smoke mode: tiny workloads, one run (seconds, not minutes)")
     p.add_argument("--peers", action="store_true",
-                   help="also run NATS JetStream and Mosquitto (skipped if not installed)")
+                   help="also run NATS JetStream and Mosquitto (skipped if not installed); "
+                        "with --ha also a three-node NATS cluster with R3 streams (nats-r3)")
     p.add_argument("--runs", type=int, help="runs per workload (default 3; 1 with --quick)")
     p.add_argument("--workloads", default="W1,W2,W3,W4,W5",
                    help="comma-separated subset (default all)")
@@ -36,8 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ha", action="store_true",
                    help="also run W1 and W5 with ack_replicas = 1 on a three-node Valkey store "
                         "with Sentinel (target cordon-ha)")
-    p.add_argument("--only", help="comma-separated targets: cordon, cordon-Nw, cordon-ha, "
-                                  "nats, mosquitto")
+    p.add_argument("--only", help="comma-separated targets to run, whatever --peers and --ha "
+                                  "say: cordon, cordon-Nw, cordon-ha, nats, nats-r3, mosquitto")
     p.add_argument("--uvloop", action="store_true", help="generators use uvloop")
     p.add_argument("--out", type=Path, default=RESULTS,
                    help="folder for latest.json and latest.md")
@@ -88,12 +96,14 @@ def _run_target(target: Target, workloads: list[str], runs: int, params: Any,
     return doc
 
 
-_SUMMARY = {"W1": ("acked_per_s", "deliveries_per_s", "in_order", "generator_bound"),
+_SUMMARY = {"W1": ("acked_per_s", "deliveries_per_s", "in_order", "generator_bound",
+                   "stream_leader", "publishers_on_leader"),
             "W2": ("p50_ms", "p99_ms", "max_ms", "own_p99_ms", "p99_ms_acks"),
             "W3": ("publish_per_s", "late_joiner_s", "verified_replay_per_s",
                    "broker_mem_mib", "store_mem_mib"),
             "W4": ("held", "handshakes_per_s", "broker_kib_per_conn", "failures"),
-            "W5": ("acked_per_s", "broker_cpu_us_per_alert", "errors", "generator_bound")}
+            "W5": ("acked_per_s", "broker_cpu_us_per_alert", "errors", "generator_bound",
+                   "stream_leader", "publishers_on_leader")}
 
 
 def _summary(wl: str, res: dict[str, Any]) -> str:
@@ -120,12 +130,19 @@ def main(argv: list[str] | None = None) -> int:
         targets: list[Target] = [HubTarget(root, pki)]
         if args.workers and args.workers > 1:
             targets.append(HubTarget(root, pki, workers=args.workers))
-        if args.ha:
+        if args.ha or args.only:
             targets.append(HubTarget(root, pki, ha=True))
-        if args.peers:
+        if args.peers or args.only:
             targets += [NatsTarget(root, pki), MosquittoTarget(root, pki)]
+        if (args.peers and args.ha) or args.only:
+            # The counterpart of cordon-ha: W1 and W5 on an R3 stream of a 3-node cluster.
+            targets.append(NatsClusterTarget(root, pki))
         if args.only:
             wanted = {n.strip() for n in args.only.split(",")}
+            unknown = wanted - {t.name for t in targets}
+            if unknown:
+                log(f"unknown targets in --only: {', '.join(sorted(unknown))}")
+                return 2
             targets = [t for t in targets if t.name in wanted]
         systems = {}
         for target in targets:

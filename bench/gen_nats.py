@@ -36,7 +36,9 @@ def _ctx(c: Creds) -> ssl.SSLContext:
 
 
 async def _connect(spec: dict[str, Any], c: Creds) -> NATS:
-    return await nats.connect(f"tls://{spec['host']}:{spec['port']}", tls=_ctx(c),
+    # A cluster target gives all its servers' URLs (nats-py picks one at random).
+    servers = spec.get("servers") or f"tls://{spec['host']}:{spec['port']}"
+    return await nats.connect(servers, tls=_ctx(c),
                               tls_hostname=spec["host"], allow_reconnect=False,
                               connect_timeout=30, max_outstanding_pings=10)
 
@@ -129,6 +131,8 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
                                  tag=f"{spec['tag']}-{i}")
             payloads.append([sig + alert for alert, sig in alerts])
     ncs = [await _connect(spec, c) for c in creds]
+    # Which server each connection landed on (a cluster target gives several URLs).
+    ports = [nc.connected_url.port if nc.connected_url else None for nc in ncs]
     ctl.send("ready")
     await ctl.go()
     acked = 0
@@ -186,7 +190,7 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(nc.close(), 5)
     return {**usage, "t_go": ctl.t0, "timed_out": timed_out, "acked": acked,
-            "errors": errors, "t_last_ack": t_last}
+            "errors": errors, "t_last_ack": t_last, "connected_ports": ports}
 
 
 _CONNECT = (b'CONNECT {"verbose":false,"pedantic":false,"tls_required":true,'

@@ -89,8 +89,12 @@ def markdown(doc: dict[str, Any]) -> str:
     nats = systems.get("nats", {})
     mosq = systems.get("mosquitto", {})
     cols = [(name, s) for name, s in systems.items()]
+    # With cordon-ha: its ratio to the single-node hub and to the NATS R3 cluster.
+    ha_ratios = [(title, systems[other]) for title, other in
+                 (("Cordon HA ÷ Cordon", "cordon"), ("Cordon HA ÷ NATS R3", "nats-r3"))
+                 if "cordon-ha" in systems and other in systems]
     head = ["figure (median of runs)"] + [s.get("label", n) for n, s in cols]
-    head += ["Cordon ÷ NATS", "Cordon ÷ Mosquitto", "target"]
+    head += ["Cordon ÷ NATS", "Cordon ÷ Mosquitto", *(t for t, _ in ha_ratios), "target"]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for label, wl, key, unit, higher, target in ROWS:
         cells = []
@@ -111,7 +115,11 @@ def markdown(doc: dict[str, Any]) -> str:
             "in_order", "p99_ms_acks", "own_p99_ms_acks") else "—"
         ratio_m = _ratio(hv, med(mosq), higher) if key not in (
             "in_order", "p99_ms_acks", "own_p99_ms_acks") else "—"
-        lines.append("| " + " | ".join([label, *cells, ratio_n, ratio_m, target]) + " |")
+        ratio_ha = [_ratio(med(systems["cordon-ha"]), med(other), higher)
+                    if key != "in_order" and wl in ("W1", "W5") else "—"
+                    for _t, other in ha_ratios]
+        lines.append("| " + " | ".join([label, *cells, ratio_n, ratio_m, *ratio_ha, target])
+                     + " |")
     out = ["# Cordon benchmark", ""]
     m = doc["meta"]
     out.append(f"Machine: {m['machine']['cpu']}, {m['machine']['cores']} cores, "
@@ -123,6 +131,11 @@ def markdown(doc: dict[str, Any]) -> str:
     out.append("Ratios are Cordon (single process) over the peer: above 1x is better for "
                "rates, below 1x for times, latencies and memory. W2 p99 is compared "
                "with NATS's per-subscriber-ack run.")
+    if ha_ratios:
+        out.append("Cordon HA is one hub with ack_replicas = 1 on a three-node Valkey store "
+                   "with Sentinel (an ack waits for the primary's and one replica's fsync); "
+                   "NATS R3 is a three-server cluster, R3 streams (an ack once two of the "
+                   "three stored it, without fsync).")
     notes = []
     for name, s in cols:
         if s.get("skipped"):

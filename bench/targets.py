@@ -19,7 +19,7 @@ from typing import Any
 
 from bench.common import Pki
 
-__all__ = ["HubTarget", "MosquittoTarget", "NatsTarget", "Skipped", "Target"]
+__all__ = ["HubTarget", "MosquittoTarget", "NatsClusterTarget", "NatsTarget", "Skipped", "Target"]
 
 
 class Skipped(Exception):
@@ -51,6 +51,14 @@ class Target:
 
     def store_pids(self) -> list[int]:
         return []
+
+    def gen_spec(self) -> dict[str, Any]:
+        """Extra fields for every generator's spec (besides host and port)."""
+        return {}
+
+    def run_info(self, publishers: list[dict[str, Any]]) -> dict[str, Any]:
+        """Extra figures for a run's result, from the publishers' results."""
+        return {}
 
     def versions(self) -> dict[str, str]:
         return {}
@@ -233,7 +241,7 @@ class NatsTarget(Target):
     """nats-server with JetStream (file-backed stream), mutual TLS."""
 
     name, label, gen = "nats", "NATS JetStream", "bench.gen_nats"
-    workloads = ("W1", "W2", "W3", "W4", "W5")
+    workloads: tuple[str, ...] = ("W1", "W2", "W3", "W4", "W5")
     #: W2 twice: ordered consumers (no acks), then explicit acks from every subscriber.
     w2_variants: tuple[dict[str, Any], ...] = ({}, {"suffix": "_acks", "spec": {"acks": True}})
 
@@ -292,6 +300,178 @@ class NatsTarget(Target):
                                              storage=StorageType.FILE))
         finally:
             await nc.close()
+
+
+#: Seconds a three-node NATS cluster may take to elect its JetStream meta leader, and an
+#: R3 stream its leader.
+NATS_CLUSTER_START_S = 30.0
+
+
+class NatsClusterTarget(NatsTarget):
+    """Three nats-server processes on loopback (a cluster with routes between them,
+    JetStream on each with its own store folder), each stream with ``num_replicas=3``:
+    JetStream answers a publish once the stream's Raft group committed it, i.e. a quorum
+    (two of the three servers) stored it. Clients use mutual TLS as on the single server;
+    the routes are plain TCP on loopback, like the Valkey replication of ``cordon-ha``.
+    Generators get all three client URLs (nats-py picks one at random per connection)."""
+
+    name, label = "nats-r3", "NATS JetStream, R3 (3-node cluster)"
+    workloads = ("W1", "W5")
+    nodes = 3
+
+    def __init__(self, root: Path, pki: Pki) -> None:
+        super().__init__(root, pki)
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.ports: list[int] = []
+        self.monitor: list[int] = []
+        self._logs: list[Any] = []
+        self.leaders: list[str] = []
+
+    @property
+    def urls(self) -> list[str]:
+        return [f"tls://{self.host}:{p}" for p in self.ports]
+
+    def gen_spec(self) -> dict[str, Any]:
+        return {"servers": self.urls}
+
+    def broker_pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
+
+    def run_info(self, publishers: list[dict[str, Any]]) -> dict[str, Any]:
+        """The stream's leader, and how many publishing connections were on its server
+        (the others' publishes cross a route to it first)."""
+        ports = [p for r in publishers for p in r.get("connected_ports") or []]
+        leader = self.leaders[-1] if self.leaders else None
+        lport = self.ports[int(leader[1:])] if leader else None
+        return {"stream_leader": leader, "publishers_on_leader": sum(p == lport for p in ports),
+                "publisher_connections": len(ports)}
+
+    def start(self, run: int) -> None:
+        self.check()
+        data = self.root / f"nats-r3-r{run}"
+        shutil.rmtree(data, ignore_errors=True)
+        data.mkdir(parents=True)
+        n = self.nodes
+        self.ports = [free_port() for _ in range(n)]
+        routes = [free_port() for _ in range(n)]
+        self.monitor = [free_port() for _ in range(n)]
+        self.port = self.ports[0]
+        try:
+            for i in range(n):
+                conf = data / f"n{i}.conf"
+                conf.write_text(
+                    f"server_name: n{i}\n"
+                    f"listen: {self.host}:{self.ports[i]}\n"
+                    f"http: {self.host}:{self.monitor[i]}\n"
+                    "max_payload: 1MB\n"
+                    "tls {\n"
+                    f"  cert_file: \"{self.pki.server_cert}\"\n"
+                    f"  key_file: \"{self.pki.server_key}\"\n"
+                    f"  ca_file: \"{self.pki.ca}\"\n"
+                    "  verify: true\n"
+                    "  timeout: 10\n"
+                    "}\n"
+                    f"jetstream {{ store_dir: \"{data / f'js{i}'}\" }}\n"
+                    "cluster {\n"
+                    "  name: bench\n"
+                    f"  listen: {self.host}:{routes[i]}\n"
+                    "  routes: [" + ", ".join(f"nats-route://{self.host}:{routes[j]}"
+                                             for j in range(n) if j != i) + "]\n"
+                    "}\n")
+                log = (data / f"n{i}.log").open("ab")
+                self._logs.append(log)
+                self.procs.append(subprocess.Popen(["nats-server", "-c", str(conf)],
+                                                   stdout=log, stderr=log,
+                                                   start_new_session=True))
+            self.proc = self.procs[0]
+            deadline = time.monotonic() + NATS_CLUSTER_START_S
+            for proc, port in zip(self.procs, self.ports, strict=True):
+                _wait_port(self.host, port, max(0.1, deadline - time.monotonic()), proc)
+            self._wait_meta_leader(deadline)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_meta_leader(self, deadline: float) -> None:
+        """Until every server's /jsz names the same JetStream meta leader and sees all
+        peers (bounded by NATS_CLUSTER_START_S)."""
+        import json
+        import urllib.request
+
+        seen: Any = None
+        while time.monotonic() < deadline:
+            for proc in self.procs:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"nats-server exited with status {proc.returncode}")
+            leaders = set()
+            with contextlib.suppress(OSError, ValueError):
+                for port in self.monitor:
+                    with urllib.request.urlopen(f"http://{self.host}:{port}/jsz",
+                                                timeout=2) as r:
+                        meta = json.load(r).get("meta_cluster") or {}
+                    seen = meta
+                    if meta.get("leader") and meta.get("cluster_size") == self.nodes:
+                        leaders.add(meta["leader"])
+                    else:
+                        leaders.add("")
+                if len(leaders) == 1 and "" not in leaders:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"no JetStream meta leader after {NATS_CLUSTER_START_S:g} s "
+                           f"(last /jsz meta_cluster: {seen})")
+
+    def channel(self, workload: str, run: int) -> str:
+        subject = f"bench.{workload.lower()}.r{run}"
+        asyncio.run(self._stream(subject))
+        return subject
+
+    async def _stream(self, subject: str) -> None:
+        import nats
+        from nats.js.api import StorageType, StreamConfig
+
+        from bench.wsclient import client_tls
+
+        c = self.pki.members[0]
+        nc = await nats.connect(self.urls, tls=client_tls(c.ca, c.cert, c.key),
+                                tls_hostname=self.host, connect_timeout=10)
+        try:
+            js = nc.jetstream()
+            name = subject.replace(".", "_").upper()
+            await js.add_stream(StreamConfig(name=name, subjects=[subject],
+                                             storage=StorageType.FILE, num_replicas=3))
+            # Until the stream's Raft group has a leader and both followers are current.
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + NATS_CLUSTER_START_S
+            while True:
+                info = await js.stream_info(name)
+                cl = info.cluster
+                if (cl is not None and cl.leader and cl.replicas is not None
+                        and len(cl.replicas) == self.nodes - 1
+                        and all(r.current for r in cl.replicas)):
+                    self.leaders.append(cl.leader)
+                    return
+                if loop.time() > deadline:
+                    raise RuntimeError(f"stream {name}: no leader with 2 current replicas "
+                                       f"after {NATS_CLUSTER_START_S:g} s ({cl})")
+                await asyncio.sleep(0.1)
+        finally:
+            await nc.close()
+
+    def stop(self) -> None:
+        procs, self.procs = self.procs, []
+        self.proc = None
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        logs, self._logs = self._logs, []
+        for log in logs:
+            log.close()
 
 
 class MosquittoTarget(Target):

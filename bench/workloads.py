@@ -66,7 +66,7 @@ class Phase:
         self.target = target
         self.timeout = params.deadline_s + 60
         base = {"host": target.host, "port": target.port, "uvloop": params.uvloop,
-                "deadline_s": params.deadline_s}
+                "deadline_s": params.deadline_s, **target.gen_spec()}
         self.grace_s = params.grace_s
         self.roles = {name: role for role, _spec, name in specs}
         self.children: list[Child] = start_children(
@@ -159,7 +159,7 @@ def w1(target: Target, run: int, p: Params) -> dict[str, Any]:
         "every_subscriber_got_every_alert": complete,
         "in_order": complete and all(r["in_order"] for r in subs_r),
         "broker_cpu_us_per_alert": round((ph.b1 - ph.b0) / max(pub["acked"], 1) * 1e6, 1),
-        **ph.gen_usage({**results, "pub": pub}),
+        **ph.gen_usage({**results, "pub": pub}), **target.run_info([pub]),
     }
 
 
@@ -313,7 +313,7 @@ def w5(target: Target, run: int, p: Params) -> dict[str, Any]:
         "broker_cpu_us_per_alert": round((ph.b1 - ph.b0) / max(acked, 1) * 1e6, 1),
         "store_cpu_us_per_alert": round((ph.s1 - ph.s0) / max(acked, 1) * 1e6, 1)
         if ph.store.pids else None,
-        **ph.gen_usage(results),
+        **ph.gen_usage(results), **target.run_info(list(results.values())),
     }
 
 
