@@ -258,7 +258,8 @@ async def test_revocation_reaches_the_cached_signer_on_every_worker(
     """``cordon serve --workers 2``: a connection on each worker has used the second
     certificate; the administrator revokes it (its adm frame served by one of them); on
     both connections the next alert it signs is refused."""
-    from tests.hub.test_workers import Workers, _wait_registered, worker_of_client_ports
+    from tests.faults.procs import worker_of_client_ports
+    from tests.hub.test_workers import Workers, _wait_registered
 
     monkeypatch.setenv("CORDON_SESSION_RECHECK_S", str(NEVER_S))
     pki = make_pki(tmp_path)

@@ -24,6 +24,7 @@ from client.sdk import Client
 from hub import admin
 from hub.storage import Store
 from tests.bodies import note
+from tests.faults.procs import worker_of_client_ports
 from tests.pki import Leaf, Pki, make_pki
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -31,34 +32,6 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
 
 _READY = re.compile(r"listening on wss://127\.0\.0\.1:(\d+) \((\d+) workers, pids ([\d ]+);")
 PER_PUBLISHER = 150
-
-
-def _socket_inodes(pid: int) -> set[int]:
-    inodes = set()
-    fd_dir = Path(f"/proc/{pid}/fd")
-    for fd in os.listdir(fd_dir):
-        with contextlib.suppress(OSError):
-            target = os.readlink(fd_dir / fd)
-            if target.startswith("socket:["):
-                inodes.add(int(target[8:-1]))
-    return inodes
-
-
-def worker_of_client_ports(pids: list[int], server_port: int) -> dict[int, int]:
-    """Client port -> pid of the worker holding the server end of that connection."""
-    owner = {inode: pid for pid in pids for inode in _socket_inodes(pid)}
-    out: dict[int, int] = {}
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(OSError), open(table) as fh:
-            next(fh)
-            for line in fh:
-                cols = line.split()
-                local_port = int(cols[1].rsplit(":", 1)[1], 16)
-                remote_port = int(cols[2].rsplit(":", 1)[1], 16)
-                inode = int(cols[9])
-                if local_port == server_port and inode in owner:
-                    out[remote_port] = owner[inode]
-    return out
 
 
 class Workers:
