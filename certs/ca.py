@@ -194,8 +194,23 @@ _DNS_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _DNS_NAME = re.compile(rf"(?=.{{1,253}}\Z){_DNS_LABEL}(?:\.{_DNS_LABEL})*")
 
 
+class _Recorded:
+    """``serial`` and ``kid`` of a written certificate, read from its index record."""
+
+    __slots__ = ()
+    record: CertRecord
+
+    @property
+    def serial(self) -> int:
+        return self.record.serial
+
+    @property
+    def kid(self) -> str:
+        return self.record.kid
+
+
 @dataclass(frozen=True, slots=True)
-class CertifiedRequest:
+class CertifiedRequest(_Recorded):
     """What :func:`issue_from_request` wrote: the certificate and the CA copy (the private
     key stays with the requester)."""
 
@@ -203,31 +218,15 @@ class CertifiedRequest:
     ca: Path
     record: CertRecord
 
-    @property
-    def serial(self) -> int:
-        return self.record.serial
-
-    @property
-    def kid(self) -> str:
-        return self.record.kid
-
 
 @dataclass(frozen=True, slots=True)
-class IssuedCert:
+class IssuedCert(_Recorded):
     """What an ``issue_*`` call wrote: the leaf's certificate and key, the CA copy."""
 
     cert: Path
     key: Path
     ca: Path
     record: CertRecord
-
-    @property
-    def serial(self) -> int:
-        return self.record.serial
-
-    @property
-    def kid(self) -> str:
-        return self.record.kid
 
 
 # --------------------------------------------------------------------------- files
