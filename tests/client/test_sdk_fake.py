@@ -16,7 +16,6 @@ from client.sdk import (
     ProtocolViolation,
     Received,
     SessionRefused,
-    Subscription,
 )
 from hub.protocol import frames as f
 from hub.protocol.errors import (
@@ -31,28 +30,16 @@ from hub.protocol.errors import (
 )
 from hub.protocol.schema import example
 from tests.bodies import note, seizure
+from tests.client.common import CH, make_client, take
 from tests.client.fakehub import FakeHub, FakeSession
-from tests.pki import Leaf, Pki, make_pki
-
-CH = "stop-iii"
+from tests.pki import Pki, make_pki
 
 
 @pytest.fixture
-def pki(tmp_path: Path) -> Pki:
-    return make_pki(tmp_path)
+def hub(fake_hub: FakeHub) -> FakeHub:
+    """The fake hub (conftest.py), under the name these tests use."""
+    return fake_hub
 
-
-@pytest.fixture
-async def hub(pki: Pki) -> AsyncIterator[FakeHub]:
-    async with FakeHub(pki) as fake:
-        fake.add_channel(CH)
-        yield fake
-
-
-def make_client(hub: FakeHub, leaf: Leaf, **kwargs: Any) -> Client:
-    options: dict[str, Any] = {"backoff": 0.01, "max_backoff": 0.05, "request_timeout": 5}
-    options.update(kwargs)
-    return Client(hub.url, cert=leaf.cert, key=leaf.key, ca=hub.pki.ca, **options)
 
 
 @pytest.fixture
@@ -77,16 +64,6 @@ def put(hub: FakeHub, sender: Client, n: int, *, channel: str = CH) -> list[int]
         signed = sender.sign(channel, "seizure", seizure(f"n={i}"))
         offs.append(hub.append(channel, signed.alert, signed.sig))
     return offs
-
-
-async def take(sub: Subscription, n: int) -> list[Received]:
-    out = []
-    async with asyncio.timeout(10):
-        async for received in sub:
-            out.append(received)
-            if len(out) == n:
-                break
-    return out
 
 
 # --- connecting -------------------------------------------------------------------
