@@ -126,6 +126,38 @@ async def test_handshake_cut_on_every_try_is_a_refusal(hub: FakeHub, pki: Pki) -
     assert hub.handshakes_cut == 3
 
 
+async def test_connect_attempts_bound_the_first_connection_only(hub: FakeHub, pki: Pki
+                                                                ) -> None:
+    """``connect_attempts`` (what the CLIs' ``--retries`` sets): tries for the first
+    connection; once connected, losses are retried up to ``max_attempts``, or not at all
+    with ``reconnect=False`` (the admin CLI), whose first connection still gets its tries."""
+    leaf = pki.member("fr", "ops")
+    hub.cut_handshakes = 100
+    with pytest.raises(SessionRefused):
+        await make_client(hub, leaf, connect_attempts=2, max_attempts=6).connect()
+    assert hub.handshakes_cut == 2
+    with pytest.raises(SessionRefused):
+        await make_client(hub, leaf, connect_attempts=3, reconnect=False).connect()
+    assert hub.handshakes_cut == 2 + 3
+    with pytest.raises(SessionRefused):  # the default: max_attempts
+        await make_client(hub, leaf, max_attempts=4).connect()
+    assert hub.handshakes_cut == 2 + 3 + 4
+
+    hub.cut_handshakes = 0
+    async with make_client(hub, leaf, connect_attempts=1, max_attempts=6) as patient, \
+            make_client(hub, leaf, connect_attempts=3, reconnect=False) as once:
+        await hub.wait_sessions(2)
+        hub.cut_handshakes, cut = 4, hub.handshakes_cut
+        await hub.drop_all()
+        assert [c.ch for c in await patient.channels()] == [CH]  # 4 cut, the 5th opens
+        assert hub.handshakes_cut == cut + 4
+        with pytest.raises(ConnectionLost):
+            await once.channels()
+        assert hub.handshakes_cut == cut + 4  # not one more try
+    with pytest.raises(ValueError, match="connect_attempts"):
+        make_client(hub, leaf, connect_attempts=0)
+
+
 async def test_untrusted_hub_certificate(hub: FakeHub, pki: Pki, tmp_path: Path) -> None:
     other = make_pki(tmp_path / "other")
     leaf = pki.member("fr", "ops")
