@@ -10,6 +10,7 @@ verify) or :class:`LogInconsistent` (contradicts a checkpoint verified before).
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -264,3 +265,50 @@ async def test_epoch_change_links_the_old_log(h: HubHarness, members: dict[str, 
                                                  old.kid, old.cert_der))
         with pytest.raises(LogInconsistent, match="dropped"):
             await de2.checkpoint(CH)
+
+
+async def test_cli_show_and_verify(h: HubHarness, members: dict[str, Leaf], raw: Any,
+                                   tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                   ) -> None:
+    """`cordon checkpoint show` prints the verified checkpoint and saves it for a peer;
+    `verify` accepts the peer's fingerprint at the same size and the peer's file at an
+    older size (consistency proof), and exits 1 on a forged second history."""
+    import asyncio
+
+    from client.checkpoint import main as checkpoint_main
+
+    def argv(command: str, leaf: Leaf, *rest: str) -> list[str]:
+        peer = [r for r in rest if not r.startswith("--") and command == "verify"]
+        opts = [r for r in rest if r not in peer]
+        return [command, CH, *peer, "--hub", h.url, "--cert", str(leaf.cert), "--key",
+                str(leaf.key), "--ca", str(h.pki.ca), "--crl", str(h.pki.crl), *opts]
+
+    async with h.client(members["fr"], **FAST) as fr:
+        await publish(fr, 1, 3)
+    await sign(h)
+    peer_file = tmp_path / "peer.json"
+    assert await asyncio.to_thread(
+        checkpoint_main, argv("show", members["fr"], "--save", str(peer_file))) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["size"] == 3 and shown["channel"] == CH and len(shown["root"]) == 64
+    assert await asyncio.to_thread(
+        checkpoint_main, argv("verify", members["de"], shown["fingerprint"].lower())) == 0
+    async with h.client(members["fr"], **FAST) as fr:
+        await publish(fr, 4, 2)
+    await sign(h)
+    assert await asyncio.to_thread(
+        checkpoint_main, argv("verify", members["de"], str(peer_file))) == 0
+    assert "consistency proof verified" in capsys.readouterr().err
+    assert await asyncio.to_thread(
+        checkpoint_main, argv("verify", members["de"], shown["fingerprint"])) == 1
+    # a second history signed with the log key at size 5
+    cp = decode_checkpoint(await raw.hget(CKPT, "cp"))
+    kid = (await raw.hget(CKPT, "kid")).decode()
+    await forge(raw, h, Checkpoint(ChannelName(CH), cp.epoch, 5, b"\x09" * 32, cp.time + 1),
+                key=log_key(h), kid=kid)
+    assert await asyncio.to_thread(
+        checkpoint_main, argv("verify", members["de"], str(peer_file))) == 1
+    assert "DIFFERENT" in capsys.readouterr().err
+    # the local mode still works
+    assert await asyncio.to_thread(checkpoint_main, argv("show", members["de"])[1:10]) == 0
+    assert json.loads(capsys.readouterr().out)["size"] == 5
