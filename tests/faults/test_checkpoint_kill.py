@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from client.sdk import CheckpointError, Client, SignedCheckpoint
+from client.sdk import CheckpointError, Client, Received, SignedCheckpoint
 from hub.protocol.merkle import leaf_hash, root
 from tests.faults.ledger import Ledger, publish_all, wait_until
 from tests.faults.procs import Serve
@@ -73,8 +73,9 @@ async def test_kill_9_between_signings_keeps_checkpoints_consistent(serve: Serve
         publisher = asyncio.create_task(publish_all(pub, CH, ids, ledger, concurrency=4))
         try:
             for r in range(1, ROUNDS + 1):
-                await wait_until(lambda r=r: ledger.count >= 60 * r and len(seen) >= 2 * r,
-                                 60, f"publishing and signing before crash {r}")
+                await wait_until(lambda r=r: ledger.count >= 60 * r  # type: ignore[misc]
+                                 and len(seen) >= 2 * r, 60,
+                                 f"publishing and signing before crash {r}")
                 await serve.kill9()
                 await serve.start()  # same folder, same port
             await asyncio.wait_for(publisher, 120)
@@ -88,7 +89,7 @@ async def test_kill_9_between_signings_keeps_checkpoints_consistent(serve: Serve
         assert not errors, errors
         last = seen[-1].checkpoint
         assert len({s.checkpoint.epoch for s in seen}) == 1  # nothing acked was lost
-        items = []
+        items: list[Received] = []
         before = None
         while True:
             page = await reader.history(CH, before=before, limit=1000)
