@@ -359,3 +359,27 @@ async def test_signing_off(tmp_path: Path, valkey_url: str, raw: Any) -> None:
             with pytest.raises(NotFound):
                 await fr.checkpoint(CH)
         assert not (h.pki.dir / "out" / "log.pem").exists()  # nor issued a log key
+
+
+async def test_an_older_checkpoint_served_again_is_not_a_rollback(
+        h: HubHarness, members: dict[str, Leaf], raw: Any) -> None:
+    """The store loses its latest checkpoint (restored to an older signed one, as after a
+    crash before the write reached the disk): the member keeps the newer one it holds, and
+    checks it against the next checkpoint when the log grows past it."""
+    async with h.client(members["fr"], **FAST) as fr:
+        await publish(fr, 1, 3)
+    await sign(h)
+    older = await raw.hgetall(CKPT)
+    async with h.client(members["fr"], **FAST) as fr:
+        await publish(fr, 4, 2)
+    await sign(h)
+    async with h.client(members["de"], **FAST) as de:
+        assert (await de.checkpoint(CH)).checkpoint.size == 5
+        await raw.delete(CKPT)
+        await raw.hset(CKPT, mapping=older)
+        assert (await de.checkpoint(CH)).checkpoint.size == 3
+        assert de.checkpoints[CH].checkpoint.size == 5
+        async with h.client(members["fr"], **FAST) as fr:
+            await publish(fr, 6, 1)
+        await sign(h)
+        assert (await de.checkpoint(CH)).checkpoint.size == 6  # checked from 5
