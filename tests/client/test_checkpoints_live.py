@@ -383,3 +383,21 @@ async def test_an_older_checkpoint_served_again_is_not_a_rollback(
             await publish(fr, 6, 1)
         await sign(h)
         assert (await de.checkpoint(CH)).checkpoint.size == 6  # checked from 5
+
+
+async def test_one_signature_per_interval_across_hub_processes(
+        h: HubHarness, members: dict[str, Leaf]) -> None:
+    """Two hub processes on one store (a second TransLog with the same log key): one
+    signature per channel per interval between them, and both serve the same one."""
+    from hub.translog import TransLog
+
+    assert h.hub is not None
+    first = h.hub.translog
+    other = TransLog(h.store, key=first.key, interval_ms=first.interval_ms)
+    async with h.client(members["fr"], **FAST) as fr:
+        await publish(fr, 1, 2)
+    assert await first.sign_due() + await other.sign_due() == 1
+    async with h.client(members["fr"], **FAST) as fr:
+        await publish(fr, 3, 1)
+    assert await other.sign_due() + await first.sign_due() == 0  # within the interval
+    assert (await first.latest(CH)).cp == (await other.latest(CH)).cp
