@@ -11,7 +11,7 @@ from typing import Any
 
 import msgpack
 
-from bench.common import Creds, load_key, pub_frame, sign_alerts, signed_now
+from bench.common import Creds, MemberSigner, load_key, pub_frame, sign_alerts, signed_now
 from bench.procs import Ctl, open_and_hold
 from bench.wsclient import LeanConnection, client_tls, open_lean
 from hub.protocol import codec
@@ -22,6 +22,8 @@ __all__ = ["idle", "publisher", "subscribers"]
 
 _unpackb = msgpack.unpackb
 _OPEN_CONCURRENCY = 64
+#: A signing publisher gives the loop a turn (acks read) after this many alerts.
+_YIELD_EVERY = 32
 
 
 def _creds(raw: dict[str, str]) -> Creds:
@@ -42,8 +44,9 @@ class _Sub:
     """One subscribing connection's bookkeeping (runs inside data_received)."""
 
     def __init__(self, since: int, expect: int, *, latency: bool,
-                 verify_keys: dict[str, Any] | None) -> None:
+                 verify_keys: dict[str, Any] | None, decode_alerts: bool = False) -> None:
         loop = asyncio.get_running_loop()
+        self.decode_alerts = decode_alerts
         self.last = since
         self.expect = expect
         self.count = 0
@@ -68,6 +71,8 @@ class _Sub:
         if self.latency:
             env = _unpackb(alert)
             self.lat_ns.append(time.time_ns() - int(env["body"]["title"][5:]))
+        elif self.decode_alerts:  # a member system reads every alert it receives
+            _unpackb(alert)
         if self.verify_keys is not None:
             # What a recipient does: decode and check the envelope, verify the signature
             # with the sender's key (certificates fetched once and cached).
@@ -121,7 +126,8 @@ async def subscribers(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
     sem = asyncio.Semaphore(_OPEN_CONCURRENCY)
 
     async def open_one(c: Creds) -> None:
-        st = _Sub(since, expect, latency=spec.get("latency", False), verify_keys=verify_keys)
+        st = _Sub(since, expect, latency=spec.get("latency", False), verify_keys=verify_keys,
+                  decode_alerts=bool(spec.get("decode_alerts")))
         async with sem:
             conn = await open_lean(_ctx(c), host=host, port=port, on_message=st.on_message)
         subs.append(st)
@@ -208,15 +214,24 @@ class _Pub:
 
 
 async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
-    """Connections that publish pre-signed alerts as fast as a bounded in-flight window
-    allows (``rate`` absent), or one connection at a fixed rate, each alert signed just
-    before it is sent with its send time inside (``rate`` set: latency runs)."""
+    """Connections that publish as fast as a bounded in-flight window allows (``rate``
+    absent), or one connection at a fixed rate, each alert signed just before it is sent
+    with its send time inside (``rate`` set: latency runs).
+
+    ``member`` (the default of the workloads): each alert is signed when there is room
+    for it in the window, as a member system does (:class:`bench.common.MemberSigner`:
+    the SDK's sign, sender chain included) and sent as a message of its own; the
+    signing is inside the measured time. Without it (``--presigned``, the bench before
+    issue 17) every alert is signed before ``go`` and a window's worth is written at
+    once."""
     host, port, channel = spec["host"], spec["port"], spec["channel"]
     creds = [_creds(c) for c in spec["creds"]]
     per_conn, window, rate = spec.get("count", 0), spec.get("window", 256), spec.get("rate")
     rate_f = float(rate or 0)
+    member = bool(spec.get("member"))
     frames: list[list[bytes]] = []
-    if rate is None:
+    signers = [MemberSigner(c, channel) for c in creds] if member and rate is None else []
+    if rate is None and not member:
         for i, c in enumerate(creds):
             alerts = sign_alerts(c, channel, per_conn, tag=f"{spec['tag']}-{i}")
             frames.append([pub_frame(n + 1, channel, a, s) for n, (a, s) in enumerate(alerts)])
@@ -247,8 +262,28 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
             await conn.writable()
         await pub.finished
 
+    async def signing(conn: LeanConnection, pub: _Pub, signer: MemberSigner) -> None:
+        pub.expect = per_conn
+        rid = 0
+        while rid < per_conn:
+            room = min(pub.window - pub.in_flight, per_conn - rid)
+            if room <= 0:
+                pub.room.clear()
+                await pub.room.wait()
+                continue
+            for k in range(room):
+                rid += 1
+                alert, sig = signer.sign()
+                pub.in_flight += 1
+                conn.send(pub_frame(rid, channel, alert, sig))
+                if k % _YIELD_EVERY == _YIELD_EVERY - 1:
+                    await asyncio.sleep(0)  # let acks in, as a member's other tasks would
+            await conn.writable()
+        await pub.finished
+
     async def paced(conn: LeanConnection, pub: _Pub, c: Creds) -> None:
         key = load_key(c.key)
+        signer = MemberSigner(c, channel, pad=int(spec.get("pad", 900))) if member else None
         pad = "x" * int(spec.get("pad", 900))
         n = int(rate_f * spec["duration_s"])
         pub.expect = n
@@ -258,7 +293,10 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
             delay = start + i / rate_f - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            alert, sig, _t = signed_now(key, c, channel, f"{spec['tag']}-{i:09d}", pad)
+            if signer is not None:
+                alert, sig = signer.sign(f"t_ns {time.time_ns()}")
+            else:
+                alert, sig, _t = signed_now(key, c, channel, f"{spec['tag']}-{i:09d}", pad)
             pub.in_flight += 1
             conn.send(pub_frame(i + 1, channel, alert, sig))
         await pub.finished
@@ -266,7 +304,10 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
     timed_out = False
     try:
         async with asyncio.timeout(spec["deadline_s"]):
-            if rate is None:
+            if rate is None and member:
+                await asyncio.gather(*(signing(c, p, sg) for c, p, sg in
+                                       zip(conns, pubs, signers, strict=True)))
+            elif rate is None:
                 await asyncio.gather(*(fast(c, p, fr) for c, p, fr in
                                        zip(conns, pubs, frames, strict=True)))
             else:
