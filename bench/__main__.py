@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--peers", action="store_true",
                    help="also run NATS JetStream and Mosquitto (skipped if not installed); "
                         "with --ha also a three-node NATS cluster with R3 streams (nats-r3)")
+    p.add_argument("--no-decode", action="store_true",
+                   help="subscribers do not decode the alerts inside frames (to tell the two "
+                        "halves of the member mode apart)")
     p.add_argument("--runs", type=int, help="runs per workload (default 3; 1 with --quick)")
     p.add_argument("--workloads", default="W0,W1,W2,W3,W4,W5,W6",
                    help="comma-separated subset (default all)")
@@ -134,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         params = dataclasses.replace(params, uvloop=True)
     if args.presigned:
         params = dataclasses.replace(params, member=False)
+    if args.no_decode:
+        params = dataclasses.replace(params, decode_alerts=False)
     runs = args.runs or (1 if args.quick else 3)
     workloads = [w.strip().upper() for w in args.workloads.split(",") if w.strip()]
     started = time.monotonic()

@@ -240,6 +240,43 @@ def weighted(by_thread: dict[int, tuple[str, list[tuple[list[Frame], int]]]],
     return secs, other, threads
 
 
+#: Shared objects grouped for the native split (perf): substring of the DSO -> group.
+DSO_GROUPS = (
+    ("[kernel", "kernel (syscalls, loopback TCP, futex, epoll)"),
+    ("libsodium", "libsodium (Ed25519 verify)"),
+    ("_sodium", "libsodium (Ed25519 verify)"),
+    ("libssl", "OpenSSL (TLS records, AES-GCM)"),
+    ("libcrypto", "OpenSSL (TLS records, AES-GCM)"),
+    ("_ssl", "OpenSSL (TLS records, AES-GCM)"),
+    ("msgpack", "msgpack (C)"),
+    ("hiredis", "hiredis (C)"),
+    ("python", "CPython interpreter"),
+    ("libc", "libc (malloc, memcpy)"),
+)
+
+
+def dso_group(dso: str) -> str:
+    for part, group in DSO_GROUPS:
+        if part in dso:
+            return group
+    return "other native"
+
+
+def parse_perf_report(text: str) -> list[tuple[int, str, float]]:
+    """``perf report --stdio --sort pid,dso`` (perf's pid is the thread): (thread id, DSO,
+    percent) rows."""
+    rows = []
+    for line in text.splitlines():
+        m = re.match(r"^\s*([\d.]+)%\s+(\d+):\S*\s+(.+?)\s*$", line)
+        if m:
+            rows.append((int(m[2]), m[3], float(m[1])))
+    return rows
+
+
+def _perf() -> str | None:
+    return shutil.which("perf")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench profile", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -251,6 +288,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="the publisher of the bench before issue 17 (see python -m bench)")
     p.add_argument("--out", type=Path, help="write the breakdown as JSON here")
     p.add_argument("--raw", type=Path, help="keep py-spy's collapsed stacks here")
+    p.add_argument("--no-perf", action="store_true",
+                   help="skip the native split (perf record -e cpu-clock, on-CPU samples only)")
     return p
 
 
@@ -285,12 +324,27 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
             if spy_proc.poll() is not None:
                 err = spy_proc.stderr.read().decode() if spy_proc.stderr else ""
                 raise SystemExit(f"py-spy could not attach: {err.strip()}")
-            log(f"W0, {count:,} alerts, hub pid {target.proc.pid} under py-spy")
+            perf_data = root / "perf.data"
+            perf = _perf() if not args.no_perf else None
+            perf_proc = subprocess.Popen(
+                [perf, "record", "-e", "cpu-clock", "-F", "499", "-p", str(target.proc.pid),
+                 "-o", str(perf_data)], stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL) if perf else None
+            log(f"W0, {count:,} alerts, hub pid {target.proc.pid} under py-spy"
+                + (" and perf" if perf_proc else ""))
             cpu0 = thread_cpu(target.proc.pid)
             res = w0(target, 0, params)
             cpu1 = thread_cpu(target.proc.pid)
             spy_proc.send_signal(signal.SIGINT)
             spy_proc.wait(60)
+            perf_rows: list[tuple[int, str, float]] = []
+            if perf_proc is not None and perf:
+                perf_proc.send_signal(signal.SIGINT)
+                perf_proc.wait(60)
+                report = subprocess.run(
+                    [perf, "report", "-i", str(perf_data), "--stdio", "--no-children",
+                     "--sort", "pid,dso"], capture_output=True, text=True, check=False)
+                perf_rows = parse_perf_report(report.stdout)
         finally:
             target.stop()
         text = raw.read_text() if raw.exists() else ""
@@ -310,13 +364,23 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
              "share": round(secs.get(c, 0.0) / total, 4) if total else None,
              "us_per_ack": round(hub_us * secs.get(c, 0.0) / total, 1) if total else None}
             for c in CATEGORIES]
+    names = {tid: name for tid, (name, _st) in by_thread.items()}
+    native: dict[str, dict[str, float]] = {}
+    for tid, dso, pct in perf_rows:
+        name = names.get(tid, "other threads")
+        who = "verifier threads" if name.startswith("cordon-verify") else (
+            "event loop (MainThread)" if name == "MainThread" else "other threads")
+        group = native.setdefault(who, {})
+        key = dso_group(dso)
+        group[key] = round(group.get(key, 0.0) + pct * hub_us / 100, 1)
     return {"workload": {k: res.get(k) for k in (
                 "alerts", "acked", "acked_per_s", "broker_cpu_us_per_alert",
                 "store_cpu_us_per_alert", "broker_store_cpu_us_per_alert",
                 "publisher_cpu_us_per_alert", "generator_cpu_share", "alerts_per_commit",
                 "commit_round_trip_ms", "commit_wait_us_per_alert")},
             "member": not args.presigned, "samples": samples, "rate_hz": args.rate,
-            "threads": threads, "rows": rows, "other_leaves": other.most_common(8)}
+            "threads": threads, "rows": rows, "other_leaves": other.most_common(8),
+            "native_us_per_ack": native}
 
 
 def markdown(doc: dict[str, Any]) -> str:
@@ -343,6 +407,13 @@ def markdown(doc: dict[str, Any]) -> str:
     lines += ["", "Hub threads (CPU seconds during the run, samples): " + ", ".join(
         f"{t['name']} {t['cpu_s']} s ({t['samples']})" for t in doc["threads"]
         if t["cpu_s"] > 0 or t["samples"])]
+    if doc.get("native_us_per_ack"):
+        lines += ["", "Native split (perf record -e cpu-clock: on-CPU samples only), µs per "
+                  "acked publish:", "", "| thread | where | µs |", "| --- | --- | --- |"]
+        for who, groups in doc["native_us_per_ack"].items():
+            for key, us in sorted(groups.items(), key=lambda kv: -kv[1]):
+                if us >= 0.5:
+                    lines.append(f"| {who} | {key} | {us} |")
     if doc["other_leaves"]:
         lines += ["", "*other*, innermost frames: " + ", ".join(
             f"{name} {n}" for name, n in doc["other_leaves"])]

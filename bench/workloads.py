@@ -50,6 +50,8 @@ class Params:
     #: before issue 17 (alerts signed before the clock starts and written a window at a
     #: time, unchained; subscribers decode frames, not the alerts inside).
     member: bool = True
+    #: Subscribers decode every alert's bytes (None: as ``member`` says; ``--no-decode``).
+    decode_alerts: bool | None = None
     #: W6: seconds the hub sits idle before it is measured.
     w6_settle_s: float = 3.0
 
@@ -78,7 +80,8 @@ class Phase:
         self.timeout = params.deadline_s + 60
         base = {"host": target.host, "port": target.port, "uvloop": params.uvloop,
                 "deadline_s": params.deadline_s, "member": params.member,
-                "decode_alerts": params.member, **target.gen_spec()}
+                "decode_alerts": params.member if params.decode_alerts is None
+                else params.decode_alerts, **target.gen_spec()}
         self.grace_s = params.grace_s
         self.roles = {name: role for role, _spec, name in specs}
         self.children: list[Child] = start_children(
