@@ -125,6 +125,13 @@ def _summary(wl: str, res: dict[str, Any]) -> str:
         f" ({res.get('elapsed_s')} s)"
 
 
+def _loadavg() -> list[float] | None:
+    try:
+        return [float(v) for v in Path("/proc/loadavg").read_text().split()[:3]]
+    except (OSError, ValueError):
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["profile"]:  # python -m bench profile: the hub's CPU by category
@@ -146,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(text: str) -> None:
         print(f"[{time.monotonic() - started:6.1f} s] {text}", flush=True)
 
+    load_start = _loadavg()
     root = Path(tempfile.mkdtemp(prefix="cordon-bench-"))
     try:
         log(f"throwaway CA and {100} member certificates in {root}")
@@ -176,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
                      "workloads": workloads, "params": dataclasses.asdict(params),
                      "machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                      "duration_s": round(time.monotonic() - started, 1),
+                     # other work on the machine: the 1/5/15-minute load averages
+                     "loadavg_start": load_start, "loadavg_end": _loadavg(),
                      "versions": {k: v for s in systems.values()
                                   for k, v in s.get("versions", {}).items()}},
             "systems": systems,

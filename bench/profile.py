@@ -288,6 +288,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="the publisher of the bench before issue 17 (see python -m bench)")
     p.add_argument("--out", type=Path, help="write the breakdown as JSON here")
     p.add_argument("--raw", type=Path, help="keep py-spy's collapsed stacks here")
+    p.add_argument("--callgrind", action="store_true",
+                   help="instead: count the hub's instructions per acked publish under "
+                        "valgrind --tool=callgrind (robust to load; 50-100x slower, so use "
+                        "--alerts 2000 or so), grouped by shared object")
     p.add_argument("--no-perf", action="store_true",
                    help="skip the native split (perf record -e cpu-clock, on-CPU samples only)")
     return p
@@ -296,6 +300,80 @@ def _parser() -> argparse.ArgumentParser:
 def _py_spy() -> str | None:
     here = Path(sys.executable).parent / "py-spy"
     return str(here) if here.exists() else shutil.which("py-spy")
+
+
+_CG_LINE = re.compile(r"^\s*([\d,]+)\s+(?:\([^)]*\)\s+)?(.*?)(?:\s+\[(.*)\])?\s*$")
+
+
+def parse_callgrind_annotate(text: str) -> tuple[int, dict[str, int]]:
+    """``callgrind_annotate`` output: the program's total Ir and Ir by shared object."""
+    total = 0
+    by_obj: dict[str, int] = {}
+    for line in text.splitlines():
+        m = _CG_LINE.match(line)
+        if not m:
+            continue
+        n = int(m[1].replace(",", ""))
+        if "PROGRAM TOTALS" in m[2]:
+            total = n
+        elif m[3]:
+            by_obj[m[3]] = by_obj.get(m[3], 0) + n
+    return total, by_obj
+
+
+def run_callgrind(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
+    """The hub under callgrind, instrumentation switched on only around W0's publishes
+    (``callgrind_control -i on/off``), then dumped: user-space instructions per acked
+    publish, by shared object. Kernel work (syscalls, loopback TCP) is not counted."""
+    from bench.common import make_pki
+    from bench.targets import HubTarget
+    from bench.workloads import FULL, w0
+
+    for tool in ("valgrind", "callgrind_control", "callgrind_annotate"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} not installed (apt-get install valgrind)")
+    count = 200 if args.quick else args.alerts
+    params = dataclasses.replace(FULL, w0_alerts=count, member=not args.presigned,
+                                 deadline_s=1800.0)
+    root = Path(tempfile.mkdtemp(prefix="cordon-callgrind-"))
+    try:
+        pki = make_pki(root, members=2)
+        target = HubTarget(root, pki)
+        out = root / "cg.out"
+        target.wrap = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                       f"--callgrind-out-file={out}"]
+        target.prepare_s = 600.0
+        log("starting the hub under callgrind (slow)")
+        target.start(0)
+        try:
+            assert target.proc is not None
+            pid = str(target.proc.pid)
+            subprocess.run(["callgrind_control", "-i", "on", pid], check=True,
+                           capture_output=True)
+            log(f"W0, {count:,} alerts, instrumented")
+            res = w0(target, 0, params)
+            subprocess.run(["callgrind_control", "-i", "off", pid], check=True,
+                           capture_output=True)
+            subprocess.run(["callgrind_control", "-d", pid], check=True, capture_output=True)
+            time.sleep(2)
+        finally:
+            target.stop()
+        dumps = sorted(root.glob("cg.out*"), key=lambda p: p.stat().st_size, reverse=True)
+        if not dumps:
+            raise SystemExit("callgrind wrote no profile")
+        annotated = subprocess.run(["callgrind_annotate", "--threshold=100", str(dumps[0])],
+                                   capture_output=True, text=True, check=False).stdout
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    total, by_obj = parse_callgrind_annotate(annotated)
+    acked = max(res["acked"], 1)
+    groups: dict[str, float] = {}
+    for obj, n in by_obj.items():
+        key = dso_group(Path(obj).name) if obj != "???" else "other native"
+        groups[key] = groups.get(key, 0.0) + n / acked
+    return {"acked": res["acked"], "alerts": count, "instructions_per_ack": round(total / acked),
+            "by_object_per_ack": {k: round(v) for k, v in
+                                  sorted(groups.items(), key=lambda kv: -kv[1])}}
 
 
 def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
@@ -427,6 +505,15 @@ def main(argv: list[str] | None = None) -> int:
     def log(text: str) -> None:
         print(f"[{time.monotonic() - started:6.1f} s] {text}", flush=True)
 
+    if args.callgrind:
+        cg = run_callgrind(args, log)
+        if args.out:
+            args.out.write_text(json.dumps(cg, indent=1) + "\n")
+        print(f"W0 under callgrind: {cg['acked']:,} acked; hub user-space instructions per "
+              f"acked publish: {cg['instructions_per_ack']:,}")
+        for key, n in cg["by_object_per_ack"].items():
+            print(f"  {key}: {n:,}")
+        return 0
     doc = run(args, log)
     if args.out:
         args.out.write_text(json.dumps(doc, indent=1) + "\n")

@@ -156,6 +156,9 @@ def markdown(doc: dict[str, Any]) -> str:
                f"Python {m['machine']['python']}. Mode: {m['mode']}, {m['runs']} run(s), "
                f"{m['duration_s']:.0f} s in all. Versions: "
                + ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items()) + ".")
+    if m.get("loadavg_start") or m.get("loadavg_end"):
+        out[-1] += (f" Load average (1/5/15 min) at the start {m.get('loadavg_start')}, at "
+                    f"the end {m.get('loadavg_end')} (2 cores: above 2, other work competed).")
     out += ["", *lines, ""]
     out.append("Ratios are Cordon (single process) over the peer: above 1x is better for "
                "rates, below 1x for times, latencies and memory. W2 p99 is compared "

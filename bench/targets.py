@@ -131,6 +131,10 @@ class HubTarget(Target):
         self.deployment: Any = None
         self.dump: Path | None = None
         self.ops_port = 0
+        #: A command the hub runs under (``python -m bench profile --callgrind``: valgrind),
+        #: and how long its certificate import may take then.
+        self.wrap: list[str] = []
+        self.prepare_s = 20.0
 
     def _store_options(self) -> dict[str, Any]:
         if self.deployment is None:
@@ -181,7 +185,8 @@ class HubTarget(Target):
             for address in self.deployment.sentinel_addresses:
                 argv += ["--sentinel", address]
             argv += ["--ack-replicas", "1"]
-        self.proc = self._spawn(argv, self.data / "hub.log", env, stdout_pipe=True)
+        self.proc = self._spawn([*self.wrap, *argv], self.data / "hub.log", env,
+                                stdout_pipe=True)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         match = _READY.search(line)
@@ -196,12 +201,11 @@ class HubTarget(Target):
 
         store = await Store.connect(**self._store_options())
         try:
-            for _ in range(400):
-                if all([await store.cert(c.kid) is not None for c in self.pki.members]):
-                    break
+            deadline = time.monotonic() + self.prepare_s
+            while not all([await store.cert(c.kid) is not None for c in self.pki.members]):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("hub did not import the bench certificates")
                 await asyncio.sleep(0.05)
-            else:
-                raise RuntimeError("hub did not import the bench certificates")
         finally:
             await store.close()
 

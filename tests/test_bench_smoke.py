@@ -161,3 +161,28 @@ def test_profile_categories_follow_the_documented_rules() -> None:
     secs, _other, _threads = weighted(by, {1: ("python", 1.0), 7: ("python", 3.0),
                                            9: ("python", 0.5)})
     assert secs == {"signature verify": 3.0, "schema": 1.0, "other": 0.5}
+
+
+def test_profile_reads_perf_and_callgrind_reports() -> None:
+    """The native split's parsers, on the report formats of perf 6 and callgrind_annotate."""
+    from bench.profile import dso_group, parse_callgrind_annotate, parse_perf_report
+
+    perf = ("# Samples: 448  of event 'cpu-clock'\n"
+            "    45.83%    22966:python3   libcrypto.so.3      \n"
+            "     8.33%    22970:python3   [kernel.kallsyms]   \n")
+    assert parse_perf_report(perf) == [(22966, "libcrypto.so.3", 45.83),
+                                       (22970, "[kernel.kallsyms]", 8.33)]
+    assert dso_group("[kernel.kallsyms]").startswith("kernel")
+    assert dso_group("_sodium.abi3.so").startswith("libsodium")
+    assert dso_group("libpython3.11.so.1.0") == "CPython interpreter"
+    cg = ("--------------------------------------------------------------------------------\n"
+          "4,195,038,283 (100.0%)  PROGRAM TOTALS\n"
+          "--------------------------------------------------------------------------------\n"
+          "Ir                      file:function\n"
+          "1,876,000,000 (44.72%)  ???:fe25519_mul [/usr/lib/libsodium.so.23.3.0]\n"
+          "  600,000,000 (14.30%)  ???:_PyEval_EvalFrameDefault [/usr/lib/libpython3.11.so]\n"
+          "   10,000,000 ( 0.24%)  ???:0x0000000000012345 [/usr/lib/libsodium.so.23.3.0]\n")
+    total, by_obj = parse_callgrind_annotate(cg)
+    assert total == 4_195_038_283
+    assert by_obj == {"/usr/lib/libsodium.so.23.3.0": 1_886_000_000,
+                      "/usr/lib/libpython3.11.so": 600_000_000}
