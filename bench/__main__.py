@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-decode", action="store_true",
                    help="subscribers do not decode the alerts inside frames (to tell the two "
                         "halves of the member mode apart)")
+    p.add_argument("--pubs", action="store_true",
+                   help="member publishers send several alerts per 'pubs' frame, as the SDK "
+                        "does on a hub that has them (the hub must support pubs)")
     p.add_argument("--runs", type=int, help="runs per workload (default 3; 1 with --quick)")
     p.add_argument("--workloads", default="W0,W1,W2,W3,W4,W5,W6",
                    help="comma-separated subset (default all)")
@@ -144,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         params = dataclasses.replace(params, uvloop=True)
     if args.presigned:
         params = dataclasses.replace(params, member=False)
+    if args.pubs:
+        params = dataclasses.replace(params, pubs=True)
     if args.no_decode:
         params = dataclasses.replace(params, decode_alerts=False)
     runs = args.runs or (1 if args.quick else 3)

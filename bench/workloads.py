@@ -50,6 +50,9 @@ class Params:
     #: before issue 17 (alerts signed before the clock starts and written a window at a
     #: time, unchained; subscribers decode frames, not the alerts inside).
     member: bool = True
+    #: Member publishers send the alerts signed in one loop step as one ``pubs`` frame, as
+    #: the SDK does once the hub has them (``--pubs``; perfhub's branch, not yet in main).
+    pubs: bool = False
     #: Subscribers decode every alert's bytes (None: as ``member`` says; ``--no-decode``).
     decode_alerts: bool | None = None
     #: W6: seconds the hub sits idle before it is measured.
@@ -79,7 +82,7 @@ class Phase:
         self.target = target
         self.timeout = params.deadline_s + 60
         base = {"host": target.host, "port": target.port, "uvloop": params.uvloop,
-                "deadline_s": params.deadline_s, "member": params.member,
+                "deadline_s": params.deadline_s, "member": params.member, "pubs": params.pubs,
                 "decode_alerts": params.member if params.decode_alerts is None
                 else params.decode_alerts, **target.gen_spec()}
         self.grace_s = params.grace_s
