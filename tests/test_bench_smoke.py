@@ -186,3 +186,20 @@ def test_profile_reads_perf_and_callgrind_reports() -> None:
     assert total == 4_195_038_283
     assert by_obj == {"/usr/lib/libsodium.so.23.3.0": 1_886_000_000,
                       "/usr/lib/libpython3.11.so": 600_000_000}
+
+
+def test_quick_callgrind_counts_instructions_per_ack(tmp_path: Path) -> None:
+    """``python -m bench profile --callgrind --quick``: the hub under valgrind, counted only
+    around W0's publishes; libsodium's verify is among the objects named."""
+    import shutil
+
+    from bench import profile
+
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        pytest.skip("valgrind not installed")
+    out = tmp_path / "cg.json"
+    assert profile.main(["--callgrind", "--quick", "--out", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["acked"] == doc["alerts"] == 200
+    assert doc["instructions_per_ack"] > 0
+    assert doc["by_object_per_ack"].get("libsodium (Ed25519 verify)", 0) > 0
