@@ -225,8 +225,10 @@ def _decode(data: bytes) -> dict[str, Any]:
         obj: Any = msgpack.unpackb(data, raw=False, strict_map_key=False,
                                    object_hook=_ordered)
         canonical = msgpack.packb(obj, use_bin_type=True) == data
-    except msgpack.ExtraData:
-        raise _bad("unreadable", "bytes after the bundle: not one bundle") from None
+    except msgpack.ExtraData as exc:
+        if isinstance(getattr(exc, "unpacked", None), dict):
+            raise _bad("unreadable", "bytes after the bundle: not one bundle") from None
+        raise _bad("unreadable", "not a Cordon evidence bundle (not msgpack)") from None
     except _NotCanonical:
         raise _bad("unreadable", "bundle is not in canonical form (map keys must be "
                    "strings in ascending order)") from None

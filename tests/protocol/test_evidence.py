@@ -95,6 +95,7 @@ def test_truncated_and_not_msgpack(kit: Kit) -> None:
     fails(data[: len(data) // 2], "unreadable", "truncated")
     fails(b"\xc1", "unreadable", "not msgpack")
     fails(data + b"\x00", "unreadable", "bytes after")
+    fails(b"PK\x03\x04 a zip file", "unreadable", "not a Cordon evidence bundle (not msgpack)")
     fails(msgpack.packb([1, 2]), "unreadable", "not a map")
     fails(b"\x00" * (MAX_BUNDLE_BYTES + 1), "unreadable", "larger than")
 
