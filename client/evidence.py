@@ -43,15 +43,14 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from client._options import add_channel_argument, add_connection_options
 from client.report import collect, open_client, run_refusable
-from client.sdk import Client, Received
-from hub.protocol.checkpoint import Checkpoint
+from client.sdk import Client, Received, SignedCheckpoint
 from hub.protocol.envelope import Envelope
 from hub.protocol.errors import InvalidFrame
 from hub.protocol.evidence import (
@@ -165,8 +164,8 @@ def render_report(report: EvidenceReport, name: str = "bundle") -> str:
         f"VERIFIED: {name}",
         f"Channel {cp.channel} (epoch {cp.epoch}): the log of {cp.size} alerts with "
         f"fingerprint {report.fingerprint} (root {cp.root.hex()})",
-        f"  signed by the hub's log key {report.log_identity} (key id {report.log_kid[:16]}…)"
-        f" at {_utc(cp.time)}",
+        f"  signed by the log key of hub {report.log_identity} (key id "
+        f"{report.log_kid[:16]}…) at {_utc(cp.time)}",
         f"  CA {report.ca_subject}, SHA-256 {report.ca_sha256} — compare it with your "
         "CA certificate's (or pass --ca)",
         f"  CRL no. {report.crl_number} of {_utc(report.crl_this_update)}, next update "
@@ -237,15 +236,6 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 # --- export ----------------------------------------------------------------------------------
-class _LogClient(Protocol):
-    """The SDK's log calls (``Client.checkpoint``, ``Client.prove_inclusion``)."""
-
-    async def checkpoint(self, channel: str) -> Any: ...
-
-    async def prove_inclusion(self, channel: str, epoch: str, size: int,
-                              offsets: Sequence[int]) -> dict[int, list[bytes]]: ...
-
-
 class ExportRefused(Exception):
     """The export cannot be made; ``code`` is the exit code, the message says why."""
 
@@ -296,14 +286,14 @@ def _read_crl(path: Path) -> bytes:
     return crl.public_bytes(serialization.Encoding.DER)
 
 
-async def _checkpoint_covering(client: _LogClient, channel: str, offset: int,
-                               epoch: str) -> Any:
+async def _checkpoint_covering(client: Client, channel: str, offset: int,
+                               epoch: str) -> SignedCheckpoint:
     """The hub's newest signed checkpoint once it covers ``offset`` (checkpoints are
     signed in batches: waits up to :data:`CHECKPOINT_WAIT_S`)."""
     deadline = time.monotonic() + CHECKPOINT_WAIT_S
     while True:
         signed = await client.checkpoint(channel)
-        cp: Checkpoint = signed.checkpoint
+        cp = signed.checkpoint
         if cp.epoch != epoch:
             raise ExportRefused(EXIT_REFUSED, f"the channel's epoch changed ({epoch} → "
                                 f"{cp.epoch}) while exporting: run the export again")
@@ -328,10 +318,10 @@ async def export_bundle(client: Client, channel: str, ids: Sequence[str], *, ca:
             if r.chain_broken:
                 log.warning("alert %s shows a broken sender chain (%s): %s",
                             r.envelope.id if r.envelope else "?", r.chain, r.chain_detail)
-        logs: _LogClient = client  # type: ignore[assignment]
-        signed = await _checkpoint_covering(logs, channel, chosen[-1].offset, epoch)
+        signed = await _checkpoint_covering(client, channel, chosen[-1].offset, epoch)
         size = signed.checkpoint.size
-        proofs = await logs.prove_inclusion(channel, epoch, size, [r.offset for r in chosen])
+        proofs = await client.prove_inclusion(channel, epoch, size, [r.offset for r in chosen],
+                                              alerts={r.offset: r.alert for r in chosen})
         certs = await client.directory([r.envelope.kid for r in chosen if r.envelope])
     alerts = [BundleAlert(alert=r.alert, sig=r.sig, cert=certs.get(r.envelope.kid, b"")
                           if r.envelope else b"", offset=r.offset,

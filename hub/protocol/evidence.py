@@ -49,12 +49,17 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from hub.protocol.checkpoint import Checkpoint, fingerprint, verify_checkpoint
+from hub.protocol.checkpoint import (
+    Checkpoint,
+    decode_checkpoint,
+    fingerprint,
+    verify_checkpoint,
+)
 from hub.protocol.envelope import Envelope, alert_hash, decode_envelope, key_id, verify_alert
 from hub.protocol.errors import AlertRejected, BadSignature, EnvelopeMismatch
-from hub.protocol.identity import CORDON_URI_PREFIX, cordon_uris
+from hub.protocol.identity import LOG_EKU_OID, LOG_URI_PREFIX
 from hub.protocol.merkle import HASH_BYTES, leaf_hash, verify_inclusion
-from hub.protocol.trust import verify_certificate
+from hub.protocol.trust import verify_certificate, verify_log_certificate
 
 __all__ = [
     "EVIDENCE_FORMAT",
@@ -91,10 +96,6 @@ _MAX_PROOF: Final = 64
 RESTRICTED_HANDLING: Final = frozenset({"H1", "H2", "H3"})
 #: The ``permission`` value of a notice that permits its ``links`` in evidence bundles.
 PERMISSION_EVIDENCE: Final = "evidence"
-#: The log key's certificate (PROTOCOL Appendix C): SAN URI ``urn:cordon:log:<hub>``.
-LOG_URI_PREFIX: Final = "urn:cordon:log:"
-#: The log key's extended key usage (UUID-based OID, ITU-T X.667).
-LOG_EKU_OID: Final = "2.25.124218756873867462373822579253749911359"
 
 _KEYS: Final = frozenset({"alerts", "ca", "checkpoint", "created", "crl", "exporter",
                           "format", "v"})
@@ -162,6 +163,7 @@ class EvidenceReport:
 
     checkpoint: Checkpoint
     fingerprint: str
+    #: The hub whose log key signed the checkpoint (``urn:cordon:log:<hub>``).
     log_identity: str
     log_kid: str
     ca_subject: str
@@ -350,23 +352,6 @@ def _crl(der: bytes, ca: x509.Certificate) -> x509.CertificateRevocationList:
     return crl
 
 
-def _log_identity(cert: x509.Certificate) -> str:
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        uris = cordon_uris(san.get_values_for_type(x509.UniformResourceIdentifier))
-        ekus = {e.dotted_string
-                for e in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value}
-        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        raise _bad("unverifiable", "the checkpoint's certificate is not a log key's "
-                   "(SAN URI, extended key usage and key usage required)") from None
-    if len(uris) != 1 or not uris[0].startswith(LOG_URI_PREFIX) or \
-            LOG_EKU_OID not in ekus or not usage.digital_signature:
-        raise _bad("unverifiable", "the checkpoint's certificate is not a log key's "
-                   f"({LOG_URI_PREFIX}<hub>, the log extended key usage, digitalSignature)")
-    return uris[0].removeprefix(CORDON_URI_PREFIX)
-
-
 def _checkpoint(parts: Mapping[str, Any], ca: x509.Certificate,
                 crl: x509.CertificateRevocationList) -> tuple[Checkpoint, str, str]:
     cert_der = _bytes(parts["cert"], "checkpoint.cert")
@@ -374,18 +359,19 @@ def _checkpoint(parts: Mapping[str, Any], ca: x509.Certificate,
     sig = _bytes(parts["sig"], "checkpoint.sig")
     cert = _der_cert(cert_der, "the log key's certificate")
     _issued_by(cert, ca, "the log key's certificate")
-    identity = _log_identity(cert)
-    key = cert.public_key()
-    if not isinstance(key, Ed25519PublicKey):
-        raise _bad("unverifiable", "the log key is not Ed25519")
     try:
-        checkpoint = verify_checkpoint(key.public_bytes_raw(), data, sig)
+        at = decode_checkpoint(data).time
     except AlertRejected as exc:
         raise _bad("tampered", f"the checkpoint does not verify: {exc}") from None
-    at = checkpoint.time
-    if not _ms(cert.not_valid_before_utc) <= at <= _ms(cert.not_valid_after_utc):
-        raise _bad("unverifiable", "the log key's certificate was not valid at the "
-                   f"checkpoint's time ({_utc(at)})")
+    try:
+        hub, public = verify_log_certificate(cert, ca, at_ms=at)
+    except BadSignature as exc:
+        raise _bad("unverifiable", f"the checkpoint's certificate is not a valid log key's "
+                   f"({exc}; at the checkpoint's time, {_utc(at)})") from None
+    try:
+        checkpoint = verify_checkpoint(public, data, sig)
+    except AlertRejected as exc:
+        raise _bad("tampered", f"the checkpoint does not verify: {exc}") from None
     revoked = _revocation(crl, cert.serial_number)
     if revoked is not None:
         raise _bad("unverifiable", f"the log key's certificate is revoked ({revoked[1]}, "
@@ -394,7 +380,7 @@ def _checkpoint(parts: Mapping[str, Any], ca: x509.Certificate,
         raise _bad("unverifiable", "the CRL had expired before the checkpoint "
                    f"(next update {_utc(_ms(crl.next_update_utc or crl.last_update_utc))},"
                    f" checkpoint {_utc(at)}): not the CRL of the day")
-    return checkpoint, identity, key_id(cert_der)
+    return checkpoint, hub, key_id(cert_der)
 
 
 def handling_codes(envelope: Envelope) -> tuple[str, ...]:
