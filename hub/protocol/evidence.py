@@ -234,9 +234,9 @@ def _decode(data: bytes) -> dict[str, Any]:
     except _NotCanonical:
         raise _bad("unreadable", "bundle is not in canonical form (map keys must be "
                    "strings in ascending order)") from None
-    except ValueError as exc:  # OutOfData (truncated), FormatError, bad UTF-8, key order
-        raise _bad("unreadable", "not a Cordon evidence bundle (truncated or not msgpack:"
-                   f" {type(exc).__name__})") from None
+    except ValueError:  # OutOfData (truncated), FormatError, bad UTF-8, key order
+        raise _bad("unreadable", "not a Cordon evidence bundle (truncated, or not "
+                   "msgpack)") from None
     if not isinstance(obj, dict):
         raise _bad("unreadable", "not a Cordon evidence bundle (not a map)")
     if obj.get("format") != EVIDENCE_FORMAT:
