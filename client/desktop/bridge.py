@@ -15,6 +15,14 @@ the bridge waits and subscribes again from the cursor: no gap, no duplicate.
 A changed epoch (412) empties the channel's cache and starts over; history
 trimmed past the cursor (410) is announced, never skipped silently.
 
+Signed log: after each catch-up and every :data:`CHECKPOINT_REFRESH_S`, the bridge
+fetches the channel's hub-signed checkpoint (the SDK verifies it and checks it against
+the last one it verified: :class:`~client.sdk.LogInconsistent` is equivocation), then
+compares the officer's own cached copy with it — the Merkle root of the cached alerts
+when the cache holds the whole log, else a consistency proof from the cached prefix —
+and emits ``checkpointChanged`` with a plain
+:class:`~client.desktop.integrity.CheckpointRow`.
+
 Whole history: the officer's figures must be the operation's, so every cached
 alert is loaded at start, and each channel's older history is fetched in the
 background, page by page, until the cache reaches the hub's first retained
@@ -34,19 +42,24 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from client.desktop.cache import Cache, StoredItem
+from client.desktop.integrity import CheckpointRow
 from client.desktop.rows import AlertRow, ChannelRow, row_from_received
 from client.desktop.verify import LocalVerifier
 from client.sdk import (
+    CheckpointError,
     Client,
     ClientError,
+    LogInconsistent,
     Received,
     SessionRefused,
+    SignedCheckpoint,
     Subscription,
     check_chains,
 )
 from hub.protocol.errors import CordonError, EpochMismatch, HistoryGone, NoSuchChannel
+from hub.protocol.merkle import leaf_hash, root, verify_consistency
 
-__all__ = ["PAGE", "HubBridge"]
+__all__ = ["CHECKPOINT_REFRESH_S", "PAGE", "HubBridge"]
 
 log = logging.getLogger("cordon.desk")
 
@@ -54,6 +67,8 @@ PAGE = 200  # alerts per page (cache or hub)
 _BATCH = 200  # alerts stored and signalled together during catch-up
 _WATCH_S = 0.25
 _RETRY_S = (0.5, 1.0, 2.0, 5.0, 10.0)
+#: How often each followed channel's signed checkpoint is fetched and checked again.
+CHECKPOINT_REFRESH_S = 30.0
 
 OFFLINE, CONNECTING, ONLINE, RECONNECTING, REFUSED = (
     "offline",
@@ -85,6 +100,8 @@ class HubBridge(QObject):
     attachmentLoaded = Signal(str, str, str, bytes)
     #: channel: its cached share of the history changed (see :meth:`coverage`)
     coverageChanged = Signal(str)
+    #: channel, CheckpointRow: its signed log as last checked (see :meth:`check_log`)
+    checkpointChanged = Signal(str, object)
 
     def __init__(
         self,
@@ -110,6 +127,9 @@ class HubBridge(QObject):
         self._tokens = 0
         self._stopping = False
         self._backfills: dict[str, asyncio.Task[None]] = {}
+        #: channel -> its signed log as last checked.
+        self.checkpoints: dict[str, CheckpointRow] = {}
+        self._checking: set[str] = set()
 
     # --- offline part: the cache ------------------------------------------------
     def load_cached(self) -> None:
@@ -171,6 +191,7 @@ class HubBridge(QObject):
         self._stopping = False
         self._spawn(self._run())
         self._spawn(self._watch())
+        self._spawn(self._recheck_logs())
 
     async def stop(self) -> None:
         self._stopping = True
@@ -290,6 +311,7 @@ class HubBridge(QObject):
             flush(sub)
             if self.state != REFUSED:
                 self._set_status(ONLINE, self.client.url)
+            self._spawn(self.check_log(ch))
 
         async with self.client.subscribe(ch, since=since, epoch=epoch, on_synced=synced) as sub:
             async for item in sub:
@@ -380,6 +402,73 @@ class HubBridge(QObject):
                 return
             self.verifier.add(certs)
             self.cache.add_certs(certs)
+
+    # --- the signed log (PROTOCOL.md Appendix C) --------------------------------------
+    async def _recheck_logs(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(CHECKPOINT_REFRESH_S)
+            if self.state == ONLINE:
+                for ch in list(self._tasks):
+                    await self.check_log(ch)
+
+    async def check_log(self, ch: str) -> CheckpointRow | None:
+        """Fetch and check the channel's signed checkpoint; emit and return its row
+        (``None`` when a check of the channel is already running)."""
+        if ch in self._checking:
+            return None
+        self._checking.add(ch)
+        try:
+            row = await self._check_log(ch)
+        finally:
+            self._checking.discard(ch)
+        self.checkpoints[ch] = row
+        self.checkpointChanged.emit(ch, row)
+        return row
+
+    async def _check_log(self, ch: str) -> CheckpointRow:
+        try:
+            signed = await self.client.checkpoint(ch)
+        except LogInconsistent as exc:
+            return CheckpointRow(ch, "inconsistent", detail=exc.reason)
+        except CheckpointError as exc:
+            return CheckpointRow(ch, "failed", detail=exc.reason)
+        except (ClientError, CordonError, OSError) as exc:
+            return CheckpointRow(ch, "unavailable", detail=str(exc))
+        cp = signed.checkpoint
+        row = CheckpointRow(ch, "verified", fingerprint=signed.fingerprint, size=cp.size,
+                            time_ms=cp.time)
+        try:
+            compared = await self._compare_copy(ch, signed)
+        except (ClientError, CordonError, OSError) as exc:
+            log.info("%s: own copy not compared with the signed log: %s", ch, exc)
+            return row
+        if compared < 0:
+            return CheckpointRow(ch, "mismatch", fingerprint=row.fingerprint, size=cp.size,
+                                 time_ms=cp.time, detail=(
+                                     f"the first {-compared} alerts you were shown are not "
+                                     f"the first {-compared} of the log signed at size "
+                                     f"{cp.size}"))
+        return CheckpointRow(ch, "verified", fingerprint=row.fingerprint, size=cp.size,
+                             time_ms=cp.time, compared=compared)
+
+    async def _compare_copy(self, ch: str, signed: SignedCheckpoint) -> int:
+        """How many of the log's first alerts the cached copy was compared with and agrees
+        (0: none to compare; minus that number when it disagrees)."""
+        cp = signed.checkpoint
+        chan = self.cache.channel(ch)
+        if chan is None or chan.epoch != cp.epoch or self.cache.oldest_offset(ch) != 1:
+            return 0
+        items = self.cache.newest(ch, self.cache.count(ch))
+        n = 0
+        while n < len(items) and items[n][0] == n + 1 and n < cp.size:
+            n += 1  # the cached prefix 1..n without a hole
+        if n == 0:
+            return 0
+        mine = root([leaf_hash(alert) for _, alert, _ in items[:n]])
+        if n == cp.size:
+            return n if mine == cp.root else -n
+        proof = await self.client.prove_consistency(ch, cp.epoch, n, cp.size)
+        return n if verify_consistency(n, cp.size, mine, cp.root, proof) else -n
 
     # --- on demand -------------------------------------------------------------------
     def load_older(self, channel: str) -> None:

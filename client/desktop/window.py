@@ -7,6 +7,7 @@ calls only the bridge's methods (``publish``, ``load_older``, ``mark_read``,
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from client.desktop.dashboard import DashboardDialog
 from client.desktop.detail import DetailPane
 from client.desktop.export import write_csv
 from client.desktop.figures import figures_for
+from client.desktop.integrity import CheckpointRow, HelpDialog, IntegrityPanel
 from client.desktop.models import (
     COLUMNS,
     ChannelListModel,
@@ -80,6 +82,7 @@ class MainWindow(QMainWindow):
         self.channels = ChannelListModel(self)
         self.composers: list[ComposeDialog] = []
         self.dashboard: DashboardDialog | None = None
+        self.help: HelpDialog | None = None
         self.channel = ""
         self._fitted = 0
         self._build()
@@ -93,6 +96,7 @@ class MainWindow(QMainWindow):
         bridge.notice.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         bridge.attachmentLoaded.connect(self.detail.attachment_loaded)
         bridge.coverageChanged.connect(self._on_coverage)
+        bridge.checkpointChanged.connect(self._on_checkpoint)
         self.detail.wantAttachment.connect(bridge.load_attachment)
         self.status.set_state(bridge.state, bridge.detail)
         guard_wheel(self)
@@ -157,6 +161,10 @@ class MainWindow(QMainWindow):
         dashboard = QAction(_tr("Dashboard"), self)
         dashboard.triggered.connect(self.show_dashboard)
         bar.addAction(dashboard)
+        meaning = QAction(_tr("What the warnings mean"), self)
+        meaning.setObjectName("help-states")
+        meaning.triggered.connect(self.show_states_help)
+        bar.addAction(meaning)
 
         self.channel_view = QListView()
         self.channel_view.setObjectName("channels")
@@ -168,12 +176,8 @@ class MainWindow(QMainWindow):
         column = QVBoxLayout(centre)
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(self._filter_bar())
-        self.banner = QLabel()
-        self.banner.setObjectName("forgery-banner")
-        self.banner.setStyleSheet(
-            "background:#c5221f;color:white;font-weight:bold;padding:6px;border-radius:3px;")
-        self.banner.hide()
-        column.addWidget(self.banner)
+        self.integrity = IntegrityPanel()
+        column.addWidget(self.integrity)
         self.table = QTableView()
         self.table.setObjectName("feed")
         self.table.setModel(self.proxy)
@@ -272,6 +276,7 @@ class MainWindow(QMainWindow):
         row: ChannelRow = self.channels.data(current, RowRole)
         self.channel = row.channel
         self.proxy.set_filter(channel=row.channel)
+        self.integrity.show_checkpoint(self.bridge.checkpoints.get(row.channel))
         self.fit_columns()
         self.detail.show_row(None, [])
         self._mark_read()
@@ -328,18 +333,9 @@ class MainWindow(QMainWindow):
 
     def _refresh_counts(self) -> None:
         rows = self.feed.rows(self.channel) if self.channel else []
-        failed = sum(1 for r in rows if not r.verified)
-        broken = sum(1 for r in rows if r.verified and r.chain_broken)
-        self.banner.setVisible(failed > 0 or broken > 0)
-        texts = []
-        if failed:
-            texts.append(_tr("⚠ {0} alert(s) in this channel FAILED the signature check: "
-                             "they may be forged. Rows in red.").format(failed))
-        if broken:
-            texts.append(_tr("⚠ {0} alert(s) in this channel show a BROKEN SENDER CHAIN: "
-                             "the hub withheld, reordered or repeated alerts. Rows in red."
-                             ).format(broken))
-        self.banner.setText("\n".join(texts))
+        counts = Counter(r.chain if r.verified else "signature" for r in rows
+                         if not r.verified or r.chain_broken)
+        self.integrity.show_alert_states(counts)
         self.counts.setText(_tr("{0} shown of {1}").format(self.proxy.rowCount(), len(rows)))
         self.action_view.setText(_tr("Needs action ({0})").format(self.needs_action_count()))
 
@@ -475,6 +471,17 @@ class MainWindow(QMainWindow):
         dialog.show_coverage(cached, total, complete or not self.channel)
         dialog.coverage.setText(_tr("Computed on this machine from {0} verified-history "
                                     "alerts, as cordon report does.").format(len(items)))
+
+    def _on_checkpoint(self, channel: str, row: CheckpointRow) -> None:
+        if channel == self.channel:
+            self.integrity.show_checkpoint(row)
+
+    def show_states_help(self) -> HelpDialog:
+        """What each verification state means for an officer (non-modal)."""
+        if self.help is None:
+            self.help = HelpDialog(self)
+        self.help.show()
+        return self.help
 
     def _on_coverage(self, channel: str) -> None:
         if channel != self.channel:
