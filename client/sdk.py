@@ -172,6 +172,7 @@ __all__ = [
     "check_chains",
     "load_credentials",
     "new_alert_id",
+    "verify_alert_inclusion",
 ]
 
 log = logging.getLogger("cordon.client")
@@ -284,22 +285,13 @@ class Client:
         self._resyncs: dict[str, int] = {}
         #: channel -> (seq, hash) of the last alert the hub acknowledged to this client.
         self._acked: dict[str, tuple[int, bytes]] = dict(chain_heads or {})
-        self._crl_path = None if crl is None else Path(crl)
-        self._checkpoint_state = None if checkpoint_state is None else Path(checkpoint_state)
         #: channel -> the last checkpoint verified (what the next one is checked against).
         self._checkpoints: dict[str, SignedCheckpoint] = {}
         #: (channel, epoch, size) -> a checkpoint verified (proofs are checked against it).
         self._known: dict[tuple[str, str, int], SignedCheckpoint] = {}
-        if self._checkpoint_state is not None:
-            for ch, saved in read_checkpoint_state(self._checkpoint_state).items():
-                try:
-                    signed = self._verify_checkpoint(
-                        ch, bytes.fromhex(saved["cp"]), bytes.fromhex(saved["sig"]),
-                        saved["kid"], bytes.fromhex(saved["cert"]))
-                except (ValueError, CheckpointError) as exc:
-                    raise ClientError(f"checkpoint state {self._checkpoint_state}: {exc}"
-                                      ) from exc
-                self._remember(ch, signed)
+        self._crl_path: Path | None = None
+        self._checkpoint_state: Path | None = None
+        self.configure_checkpoints(crl=crl, checkpoint_state=checkpoint_state)
 
     def __repr__(self) -> str:
         return f"<Client {self.identity.principal} {self.url}>"
@@ -638,6 +630,36 @@ class Client:
         return answer.result
 
     # --- signed checkpoints (PROTOCOL.md §6.9, Appendix C) ----------------------------
+    def configure_checkpoints(self, *, crl: Path | None = None,
+                              checkpoint_state: Path | None = None) -> None:
+        """Set the CRL and the checkpoint state file (as the constructor's options); the
+        state file's checkpoints are read and verified now (:class:`ClientError` if it
+        is unreadable or holds one that does not verify)."""
+        self._crl_path = None if crl is None else Path(crl)
+        self._checkpoint_state = None if checkpoint_state is None else Path(checkpoint_state)
+        if self._checkpoint_state is None:
+            return
+        for ch, saved in read_checkpoint_state(self._checkpoint_state).items():
+            try:
+                signed = self._verify_checkpoint(
+                    ch, bytes.fromhex(saved["cp"]), bytes.fromhex(saved["sig"]),
+                    saved["kid"], bytes.fromhex(saved["cert"]))
+            except (ValueError, CheckpointError) as exc:
+                raise ClientError(f"checkpoint state {self._checkpoint_state}: {exc}"
+                                  ) from exc
+            self._remember(ch, signed)
+
+    def verify_saved_checkpoint(self, channel: str, saved: Mapping[str, str]
+                                ) -> SignedCheckpoint:
+        """Verify a checkpoint saved as :meth:`SignedCheckpoint.to_json` (a peer's file):
+        log key certificate, signature, channel. :class:`CheckpointError` if it fails."""
+        try:
+            return self._verify_checkpoint(
+                channel, bytes.fromhex(saved["cp"]), bytes.fromhex(saved["sig"]),
+                saved["kid"], bytes.fromhex(saved["cert"]))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise CheckpointError(channel, "not a saved signed checkpoint") from exc
+
     @property
     def checkpoints(self) -> dict[str, SignedCheckpoint]:
         """The last checkpoint verified per channel."""
