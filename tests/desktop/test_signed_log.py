@@ -1,0 +1,122 @@
+"""The desk and the hub-signed log, on a real hub: the selected channel's checkpoint is
+shown verified with its fingerprint; a hub that shows the officer a history other than
+the one it signed (your copy differs), and one that signs two histories (equivocation),
+each get their banner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from client.desktop.bridge import ONLINE, HubBridge
+from client.desktop.window import MainWindow
+from hub.protocol.checkpoint import Checkpoint, encode_checkpoint, sign_checkpoint
+from hub.protocol.errors import CordonError
+from hub.protocol.identity import ChannelName
+from hub.protocol.merkle import leaf_hash, root
+from tests.desktop import samples
+from tests.desktop.conftest import CH, FAST, DeskFactory
+from tests.harness import HubHarness
+from tests.pki import Leaf
+
+LOG = f"cordon:{{ch:{CH}}}:log"
+CKPT = f"cordon:{{ch:{CH}}}:ckpt"
+
+
+async def signed_size(hub: HubHarness, n: int) -> None:
+    """Wait until the hub has signed a checkpoint of the channel covering ``n`` alerts."""
+    assert hub.hub is not None
+    async with hub.client(await hub.member("it", "probe"), **FAST) as probe:
+        for _ in range(100):
+            try:
+                if (await probe.checkpoint(CH)).checkpoint.size >= n:
+                    return
+            except CordonError:  # none signed yet
+                pass
+            await hub.hub.translog.sign_due()
+    raise AssertionError(f"no checkpoint of {n} alerts")
+
+
+async def open_window(hub: HubHarness, bridge: HubBridge, qtbot: Any) -> MainWindow:
+    window = MainWindow(bridge)
+    qtbot.addWidget(window)
+    window.show()
+    bridge.load_cached()
+    bridge.start()
+    await hub.wait_for(lambda: bridge.state == ONLINE and window.channel == CH, timeout=10)
+    return window
+
+
+async def test_the_verified_log_is_shown_with_its_fingerprint(
+        hub: HubHarness, members: dict[str, Leaf], desk: DeskFactory, qtbot: Any) -> None:
+    async with hub.client(members["de"], **FAST) as de:
+        for n in (1, 2, 3):
+            await de.publish(CH, "seizure", samples.seizure(n))
+    await signed_size(hub, 3)
+    window = await open_window(hub, desk(members["fr"]), qtbot)
+    await hub.wait_for(lambda: window.proxy.rowCount() == 3)
+    row = await window.bridge.check_log(CH)
+    assert row is not None and row.state == "verified", row
+    assert row.size == 3 and row.compared == 3
+    text = window.integrity.checkpoint.text()
+    assert "3 alerts" in text and row.fingerprint in text and "your copy agrees" in text
+    assert not any(b.isVisible() for b in window.integrity.banners.values())
+    help_dialog = window.show_states_help()
+    assert "equivocation" in help_dialog.browser.toPlainText()
+
+
+async def test_a_history_other_than_the_signed_one_is_flagged(
+        hub: HubHarness, members: dict[str, Leaf], desk: DeskFactory, qtbot: Any,
+        raw: Any) -> None:
+    """The store swaps two senders' alerts after the hub signed the log (each sender's chain
+    stays intact, every signature verifies): the desk's copy is not the signed log."""
+    async with hub.client(members["de"], **FAST) as de, \
+            hub.client(members["fr"], **FAST) as fr:
+        await de.publish(CH, "seizure", samples.seizure(1))
+        await fr.publish(CH, "seizure", samples.seizure(2))
+        await de.publish(CH, "seizure", samples.seizure(3))
+    await signed_size(hub, 3)
+    entries = await raw.xrange(LOG)
+    await raw.delete(LOG)
+    for n, (_, fields) in enumerate([entries[1], entries[0], entries[2]], 1):
+        await raw.xadd(LOG, fields, id=f"0-{n}")
+    window = await open_window(hub, desk(members["it"]), qtbot)
+    await hub.wait_for(lambda: window.proxy.rowCount() == 3)
+    assert not window.integrity.banners["gap"].isVisible()  # the chains do not show it
+    row = await window.bridge.check_log(CH)
+    assert row is not None and row.state == "mismatch", row
+    banner = window.integrity.banners["mismatch"]
+    assert banner.isVisible() and "not the log it signed" in banner.text()
+
+
+async def test_equivocation_is_flagged(hub: HubHarness, members: dict[str, Leaf],
+                                       desk: DeskFactory, qtbot: Any, raw: Any,
+                                       tmp_path: Path) -> None:
+    """After the desk verified the log at size 2, the hub (holding its log key) signs
+    another root for the same size."""
+    async with hub.client(members["de"], **FAST) as de:
+        for n in (1, 2):
+            await de.publish(CH, "seizure", samples.seizure(n))
+    await signed_size(hub, 2)
+    window = await open_window(hub, desk(members["fr"]), qtbot)
+    await hub.wait_for(lambda: window.proxy.rowCount() == 2)
+    first = await window.bridge.check_log(CH)
+    assert first is not None and first.state == "verified" and first.size == 2
+    honest = window.bridge.client.checkpoints[CH]
+    key = serialization.load_pem_private_key(
+        (hub.pki.dir / "out" / "log.key").read_bytes(), password=None)
+    assert isinstance(key, Ed25519PrivateKey)
+    cp = honest.checkpoint
+    other = Checkpoint(ChannelName(CH), cp.epoch, 2, root([leaf_hash(b"a"), leaf_hash(b"b")]),
+                       cp.time + 1)
+    data = encode_checkpoint(other)
+    await raw.hset(CKPT, mapping={"epoch": cp.epoch, "size": 2, "cp": data,
+                                  "sig": sign_checkpoint(key, data), "kid": honest.kid})
+    row = await window.bridge.check_log(CH)
+    assert row is not None and row.state == "inconsistent", row
+    banner = window.integrity.banners["inconsistent"]
+    assert banner.isVisible() and "two different histories" in banner.text()
+    assert "Log inconsistent" in window.integrity.checkpoint.text()
