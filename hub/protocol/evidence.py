@@ -435,7 +435,9 @@ def _alert(item: BundleAlert, checkpoint: Checkpoint, ca: x509.Certificate,
         raise _bad("tampered", f"{where}: the signature does not verify (the alert's "
                    "bytes or its signature were changed)") from None
     revoked = _revocation(crl, cert.serial_number)
-    if revoked is not None and revoked[0] <= envelope.ts:
+    # A CRL's dates have second precision: refused only when revoked in an earlier second
+    # than the alert's signing time (the same second cannot be ordered).
+    if revoked is not None and revoked[0] // 1000 < envelope.ts // 1000:
         raise _bad("unverifiable", f"{where}: its sender's certificate was revoked "
                    f"({revoked[1]}) on {_utc(revoked[0])}, before the alert was signed "
                    f"({_utc(envelope.ts)})")

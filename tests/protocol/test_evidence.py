@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgpack
@@ -256,6 +256,17 @@ def test_repeated_ids(kit: Kit) -> None:
 def test_a_revoked_sender(kit: Kit) -> None:
     kit.revoke(kit.fr.cert, kit.now - 2 * DAY)  # type: ignore[attr-defined]
     fails(kit.bundle([1]), "unverifiable", "revoked (keyCompromise)")
+    kit.revoked.clear()
+    # revoked in the very second the alert was signed (a CRL has second precision):
+    # cannot be ordered, so noted, not refused
+    signed_at = decode_envelope(kit.log[0][0]).ts
+    same_second = datetime.fromtimestamp(signed_at // 1000, tz=UTC)
+    kit.revoke(kit.fr.cert, same_second)  # type: ignore[attr-defined]
+    assert verify_bundle(kit.bundle([1])).alerts[0].revoked_later == (signed_at // 1000 * 1000,
+                                                                      "keyCompromise")
+    kit.revoked.clear()
+    kit.revoke(kit.fr.cert, same_second - timedelta(seconds=1))  # type: ignore[attr-defined]
+    fails(kit.bundle([1]), "unverifiable", "before the alert was signed")
     kit.revoked.clear()
     kit.revoke(kit.fr.cert, kit.now - timedelta(hours=2))  # type: ignore[attr-defined]
     report = verify_bundle(kit.bundle([1]))
