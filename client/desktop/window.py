@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QListView,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -52,6 +53,8 @@ from client.desktop.models import (
 from client.desktop.rows import AlertRow, ChannelRow
 from client.desktop.status import ConnectionStatus, Notifier, dot_icon
 from client.desktop.wheel import guard_wheel
+from client.evidence import permission_body
+from hub.protocol.evidence import RESTRICTED_HANDLING
 
 __all__ = ["MainWindow"]
 
@@ -138,6 +141,13 @@ class MainWindow(QMainWindow):
         self.withdraw_action.setToolTip(_tr("Withdraw the selected record of your administration"))
         self.withdraw_action.triggered.connect(self.withdraw_selected)
         bar.addAction(self.withdraw_action)
+        self.permit_action = QAction(_tr("Permit as evidence…"), self)
+        self.permit_action.setEnabled(False)
+        self.permit_action.setToolTip(_tr(
+            "Permit the selected record of your administration (handling H1, H2 or H3) to be "
+            "passed on and used as evidence: publishes your administration's permission"))
+        self.permit_action.triggered.connect(self.permit_selected)
+        bar.addAction(self.permit_action)
         bar.addSeparator()
         self.action_view = QAction(_tr("Needs action"), self)
         self.action_view.setObjectName("needs-action")
@@ -380,6 +390,8 @@ class MainWindow(QMainWindow):
         own = row is not None and self.is_own_record(row)
         self.amend_action.setEnabled(own)
         self.withdraw_action.setEnabled(own)
+        self.permit_action.setEnabled(own and row is not None and bool(
+            RESTRICTED_HANDLING.intersection([row.body.get("handling")])))
 
     def is_own_record(self, row: AlertRow) -> bool:
         """A verified, live record sent by our administration (amendable, withdrawable)."""
@@ -423,6 +435,25 @@ class MainWindow(QMainWindow):
             return None
         prefill = {"ref": row.alert_id, "handling": row.body.get("handling")}
         return self.open_compose("withdrawal", prefill, channel=row.channel, locked=("ref",))
+
+    def permit_selected(self) -> int | None:
+        """Publish our administration's permission to use the selected record as evidence
+        (a notice with ``permission: evidence`` linking it, PROTOCOL Appendix A.9), after
+        asking; the publish token, or None."""
+        row = self.selected_row()
+        if row is None or not self.is_own_record(row):
+            return None
+        answer = QMessageBox.question(
+            self, _tr("Permit as evidence"),
+            _tr("Permit {0} ({1}) to be passed on and used as evidence? Anyone holding an "
+                "evidence bundle of it can then show it in court.").format(
+                row.alert_id, row.body.get("handling", "")),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return None
+        token = self.bridge.publish(row.channel, "notice", permission_body([row.alert_id]))
+        self.statusBar().showMessage(_tr("Permission for {0} sent").format(row.alert_id), 8000)
+        return token
 
     def amend_selected(self) -> ComposeDialog | None:
         row = self.selected_row()

@@ -120,3 +120,41 @@ async def test_equivocation_is_flagged(hub: HubHarness, members: dict[str, Leaf]
     banner = window.integrity.banners["inconsistent"]
     assert banner.isVisible() and "two different histories" in banner.text()
     assert "Log inconsistent" in window.integrity.checkpoint.text()
+
+
+async def test_permit_as_evidence_from_the_desk(
+        hub: HubHarness, members: dict[str, Leaf], desk: DeskFactory, qtbot: Any,
+        monkeypatch: Any) -> None:
+    """Our administration's restricted record: the desk publishes the permission notice
+    that `cordon evidence export` needs (after asking). Others' and H0 records: no."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from hub.protocol.envelope import decode_envelope
+    from hub.protocol.evidence import permits
+
+    async with hub.client(members["fr"], **FAST) as fr, \
+            hub.client(members["de"], **FAST) as de:
+        await fr.publish(CH, "notice", {"schema": 1, "handling": "H2", "text": "restricted"},
+                         alert_id="FR-H2")
+        await fr.publish(CH, "notice", {"schema": 1, "handling": "H0", "text": "open"},
+                         alert_id="FR-H0")
+        await de.publish(CH, "notice", {"schema": 1, "handling": "H2", "text": "theirs"},
+                         alert_id="DE-H2")
+    window = await open_window(hub, desk(members["fr"]), qtbot)
+    await hub.wait_for(lambda: window.proxy.rowCount() == 3)
+    for offset, allowed in ((2, False), (3, False), (1, True)):
+        window.select_offset(offset)
+        assert window.permit_action.isEnabled() is allowed, offset
+    monkeypatch.setattr(QMessageBox, "question", lambda *_a, **_k: QMessageBox.StandardButton.No)
+    assert window.permit_selected() is None
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *_a, **_k: QMessageBox.StandardButton.Yes)
+    assert window.permit_selected() is not None
+    await hub.wait_for(lambda: window.proxy.rowCount() == 4, timeout=10)
+    async with hub.client(members["de"], **FAST) as de:
+        page = await de.history(CH, limit=10)
+    restricted = decode_envelope(page.items[0].alert)
+    permission = page.items[-1].envelope
+    assert permission is not None and permission.sender == "fr/ops"
+    assert permission.body["permission"] == "evidence" and permission.body["links"] == ["FR-H2"]
+    assert permits(permission, restricted)

@@ -545,6 +545,14 @@
         <translation>Retirer l&apos;enregistrement sélectionné de votre administration</translation>
     </message>
     <message>
+        <source>Permit as evidence…</source>
+        <translation>Autoriser comme preuve…</translation>
+    </message>
+    <message>
+        <source>Permit the selected record of your administration (handling H1, H2 or H3) to be passed on and used as evidence: publishes your administration&apos;s permission</source>
+        <translation>Autoriser la transmission et l&apos;usage comme preuve de l&apos;enregistrement sélectionné de votre administration (code H1, H2 ou H3) : publie l&apos;autorisation de votre administration</translation>
+    </message>
+    <message>
         <source>Needs action</source>
         <translation>À traiter</translation>
     </message>
@@ -595,6 +603,10 @@
     <message>
         <source>Search…</source>
         <translation>Rechercher…</translation>
+    </message>
+    <message>
+        <source>Permit as evidence</source>
+        <translation>Autoriser comme preuve</translation>
     </message>
     <message>
         <source>Export visible rows</source>
@@ -655,6 +667,14 @@
     <message>
         <source>Needs action ({0})</source>
         <translation>À traiter ({0})</translation>
+    </message>
+    <message>
+        <source>Permit {0} ({1}) to be passed on and used as evidence? Anyone holding an evidence bundle of it can then show it in court.</source>
+        <translation>Autoriser la transmission et l&apos;usage comme preuve de {0} ({1}) ? Quiconque en détient un dossier de preuve pourra alors le produire en justice.</translation>
+    </message>
+    <message>
+        <source>Permission for {0} sent</source>
+        <translation>Autorisation pour {0} envoyée</translation>
     </message>
     <message>
         <source>{0} rows exported to {1}</source>
