@@ -760,9 +760,18 @@ class Client:
         o, n = old.checkpoint, new.checkpoint
         if o.epoch == n.epoch:
             proof = None
-            if o.size != n.size:
-                small, large = sorted((o.size, n.size))
-                proof = await self.prove_consistency(ch, n.epoch, small, large)
+            if o.size < n.size:
+                proof = await self.prove_consistency(ch, n.epoch, o.size, n.size)
+            elif o.size > n.size:
+                # An older checkpoint than one held (the hub's store lost its latest, e.g. a
+                # crash before its write was fsynced): the hub proves only up to its latest
+                # signed size; the held one stays, and is checked when the log passes it.
+                try:
+                    proof = await self.prove_consistency(ch, n.epoch, n.size, o.size)
+                except InvalidFrame:
+                    log.warning("%s: the hub served checkpoint size %d, older than the %d "
+                                "this client verified; keeping ours", ch, n.size, o.size)
+                    return
             check_consistent(ch, old, new, proof)
             return
         link = new.link

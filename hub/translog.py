@@ -193,7 +193,7 @@ class TransLog:
             self._trees[channel] = tree
             self._trees.move_to_end(channel)
             self._evict(keep=channel)
-            return tree, state.checkpoint, min(state.durable, tree.size)
+            return tree, state.checkpoint, state.durable
 
     def _evict(self, *, keep: str) -> None:
         total = sum(t.size for t in self._trees.values())
@@ -239,6 +239,12 @@ class TransLog:
         try:
             tree, stored, durable = await self._tree(channel)
         except NotFound:
+            return 0
+        if tree.size < durable:  # alerts stored before logs were kept: no leaves for them
+            if channel not in self.refused:
+                log.error("channel %s: %d durable alerts but %d leaf hashes in the store: "
+                          "not signing", channel, durable, tree.size)
+            self.refused.add(channel)
             return 0
         if stored is not None and stored.epoch == tree.epoch:
             if durable <= stored.size:

@@ -30,7 +30,7 @@ from hub.protocol.checkpoint import (
     sign_checkpoint,
 )
 from hub.protocol.envelope import key_id
-from hub.protocol.errors import EpochMismatch, InvalidFrame, NoSuchChannel
+from hub.protocol.errors import EpochMismatch, InvalidFrame, NoSuchChannel, NotFound
 from hub.protocol.identity import ChannelName
 from hub.protocol.merkle import leaf_hash, root
 from tests.bodies import note
@@ -312,3 +312,92 @@ async def test_cli_show_and_verify(h: HubHarness, members: dict[str, Leaf], raw:
     # the local mode still works
     assert await asyncio.to_thread(checkpoint_main, argv("show", members["de"])[1:10]) == 0
     assert json.loads(capsys.readouterr().out)["size"] == 5
+
+
+async def test_trimmed_alerts_stay_provable(h: HubHarness, members: dict[str, Leaf],
+                                            raw: Any) -> None:
+    """Retention drops alerts from the stream, not their leaf hashes: the hub still
+    proves the inclusion of a trimmed alert (whose bytes the member kept)."""
+    async with h.client(members["fr"], **FAST) as fr:
+        await publish(fr, 1, 5)
+    async with h.client(members["de"], **FAST) as de:
+        kept = {i.offset: i.alert for i in (await de.history(CH)).items}
+        await raw.xtrim(LOG, minid="0-4", approximate=False)
+        await raw.hset(META, "first", 4)
+        await sign(h)
+        cp = (await de.checkpoint(CH)).checkpoint
+        assert [i.offset for i in (await de.history(CH)).items] == [4, 5]
+        paths = await de.prove_inclusion(CH, cp.epoch, 5, [1, 2, 3], alerts=kept)
+        assert all(verify_alert_inclusion(cp, o, kept[o], p) for o, p in paths.items())
+
+
+async def test_a_channel_without_leaves_is_not_signed(h: HubHarness, members: dict[str, Leaf],
+                                                      raw: Any) -> None:
+    """Alerts stored before the hub kept logs (no leaf string): no checkpoint is signed
+    that would claim a log without them, and no leaves are appended out of place."""
+    async with h.client(members["fr"], **FAST) as fr:
+        await publish(fr, 1, 2)
+        await raw.delete(LEAVES)
+        await publish(fr, 3, 1)
+    assert await raw.strlen(LEAVES) == 0
+    assert await sign(h) == 0
+    assert h.hub is not None and CH in h.hub.translog.refused
+    async with h.client(members["de"], **FAST) as de:
+        with pytest.raises(NotFound):
+            await de.checkpoint(CH)
+
+
+async def test_signing_off(tmp_path: Path, valkey_url: str, raw: Any) -> None:
+    """checkpoint_interval_ms = 0: the hub signs nothing and `ckpt` answers 406."""
+    await raw.flushdb()
+    async with HubHarness(tmp_path, valkey_url, checkpoint_interval_ms=0) as h:
+        leaf = await h.member("fr", "ops")
+        await h.channel(CH, {"fr": "contributor"})
+        async with h.client(leaf, **FAST) as fr:
+            await publish(fr, 1, 1)
+            assert h.hub is not None and not h.hub.translog.signing
+            with pytest.raises(NotFound):
+                await fr.checkpoint(CH)
+        assert not (h.pki.dir / "out" / "log.pem").exists()  # nor issued a log key
+
+
+async def test_an_older_checkpoint_served_again_is_not_a_rollback(
+        h: HubHarness, members: dict[str, Leaf], raw: Any) -> None:
+    """The store loses its latest checkpoint (restored to an older signed one, as after a
+    crash before the write reached the disk): the member keeps the newer one it holds, and
+    checks it against the next checkpoint when the log grows past it."""
+    async with h.client(members["fr"], **FAST) as fr:
+        await publish(fr, 1, 3)
+    await sign(h)
+    older = await raw.hgetall(CKPT)
+    async with h.client(members["fr"], **FAST) as fr:
+        await publish(fr, 4, 2)
+    await sign(h)
+    async with h.client(members["de"], **FAST) as de:
+        assert (await de.checkpoint(CH)).checkpoint.size == 5
+        await raw.delete(CKPT)
+        await raw.hset(CKPT, mapping=older)
+        assert (await de.checkpoint(CH)).checkpoint.size == 3
+        assert de.checkpoints[CH].checkpoint.size == 5
+        async with h.client(members["fr"], **FAST) as fr:
+            await publish(fr, 6, 1)
+        await sign(h)
+        assert (await de.checkpoint(CH)).checkpoint.size == 6  # checked from 5
+
+
+async def test_one_signature_per_interval_across_hub_processes(
+        h: HubHarness, members: dict[str, Leaf]) -> None:
+    """Two hub processes on one store (a second TransLog with the same log key): one
+    signature per channel per interval between them, and both serve the same one."""
+    from hub.translog import TransLog
+
+    assert h.hub is not None
+    first = h.hub.translog
+    other = TransLog(h.store, key=first.key, interval_ms=first.interval_ms)
+    async with h.client(members["fr"], **FAST) as fr:
+        await publish(fr, 1, 2)
+    assert await first.sign_due() + await other.sign_due() == 1
+    async with h.client(members["fr"], **FAST) as fr:
+        await publish(fr, 3, 1)
+    assert await other.sign_due() + await first.sign_due() == 0  # within the interval
+    assert (await first.latest(CH)).cp == (await other.latest(CH)).cp
