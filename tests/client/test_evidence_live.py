@@ -169,3 +169,20 @@ async def test_a_sender_revoked_after_signing(h: HubHarness, members: dict[str, 
     code = await run(["verify", str(out)])
     text = capsys.readouterr().out
     assert code == 0 and "NOTE: the sender's certificate was revoked on" in text
+
+
+async def test_a_hub_that_signs_no_checkpoints(tmp_path: Path, valkey_url: str, raw: Any,
+                                               capsys: Any) -> None:
+    """checkpoint_interval_ms = 0: nothing can be proved, so no file is written (exit 3)."""
+    await raw.flushdb()
+    async with HubHarness(tmp_path, valkey_url, checkpoint_interval_ms=0) as h:
+        fr = await h.member("fr", "ops")
+        await h.channel(CH, {"fr": "contributor"})
+        async with h.client(fr, **FAST) as client:
+            await client.publish(CH, "notice", note("x"), alert_id="FR-N-1")
+        out = tmp_path / "none.cordon-evidence"
+        code = await run(cli(h, fr, "export", CH, "--ids", "FR-N-1", "--out", out,
+                             "--crl", h.pki.crl))
+        err = capsys.readouterr().err
+        assert code == 3 and not out.exists()
+        assert "hub refused" in err, err
