@@ -483,7 +483,7 @@ LABELS = (
     QT_TRANSLATE_NOOP('Integrity', 'Your copy differs'),
     QT_TRANSLATE_NOOP('Integrity', 'What the hub showed you is not the log it signed. Report it at once; do not rely on the channel until it is explained.'),
     QT_TRANSLATE_NOOP('Integrity', 'Log not signed'),
-    QT_TRANSLATE_NOOP('Integrity', 'This hub serves no signed checkpoint: withholding or equivocation cannot be detected beyond the sender chains.'),
+    QT_TRANSLATE_NOOP('Integrity', 'The hub has no signed checkpoint of this channel (yet, or it signs none): withholding or equivocation cannot be detected beyond the sender chains.'),
     QT_TRANSLATE_NOOP('Integrity', 'What the warnings mean'),
     QT_TRANSLATE_NOOP('Integrity', 'Signed log: not checked yet'),
     QT_TRANSLATE_NOOP('Integrity', 'your copy agrees'),

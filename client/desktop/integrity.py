@@ -81,8 +81,8 @@ def meanings() -> dict[str, tuple[str, str]]:
             "What the hub showed you is not the log it signed. Report it at once; do not "
             "rely on the channel until it is explained.")),
         "unavailable": (_tr("Log not signed"), _tr(
-            "This hub serves no signed checkpoint: withholding or equivocation cannot be "
-            "detected beyond the sender chains.")),
+            "The hub has no signed checkpoint of this channel (yet, or it signs none): "
+            "withholding or equivocation cannot be detected beyond the sender chains.")),
     }
 
 

@@ -474,8 +474,8 @@
         <translation>Journal non signé</translation>
     </message>
     <message>
-        <source>This hub serves no signed checkpoint: withholding or equivocation cannot be detected beyond the sender chains.</source>
-        <translation>Ce hub ne fournit pas de point de contrôle signé : la rétention ou l&apos;équivoque ne peuvent être détectées au-delà des chaînes d&apos;émetteurs.</translation>
+        <source>The hub has no signed checkpoint of this channel (yet, or it signs none): withholding or equivocation cannot be detected beyond the sender chains.</source>
+        <translation>Le hub n&apos;a pas (encore, ou ne produit pas) de point de contrôle signé de ce canal : la rétention ou l&apos;équivoque ne peuvent être détectées au-delà des chaînes d&apos;émetteurs.</translation>
     </message>
     <message>
         <source>What the warnings mean</source>
