@@ -59,7 +59,7 @@ from client.sdk import (
 from hub.protocol.errors import CordonError, EpochMismatch, HistoryGone, NoSuchChannel
 from hub.protocol.merkle import leaf_hash, root, verify_consistency
 
-__all__ = ["CHECKPOINT_REFRESH_S", "PAGE", "HubBridge"]
+__all__ = ["CHECKPOINT_REFRESH_S", "LIVE_RECHECK_S", "PAGE", "HubBridge"]
 
 log = logging.getLogger("cordon.desk")
 
@@ -69,6 +69,9 @@ _WATCH_S = 0.25
 _RETRY_S = (0.5, 1.0, 2.0, 5.0, 10.0)
 #: How often each followed channel's signed checkpoint is fetched and checked again.
 CHECKPOINT_REFRESH_S = 30.0
+#: After live alerts arrive, the channel's checkpoint is checked again this soon (the
+#: hub signs every second): the signed log shown keeps up with the feed.
+LIVE_RECHECK_S = 5.0
 
 OFFLINE, CONNECTING, ONLINE, RECONNECTING, REFUSED = (
     "offline",
@@ -130,6 +133,9 @@ class HubBridge(QObject):
         #: channel -> its signed log as last checked.
         self.checkpoints: dict[str, CheckpointRow] = {}
         self._checking: set[str] = set()
+        #: channel -> loop time of its next check; the retry delay while unavailable.
+        self._log_due: dict[str, float] = {}
+        self._log_retry: dict[str, float] = {}
 
     # --- offline part: the cache ------------------------------------------------
     def load_cached(self) -> None:
@@ -352,6 +358,9 @@ class HubBridge(QObject):
             self._oldest[ch] = items[0].offset
         self.alertsAdded.emit(ch, [row_from_received(r) for r in items], live)
         self._emit_channels()
+        if live:  # check the signed log again soon (it grows with the feed)
+            soon = asyncio.get_running_loop().time() + LIVE_RECHECK_S
+            self._log_due[ch] = min(self._log_due.get(ch, soon), soon)
 
     # --- whole history, in the background ------------------------------------------------
     def _start_backfill(self, ch: str) -> None:
@@ -405,10 +414,15 @@ class HubBridge(QObject):
 
     # --- the signed log (PROTOCOL.md Appendix C) --------------------------------------
     async def _recheck_logs(self) -> None:
+        """Every channel again after :data:`CHECKPOINT_REFRESH_S`, or :data:`LIVE_RECHECK_S`
+        after live alerts; one whose hub had no checkpoint yet sooner (2 s, doubling)."""
+        loop = asyncio.get_running_loop()
         while not self._stopping:
-            await asyncio.sleep(CHECKPOINT_REFRESH_S)
-            if self.state == ONLINE:
-                for ch in list(self._tasks):
+            await asyncio.sleep(1.0)
+            if self.state != ONLINE:
+                continue
+            for ch in list(self._tasks):
+                if loop.time() >= self._log_due.get(ch, 0.0) and ch not in self._checking:
                     await self.check_log(ch)
 
     async def check_log(self, ch: str) -> CheckpointRow | None:
@@ -422,6 +436,13 @@ class HubBridge(QObject):
         finally:
             self._checking.discard(ch)
         self.checkpoints[ch] = row
+        delay = CHECKPOINT_REFRESH_S
+        if row.state == "unavailable":
+            delay = self._log_retry[ch] = min(CHECKPOINT_REFRESH_S,
+                                              2 * self._log_retry.get(ch, 1.0))
+        else:
+            self._log_retry.pop(ch, None)
+        self._log_due[ch] = asyncio.get_running_loop().time() + delay
         self.checkpointChanged.emit(ch, row)
         return row
 

@@ -158,3 +158,20 @@ async def test_permit_as_evidence_from_the_desk(
     assert permission is not None and permission.sender == "fr/ops"
     assert permission.body["permission"] == "evidence" and permission.body["links"] == ["FR-H2"]
     assert permits(permission, restricted)
+
+
+async def test_the_signed_log_keeps_up_with_live_alerts(
+        hub: HubHarness, members: dict[str, Leaf], desk: DeskFactory, qtbot: Any) -> None:
+    """An empty channel's log is signed at size 0; live alerts make the desk check it again
+    within seconds (not after the 30 s re-check), so the line shown keeps up with the feed."""
+    bridge = desk(members["fr"])
+    window = await open_window(hub, bridge, qtbot)
+    await hub.wait_for(lambda: CH in bridge.checkpoints, timeout=10)
+    assert bridge.checkpoints[CH].state == "verified" and bridge.checkpoints[CH].size == 0
+    async with hub.client(members["de"], **FAST) as de:
+        await de.publish(CH, "seizure", samples.seizure(1))
+        await de.publish(CH, "seizure", samples.seizure(2))
+    await hub.wait_for(lambda: bridge.checkpoints[CH].size == 2
+                       and bridge.checkpoints[CH].compared == 2, timeout=15)
+    assert "2 alerts" in window.integrity.checkpoint.text()
+    assert "your copy agrees" in window.integrity.checkpoint.text()
