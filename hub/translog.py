@@ -116,7 +116,7 @@ class _Tree:
             index, j = self.size - 1, 0
             while index & 1:
                 level = levels[j]
-                right = (index) * HASH_BYTES
+                right = index * HASH_BYTES
                 parent = node_hash(bytes(level[right - HASH_BYTES:right]),
                                    bytes(level[right:right + HASH_BYTES]))
                 j += 1
@@ -140,9 +140,6 @@ class _Tree:
 
     def root(self, size: int) -> bytes:
         return self.subtree_root(0, size)
-
-    def leaf_count(self) -> int:
-        return self.size
 
 
 class TransLog:

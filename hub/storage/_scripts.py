@@ -146,7 +146,7 @@ return {bumped, epoch, cur}
 _RECOVER_SHA: Final = hashlib.sha1(_RECOVER.encode(), usedforsecurity=False).hexdigest()
 
 # KEYS[9] is the channel's Merkle leaf string; its signed checkpoints (KEYS of
-# hub.storage.logs) outlive a deletion, so a re-created channel's first checkpoint links them.
+# hub.storage.logs) outlive a deletion, so a re-created channel's checkpoints link the last one.
 _CREATE_CHANNEL = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
