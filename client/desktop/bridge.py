@@ -132,10 +132,12 @@ class HubBridge(QObject):
         self._backfills: dict[str, asyncio.Task[None]] = {}
         #: channel -> its signed log as last checked.
         self.checkpoints: dict[str, CheckpointRow] = {}
-        self._checking: set[str] = set()
+        self._checking: dict[str, asyncio.Future[CheckpointRow]] = {}
         #: channel -> loop time of its next check; the retry delay while unavailable.
         self._log_due: dict[str, float] = {}
         self._log_retry: dict[str, float] = {}
+        #: channel -> (epoch, leaf hashes of the cached prefix 1..n), for the log check.
+        self._leaves: dict[str, tuple[str, list[bytes]]] = {}
 
     # --- offline part: the cache ------------------------------------------------
     def load_cached(self) -> None:
@@ -425,16 +427,18 @@ class HubBridge(QObject):
                 if loop.time() >= self._log_due.get(ch, 0.0) and ch not in self._checking:
                     await self.check_log(ch)
 
-    async def check_log(self, ch: str) -> CheckpointRow | None:
-        """Fetch and check the channel's signed checkpoint; emit and return its row
-        (``None`` when a check of the channel is already running)."""
-        if ch in self._checking:
-            return None
-        self._checking.add(ch)
+    async def check_log(self, ch: str) -> CheckpointRow:
+        """Fetch and check the channel's signed checkpoint; emit and return its row (a
+        check of the channel already running is waited for, not repeated)."""
+        running = self._checking.get(ch)
+        if running is not None:
+            return await asyncio.shield(running)
+        task = asyncio.ensure_future(self._check_log(ch))
+        self._checking[ch] = task
         try:
-            row = await self._check_log(ch)
+            row = await task
         finally:
-            self._checking.discard(ch)
+            self._checking.pop(ch, None)
         self.checkpoints[ch] = row
         delay = CHECKPOINT_REFRESH_S
         if row.state == "unavailable":
@@ -472,6 +476,26 @@ class HubBridge(QObject):
         return CheckpointRow(ch, "verified", fingerprint=row.fingerprint, size=cp.size,
                              time_ms=cp.time, compared=compared)
 
+    def _cached_leaves(self, ch: str, epoch: str) -> list[bytes]:
+        """Leaf hashes of the cached prefix 1..n without a hole (kept between checks: only
+        the alerts cached since are read and hashed)."""
+        held_epoch, leaves = self._leaves.get(ch, (epoch, []))
+        if held_epoch != epoch:
+            leaves = []
+        count = self.cache.count(ch)
+        if count > len(leaves):
+            newer = self.cache.newest(ch, count - len(leaves))
+            if not newer or newer[0][0] != len(leaves) + 1:  # holes: start again
+                newer, leaves = self.cache.newest(ch, count), []
+            for off, alert, _ in newer:
+                if off != len(leaves) + 1:
+                    break  # the prefix without a hole ends here
+                leaves.append(leaf_hash(alert))
+        elif count < len(leaves):  # the cache was emptied (a re-created channel)
+            leaves = []
+        self._leaves[ch] = (epoch, leaves)
+        return leaves
+
     async def _compare_copy(self, ch: str, signed: SignedCheckpoint) -> int:
         """How many of the log's first alerts the cached copy was compared with and agrees
         (0: none to compare; minus that number when it disagrees)."""
@@ -479,13 +503,11 @@ class HubBridge(QObject):
         chan = self.cache.channel(ch)
         if chan is None or chan.epoch != cp.epoch or self.cache.oldest_offset(ch) != 1:
             return 0
-        items = self.cache.newest(ch, self.cache.count(ch))
-        n = 0
-        while n < len(items) and items[n][0] == n + 1 and n < cp.size:
-            n += 1  # the cached prefix 1..n without a hole
+        leaves = self._cached_leaves(ch, cp.epoch)
+        n = min(len(leaves), cp.size)
         if n == 0:
             return 0
-        mine = root([leaf_hash(alert) for _, alert, _ in items[:n]])
+        mine = root(leaves[:n])
         if n == cp.size:
             return n if mine == cp.root else -n
         proof = await self.client.prove_consistency(ch, cp.epoch, n, cp.size)
