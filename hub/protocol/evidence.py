@@ -234,7 +234,7 @@ def _decode(data: bytes) -> dict[str, Any]:
     except _NotCanonical:
         raise _bad("unreadable", "bundle is not in canonical form (map keys must be "
                    "strings in ascending order)") from None
-    except ValueError:  # OutOfData (truncated), FormatError, bad UTF-8, key order
+    except (ValueError, TypeError):  # OutOfData (truncated), FormatError, bad UTF-8, key order
         raise _bad("unreadable", "not a Cordon evidence bundle (truncated, or not "
                    "msgpack)") from None
     if not isinstance(obj, dict):
@@ -494,8 +494,19 @@ def _permissions(alerts: list[EvidenceAlert]) -> list[EvidenceAlert]:
 def verify_bundle(data: bytes, *, expected_ca: bytes | None = None) -> EvidenceReport:
     """Check a bundle offline (PROTOCOL.md Appendix D, "Verifying"); the report of what
     it proves, or :class:`EvidenceError`. ``expected_ca``: the DER of the only CA to
-    trust (else the bundle's own CA, whose SHA-256 the report states)."""
+    trust (else the bundle's own CA, whose SHA-256 the report states). Nothing else is
+    raised, whatever the bytes."""
     obj = _decode(data)
+    try:
+        return _verify(obj, expected_ca)
+    except EvidenceError:
+        raise
+    except Exception as exc:  # a parser behind the format (X.509, CRL) refusing its bytes
+        raise _bad("unreadable", "a certificate or the CRL in the bundle cannot be parsed "
+                   f"({type(exc).__name__})") from None
+
+
+def _verify(obj: dict[str, Any], expected_ca: bytes | None) -> EvidenceReport:
     items = _alerts(obj["alerts"])
     ca_der = _bytes(obj["ca"], "ca")
     crl_der = _bytes(obj["crl"], "crl")

@@ -96,6 +96,7 @@ def test_truncated_and_not_msgpack(kit: Kit) -> None:
     fails(b"\xc1", "unreadable", "not msgpack")
     fails(data + b"\x00", "unreadable", "bytes after")
     fails(b"PK\x03\x04 a zip file", "unreadable", "not a Cordon evidence bundle (not msgpack)")
+    fails(b"\x81\x91\x01\x01", "unreadable", "not msgpack")  # a map keyed by an array
     fails(msgpack.packb([1, 2]), "unreadable", "not a map")
     fails(b"\x00" * (MAX_BUNDLE_BYTES + 1), "unreadable", "larger than")
 
@@ -143,6 +144,16 @@ def test_not_canonical(kit: Kit) -> None:
 def test_malformed_fields(kit: Kit, change: Any, words: str) -> None:
     fails(recode(kit.bundle([1, 2]), change), "unreadable" if "signer" not in words
           else "tampered", words)
+
+
+def test_a_crl_the_parser_refuses_late(kit: Kit) -> None:
+    """cryptography parses some fields lazily, with exceptions of its own (here the CRL's
+    version): still one outcome and one line."""
+    crl = kit.crl()
+    version = bytes.fromhex("020101")  # INTEGER 1 (v2) at the start of tbsCertList
+    assert version in crl
+    bad = crl.replace(version, bytes.fromhex("020105"), 1)
+    fails(kit.bundle([1], crl=bad), "unreadable", "cannot be parsed (InvalidVersion)")
 
 
 def test_too_many_alerts(kit: Kit) -> None:
