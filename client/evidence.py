@@ -220,7 +220,7 @@ def _verify(args: argparse.Namespace) -> int:
     if args.ca is not None:
         try:
             expected = _read_ca(args.ca)
-        except (OSError, ValueError, IndexError) as exc:
+        except Exception as exc:  # any unreadable file: one line, exit 2
             print(f"{PROG} verify: error: cannot read the CA certificate {args.ca}: {exc}",
                   file=sys.stderr)
             return EXIT_USAGE
@@ -387,7 +387,7 @@ def _export(args: argparse.Namespace) -> int:
     try:
         crl = _read_crl(crl_path)
         ca = _read_ca(Path(args.ca))
-    except (OSError, ValueError, IndexError) as exc:
+    except Exception as exc:  # any unreadable file: one line, exit 4
         print(f"{prog}: error: cannot read {crl_path} / {args.ca}: {exc}", file=sys.stderr)
         return EXIT_INPUT
     out: Path = args.out or Path(
