@@ -69,7 +69,9 @@ from hub.protocol.evidence import (
 )
 from hub.protocol.identity import check_alert_id
 
-__all__ = ["EXIT_CODES", "export_bundle", "headline", "main", "render_report", "report_json"]
+__all__ = ["EXIT_CODES", "ExportRefused", "export_bundle", "headline", "main", "make_bundle",
+           "permission_body", "read_ca", "read_crl", "render_report", "report_json",
+           "write_private"]
 
 PROG = "cordon evidence"
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
@@ -200,7 +202,7 @@ def render_report(report: EvidenceReport, name: str = "bundle") -> str:
 
 
 # --- verify ----------------------------------------------------------------------------------
-def _read_ca(path: Path) -> bytes:
+def read_ca(path: Path) -> bytes:
     data = path.read_bytes()
     if b"-----BEGIN" in data:
         return x509.load_pem_x509_certificates(data)[0].public_bytes(
@@ -219,7 +221,7 @@ def _verify(args: argparse.Namespace) -> int:
     expected = None
     if args.ca is not None:
         try:
-            expected = _read_ca(args.ca)
+            expected = read_ca(args.ca)
         except Exception as exc:  # any unreadable file: one line, exit 2
             print(f"{PROG} verify: error: cannot read the CA certificate {args.ca}: {exc}",
                   file=sys.stderr)
@@ -279,7 +281,7 @@ def select(items: Sequence[Received], ids: Sequence[str]) -> list[Received]:
     return [chosen[o] for o in sorted(chosen)]
 
 
-def _read_crl(path: Path) -> bytes:
+def read_crl(path: Path) -> bytes:
     data = path.read_bytes()
     crl = (x509.load_pem_x509_crl(data) if b"-----BEGIN" in data
            else x509.load_der_x509_crl(data))
@@ -311,18 +313,26 @@ async def export_bundle(client: Client, channel: str, ids: Sequence[str], *, ca:
     """Connect, collect and prove the alerts ``ids`` of ``channel``; the bundle's bytes,
     checked (``verify_bundle`` with ``ca`` pinned) before they are returned."""
     async with client:
-        epoch = next((c.epoch for c in await client.channels() if c.ch == channel), "")
+        return await make_bundle(client, channel, ids, ca=ca, crl=crl)
+
+
+async def make_bundle(client: Client, channel: str, ids: Sequence[str], *, ca: bytes,
+                      crl: bytes, items: Sequence[Received] | None = None) -> bytes:
+    """:func:`export_bundle` on a client already in use (the desk's): ``items`` are the
+    channel's verified alerts when the caller holds them (else the history is read)."""
+    epoch = next((c.epoch for c in await client.channels() if c.ch == channel), "")
+    if items is None:
         items = await collect(client, channel)
-        chosen = select(items, ids)
-        for r in chosen:
-            if r.chain_broken:
-                log.warning("alert %s shows a broken sender chain (%s): %s",
-                            r.envelope.id if r.envelope else "?", r.chain, r.chain_detail)
-        signed = await _checkpoint_covering(client, channel, chosen[-1].offset, epoch)
-        size = signed.checkpoint.size
-        proofs = await client.prove_inclusion(channel, epoch, size, [r.offset for r in chosen],
-                                              alerts={r.offset: r.alert for r in chosen})
-        certs = await client.directory([r.envelope.kid for r in chosen if r.envelope])
+    chosen = select(items, ids)
+    for r in chosen:
+        if r.chain_broken:
+            log.warning("alert %s shows a broken sender chain (%s): %s",
+                        r.envelope.id if r.envelope else "?", r.chain, r.chain_detail)
+    signed = await _checkpoint_covering(client, channel, chosen[-1].offset, epoch)
+    size = signed.checkpoint.size
+    proofs = await client.prove_inclusion(channel, epoch, size, [r.offset for r in chosen],
+                                          alerts={r.offset: r.alert for r in chosen})
+    certs = await client.directory([r.envelope.kid for r in chosen if r.envelope])
     alerts = [BundleAlert(alert=r.alert, sig=r.sig, cert=certs.get(r.envelope.kid, b"")
                           if r.envelope else b"", offset=r.offset,
                           proof=proofs.get(r.offset, [])) for r in chosen]
@@ -340,7 +350,7 @@ async def export_bundle(client: Client, channel: str, ids: Sequence[str], *, ca:
     return data
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` (mode 0600: handling-coded records), atomically."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, _FILE_MODE)
@@ -385,8 +395,8 @@ def _export(args: argparse.Namespace) -> int:
               "hub's CA publishes it (crl.pem); a bundle must carry it", file=sys.stderr)
         return EXIT_USAGE
     try:
-        crl = _read_crl(crl_path)
-        ca = _read_ca(Path(args.ca))
+        crl = read_crl(crl_path)
+        ca = read_ca(Path(args.ca))
     except Exception as exc:  # any unreadable file: one line, exit 4
         print(f"{prog}: error: cannot read {crl_path} / {args.ca}: {exc}", file=sys.stderr)
         return EXIT_INPUT
@@ -404,7 +414,7 @@ def _export(args: argparse.Namespace) -> int:
     if isinstance(data, int):
         return data
     try:
-        _write_private(out, data)
+        write_private(out, data)
     except OSError as exc:
         print(f"{prog}: error: cannot write {out}: {exc}", file=sys.stderr)
         return EXIT_USAGE

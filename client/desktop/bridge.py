@@ -37,8 +37,10 @@ import contextlib
 import logging
 import re
 from collections.abc import Coroutine, Iterable
+from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from PySide6.QtCore import QObject, Signal
 
 from client.desktop.cache import Cache, StoredItem
@@ -57,6 +59,7 @@ from client.sdk import (
     check_chains,
 )
 from hub.protocol.errors import CordonError, EpochMismatch, HistoryGone, NoSuchChannel
+from hub.protocol.evidence import verify_bundle
 from hub.protocol.merkle import leaf_hash, root, verify_consistency
 
 __all__ = ["CHECKPOINT_REFRESH_S", "LIVE_RECHECK_S", "PAGE", "HubBridge"]
@@ -105,6 +108,8 @@ class HubBridge(QObject):
     coverageChanged = Signal(str)
     #: channel, CheckpointRow: its signed log as last checked (see :meth:`check_log`)
     checkpointChanged = Signal(str, object)
+    #: token, the file written ("" when nothing was), a message for the officer
+    evidenceExported = Signal(int, str, str)
 
     def __init__(
         self,
@@ -512,6 +517,41 @@ class HubBridge(QObject):
             return n if mine == cp.root else -n
         proof = await self.client.prove_consistency(ch, cp.epoch, n, cp.size)
         return n if verify_consistency(n, cp.size, mine, cp.root, proof) else -n
+
+    # --- evidence bundles (PROTOCOL.md Appendix D) -----------------------------------
+    def export_evidence(self, channel: str, ids: list[str], crl: Path, out: Path) -> int:
+        """Write an evidence bundle of ``ids`` (from the cached, verified history, with the
+        permission notices their handling codes need) to ``out``; the token comes back
+        with ``evidenceExported``."""
+        self._tokens += 1
+        token = self._tokens
+        self._spawn(self._export_evidence(token, channel, ids, crl, out))
+        return token
+
+    async def _export_evidence(self, token: int, ch: str, ids: list[str], crl: Path,
+                               out: Path) -> None:
+        from client.evidence import ExportRefused, make_bundle, read_crl, write_private
+
+        try:
+            crl_der = read_crl(crl)
+        except Exception as exc:  # any unreadable file: said, nothing written
+            self.evidenceExported.emit(token, "", f"cannot read the CRL {crl}: {exc}")
+            return
+        ca = self.verifier.cas[0].public_bytes(serialization.Encoding.DER)
+        try:
+            data = await make_bundle(self.client, ch, ids, ca=ca, crl=crl_der,
+                                     items=self.cached_items(ch))
+            write_private(out, data)
+        except ExportRefused as exc:
+            self.evidenceExported.emit(token, "", str(exc))
+            return
+        except (ClientError, CordonError, OSError) as exc:
+            self.evidenceExported.emit(token, "", str(exc) or type(exc).__name__)
+            return
+        report = verify_bundle(data, expected_ca=ca)
+        self.evidenceExported.emit(token, str(out), (
+            f"{len(report.alerts)} alert(s), the log at size {report.checkpoint.size} "
+            f"({report.fingerprint})"))
 
     # --- on demand -------------------------------------------------------------------
     def load_older(self, channel: str) -> None:

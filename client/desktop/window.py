@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         bridge.attachmentLoaded.connect(self.detail.attachment_loaded)
         bridge.coverageChanged.connect(self._on_coverage)
         bridge.checkpointChanged.connect(self._on_checkpoint)
+        bridge.evidenceExported.connect(self._on_evidence)
         self.detail.wantAttachment.connect(bridge.load_attachment)
         self.status.set_state(bridge.state, bridge.detail)
         guard_wheel(self)
@@ -148,6 +149,13 @@ class MainWindow(QMainWindow):
             "passed on and used as evidence: publishes your administration's permission"))
         self.permit_action.triggered.connect(self.permit_selected)
         bar.addAction(self.permit_action)
+        self.evidence_action = QAction(_tr("Export evidence…"), self)
+        self.evidence_action.setEnabled(False)
+        self.evidence_action.setToolTip(_tr(
+            "Write the selected alert, with the proof that the channel's log contained it, "
+            "to one file anyone can check offline (cordon evidence verify)"))
+        self.evidence_action.triggered.connect(self._export_evidence_clicked)
+        bar.addAction(self.evidence_action)
         bar.addSeparator()
         self.action_view = QAction(_tr("Needs action"), self)
         self.action_view.setObjectName("needs-action")
@@ -390,6 +398,7 @@ class MainWindow(QMainWindow):
         own = row is not None and self.is_own_record(row)
         self.amend_action.setEnabled(own)
         self.withdraw_action.setEnabled(own)
+        self.evidence_action.setEnabled(row is not None and row.verified)
         self.permit_action.setEnabled(own and row is not None and bool(
             RESTRICTED_HANDLING.intersection([row.body.get("handling")])))
 
@@ -454,6 +463,33 @@ class MainWindow(QMainWindow):
         token = self.bridge.publish(row.channel, "notice", permission_body([row.alert_id]))
         self.statusBar().showMessage(_tr("Permission for {0} sent").format(row.alert_id), 8000)
         return token
+
+    def _export_evidence_clicked(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        crl, _ = QFileDialog.getOpenFileName(
+            self, _tr("The CA's CRL of the day (crl.pem)"), "", "CRL (*.pem *.crl *.der)")
+        if not crl:
+            return
+        out, _ = QFileDialog.getSaveFileName(
+            self, _tr("Export evidence"), f"{row.channel}-{row.alert_id}.cordon-evidence",
+            "Cordon evidence (*.cordon-evidence)")
+        if out:
+            self.export_evidence([row.alert_id], Path(crl), Path(out))
+
+    def export_evidence(self, ids: list[str], crl: Path, out: Path) -> int:
+        """Export an evidence bundle of ``ids`` of the current channel (see the bridge)."""
+        self.statusBar().showMessage(_tr("Exporting evidence…"))
+        return self.bridge.export_evidence(self.channel, ids, crl, out)
+
+    def _on_evidence(self, _token: int, path: str, message: str) -> None:
+        if path:
+            self.statusBar().showMessage(
+                _tr("Evidence written to {0}: {1}").format(path, message), 15_000)
+        else:
+            self.statusBar().showMessage(_tr("Evidence not exported: {0}").format(message),
+                                         30_000)
 
     def amend_selected(self) -> ComposeDialog | None:
         row = self.selected_row()

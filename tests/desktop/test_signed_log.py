@@ -175,3 +175,41 @@ async def test_the_signed_log_keeps_up_with_live_alerts(
                        and bridge.checkpoints[CH].compared == 2, timeout=15)
     assert "2 alerts" in window.integrity.checkpoint.text()
     assert "your copy agrees" in window.integrity.checkpoint.text()
+
+
+async def test_export_evidence_from_the_desk(
+        hub: HubHarness, members: dict[str, Leaf], desk: DeskFactory, qtbot: Any,
+        tmp_path: Path) -> None:
+    """The selected alert to one evidence file that verifies offline; a restricted alert of
+    another administration is refused, nothing written."""
+    from hub.protocol.evidence import verify_bundle
+
+    async with hub.client(members["de"], **FAST) as de:
+        await de.publish(CH, "seizure", {**samples.seizure(1), "handling": "H0"},
+                         alert_id="DE-S-1")
+        await de.publish(CH, "notice", {"schema": 1, "handling": "H2", "text": "restricted"},
+                         alert_id="DE-H2")
+    await signed_size(hub, 2)
+    bridge = desk(members["fr"])
+    done: list[tuple[str, str]] = []
+    bridge.evidenceExported.connect(lambda _t, path, msg: done.append((path, msg)))
+    window = await open_window(hub, bridge, qtbot)
+    await hub.wait_for(lambda: window.proxy.rowCount() == 2)
+    window.select_offset(1)
+    assert window.evidence_action.isEnabled()
+    out = tmp_path / "de-s-1.cordon-evidence"
+    window.export_evidence(["DE-S-1"], hub.pki.crl, out)
+    await hub.wait_for(lambda: bool(done), timeout=15)
+    assert done[0][0] == str(out), done
+    report = verify_bundle(out.read_bytes())
+    assert [a.envelope.id for a in report.alerts] == ["DE-S-1"]
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    assert "Evidence written to" in window.statusBar().currentMessage()
+    refused = tmp_path / "de-h2.cordon-evidence"
+    window.export_evidence(["DE-H2"], hub.pki.crl, refused)
+    await hub.wait_for(lambda: len(done) == 2, timeout=15)
+    assert done[1][0] == "" and "handling H2" in done[1][1] and not refused.exists()
+    assert "Evidence not exported" in window.statusBar().currentMessage()
+    window.export_evidence(["DE-S-1"], tmp_path / "no-crl.pem", out)
+    await hub.wait_for(lambda: len(done) == 3, timeout=15)
+    assert done[2][0] == "" and "cannot read the CRL" in done[2][1]

@@ -553,6 +553,14 @@
         <translation>Autoriser la transmission et l&apos;usage comme preuve de l&apos;enregistrement sélectionné de votre administration (code H1, H2 ou H3) : publie l&apos;autorisation de votre administration</translation>
     </message>
     <message>
+        <source>Export evidence…</source>
+        <translation>Exporter une preuve…</translation>
+    </message>
+    <message>
+        <source>Write the selected alert, with the proof that the channel&apos;s log contained it, to one file anyone can check offline (cordon evidence verify)</source>
+        <translation>Écrire l&apos;alerte sélectionnée, avec la preuve que le journal du canal la contenait, dans un fichier que chacun peut vérifier hors ligne (cordon evidence verify)</translation>
+    </message>
+    <message>
         <source>Needs action</source>
         <translation>À traiter</translation>
     </message>
@@ -607,6 +615,18 @@
     <message>
         <source>Permit as evidence</source>
         <translation>Autoriser comme preuve</translation>
+    </message>
+    <message>
+        <source>The CA&apos;s CRL of the day (crl.pem)</source>
+        <translation>La LCR du jour de l&apos;autorité (crl.pem)</translation>
+    </message>
+    <message>
+        <source>Export evidence</source>
+        <translation>Exporter une preuve</translation>
+    </message>
+    <message>
+        <source>Exporting evidence…</source>
+        <translation>Export de la preuve…</translation>
     </message>
     <message>
         <source>Export visible rows</source>
@@ -683,6 +703,14 @@
     <message>
         <source>Computed on this machine from {0} verified-history alerts, as cordon report does.</source>
         <translation>Calculé sur ce poste à partir de {0} alertes de l&apos;historique vérifié, comme cordon report.</translation>
+    </message>
+    <message>
+        <source>Evidence written to {0}: {1}</source>
+        <translation>Preuve écrite dans {0} : {1}</translation>
+    </message>
+    <message>
+        <source>Evidence not exported: {0}</source>
+        <translation>Preuve non exportée : {0}</translation>
     </message>
     <message>
         <source>Whole history on this machine: {0} alerts</source>
