@@ -47,6 +47,8 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "export": (_lazy("client.export", "main"), "a channel's alerts as JSON lines or CSV"),
     "checkpoint": (_lazy("client.checkpoint", "main"),
                    "your copy of a channel's log as a fingerprint, to compare by phone"),
+    "evidence": (_lazy("client.evidence", "main"),
+                 "evidence bundles: export alerts with their proofs; verify one offline"),
     "desk": (_lazy("client.desktop.app", "main"), "the desktop client for liaison officers"),
     "completion": (_lazy("client.completion", "main"), "shell completion script (bash, zsh)"),
 }
