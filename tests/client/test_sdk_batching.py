@@ -71,9 +71,10 @@ async def test_each_publish_of_a_batch_gets_its_own_answer(h: HubHarness, fr: Le
         forged = c.sign(CH, "notice", note("forged"))
         bad = bytes([forged.sig[0] ^ 1]) + forged.sig[1:]
         from hub.protocol.envelope import Envelope, encode_envelope, sign_alert
+        from hub.protocol.identity import AlertId
 
         env = good[0].envelope
-        invalid = encode_envelope(Envelope(id="FR-invalid", channel=env.channel,
+        invalid = encode_envelope(Envelope(id=AlertId("FR-invalid"), channel=env.channel,
                                            sender=env.sender, kid=env.kid, ts=env.ts,
                                            kind="notice", body={"title": 7}))
         calls = [c.publish_signed(CH, s.alert, s.sig) for s in good[:3]]
@@ -91,6 +92,7 @@ async def test_each_publish_of_a_batch_gets_its_own_answer(h: HubHarness, fr: Le
 async def test_a_hub_without_pubs_gets_pub_frames(h: HubHarness, fr: Leaf,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """No ``max_pub_items`` in ``welcome.limits`` (an older hub): every alert is a ``pub``."""
+    assert h.hub is not None
     limits = h.hub.public_limits
 
     def without() -> dict[str, int]:

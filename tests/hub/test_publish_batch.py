@@ -142,7 +142,9 @@ async def test_pub_and_pubs_on_one_connection_are_stored_in_the_order_received(
         answers: dict[int, f.ServerFrame] = {}
         while len(answers) < len(rids):
             frame = await c.recv()
-            answers[frame.rid] = frame  # type: ignore[union-attr]
+            answered = getattr(frame, "rid", None)
+            assert isinstance(answered, int), frame
+            answers[answered] = frame
     offsets: list[int] = []
     for rid, size in rids.items():
         frame = answers[rid]
