@@ -13,6 +13,7 @@ import contextlib
 import functools
 import logging
 import time
+from collections import deque
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -133,6 +134,39 @@ class _Pending:
     slots: int = 1
 
 
+#: Most publish frames one pass of a connection's pipeline takes together.
+_COALESCE = 256
+
+
+class _Pipeline:
+    """A connection's publish frames in arrival order, for its one pipeline task."""
+
+    def __init__(self) -> None:
+        self.items: deque[_Pending] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put(self, item: _Pending) -> None:
+        self.items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def ready(self) -> list[_Pending]:
+        """The next frame (waiting for one), and those behind it whose signature checks
+        are done already (at most _COALESCE in all)."""
+        while not self.items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        items = self.items
+        out = [items.popleft()]
+        while items and len(out) < _COALESCE and (
+                items[0].verified is None or items[0].verified.done()):
+            out.append(items.popleft())
+        return out
+
+
 def _forget(fut: asyncio.Future[Any]) -> None:
     """Drop a signature check nobody will await (its connection is closing): cancel it,
     or mark its error as seen (asyncio logs errors that were never retrieved)."""
@@ -174,7 +208,7 @@ class Session:
         self._in_flight_max = max(1, min(_MAX_IN_FLIGHT, hub.settings.send_queue_frames // 2))
         self._in_flight = asyncio.Semaphore(self._in_flight_max)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._pipeline: asyncio.Queue[_Pending] | None = None  # made at the first publish
+        self._pipeline: _Pipeline | None = None  # made at the first publish
         self._committing: set[asyncio.Future[Any]] = set()  # queued for commit
         self._closer: asyncio.Task[None] | None = None
         self._send_started: float | None = None
@@ -200,8 +234,8 @@ class Session:
             await asyncio.gather(*(cancel_and_wait(task) for task in list(self._tasks)))
             for committed in list(self._committing):  # withdrawn unless already sent
                 committed.cancel()
-            while self._pipeline is not None and not self._pipeline.empty():
-                verified = self._pipeline.get_nowait().verified
+            while self._pipeline is not None and self._pipeline.items:
+                verified = self._pipeline.items.popleft().verified
                 if verified is not None:
                     _forget(verified)
             for sub in list(self.subs.values()):
@@ -462,9 +496,9 @@ class Session:
                 _forget(item.verified)
             raise
         if self._pipeline is None:
-            self._pipeline = asyncio.Queue()
+            self._pipeline = _Pipeline()
             self._spawn(self._publishes(self._pipeline))
-        self._pipeline.put_nowait(item)
+        self._pipeline.put(item)
 
     async def _may_publish(self, ch: str) -> ChannelMeta:
         """The channel, if the member may publish in it (403/404 otherwise: hub.access)."""
@@ -491,38 +525,46 @@ class Session:
                 except CordonError as exc:
                     item.results[i] = exc
 
-    async def _publishes(self, pipeline: asyncio.Queue[_Pending]) -> None:
+    async def _publishes(self, pipeline: _Pipeline) -> None:
+        """The connection's publish frames, in arrival order: checked, then handed to the
+        group commit. Frames already waiting whose signatures are checked go together
+        (one committer entry, one callback), in order."""
         while True:
-            item = await pipeline.get()
-            try:
-                await self._check_pending(item)
-            except Exception as exc:  # the whole frame: every alert not yet refused
-                for i, result in enumerate(item.results):
-                    if result is None:
-                        item.results[i] = exc
+            group: list[tuple[_Pending, list[int]]] = []
             requests: list[AppendRequest] = []
-            positions: list[int] = []
-            received = now_ms()
-            for i, env in enumerate(item.envs):
-                if env is None or item.results[i] is not None:
-                    continue
-                requests.append(AppendRequest(
-                    channel=item.ch, alert_id=env.id, alert=item.alerts[i], sig=item.sigs[i],
-                    kid=env.kid, received=received, sender=env.sender, seq=env.seq,
-                    prev=env.prev or b""))
-                positions.append(i)
+            for item in await pipeline.ready():
+                try:
+                    await self._check_pending(item)
+                except Exception as exc:  # the whole frame: every alert not yet refused
+                    for i, result in enumerate(item.results):
+                        if result is None:
+                            item.results[i] = exc
+                positions: list[int] = []
+                received = now_ms()
+                for i, env in enumerate(item.envs):
+                    if env is None or item.results[i] is not None:
+                        continue
+                    requests.append(AppendRequest(
+                        channel=item.ch, alert_id=env.id, alert=item.alerts[i],
+                        sig=item.sigs[i], kid=env.kid, received=received, sender=env.sender,
+                        seq=env.seq, prev=env.prev or b""))
+                    positions.append(i)
+                if positions:
+                    group.append((item, positions))
+                else:
+                    self._answer(item)
             if not requests:
-                self._answer(item)
                 continue
             try:
                 committed = await self.hub.committer.enqueue_many(requests)
             except CordonError as exc:
-                for i in positions:
-                    item.results[i] = exc
-                self._answer(item)
+                for item, positions in group:
+                    for i in positions:
+                        item.results[i] = exc
+                    self._answer(item)
                 continue
             self._committing.add(committed)
-            committed.add_done_callback(functools.partial(self._committed, item, positions))
+            committed.add_done_callback(functools.partial(self._committed, group))
 
     async def _check_pending(self, item: _Pending) -> None:
         """Signatures, bodies, access (again, if it changed) and rate, in this order, for
@@ -547,20 +589,18 @@ class Session:
             if result is None and item.envs[i] is not None and not rate.take(self.principal):
                 item.results[i] = RateLimited("publish rate exceeded")
 
-    def _committed(self, item: _Pending, positions: list[int],
+    def _committed(self, group: list[tuple[_Pending, list[int]]],
                    committed: asyncio.Future[list[AppendResult | Exception]]) -> None:
-        """Answer a publish frame once its alerts' batch is durable (or refused)."""
+        """Answer publish frames once their alerts' batch is durable (or refused)."""
         self._committing.discard(committed)
         if committed.cancelled():  # the connection closed before its batch was sent
             return
         exc = committed.exception()
-        if exc is None:
-            for i, result in zip(positions, committed.result(), strict=True):
-                item.results[i] = result
-        else:
+        results = iter(committed.result() if exc is None else ())
+        for item, positions in group:
             for i in positions:
-                item.results[i] = exc
-        self._answer(item)
+                item.results[i] = exc if exc is not None else next(results)
+            self._answer(item)
 
     def _answer(self, item: _Pending) -> None:
         """Send the frame's answer (``ack``/``err`` for ``pub``, ``acks`` for ``pubs``)
