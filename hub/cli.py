@@ -123,6 +123,14 @@ def _serve_parser() -> argparse.ArgumentParser:
                    "CA_DIR/out/server.pem)")
     p.add_argument("--server-key", type=Path, help="its private key (default: "
                    "CA_DIR/out/server.key)")
+    p.add_argument("--log-key", type=Path, help="the log key that signs channel checkpoints "
+                   "(default: CA_DIR/out/log.key; issued there when missing and the CA key "
+                   "is in CA_DIR)")
+    p.add_argument("--log-cert", type=Path, help="its certificate (default: "
+                   "CA_DIR/out/log.pem)")
+    p.add_argument("--checkpoint-interval-ms", type=int, metavar="MS",
+                   help="sign each channel's checkpoint at most once per MS when it moved "
+                   "(default 1000; 0: sign none)")
     p.add_argument("--no-durable", dest="durable", action="store_const", const=False,
                    help="acknowledge before fsync (faster, loses the last second on power loss)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
@@ -153,7 +161,8 @@ def serve_main(argv: list[str] | None = None) -> int:
                                           "server_cert", "server_key", "durable",
                                           "http_listen", "log_format", "log_level", "sentinels",
                                           "sentinel_service", "store_tls", "store_tls_ca",
-                                          "ack_replicas")
+                                          "ack_replicas", "log_key", "log_cert",
+                                          "checkpoint_interval_ms")
         })
     except ConfigError as exc:
         print(f"cordon serve: error: {exc}", file=sys.stderr)

@@ -90,6 +90,14 @@ class Settings:
     ca_dir: Path = Path("var/ca")
     server_cert: Path = Path("var/ca/out/server.pem")
     server_key: Path = Path("var/ca/out/server.key")
+    #: The log key that signs channel checkpoints (``cordon ca issue-log-key``) and its
+    #: certificate (default ``ca_dir/out/log.key`` and ``log.pem``: :attr:`log_key_path`);
+    #: missing and the CA key in ``ca_dir``: the hub issues them there.
+    log_key: Path | None = None
+    log_cert: Path | None = None
+    #: Milliseconds between two signed checkpoints of a channel (at most one per channel
+    #: per interval, only when its durable size moved); 0 signs none (PROTOCOL.md §6.9).
+    checkpoint_interval_ms: int = 1000
     #: Acknowledge only after the store has fsynced the alert (group commit).
     durable: bool = True
     #: Seconds any one store operation may take in all (retries, connection wait and fsync
@@ -136,6 +144,14 @@ class Settings:
     @property
     def crl(self) -> Path:
         return self.ca_dir / "crl.pem"
+
+    @property
+    def log_key_path(self) -> Path:
+        return self.ca_dir / "out" / "log.key" if self.log_key is None else self.log_key
+
+    @property
+    def log_cert_path(self) -> Path:
+        return self.ca_dir / "out" / "log.pem" if self.log_cert is None else self.log_cert
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -268,6 +284,8 @@ def load_settings(
     for name in _POSITIVE:
         if getattr(settings, name) <= 0:
             raise ConfigError(f"setting {name!r}: must be positive")
+    if settings.checkpoint_interval_ms < 0:
+        raise ConfigError("setting 'checkpoint_interval_ms': must be 0 (off) or more")
     try:
         if settings.http_listen is not None and parse_listen(settings.http_listen) is None:
             settings = settings.replace(http_listen=None)  # "off"

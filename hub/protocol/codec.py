@@ -36,6 +36,8 @@ from hub.protocol.limits import (
     MAX_ATTACHMENT_BYTES,
     MAX_FRAME_BYTES,
     MAX_PUB_ITEMS,
+    PROOF_MAX_HASHES,
+    PROOF_MAX_OFFSETS,
 )
 
 __all__ = ["decode_client", "decode_server", "encode", "encode_alerts"]
@@ -237,6 +239,43 @@ def _chans(value: object) -> tuple[f.ChannelInfo, ...]:
     return tuple(_decode_fields(f.ChannelInfo, _map(item)) for item in value)
 
 
+def _offsets(value: object) -> tuple[int, ...]:
+    if not isinstance(value, list):
+        raise InvalidFrame("expected a list of offsets")
+    if len(value) > PROOF_MAX_OFFSETS:
+        raise FrameTooLarge(f"at most {PROOF_MAX_OFFSETS} offsets per proof request")
+    return tuple(_uint(item) for item in value)
+
+
+def _hash(value: object) -> bytes:
+    if type(value) is not bytes or len(value) != 32:
+        raise InvalidFrame("expected a 32-byte hash")
+    return value
+
+
+def _hashes(value: object) -> tuple[bytes, ...]:
+    if not isinstance(value, list) or len(value) > PROOF_MAX_HASHES:
+        raise InvalidFrame("expected a list of hashes")
+    return tuple(_hash(item) for item in value)
+
+
+def _paths(value: object) -> tuple[f.ProofPath, ...]:
+    if not isinstance(value, list) or len(value) > PROOF_MAX_OFFSETS:
+        raise InvalidFrame("expected a list of inclusion proofs")
+    out = []
+    for item in value:
+        if not isinstance(item, list) or len(item) != 2:
+            raise InvalidFrame("expected [off, [hash, ...]]")
+        out.append(f.ProofPath(_uint(item[0]), _hashes(item[1])))
+    return tuple(out)
+
+
+def _epoch(value: object) -> str:
+    if not isinstance(value, str) or len(value) != 32 or value.strip("0123456789abcdef"):
+        raise InvalidFrame("expected an epoch (32 hex characters)")
+    return value
+
+
 _T = TypeVar("_T")
 
 _SPECS: dict[type[Any], dict[str, _Validator]] = {
@@ -266,6 +305,33 @@ _SPECS: dict[type[Any], dict[str, _Validator]] = {
         "sha256": _optional(_digest),
     },
     f.AttachmentRequest: {"rid": _uint, "ch": _channel, "sha256": _digest},
+    f.CheckpointRequest: {"rid": _uint, "ch": _channel},
+    f.ProofRequest: {
+        "rid": _uint,
+        "ch": _channel,
+        "epoch": _epoch,
+        "size": _uint,
+        "offs": _offsets,
+        "from": _optional(_uint),
+    },
+    f.CheckpointResult: {
+        "rid": _uint,
+        "ch": _text,
+        "cp": _alert_bytes,
+        "sig": _alert_bytes,
+        "kid": _kid,
+        "prev_cp": _optional(_alert_bytes),
+        "prev_sig": _optional(_alert_bytes),
+        "prev_kid": _optional(_kid),
+    },
+    f.Proof: {
+        "rid": _uint,
+        "ch": _text,
+        "epoch": _text,
+        "size": _uint,
+        "paths": _paths,
+        "cons": _optional(_hashes),
+    },
     f.AttachmentStored: {
         "rid": _uint,
         "ch": _text,
@@ -318,9 +384,12 @@ _SPECS: dict[type[Any], dict[str, _Validator]] = {
     f.ErrorFrame: {"rid": _optional(_uint), "code": _uint, "msg": _text, "detail": _text},
 }
 
+#: Wire names that are Python keywords: field name -> wire name.
+_WIRE_NAMES: dict[type[Any], dict[str, str]] = {f.ProofRequest: {"from_size": "from"}}
+
 _DEFAULTS: dict[type[Any], dict[str, Any]] = {
     cls: {
-        fld.name: (
+        _WIRE_NAMES.get(cls, {}).get(fld.name, fld.name): (
             fld.default
             if fld.default is not dataclasses.MISSING
             else fld.default_factory()
@@ -345,6 +414,8 @@ _CLIENT: dict[str, type[Any]] = {
         f.AdminRequest,
         f.AttachmentUpload,
         f.AttachmentRequest,
+        f.CheckpointRequest,
+        f.ProofRequest,
     )
 }
 _SERVER: dict[str, type[Any]] = {
@@ -365,6 +436,8 @@ _SERVER: dict[str, type[Any]] = {
         f.AdminResult,
         f.AttachmentStored,
         f.Attachment,
+        f.CheckpointResult,
+        f.Proof,
         f.ErrorFrame,
     )
 }
@@ -388,6 +461,8 @@ def _decode_fields(cls: type[_T], obj: dict[str, Any]) -> _T:
             values[name] = check(raw)
         except InvalidFrame as exc:
             raise InvalidFrame(f"{name}: {exc.detail}") from exc
+    for field_name, wire_name in _WIRE_NAMES.get(cls, {}).items():
+        values[field_name] = values.pop(wire_name)
     return cls(**values)
 
 
@@ -488,6 +563,8 @@ def _wire(value: Any) -> Any:
         return {"off": value.off, "epoch": value.epoch, "dup": value.dup}
     if isinstance(value, f.ItemError):
         return {"code": value.code, "msg": value.msg, "detail": value.detail}
+    if isinstance(value, f.ProofPath):
+        return [value.off, list(value.path)]
     if isinstance(value, f.ChannelInfo):
         return {fld.name: getattr(value, fld.name) for fld in dataclasses.fields(value)}
     if isinstance(value, tuple):
@@ -495,11 +572,15 @@ def _wire(value: Any) -> Any:
     return value
 
 
-#: Field names of each frame class, in order (dataclasses.fields() is slow per call).
-_NAMES: dict[type[Any], tuple[str, ...]] = {
-    cls: tuple(fld.name for fld in dataclasses.fields(cls)) for cls in _SPECS
+#: (field name, wire name) of each frame class, in order (dataclasses.fields() is slow
+#: per call).
+_NAMES: dict[type[Any], tuple[tuple[str, str], ...]] = {
+    cls: tuple((fld.name, _WIRE_NAMES.get(cls, {}).get(fld.name, fld.name))
+               for fld in dataclasses.fields(cls))
+    for cls in _SPECS
 }
-#: Frames whose fields are all plain values (no tuples of items to convert).
+#: Frames whose fields are all plain values (no tuples of items to convert; every item
+#: type sits in a tuple field, and every frame's round trip is tested).
 _FLAT = frozenset(cls for cls in _SPECS
                   if not any("tuple" in str(fld.type) for fld in dataclasses.fields(cls)))
 
@@ -509,11 +590,11 @@ def encode(frame: f.Frame) -> bytes:
     cls = type(frame)
     obj: dict[str, Any] = {"t": frame.TYPE}
     if cls in _FLAT:
-        for name in _NAMES[cls]:
-            obj[name] = getattr(frame, name)
+        for name, wire in _NAMES[cls]:
+            obj[wire] = getattr(frame, name)
     else:
-        for name in _NAMES[cls]:
-            obj[name] = _wire(getattr(frame, name))
+        for name, wire in _NAMES[cls]:
+            obj[wire] = _wire(getattr(frame, name))
     data: bytes = msgpack.packb(obj, use_bin_type=True)
     return data
 

@@ -116,6 +116,7 @@ from hub.storage.alerts import _WAITAOF_MODES, AlertsMixin
 from hub.storage.audit import AuditMixin
 from hub.storage.channels import ChannelsMixin
 from hub.storage.events import EventsMixin
+from hub.storage.logs import LogsMixin
 from hub.storage.registry import RegistryMixin
 
 #: Why WAITAOF alone is not trusted (the refusal and the log line cite it).
@@ -267,7 +268,7 @@ class _RestartWatch:
         raise RedisConnectionError("store restarted: continuity not checked yet")
 
 
-class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
+class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin, LogsMixin):
     """Async access to Redis/Valkey. Build with :meth:`connect`; close with :meth:`close`."""
 
     durability: str  # "waitaof" | "appendfsync-always" | "none"

@@ -19,8 +19,17 @@ from hub.protocol.errors import (
     NoSuchChannel,
     Unavailable,
 )
+from hub.protocol.merkle import leaf_hash
 from hub.storage._common import _TRIM_CHUNK, ACK_RETRY_MS, _guard, _off, _valid_channel
-from hub.storage._keys import _att_key, _chain_key, _dur_key, _ids_key, _log_key, _meta_key
+from hub.storage._keys import (
+    _att_key,
+    _chain_key,
+    _dur_key,
+    _ids_key,
+    _leaves_key,
+    _log_key,
+    _meta_key,
+)
 from hub.storage._scripts import (
     _APPEND,
     _APPEND_SHA,
@@ -198,16 +207,16 @@ class AlertsMixin(ChannelsMixin):
                 pipe.execute_command("SCRIPT", "LOAD", _APPEND)
                 for channel, positions in groups.items():
                     keys = (_meta_key(channel), _ids_key(channel), _log_key(channel),
-                            _chain_key(channel))
+                            _chain_key(channel), _leaves_key(channel))
                     args: list[str | bytes | int] = []
                     for i in positions:
                         req = batch[i]
                         digest = hashlib.sha1(req.alert, usedforsecurity=False).hexdigest()
                         args += (req.alert_id, digest, req.alert, req.sig, req.kid, req.received,
-                                 *_chain_args(req))
+                                 *_chain_args(req), leaf_hash(req.alert))
                     pipe.execute_command(_Packed("EVALSHA", b"".join([
-                        b"*%d\r\n" % (7 + len(args)),
-                        *_resp(("EVALSHA", _APPEND_SHA, 4, *keys)), *_resp(args)])))
+                        b"*%d\r\n" % (3 + len(keys) + len(args)),
+                        *_resp(("EVALSHA", _APPEND_SHA, len(keys), *keys)), *_resp(args)])))
                 if not wait:
                     # No WAITAOF: the server fsyncs (appendfsync always) before any reply
                     # of this event-loop turn leaves, or durability is off (durable=False).
