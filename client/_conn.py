@@ -303,7 +303,7 @@ class Connection:
         lone one as ``pub``), after those queued before (FIFO lock). A lost connection
         fails every waiting publish (``_finish``)."""
         queued = self._queued.pop(ch)
-        with contextlib.suppress(ConnectionLost):
+        try:
             async with self._pub_send:
                 for start in range(0, len(queued), self.max_pub_items):
                     chunk = queued[start:start + self.max_pub_items]
@@ -316,6 +316,13 @@ class Connection:
                     self.pubs_alerts += len(chunk)
                     await self.send(f.PublishBatch(rid=rid, ch=ch, items=tuple(
                         f.SignedItem(p.alert, p.sig) for p in chunk)))
+        except ConnectionLost:
+            pass  # every waiting publish already failed with it (_finish)
+        except Exception as exc:  # pragma: no cover - a bug: the callers must not hang
+            for frame in queued:
+                future = self.pending.get(frame.rid)
+                if future is not None and not future.done():
+                    future.set_exception(exc)
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         self._local_close = (code, reason)
