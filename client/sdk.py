@@ -220,6 +220,11 @@ class Client:
     :param server_hostname: name to check the hub's certificate against (default: URL host)
     :param reconnect: reconnect and resume after connection losses
     :param max_attempts: tries per (re)connection, and per request across losses
+    :param connect_attempts: tries (with back-off) for the first connection only, when it
+        should differ from ``max_attempts`` — e.g. 1 for a command-line tool that says at
+        once when nothing answers yet reconnects patiently once connected; it applies
+        with ``reconnect=False`` too (later losses are then not retried). Default:
+        ``max_attempts`` (1 with ``reconnect=False``)
     :param backoff: first back-off delay (s), doubled per try up to ``max_backoff``
     :param request_timeout: seconds to wait for an answer
     :param max_queue: alerts buffered per subscription before it is treated as a
@@ -245,6 +250,7 @@ class Client:
         server_hostname: str | None = None,
         reconnect: bool = True,
         max_attempts: int = 8,
+        connect_attempts: int | None = None,
         backoff: float = 0.2,
         max_backoff: float = 10.0,
         open_timeout: float = 10.0,
@@ -255,8 +261,10 @@ class Client:
         crl: Path | None = None,
         checkpoint_state: Path | None = None,
     ) -> None:
-        if max_attempts < 1 or max_queue < 1:
-            raise ValueError("max_attempts and max_queue must be at least 1")
+        if max_attempts < 1 or max_queue < 1 or (
+            connect_attempts is not None and connect_attempts < 1
+        ):
+            raise ValueError("max_attempts, connect_attempts and max_queue must be at least 1")
         self.url = url
         self._cert, self._cert_der, self._key, self.identity = load_credentials(cert, key)
         self.kid = key_id(self._cert_der)
@@ -265,6 +273,8 @@ class Client:
         self._server_hostname = server_hostname
         self._reconnect = reconnect
         self._max_attempts = max_attempts
+        self._connect_attempts = connect_attempts
+        self._connected_once = False
         self._backoff_base = backoff
         self._max_backoff = max_backoff
         self._open_timeout = open_timeout
@@ -862,6 +872,8 @@ class Client:
 
     async def _open(self) -> Connection:
         attempts = self._max_attempts if self._reconnect else 1
+        if not self._connected_once and self._connect_attempts is not None:
+            attempts = self._connect_attempts
         last: ConnectionLost | None = None
         cut = 0  # tries the hub ended during the handshake without a word
         for attempt in range(attempts):
@@ -893,6 +905,7 @@ class Client:
                 )
             _check_clock(conn.welcome)
             self.welcome = conn.welcome
+            self._connected_once = True
             return conn
         assert last is not None
         if isinstance(last, HandshakeCut) and cut == attempts:

@@ -14,6 +14,10 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hub.config import Settings
 
 __all__ = ["main", "serve_main"]
 
@@ -113,9 +117,16 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--sentinel-service", metavar="NAME",
                    help="the name the sentinels monitor the store under (default cordon)")
     p.add_argument("--store-tls", action="store_const", const=True,
-                   help="TLS to the store's nodes and sentinels (Sentinel deployment)")
+                   help="TLS to the store (--redis; rediss:// implies it) or to its nodes and "
+                        "sentinels (--sentinel)")
     p.add_argument("--store-tls-ca", type=Path, metavar="PEM",
-                   help="CA certificate(s) the store's TLS certificates are checked against")
+                   help="CA certificate(s) the store's TLS certificates are checked against "
+                        "(default: the system's)")
+    p.add_argument("--store-tls-cert", type=Path, metavar="PEM",
+                   help="a client certificate for a store that requires one "
+                        "(tls-auth-clients yes), with --store-tls-key")
+    p.add_argument("--store-tls-key", type=Path, metavar="PEM",
+                   help="the private key of --store-tls-cert")
     p.add_argument("--ack-replicas", type=int, metavar="N",
                    help="acknowledge an alert only once N replicas fsynced it too (default 0)")
     p.add_argument("--ca-dir", type=Path, help="CA folder (ca.pem, crl.pem, index.json)")
@@ -161,6 +172,7 @@ def serve_main(argv: list[str] | None = None) -> int:
                                           "server_cert", "server_key", "durable",
                                           "http_listen", "log_format", "log_level", "sentinels",
                                           "sentinel_service", "store_tls", "store_tls_ca",
+                                          "store_tls_cert", "store_tls_key",
                                           "ack_replicas", "log_key", "log_cert",
                                           "checkpoint_interval_ms")
         })
@@ -189,7 +201,7 @@ def serve_main(argv: list[str] | None = None) -> int:
         try:
             return serve_workers(settings, args.workers, verbose=args.verbose)
         except (CordonError, OSError) as exc:
-            print(f"cordon serve: error: {_store_hint(exc, settings.redis_url)}",
+            print(f"cordon serve: error: {_store_hint(exc, settings)}",
                   file=sys.stderr)
             return EXIT_REFUSED
 
@@ -212,21 +224,27 @@ def serve_main(argv: list[str] | None = None) -> int:
     try:
         asyncio.run(run())
     except (CordonError, OSError) as exc:
-        print(f"cordon serve: error: {_store_hint(exc, settings.redis_url)}", file=sys.stderr)
+        print(f"cordon serve: error: {_store_hint(exc, settings)}", file=sys.stderr)
         return EXIT_REFUSED
     return EXIT_OK
 
 
-def _store_hint(exc: BaseException, redis_url: str | None) -> str:
-    """The error, naming the external store's address (password redacted) when the store
-    is what failed."""
+def _store_hint(exc: BaseException, settings: Settings) -> str:
+    """The error, naming the external store (its address with the password redacted, or
+    the sentinels) when the store is what failed; where the store's own answer did not
+    already say why (TLS, credentials), what to check."""
     from hub.config import _redact
     from hub.protocol.errors import Unavailable
 
-    if isinstance(exc, Unavailable) and redis_url:
-        return (f"{exc}: the store at {_redact(redis_url)} (--redis) — is it running, and "
-                "are its address and password right?")
-    return str(exc)
+    if not isinstance(exc, Unavailable) or settings.embedded_store:
+        return str(exc)
+    where = (f"the store at {_redact(settings.redis_url)} (--redis)" if settings.redis_url
+             else f"the store the sentinels {', '.join(settings.sentinels)} name (--sentinel)")
+    if ": " in str(exc):  # diagnosed (hub.storage: TLS, credentials, durability)
+        return f"{exc} — {where}"
+    return f"{exc}: {where} — is it running, and are its address and password right?"
+
+
 #: Seconds ``cordon probe`` waits for an answer.
 PROBE_TIMEOUT_S = 5.0
 
