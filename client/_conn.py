@@ -2,6 +2,13 @@
 
 The reader never blocks: answers go to the waiting request's future by
 ``rid``; subscription frames go to the subscription's sink (a plain callback).
+
+Publishes are batched when the hub accepts ``pubs`` (``max_pub_items`` in its
+``welcome.limits``, PROTOCOL.md §6.3): the publishes of one channel queued in the same
+event-loop step leave as one ``pubs`` frame (at most ``max_pub_items`` alerts; a lone
+one as ``pub``), in the order they were queued, and each caller gets the answer for its
+own alert (``ack`` or ``err``, as for ``pub``) from the ``acks``. Nothing waits to fill
+a batch: with one publish at a time every frame is a ``pub``.
 When the connection ends, every pending request fails with
 :class:`ConnectionLost` (or :class:`SessionRefused` for final close codes) and
 every sink is told so.
@@ -231,6 +238,19 @@ class Connection:
         self.done = asyncio.Event()
         self._local_close: tuple[int, str] | None = None
         self._closer: asyncio.Task[None] | None = None
+        #: Most alerts per ``pubs`` (0: the hub does not take ``pubs``; send ``pub``).
+        limit = welcome.limits.get("max_pub_items", 0)
+        self.max_pub_items = limit if type(limit) is int and limit >= 2 else 0
+        #: Publishes queued in this step, per channel, not yet sent.
+        self._queued: dict[str, list[f.Publish]] = {}
+        #: rid of a ``pubs`` sent -> the rids of its alerts' publishes, in order.
+        self._batches: dict[int, list[int]] = {}
+        #: Publish frames leave in the order they were queued (asyncio.Lock is FIFO).
+        self._pub_send = asyncio.Lock()
+        self._senders: set[asyncio.Task[None]] = set()
+        #: ``pubs`` frames sent on this connection (and the alerts they carried).
+        self.pubs_sent = 0
+        self.pubs_alerts = 0
         self._reader = asyncio.create_task(self._read_loop(), name="cordon-client-reader")
 
     @property
@@ -249,16 +269,60 @@ class Connection:
             raise self.error from None
 
     async def request(self, frame: f.ClientFrame, *, answer_within: float) -> f.ServerFrame:
-        """Send a request and wait for the frame answering its ``rid``."""
+        """Send a request and wait for the frame answering its ``rid``. A ``pub`` is
+        batched with the others of its channel queued in this step (module docstring);
+        its answer is still an ``ack`` or an ``err`` with its own ``rid``."""
         rid: int = frame.rid
         future: asyncio.Future[f.ServerFrame] = asyncio.get_running_loop().create_future()
         self.pending[rid] = future
         try:
-            await self.send(frame)
+            if isinstance(frame, f.Publish) and self.max_pub_items:
+                self._queue_publish(frame)
+            else:
+                await self.send(frame)
             async with asyncio.timeout(answer_within):
                 return await future
         finally:
             self.pending.pop(rid, None)
+
+    def _queue_publish(self, frame: f.Publish) -> None:
+        """Queue a publish; the first of its channel in this step starts the task that
+        sends them (it runs after the others of this step have joined)."""
+        if self.error is not None:
+            raise self.error
+        queued = self._queued.get(frame.ch)
+        if queued is None:
+            queued = self._queued[frame.ch] = []
+            task = asyncio.get_running_loop().create_task(self._send_queued(frame.ch))
+            self._senders.add(task)
+            task.add_done_callback(self._senders.discard)
+        queued.append(frame)
+
+    async def _send_queued(self, ch: str) -> None:
+        """Send a channel's queued publishes: ``pubs`` of at most ``max_pub_items`` (a
+        lone one as ``pub``), after those queued before (FIFO lock). A lost connection
+        fails every waiting publish (``_finish``)."""
+        queued = self._queued.pop(ch)
+        try:
+            async with self._pub_send:
+                for start in range(0, len(queued), self.max_pub_items):
+                    chunk = queued[start:start + self.max_pub_items]
+                    if len(chunk) == 1:
+                        await self.send(chunk[0])
+                        continue
+                    rid = chunk[0].rid  # unique while any of its publishes waits
+                    self._batches[rid] = [p.rid for p in chunk]
+                    self.pubs_sent += 1
+                    self.pubs_alerts += len(chunk)
+                    await self.send(f.PublishBatch(rid=rid, ch=ch, items=tuple(
+                        f.SignedItem(p.alert, p.sig) for p in chunk)))
+        except ConnectionLost:
+            pass  # every waiting publish already failed with it (_finish)
+        except Exception as exc:  # pragma: no cover - a bug: the callers must not hang
+            for frame in queued:
+                future = self.pending.get(frame.rid)
+                if future is not None and not future.done():
+                    future.set_exception(exc)
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         self._local_close = (code, reason)
@@ -342,6 +406,10 @@ class Connection:
                 "hub error on the connection: %s %s %s", frame.code, frame.msg, frame.detail
             )
             return
+        rids = self._batches.pop(rid, None)
+        if rids is not None:  # the answer to a ``pubs``: each publish gets its own
+            self._settle_batch(frame, rids)
+            return
         sub_sink = self.sub_rids.get(rid)
         if sub_sink is not None:
             if isinstance(frame, f.ErrorFrame):
@@ -355,6 +423,29 @@ class Connection:
         future = self.pending.get(rid)
         if future is not None and not future.done():
             future.set_result(frame)
+
+
+    def _settle_batch(self, frame: f.ServerFrame, rids: list[int]) -> None:
+        """Hand each publish of a ``pubs`` its answer, as ``ack``/``err`` with its rid."""
+        answers: list[f.ServerFrame]
+        if isinstance(frame, f.Acks):
+            if len(frame.items) != len(rids):
+                raise ProtocolViolation("acks does not answer each alert of its pubs")
+            answers = [
+                f.Ack(rid=r, ch=frame.ch, off=i.off, epoch=i.epoch, dup=i.dup)
+                if isinstance(i, f.ItemAck)
+                else f.ErrorFrame(rid=r, code=i.code, msg=i.msg, detail=i.detail)
+                for r, i in zip(rids, frame.items, strict=True)
+            ]
+        elif isinstance(frame, f.ErrorFrame):  # the whole frame was refused
+            answers = [f.ErrorFrame(rid=r, code=frame.code, msg=frame.msg,
+                                    detail=frame.detail) for r in rids]
+        else:
+            raise ProtocolViolation(f"hub answered pubs with {frame.TYPE!r}")
+        for r, answer in zip(rids, answers, strict=True):
+            future = self.pending.get(r)
+            if future is not None and not future.done():
+                future.set_result(answer)
 
 
 def _decode(data: str | bytes) -> f.ServerFrame:

@@ -19,7 +19,7 @@ from hub.protocol.envelope import Envelope, decode_envelope
 from hub.protocol.errors import InvalidAlert, Problem, SchemaError
 from hub.storage import Store
 
-__all__ = ["check_alert"]
+__all__ = ["check_alert", "check_body", "check_references"]
 
 _FINAL = ("amendment", "withdrawal")
 
@@ -49,7 +49,22 @@ async def _target_problems(store: Store, env: Envelope, off: int) -> list[Proble
 
 async def check_alert(store: Store, env: Envelope) -> None:
     """Raise :class:`SchemaError` unless the body is valid and its references resolve."""
+    if check_body(env):
+        await check_references(store, env)
+
+
+def check_body(env: Envelope) -> bool:
+    """Raise :class:`SchemaError` unless the body is valid for its kind; True when it
+    refers to alerts or attachments (:func:`check_references` must then run), False
+    when it is fully checked (no store look-up, no coroutine: the publish hot path)."""
     schema.validate(env.kind, env.body)
+    body = env.body
+    return env.kind in schema.REFERRING_KINDS or "links" in body or "attachments" in body
+
+
+async def check_references(store: Store, env: Envelope) -> None:
+    """Raise :class:`SchemaError` unless a valid body's references resolve (alerts
+    already stored in the channel, uploaded attachments)."""
     problems: list[Problem] = []
     for path, alert_id in schema.references(env.kind, env.body):
         off = await store.alert_offset(env.channel, alert_id)

@@ -23,6 +23,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from hub.aio import cancel_and_wait
 from hub.metrics import Metrics
@@ -40,7 +41,28 @@ MAX_PENDING = 16 * MAX_BATCH
 #: Seconds stop() spends committing what is queued before failing the rest.
 STOP_TIMEOUT_S = 10.0
 
-_Item = tuple[AppendRequest, "asyncio.Future[AppendResult]"]
+#: Requests queued together, the future of their outcome, and whether it is one request's
+#: (``enqueue``: its AppendResult or error) or a list of each one's (``enqueue_many``).
+_Item = tuple[list[AppendRequest], "asyncio.Future[Any]", bool]
+
+
+class _Queue(asyncio.Queue[_Item]):
+    """The committer's queue: its size, which ``maxsize`` bounds, counts alerts, not
+    entries (an entry of ``enqueue_many`` holds several)."""
+
+    _alerts = 0
+
+    def _put(self, item: _Item) -> None:
+        super()._put(item)
+        self._alerts += len(item[0])
+
+    def _get(self) -> _Item:
+        item: _Item = super()._get()
+        self._alerts -= len(item[0])
+        return item
+
+    def qsize(self) -> int:
+        return self._alerts
 
 
 class GroupCommitter:
@@ -58,7 +80,7 @@ class GroupCommitter:
             raise ValueError("max_batch and max_pending must be positive")
         self.store = store
         self.max_batch = max_batch
-        self._queue: asyncio.Queue[_Item] = asyncio.Queue(max_pending)
+        self._queue: _Queue = _Queue(max_pending)
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self.batches = 0
@@ -87,15 +109,29 @@ class GroupCommitter:
         callback instead of keeping a task per alert. Requests are committed in the
         order they were queued. Cancelling the future before its batch is sent
         withdraws the alert."""
+        fut: asyncio.Future[AppendResult] = await self._enqueue([req], True)
+        return fut
+
+    async def enqueue_many(self, reqs: Sequence[AppendRequest]
+                           ) -> asyncio.Future[list[AppendResult | Exception]]:
+        """Queue several alerts together, in order, with one future for all: it ends with
+        each one's result (AppendResult, or its per-item error as a value), or raises
+        what failed the whole batch (Unavailable, InternalError). They go to the store in
+        the same batch. Cancelling the future before that batch is sent withdraws them."""
+        fut: asyncio.Future[list[AppendResult | Exception]] = await self._enqueue(
+            list(reqs), False)
+        return fut
+
+    async def _enqueue(self, reqs: list[AppendRequest], one: bool) -> asyncio.Future[Any]:
         if self._closing or self._task is None:
             raise Unavailable("hub is shutting down")
-        fut: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if self._queue.full():
-            await self._queue.put((req, fut))
+            await self._queue.put((reqs, fut, one))
             if self._task is None:  # stopped while we waited for room: nobody commits it
                 self._fail_pending(Unavailable("hub is shutting down"))
         else:
-            self._queue.put_nowait((req, fut))  # the usual case, without a coroutine
+            self._queue.put_nowait((reqs, fut, one))  # the usual case, without a coroutine
         return fut
 
     async def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
@@ -117,19 +153,24 @@ class GroupCommitter:
 
     # --- worker --------------------------------------------------------------------
     def _take(self, first: _Item) -> list[_Item]:
+        """Entries for one batch: up to ``max_batch`` alerts (an entry is never split, so
+        the last one taken may go past it by its size less one)."""
         batch = [first]
-        while len(batch) < self.max_batch:
+        size = len(first[0])
+        while size < self.max_batch:
             try:
-                batch.append(self._queue.get_nowait())
+                entry = self._queue.get_nowait()
             except asyncio.QueueEmpty:
                 break
+            batch.append(entry)
+            size += len(entry[0])
         return batch
 
     async def _run(self) -> None:
         while True:
             batch = self._take(await self._queue.get())
             try:
-                live = [(req, fut) for req, fut in batch if not fut.done()]
+                live = [entry for entry in batch if not entry[1].done()]
                 if live:
                     await self._commit(live)
             finally:
@@ -137,16 +178,17 @@ class GroupCommitter:
                     self._queue.task_done()
 
     async def _commit(self, batch: Sequence[_Item]) -> None:
+        reqs = [req for entry in batch for req in entry[0]]
         self.batches += 1
-        self.committed += len(batch)
-        self.largest_batch = max(self.largest_batch, len(batch))
-        self.metrics.commit_batch.observe(len(batch))
+        self.committed += len(reqs)
+        self.largest_batch = max(self.largest_batch, len(reqs))
+        self.metrics.commit_batch.observe(len(reqs))
         started = time.perf_counter()
         try:
-            results = await self.store.append_batch([req for req, _ in batch])
+            results = await self.store.append_batch(reqs)
         except CordonError as exc:
             self.metrics.store_failed("append_batch")
-            for _, fut in batch:
+            for _, fut, _one in batch:
                 _settle(fut, _fresh(exc))
             if isinstance(exc, Unavailable):
                 log.warning("committer: %d alerts refused with 503 (%s); %d queued behind "
@@ -157,24 +199,30 @@ class GroupCommitter:
                 self._fail_pending(exc)
             return
         except asyncio.CancelledError:
-            for _, fut in batch:
+            for _, fut, _one in batch:
                 _settle(fut, Unavailable("hub is shutting down"))
             raise
         except Exception as exc:  # a bug: fail the callers, keep the worker alive
             log.exception("committer: append_batch failed")
-            for _, fut in batch:
+            for _, fut, _one in batch:
                 _settle(fut, _fresh(InternalError(), cause=exc))
             return
         elapsed = time.perf_counter() - started
         self.metrics.commit_seconds.observe(elapsed)
         self.metrics.store_seconds["append_batch"].observe(elapsed)
-        for (_, fut), result in zip(batch, results, strict=True):
-            _settle(fut, result)
+        at = 0
+        for entry_reqs, fut, one in batch:
+            n = len(entry_reqs)
+            if one:
+                _settle(fut, results[at])
+            elif not fut.done():
+                fut.set_result(results[at:at + n])
+            at += n
 
     def _fail_pending(self, exc: CordonError) -> None:
         while True:
             try:
-                _, fut = self._queue.get_nowait()
+                _, fut, _one = self._queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
             _settle(fut, _fresh(exc))
@@ -188,7 +236,7 @@ def _fresh(exc: CordonError, *, cause: BaseException | None = None) -> CordonErr
     return copy
 
 
-def _settle(fut: asyncio.Future[AppendResult], outcome: AppendResult | BaseException) -> None:
+def _settle(fut: asyncio.Future[Any], outcome: AppendResult | BaseException) -> None:
     if fut.done():  # the submitter was cancelled
         return
     if isinstance(outcome, BaseException):

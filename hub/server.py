@@ -39,7 +39,12 @@ from hub.feeds import Feeds
 from hub.metrics import Metrics, close_label, tls_reason
 from hub.ops import Operations
 from hub.protocol.errors import CloseCode, CordonError, NoSuchChannel
-from hub.protocol.limits import HISTORY_PAGE_MAX, MAX_ALERT_BYTES, MAX_ATTACHMENT_BYTES
+from hub.protocol.limits import (
+    HISTORY_PAGE_MAX,
+    MAX_ALERT_BYTES,
+    MAX_ATTACHMENT_BYTES,
+    MAX_PUB_ITEMS,
+)
 from hub.ratelimit import RateLimiter
 from hub.refusals import RefusalAudit
 from hub.registry import AuthFailure, CASync, authenticate
@@ -442,6 +447,7 @@ class Hub:
             "history_page_max": HISTORY_PAGE_MAX,
             "clock_skew_ms": s.clock_skew_ms,
             "max_pings_per_s": s.max_pings_per_s,
+            "max_pub_items": MAX_PUB_ITEMS,
         }
 
     async def audit_refusal(self, session: Session, action: str, exc: CordonError,

@@ -13,6 +13,7 @@ import contextlib
 import functools
 import logging
 import time
+from collections import deque
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -23,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from hub.access import WRITE_ROLES
 from hub.admin import AdminHost, run_session_admin
 from hub.aio import cancel_and_wait
-from hub.alertcheck import check_alert
+from hub.alertcheck import check_body, check_references
 from hub.committer import GroupCommitter
 from hub.feeds import Feeds, Outbox, Subscription
 from hub.metrics import Metrics
@@ -39,6 +40,7 @@ from hub.protocol.errors import (
     CordonError,
     EnvelopeMismatch,
     EpochMismatch,
+    FrameTooLarge,
     HistoryGone,
     InternalError,
     InvalidFrame,
@@ -50,6 +52,7 @@ from hub.protocol.errors import (
 )
 from hub.protocol.limits import (
     HISTORY_PAGE_MAX,
+    MAX_ALERT_BYTES,
     MAX_ATTACHMENTS_PER_CHANNEL,
     MAX_BAD_FRAMES,
     MAX_FRAME_BYTES,
@@ -108,19 +111,65 @@ class SessionHost(AdminHost, Protocol):
                             *, channel: str | None = None) -> None: ...
 
 
-@dataclass(slots=True)  # not frozen: made for every publish, and frozen costs 3x to make
+@dataclass(slots=True)  # not frozen: made for every publish frame
 class _Pending:
-    """A publish past its synchronous checks, its signature being checked; ``generation``
-    is :attr:`hub.access.Access.generation` when its signer and role were checked."""
+    """A publish frame past its synchronous checks, its signatures being checked: one
+    alert (``pub``, answered by ``ack`` or ``err``) or several (``pubs``, answered by one
+    ``acks``). ``results`` holds each alert's outcome once known (a refusal may be known
+    before the signature check, an AppendResult only after its commit); ``envs`` the
+    decoded envelopes (None where refused early); ``checked`` the positions whose
+    signatures ``verified`` checks, in order. ``generation`` is
+    :attr:`hub.access.Access.generation` when its signers and role were checked."""
 
-    frame: f.Publish
-    env: Envelope
+    rid: int
+    ch: str
+    batch: bool
+    alerts: list[bytes]
+    sigs: list[bytes]
+    envs: list[Envelope | None]
+    results: list[AppendResult | BaseException | None]
+    checked: list[int]
     epoch: str
-    verified: asyncio.Future[None]
+    verified: asyncio.Future[list[BaseException | None]] | None
     generation: int
+    #: In-flight slots it holds (one per alert, at most the connection's bound).
+    slots: int = 1
 
 
-def _forget(fut: asyncio.Future[None]) -> None:
+#: Most publish frames one pass of a connection's pipeline takes together.
+_COALESCE = 256
+
+
+class _Pipeline:
+    """A connection's publish frames in arrival order, for its one pipeline task."""
+
+    def __init__(self) -> None:
+        self.items: deque[_Pending] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put(self, item: _Pending) -> None:
+        self.items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def ready(self) -> list[_Pending]:
+        """The next frame (waiting for one), and those behind it whose signature checks
+        are done already (at most _COALESCE in all)."""
+        while not self.items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        items = self.items
+        out = [items.popleft()]
+        while items and len(out) < _COALESCE and (
+                items[0].verified is None or items[0].verified.done()):
+            out.append(items.popleft())
+        return out
+
+
+def _forget(fut: asyncio.Future[Any]) -> None:
     """Drop a signature check nobody will await (its connection is closing): cancel it,
     or mark its error as seen (asyncio logs errors that were never retrieved)."""
     if not fut.cancel() and not fut.cancelled():
@@ -158,11 +207,11 @@ class Session:
         self._attaching: dict[str, asyncio.Task[None]] = {}
         # Publishes awaiting their ack; at most half the send queue, so a burst of acks
         # always fits in it (the reader stops reading the socket when this is exhausted).
-        self._in_flight = asyncio.Semaphore(
-            max(1, min(_MAX_IN_FLIGHT, hub.settings.send_queue_frames // 2)))
+        self._in_flight_max = max(1, min(_MAX_IN_FLIGHT, hub.settings.send_queue_frames // 2))
+        self._in_flight = asyncio.Semaphore(self._in_flight_max)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._pipeline: asyncio.Queue[_Pending] | None = None  # made at the first publish
-        self._committing: set[asyncio.Future[AppendResult]] = set()  # queued for commit
+        self._pipeline: _Pipeline | None = None  # made at the first publish
+        self._committing: set[asyncio.Future[Any]] = set()  # queued for commit
         self._closer: asyncio.Task[None] | None = None
         self._send_started: float | None = None
 
@@ -187,8 +236,10 @@ class Session:
             await asyncio.gather(*(cancel_and_wait(task) for task in list(self._tasks)))
             for committed in list(self._committing):  # withdrawn unless already sent
                 committed.cancel()
-            while self._pipeline is not None and not self._pipeline.empty():
-                _forget(self._pipeline.get_nowait().verified)
+            while self._pipeline is not None and self._pipeline.items:
+                verified = self._pipeline.items.popleft().verified
+                if verified is not None:
+                    _forget(verified)
             for sub in list(self.subs.values()):
                 await self.hub.feeds.detach(sub)
             self.subs.clear()
@@ -294,13 +345,13 @@ class Session:
         except CordonError as exc:
             # admin operations audit themselves, naming the operation (hub.admin)
             if isinstance(exc, Unavailable):  # answer first: the audit waits on the store
-                if isinstance(frame, f.Publish):
+                if isinstance(frame, f.Publish | f.PublishBatch):
                     self.metrics.publish_refused(exc.code)
                 self.send_error(frame.rid, exc)
                 with contextlib.suppress(CordonError):
                     await self.hub.audit_refusal(self, frame.TYPE, exc, channel=_channel(frame))
                 return
-            if isinstance(frame, f.Publish):
+            if isinstance(frame, f.Publish | f.PublishBatch):
                 self.metrics.publish_refused(exc.code)
             if not isinstance(exc, HistoryGone | EpochMismatch) and not isinstance(
                 frame, f.AdminRequest
@@ -315,6 +366,8 @@ class Session:
         match frame:
             case f.Publish():
                 await self._publish(frame)
+            case f.PublishBatch():
+                await self._publish_batch(frame)
             case f.Subscribe():
                 await self._subscribe(frame)
             case f.Unsubscribe():
@@ -399,115 +452,242 @@ class Session:
         if env.sender != self.principal:
             raise EnvelopeMismatch("signed sender is not the session's principal")
         generation = self.access.generation
-        meta = await self._may_publish(frame)
+        meta = await self._may_publish(frame.ch)
         if abs(env.ts - now_ms()) > self.hub.settings.clock_skew_ms:
             raise StaleTimestamp()
         key = await self.access.signer_key(env.kid, self.principal, env.ts)
-        verified = self.hub.verifier.verify(key, frame.alert, frame.sig)
+        verified = self.hub.verifier.verify_many(((key, frame.alert, frame.sig),))
+        await self._queue_publish(_Pending(
+            frame.rid, frame.ch, False, [frame.alert], [frame.sig], [env], [None], [0],
+            meta.epoch, verified, generation))
+
+    async def _publish_batch(self, frame: f.PublishBatch) -> None:
+        """``pubs``: the same checks as :meth:`_publish` for each alert, each settled on
+        its own (a refused alert does not refuse the others); the frame as a whole is
+        refused only when the channel is not one the member may publish in (404/403).
+        Its alerts are stored in the frame's order, after those received before it."""
+        generation = self.access.generation
+        meta = await self._may_publish(frame.ch)
+        now = now_ms()
+        skew = self.hub.settings.clock_skew_ms
+        n = len(frame.items)
+        alerts = [item.alert for item in frame.items]
+        sigs = [item.sig for item in frame.items]
+        envs: list[Envelope | None] = [None] * n
+        results: list[AppendResult | BaseException | None] = [None] * n
+        checks: list[tuple[bytes, bytes, bytes]] = []
+        checked: list[int] = []
+        for i, alert in enumerate(alerts):
+            try:
+                if len(alert) > MAX_ALERT_BYTES:
+                    raise FrameTooLarge("alert too large")
+                env = decode_envelope(alert)
+                if env.channel != frame.ch:
+                    raise EnvelopeMismatch("signed channel differs from the target channel")
+                if env.sender != self.principal:
+                    raise EnvelopeMismatch("signed sender is not the session's principal")
+                if abs(env.ts - now) > skew:
+                    raise StaleTimestamp()
+                key = await self.access.signer_key(env.kid, self.principal, env.ts)
+            except CordonError as exc:
+                results[i] = exc
+                continue
+            envs[i] = env
+            checks.append((key, alert, sigs[i]))
+            checked.append(i)
+        verified = self.hub.verifier.verify_many(checks) if checks else None
+        await self._queue_publish(_Pending(frame.rid, frame.ch, True, alerts, sigs, envs,
+                                           results, checked, meta.epoch, verified,
+                                           generation, min(n, self._in_flight_max)))
+
+    async def _queue_publish(self, item: _Pending) -> None:
+        """Take an in-flight slot per alert (released when answered; a ``pubs`` larger than
+        the bound takes all of it, as its answer is one frame) and hand the frame to the
+        connection's publish pipeline."""
+        taken = 0
         try:
-            await self._in_flight.acquire()  # released when answered (ack or error)
+            for _ in range(item.slots):
+                await self._in_flight.acquire()
+                taken += 1
         except BaseException:
-            _forget(verified)
+            for _ in range(taken):
+                self._in_flight.release()
+            if item.verified is not None:
+                _forget(item.verified)
             raise
         if self._pipeline is None:
-            self._pipeline = asyncio.Queue()
+            self._pipeline = _Pipeline()
             self._spawn(self._publishes(self._pipeline))
-        self._pipeline.put_nowait(_Pending(frame, env, meta.epoch, verified, generation))
+        self._pipeline.put(item)
 
-    async def _may_publish(self, frame: f.Publish) -> ChannelMeta:
+    async def _may_publish(self, ch: str) -> ChannelMeta:
         """The channel, if the member may publish in it (403/404 otherwise: hub.access)."""
-        meta, role = await self.access.channel(frame.ch, self.member, admin=False)
+        meta, role = await self.access.channel(ch, self.member, admin=False)
         if role not in WRITE_ROLES:
             raise AccessDenied("role does not allow publishing")
         return meta
 
     async def _still_allowed(self, item: _Pending) -> None:
-        """Check a publish's role and signer again: an event (a revocation, a role or
+        """Check a publish's role and signers again: an event (a revocation, a role or
         channel change) or the re-check changed a cached access decision since they were
         checked. A revocation that arrives while the publish waits for its signature
         check, or behind earlier publishes, refuses it before it is handed to the group
-        commit (hub.access; PROTOCOL.md §6.8)."""
+        commit (hub.access; PROTOCOL.md §6.8). Raises for the whole frame (its role);
+        marks the alerts whose signer is no longer allowed."""
         while not self.access.unchanged_since(item.generation):
             item.generation = self.access.generation
-            item.epoch = (await self._may_publish(item.frame)).epoch
-            await self.access.signer_key(item.env.kid, self.principal, item.env.ts)
+            item.epoch = (await self._may_publish(item.ch)).epoch
+            for i, env in enumerate(item.envs):
+                if env is None or item.results[i] is not None:
+                    continue
+                try:
+                    await self.access.signer_key(env.kid, self.principal, env.ts)
+                except CordonError as exc:
+                    item.results[i] = exc
 
-    async def _publishes(self, pipeline: asyncio.Queue[_Pending]) -> None:
+    async def _publishes(self, pipeline: _Pipeline) -> None:
+        """The connection's publish frames, in arrival order: checked, then handed to the
+        group commit. Frames already waiting whose signatures are checked go together
+        (one committer entry, one callback), in order."""
         while True:
-            item = await pipeline.get()
-            frame, env = item.frame, item.env
-            try:
-                await item.verified
-                await check_alert(self.hub.store, env)
-                if not self.access.unchanged_since(item.generation):
-                    await self._still_allowed(item)
-                if not self.hub.rate.take(self.principal):
-                    raise RateLimited("publish rate exceeded")
-            except CordonError as exc:
-                self._answer_refusal(frame.rid, exc, frame.ch)
+            group: list[tuple[_Pending, list[int]]] = []
+            requests: list[AppendRequest] = []
+            for item in await pipeline.ready():
+                try:
+                    await self._check_pending(item)
+                except Exception as exc:  # the whole frame: every alert not yet refused
+                    for i, result in enumerate(item.results):
+                        if result is None:
+                            item.results[i] = exc
+                positions: list[int] = []
+                received = now_ms()
+                for i, env in enumerate(item.envs):
+                    if env is None or item.results[i] is not None:
+                        continue
+                    requests.append(AppendRequest(
+                        channel=item.ch, alert_id=env.id, alert=item.alerts[i],
+                        sig=item.sigs[i], kid=env.kid, received=received, sender=env.sender,
+                        seq=env.seq, prev=env.prev or b""))
+                    positions.append(i)
+                if positions:
+                    group.append((item, positions))
+                else:
+                    self._answer(item)
+            if not requests:
                 continue
-            except Exception as exc:
-                self._answer_internal_error(frame.rid, exc)
-                continue
-            request = AppendRequest(channel=frame.ch, alert_id=env.id, alert=frame.alert,
-                                    sig=frame.sig, kid=env.kid, received=now_ms(),
-                                    sender=env.sender, seq=env.seq, prev=env.prev or b"")
             try:
-                committed = await self.hub.committer.enqueue(request)
+                committed = await self.hub.committer.enqueue_many(requests)
             except CordonError as exc:
-                self._answer_refusal(frame.rid, exc, frame.ch)
+                for item, positions in group:
+                    for i in positions:
+                        item.results[i] = exc
+                    self._answer(item)
                 continue
             self._committing.add(committed)
-            committed.add_done_callback(functools.partial(
-                self._committed, frame.rid, frame.ch, item.epoch))
+            committed.add_done_callback(functools.partial(self._committed, group))
 
-    def _committed(self, rid: int, ch: str, epoch: str,
-                   committed: asyncio.Future[AppendResult]) -> None:
-        """Answer a publish once its batch is durable (or refused): ack or error."""
+    async def _check_pending(self, item: _Pending) -> None:
+        """Signatures, bodies, access (again, if it changed) and rate, in this order, for
+        each alert of the frame not refused yet; refusals go to ``item.results``."""
+        if item.verified is not None:
+            outcomes = await item.verified
+            for i, outcome in zip(item.checked, outcomes, strict=True):
+                if outcome is not None:
+                    item.results[i] = outcome
+        for i, env in enumerate(item.envs):
+            if env is None or item.results[i] is not None:
+                continue
+            try:
+                if check_body(env):  # refers to alerts or attachments: look them up
+                    await check_references(self.hub.store, env)
+            except CordonError as exc:
+                item.results[i] = exc
+        if not self.access.unchanged_since(item.generation):
+            await self._still_allowed(item)
+        rate = self.hub.rate
+        for i, result in enumerate(item.results):
+            if result is None and item.envs[i] is not None and not rate.take(self.principal):
+                item.results[i] = RateLimited("publish rate exceeded")
+
+    def _committed(self, group: list[tuple[_Pending, list[int]]],
+                   committed: asyncio.Future[list[AppendResult | Exception]]) -> None:
+        """Answer publish frames once their alerts' batch is durable (or refused)."""
         self._committing.discard(committed)
         if committed.cancelled():  # the connection closed before its batch was sent
             return
         exc = committed.exception()
-        if exc is None:
-            result = committed.result()
-            self._in_flight.release()
-            if result.dup:
-                self.metrics.duplicates += 1
-            else:
-                self.metrics.acked += 1
-            # The epoch under which the offset became durable (a store recovered meanwhile
-            # gave the channel a new one: hub.storage.Store.check_continuity).
-            self.send(f.Ack(rid=rid, ch=ch, off=result.off, epoch=result.epoch or epoch,
-                            dup=result.dup))
-        elif isinstance(exc, CordonError):
-            self._answer_refusal(rid, exc, ch)
-        else:
-            self._answer_internal_error(rid, exc)
+        results = iter(committed.result() if exc is None else ())
+        for item, positions in group:
+            for i in positions:
+                item.results[i] = exc if exc is not None else next(results)
+            self._answer(item)
 
-    def _answer_internal_error(self, rid: int, exc: BaseException) -> None:
-        """A bug while handling a publish: log it, answer 500, free its slot."""
-        self._in_flight.release()
-        self.metrics.publish_refused(500)
-        log.error("%s: internal error handling pub", self.principal, exc_info=exc)
-        self.send_error(rid, InternalError())
-
-    def _answer_refusal(self, rid: int, exc: CordonError, ch: str) -> None:
-        self.metrics.publish_refused(exc.code)
+    def _answer(self, item: _Pending) -> None:
+        """Send the frame's answer (``ack``/``err`` for ``pub``, ``acks`` for ``pubs``)
+        and free its in-flight slots; refusals are audited first (a 503 after: the store
+        is what failed, so its answer must not wait for it)."""
+        metrics = self.metrics
+        refused: list[CordonError] = []
+        for i, result in enumerate(item.results):
+            if isinstance(result, AppendResult):
+                if result.dup:
+                    metrics.duplicates += 1
+                else:
+                    metrics.acked += 1
+                continue
+            if not isinstance(result, CordonError):
+                log.error("%s: internal error handling pub", self.principal, exc_info=result)
+                result = item.results[i] = InternalError()
+            metrics.publish_refused(result.code)
+            refused.append(result)
+        if not refused:
+            self._send_answer(item)
+            return
 
         async def answer() -> None:
             try:
-                if isinstance(exc, Unavailable):
-                    # The store is what failed: answer first, then try to audit (bounded by
-                    # the store timeout too), so the 503 comes within one store timeout.
-                    self.send_error(rid, exc)
+                later = [exc for exc in refused if isinstance(exc, Unavailable)]
+                for exc in refused:
+                    if not isinstance(exc, Unavailable | InternalError):
+                        await self.hub.audit_refusal(self, "pub", exc, channel=item.ch)
+                self._send_answer(item)
+                for exc in later:
                     with contextlib.suppress(CordonError):
-                        await self.hub.audit_refusal(self, "pub", exc, channel=ch)
-                    return
-                await self.hub.audit_refusal(self, "pub", exc, channel=ch)
-                self.send_error(rid, exc)
+                        await self.hub.audit_refusal(self, "pub", exc, channel=item.ch)
             finally:
-                self._in_flight.release()
+                for _ in range(item.slots):
+                    self._in_flight.release()
         self._spawn(answer())
+
+    def _send_answer(self, item: _Pending) -> None:
+        """The answer itself; frees the in-flight slots when every alert was acked."""
+        if not item.batch:
+            result = item.results[0]
+            if isinstance(result, AppendResult):
+                self._in_flight.release()
+                # The epoch under which the offset became durable (a store recovered
+                # meanwhile gave the channel a new one: Store.check_continuity).
+                self.send(f.Ack(rid=item.rid, ch=item.ch, off=result.off,
+                                epoch=result.epoch or item.epoch, dup=result.dup))
+            else:
+                assert isinstance(result, CordonError)
+                self.send_error(item.rid, result)
+            return
+        answers: list[f.ItemAck | f.ItemError] = []
+        acked = 0
+        for result in item.results:
+            if isinstance(result, AppendResult):
+                acked += 1
+                answers.append(f.ItemAck(off=result.off, epoch=result.epoch or item.epoch,
+                                         dup=result.dup))
+            else:
+                assert isinstance(result, CordonError)
+                answers.append(f.ItemError(code=result.code, msg=result.phrase,
+                                           detail=result.detail))
+        if acked == len(item.results):
+            for _ in range(item.slots):
+                self._in_flight.release()
+        self.send(f.Acks(rid=item.rid, ch=item.ch, items=tuple(answers)))
 
     # --- reading -------------------------------------------------------------
     async def _subscribe(self, frame: f.Subscribe) -> None:

@@ -28,6 +28,8 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Sequence
+from typing import Any
 
 from hub.metrics import Metrics
 from hub.protocol.envelope import verify_alert
@@ -38,7 +40,10 @@ log = logging.getLogger(__name__)
 #: Threads checking signatures (see the module docstring for why two).
 THREADS = 2
 
-_Item = tuple[bytes, bytes, bytes, "asyncio.Future[None]"]
+_Check = tuple[bytes, bytes, bytes]
+#: Checks queued together and the future of their outcomes; ``one``: the future ends with
+#: the single check's outcome itself (None or its error) rather than a list of outcomes.
+_Item = tuple[list[_Check], "asyncio.Future[Any]", bool]
 
 
 class Verifier:
@@ -74,7 +79,18 @@ class Verifier:
         if self._loop is None or not self._threads:
             raise Unavailable("hub is shutting down")
         fut: asyncio.Future[None] = self._loop.create_future()
-        self._queue.put((key, alert, sig, fut))
+        self._queue.put(([(key, alert, sig)], fut, True))
+        return fut
+
+    def verify_many(self, checks: Sequence[_Check]
+                    ) -> asyncio.Future[list[BaseException | None]]:
+        """Queue ``(key, alert, sig)`` checks together (one thread checks them all, one
+        future, one wake-up of the loop); the future ends with each check's outcome, in
+        order: None, or the error :func:`verify_alert` raised."""
+        if self._loop is None or not self._threads:
+            raise Unavailable("hub is shutting down")
+        fut: asyncio.Future[list[BaseException | None]] = self._loop.create_future()
+        self._queue.put((list(checks), fut, False))
         return fut
 
     def _run(self) -> None:
@@ -91,30 +107,35 @@ class Verifier:
                     break
             else:
                 stopping = True
-            results: list[BaseException | None] = []
+            results: list[list[BaseException | None]] = []
             took: list[float] = []
-            for key, alert, sig, _fut in batch:
-                try:
-                    started = time.perf_counter()
-                    verify_alert(key, alert, sig)
-                    took.append(time.perf_counter() - started)
-                    results.append(None)
-                except CordonError as exc:
-                    results.append(exc)
-                except Exception as exc:  # a bug, not a bad alert: reported to the caller
-                    log.exception("signature check failed unexpectedly")
-                    results.append(exc)
+            for checks, _fut, _one in batch:
+                outcomes: list[BaseException | None] = []
+                for key, alert, sig in checks:
+                    try:
+                        started = time.perf_counter()
+                        verify_alert(key, alert, sig)
+                        took.append(time.perf_counter() - started)
+                        outcomes.append(None)
+                    except CordonError as exc:
+                        outcomes.append(exc)
+                    except Exception as exc:  # a bug, not a bad alert: reported to the caller
+                        log.exception("signature check failed unexpectedly")
+                        outcomes.append(exc)
+                results.append(outcomes)
             if took:
                 self.metrics.signature_seconds.observe_many(took)
             if batch:
                 self._loop.call_soon_threadsafe(_deliver, batch, results)
 
 
-def _deliver(batch: list[_Item], results: list[BaseException | None]) -> None:
-    for (_key, _alert, _sig, fut), result in zip(batch, results, strict=True):
+def _deliver(batch: list[_Item], results: list[list[BaseException | None]]) -> None:
+    for (_checks, fut, one), outcomes in zip(batch, results, strict=True):
         if fut.done():  # cancelled: its connection went away meanwhile
             continue
-        if result is None:
+        if not one:
+            fut.set_result(outcomes)
+        elif outcomes[0] is None:
             fut.set_result(None)
         else:
-            fut.set_exception(result)
+            fut.set_exception(outcomes[0])

@@ -35,6 +35,7 @@ from hub.protocol.limits import (
     MAX_ALERT_BYTES,
     MAX_ATTACHMENT_BYTES,
     MAX_FRAME_BYTES,
+    MAX_PUB_ITEMS,
     PROOF_MAX_HASHES,
     PROOF_MAX_OFFSETS,
 )
@@ -195,6 +196,43 @@ def _batch(value: object) -> tuple[f.PageItem, ...]:
     return items
 
 
+def _signed_items(value: object) -> tuple[f.SignedItem, ...]:
+    """``pubs`` items: 1 to MAX_PUB_ITEMS ``[alert, sig]`` pairs of binary (each alert's
+    size is checked with the alert, so that it refuses that alert only)."""
+    if not isinstance(value, list) or not value:
+        raise InvalidFrame("expected a list of [alert, sig] items")
+    if len(value) > MAX_PUB_ITEMS:
+        raise FrameTooLarge(f"more than {MAX_PUB_ITEMS} items")
+    out = []
+    for item in value:
+        if (not isinstance(item, list) or len(item) != 2 or type(item[0]) is not bytes
+                or type(item[1]) is not bytes):
+            raise InvalidFrame("expected [alert, sig] with two binary values")
+        out.append(f.SignedItem(item[0], item[1]))
+    return tuple(out)
+
+
+_ACK_KEYS = frozenset(("off", "epoch", "dup"))
+_ERR_KEYS = frozenset(("code", "msg", "detail"))
+
+
+def _ack_items(value: object) -> tuple[f.ItemAck | f.ItemError, ...]:
+    """``acks`` items: per alert, the fields of an ``ack`` or of an ``err``."""
+    if not isinstance(value, list) or not value:
+        raise InvalidFrame("expected a list of results")
+    out: list[f.ItemAck | f.ItemError] = []
+    for item in value:
+        obj = _map(item)
+        if obj.keys() == _ACK_KEYS:
+            out.append(f.ItemAck(_uint(obj["off"]), _text(obj["epoch"]), _bool(obj["dup"])))
+        elif obj.keys() <= _ERR_KEYS and obj.keys() >= {"code", "msg"}:
+            out.append(f.ItemError(_uint(obj["code"]), _text(obj["msg"]),
+                                   _text(obj.get("detail", ""))))
+        else:
+            raise InvalidFrame("expected the fields of an ack or of an err")
+    return tuple(out)
+
+
 def _chans(value: object) -> tuple[f.ChannelInfo, ...]:
     if not isinstance(value, list):
         raise InvalidFrame("expected a list of channels")
@@ -242,6 +280,7 @@ _T = TypeVar("_T")
 
 _SPECS: dict[type[Any], dict[str, _Validator]] = {
     f.Publish: {"rid": _uint, "ch": _channel, "alert": _alert_bytes, "sig": _alert_bytes},
+    f.PublishBatch: {"rid": _uint, "ch": _channel, "items": _signed_items},
     f.Subscribe: {
         "rid": _uint,
         "ch": _channel,
@@ -317,6 +356,7 @@ _SPECS: dict[type[Any], dict[str, _Validator]] = {
         "limits": _int_map,
     },
     f.Ack: {"rid": _uint, "ch": _text, "off": _uint, "epoch": _text, "dup": _bool},
+    f.Acks: {"rid": _uint, "ch": _text, "items": _ack_items},
     f.Subscribed: {"rid": _uint, "ch": _text, "epoch": _text, "first": _uint, "head": _uint},
     f.AlertFrame: {"ch": _text, "off": _uint, "alert": _alert_bytes, "sig": _alert_bytes},
     f.AlertBatch: {"ch": _text, "items": _batch},
@@ -365,6 +405,7 @@ _CLIENT: dict[str, type[Any]] = {
     cls.TYPE: cls
     for cls in (
         f.Publish,
+        f.PublishBatch,
         f.Subscribe,
         f.Unsubscribe,
         f.HistoryRequest,
@@ -382,6 +423,7 @@ _SERVER: dict[str, type[Any]] = {
     for cls in (
         f.Welcome,
         f.Ack,
+        f.Acks,
         f.Subscribed,
         f.AlertFrame,
         f.AlertBatch,
@@ -515,6 +557,12 @@ def decode_server(data: bytes) -> f.ServerFrame:
 def _wire(value: Any) -> Any:
     if isinstance(value, f.PageItem):
         return [value.off, value.alert, value.sig]
+    if isinstance(value, f.SignedItem):
+        return [value.alert, value.sig]
+    if isinstance(value, f.ItemAck):
+        return {"off": value.off, "epoch": value.epoch, "dup": value.dup}
+    if isinstance(value, f.ItemError):
+        return {"code": value.code, "msg": value.msg, "detail": value.detail}
     if isinstance(value, f.ProofPath):
         return [value.off, list(value.path)]
     if isinstance(value, f.ChannelInfo):
@@ -524,12 +572,29 @@ def _wire(value: Any) -> Any:
     return value
 
 
+#: (field name, wire name) of each frame class, in order (dataclasses.fields() is slow
+#: per call).
+_NAMES: dict[type[Any], tuple[tuple[str, str], ...]] = {
+    cls: tuple((fld.name, _WIRE_NAMES.get(cls, {}).get(fld.name, fld.name))
+               for fld in dataclasses.fields(cls))
+    for cls in _SPECS
+}
+#: Frames whose fields are all plain values (no tuples of items to convert; every item
+#: type sits in a tuple field, and every frame's round trip is tested).
+_FLAT = frozenset(cls for cls in _SPECS
+                  if not any("tuple" in str(fld.type) for fld in dataclasses.fields(cls)))
+
+
 def encode(frame: f.Frame) -> bytes:
     """Encode a frame to one binary message."""
+    cls = type(frame)
     obj: dict[str, Any] = {"t": frame.TYPE}
-    names = _WIRE_NAMES.get(type(frame), {})
-    for fld in dataclasses.fields(frame):
-        obj[names.get(fld.name, fld.name)] = _wire(getattr(frame, fld.name))
+    if cls in _FLAT:
+        for name, wire in _NAMES[cls]:
+            obj[wire] = getattr(frame, name)
+    else:
+        for name, wire in _NAMES[cls]:
+            obj[wire] = _wire(getattr(frame, name))
     data: bytes = msgpack.packb(obj, use_bin_type=True)
     return data
 

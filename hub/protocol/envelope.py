@@ -16,6 +16,7 @@ and comparing bytes; :func:`encode_envelope` writes it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -199,6 +200,29 @@ def _why_not_canonical(data: bytes) -> str:
     return "alert is not canonical msgpack: shortest forms, float 64 only"
 
 
+@functools.lru_cache(maxsize=1024)
+def _checked_channel(value: str) -> ChannelName:
+    return check_channel(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _checked_sender(value: str) -> PrincipalId:
+    member, name = split_principal(value)
+    return PrincipalId(f"{member}/{name}")
+
+
+def _channel(value: object) -> ChannelName:
+    """check_channel, remembering the last 1,024 valid names (a hub sees a few)."""
+    return _checked_channel(value) if type(value) is str else check_channel(value)
+
+
+def _sender(value: object) -> PrincipalId:
+    """The principal id ``from`` names (split_principal), remembering valid ones."""
+    if type(value) is not str:
+        raise InvalidFrame("invalid principal id")  # as split_principal says
+    return _checked_sender(value)
+
+
 def decode_envelope(data: bytes) -> Envelope:
     """Decode and check envelope bytes; raise :class:`InvalidAlert` if they are not one.
 
@@ -244,14 +268,14 @@ def decode_envelope(data: bytes) -> Envelope:
         raise InvalidAlert("body must be a map")
     try:
         alert_id = check_alert_id(obj["id"])
-        channel = check_channel(obj["ch"])
-        member, name = split_principal(obj["from"])
+        channel = _channel(obj["ch"])
+        sender = _sender(obj["from"])
     except InvalidFrame as exc:
         raise InvalidAlert(exc.detail) from exc
     return Envelope(
         id=alert_id,
         channel=channel,
-        sender=PrincipalId(f"{member}/{name}"),
+        sender=sender,
         kid=kid,
         ts=ts,
         kind=kind,

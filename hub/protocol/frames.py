@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "Ack",
+    "Acks",
     "AdminRequest",
     "AdminResult",
     "AlertBatch",
@@ -33,12 +34,16 @@ __all__ = [
     "Frame",
     "HistoryPage",
     "HistoryRequest",
+    "ItemAck",
+    "ItemError",
     "PageItem",
     "Proof",
     "ProofPath",
     "ProofRequest",
     "Publish",
+    "PublishBatch",
     "ServerFrame",
+    "SignedItem",
     "Subscribe",
     "Subscribed",
     "Synced",
@@ -65,6 +70,26 @@ class Publish(Frame):
     ch: str
     alert: bytes
     sig: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SignedItem:
+    """One signed alert of a :class:`PublishBatch`: ``[alert, sig]`` on the wire."""
+
+    alert: bytes
+    sig: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class PublishBatch(Frame):
+    """Several signed alerts for one channel in one frame (at most ``MAX_PUB_ITEMS``),
+    each settled on its own as a :class:`Publish` would be; answered by one
+    :class:`Acks` (an item each, in order) or, for the whole frame, :class:`ErrorFrame`."""
+
+    TYPE: ClassVar[str] = "pubs"
+    rid: int
+    ch: str
+    items: tuple[SignedItem, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +199,7 @@ class ProofRequest(Frame):
 
 ClientFrame = (
     Publish
+    | PublishBatch
     | Subscribe
     | Unsubscribe
     | HistoryRequest
@@ -212,6 +238,35 @@ class Ack(Frame):
     off: int
     epoch: str
     dup: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ItemAck:
+    """An item of :class:`Acks`: what an :class:`Ack` would say (durable at ``off``)."""
+
+    off: int
+    epoch: str
+    dup: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ItemError:
+    """An item of :class:`Acks`: what an :class:`ErrorFrame` would say (refused)."""
+
+    code: int
+    msg: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Acks(Frame):
+    """The answer to a :class:`PublishBatch`: one item per alert, in the frame's order,
+    sent once every alert is settled."""
+
+    TYPE: ClassVar[str] = "acks"
+    rid: int
+    ch: str
+    items: tuple[ItemAck | ItemError, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,6 +464,7 @@ class ErrorFrame(Frame):
 ServerFrame = (
     Welcome
     | Ack
+    | Acks
     | Subscribed
     | AlertFrame
     | AlertBatch

@@ -25,6 +25,7 @@ __all__ = [
     "MAX_LINKS",
     "MAX_NESTING",
     "MAX_PINGS_PER_S",
+    "MAX_PUB_ITEMS",
     "MAX_SUBSCRIPTIONS",
     "NAME_MAX_CHARS",
     "PING_INTERVAL_S",
@@ -44,6 +45,9 @@ MAX_ALERT_BYTES = 64 * 1024
 #: own stack (msgpack-python stops there, before Python recursion could); deeper input
 #: is refused, 400 for a frame and 424 for an alert. A valid alert nests at most 5 deep.
 MAX_NESTING = 1024
+#: Most alerts one ``pubs`` frame may carry (more: err 413 for the frame). As many as an
+#: ``alerts`` frame holds; the frame size (MAX_FRAME_BYTES) bounds the bytes.
+MAX_PUB_ITEMS = 256
 #: Largest attachment (one photo); one ``put`` frame carries it whole, under MAX_FRAME_BYTES.
 MAX_ATTACHMENT_BYTES = 192 * 1024
 #: Attachments one alert may reference.

@@ -51,6 +51,60 @@ _WAITAOF_MODES = ("waitaof", "waitaof-unverified")
 _UNBOUNDED = 2**53
 
 
+class _Packed(str):
+    """A pipeline command already encoded (RESP, by :func:`_resp`): its name, for the
+    reply's callback lookup, carrying the bytes :class:`_PrePacking` writes as they
+    are. redis-py's own encoding costs ~12.6 us per appended alert (10 arguments;
+    :func:`_resp` ~1.9 us)."""
+
+    data: bytes
+
+    def __new__(cls, name: str, data: bytes) -> _Packed:
+        self = super().__new__(cls, name)
+        self.data = data
+        return self
+
+
+def _resp(values: Sequence[str | bytes | int]) -> list[bytes]:
+    """The RESP bulk strings of ``values`` (str as UTF-8, int in decimal), as chunks."""
+    out: list[bytes] = []
+    for value in values:
+        if isinstance(value, bytes):
+            data = value
+        elif isinstance(value, str):
+            data = value.encode()
+        else:
+            data = b"%d" % value
+        out += (b"$%d\r\n" % len(data), data, b"\r\n")
+    return out
+
+
+class _PrePacking:
+    """The pinned connection as a pipeline sees it: :class:`_Packed` commands are written
+    as they are, the others encoded by redis-py."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def pack_commands(self, commands: Sequence[Sequence[Any]]) -> list[bytes]:
+        out: list[bytes] = []
+        plain: list[Sequence[Any]] = []
+        for args in commands:
+            if type(args[0]) is _Packed:
+                if plain:
+                    out += self._conn.pack_commands(plain)
+                    plain = []
+                out.append(args[0].data)
+            else:
+                plain.append(args)
+        if plain:
+            out += self._conn.pack_commands(plain)
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
 class _Pinned:
     """A stand-in connection pool that hands out one connection and never takes it back,
     so a pipeline and the WAITAOFs re-issued after it run on the same connection (WAITAOF
@@ -58,7 +112,7 @@ class _Pinned:
 
     def __init__(self, pool: Any, conn: Any) -> None:
         self._pool = pool
-        self._conn = conn
+        self._conn = _PrePacking(conn)
 
     async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
         return self._conn
@@ -152,16 +206,17 @@ class AlertsMixin(ChannelsMixin):
                 # Loading first makes EVALSHA safe even right after a server restart.
                 pipe.execute_command("SCRIPT", "LOAD", _APPEND)
                 for channel, positions in groups.items():
+                    keys = (_meta_key(channel), _ids_key(channel), _log_key(channel),
+                            _chain_key(channel), _leaves_key(channel))
                     args: list[str | bytes | int] = []
                     for i in positions:
                         req = batch[i]
                         digest = hashlib.sha1(req.alert, usedforsecurity=False).hexdigest()
                         args += (req.alert_id, digest, req.alert, req.sig, req.kid, req.received,
                                  *_chain_args(req), leaf_hash(req.alert))
-                    pipe.evalsha(
-                        _APPEND_SHA, 5, _meta_key(channel), _ids_key(channel),
-                        _log_key(channel), _chain_key(channel), _leaves_key(channel), *args,
-                    )  # fmt: skip
+                    pipe.execute_command(_Packed("EVALSHA", b"".join([
+                        b"*%d\r\n" % (3 + len(keys) + len(args)),
+                        *_resp(("EVALSHA", _APPEND_SHA, len(keys), *keys)), *_resp(args)])))
                 if not wait:
                     # No WAITAOF: the server fsyncs (appendfsync always) before any reply
                     # of this event-loop turn leaves, or durability is off (durable=False).

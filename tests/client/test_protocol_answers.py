@@ -24,7 +24,7 @@ async def test_welcome_limits_keys(hub: HubHarness) -> None:
         limits = c.welcome.limits
     assert set(limits) == {"max_frame_bytes", "max_alert_bytes", "max_attachment_bytes",
                            "publish_rate", "publish_burst", "history_page_max",
-                           "clock_skew_ms", "max_pings_per_s"}
+                           "clock_skew_ms", "max_pings_per_s", "max_pub_items"}
     assert all(type(v) is int for v in limits.values())
 
 

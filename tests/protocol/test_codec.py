@@ -31,6 +31,8 @@ CLIENT_FRAMES = [
     f.ChannelsRequest(rid=8),
     f.AdminRequest(rid=9, op="channel.create", args={"name": "x", "n": 1}),
     f.AdminRequest(rid=10, op="member.list"),
+    f.PublishBatch(rid=11, ch="stop-iii", items=(f.SignedItem(b"\x81\xa1a\x01", b"s" * 64),
+                                                 f.SignedItem(b"a", b""))),
 ]
 
 SERVER_FRAMES = [
@@ -39,6 +41,8 @@ SERVER_FRAMES = [
     f.Welcome(principal="admin/root", member=None, admin=True, server="cordon", time=1,
               limits={}),
     f.Ack(rid=1, ch="c", off=3, epoch="e", dup=False),
+    f.Acks(rid=1, ch="c", items=(f.ItemAck(3, "e", False), f.ItemAck(3, "e", True),
+                                 f.ItemError(422, "bad signature", "x"))),
     f.Subscribed(rid=2, ch="c", epoch="e", first=1, head=9),
     f.AlertFrame(ch="c", off=4, alert=b"a", sig=b"s"),
     f.AlertBatch(ch="c", items=(f.PageItem(4, b"a", b"s"), f.PageItem(5, b"b", b"t"))),
@@ -192,6 +196,63 @@ def test_wrong_types_are_invalid(frame, match):
 def test_server_frames_wrong_types(frame, match):
     with pytest.raises(InvalidFrame, match=match):
         codec.decode_server(pack(frame))
+
+
+@pytest.mark.parametrize(
+    ("frame", "match"),
+    [
+        ({"t": "pubs", "rid": 1, "ch": "c", "items": []}, "items: expected a list"),
+        ({"t": "pubs", "rid": 1, "ch": "c", "items": {}}, "items: expected a list"),
+        ({"t": "pubs", "rid": 1, "ch": "c", "items": [b"a"]}, r"expected \[alert, sig\]"),
+        ({"t": "pubs", "rid": 1, "ch": "c", "items": [[b"a"]]}, r"expected \[alert, sig\]"),
+        ({"t": "pubs", "rid": 1, "ch": "c", "items": [["a", b"s"]]}, "two binary values"),
+        ({"t": "pubs", "rid": 1, "ch": "c", "items": [[b"a", None]]}, "two binary values"),
+        ({"t": "pubs", "rid": 1, "ch": "C", "items": [[b"a", b"s"]]}, "ch"),
+    ],
+)
+def test_publish_batch_refusals(frame, match):
+    with pytest.raises(InvalidFrame, match=match) as err:
+        codec.decode_client(pack(frame))
+    assert err.value.rid == 1
+
+
+def test_publish_batch_over_the_item_limit_is_413_with_its_rid():
+    from hub.protocol.limits import MAX_PUB_ITEMS
+
+    items = [[b"a", b"s"]] * (MAX_PUB_ITEMS + 1)
+    with pytest.raises(FrameTooLarge) as err:
+        codec.decode_client(pack({"t": "pubs", "rid": 7, "ch": "c", "items": items}))
+    assert err.value.rid == 7
+    frame = codec.decode_client(pack({"t": "pubs", "rid": 7, "ch": "c",
+                                      "items": items[:MAX_PUB_ITEMS]}))
+    assert isinstance(frame, f.PublishBatch) and len(frame.items) == MAX_PUB_ITEMS
+
+
+@pytest.mark.parametrize(
+    ("items", "match"),
+    [
+        ([], "expected a list of results"),
+        ("x", "expected a list of results"),
+        ([[1]], "expected a map"),
+        ([{"off": 1, "epoch": "e"}], "fields of an ack or of an err"),
+        ([{"off": 1, "epoch": "e", "dup": False, "code": 1}], "fields of an ack or of an err"),
+        ([{"code": 1}], "fields of an ack or of an err"),
+        ([{"code": 1, "msg": "m", "x": 1}], "fields of an ack or of an err"),
+        ([{"off": -1, "epoch": "e", "dup": False}], "unsigned"),
+        ([{"off": 1, "epoch": "e", "dup": 0}], "boolean"),
+        ([{"code": "x", "msg": "m"}], "unsigned"),
+    ],
+)
+def test_acks_refusals(items, match):
+    with pytest.raises(InvalidFrame, match=match):
+        codec.decode_server(pack({"t": "acks", "rid": 1, "ch": "c", "items": items}))
+
+
+def test_acks_item_error_detail_is_optional():
+    frame = codec.decode_server(pack({"t": "acks", "rid": 1, "ch": "c",
+                                      "items": [{"code": 429, "msg": "rate limited"}]}))
+    assert frame == f.Acks(rid=1, ch="c", items=(f.ItemError(429, "rate limited", ""),))
+
 
 
 _leaf = st.one_of(

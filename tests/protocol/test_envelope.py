@@ -144,3 +144,18 @@ def test_fuzz_envelope_decoder_raises_only_invalid_alert(data):
         decode_envelope(data)
     except InvalidAlert:
         pass
+
+
+@pytest.mark.parametrize(("key", "value", "detail"), [
+    ("from", 5, "invalid principal id"), ("from", "fr/ops/x", "invalid principal id"),
+    ("ch", 5, "channel"), ("ch", "Stop", "channel"),
+])
+def test_sender_and_channel_that_are_not_names_are_424(key: str, value: object,
+                                                       detail: str) -> None:
+    """Also once valid names were seen (decode_envelope remembers those)."""
+    obj = {"body": {"handling": "H0", "schema": 1, "text": "t"}, "ch": "stop-iii",
+           "from": "fr/ops", "id": "a-1", "kid": "ab" * 32, "kind": "notice", "ts": 1, "v": 1}
+    assert decode_envelope(msgpack.packb(obj, use_bin_type=True)).sender == "fr/ops"
+    obj[key] = value
+    with pytest.raises(InvalidAlert, match=detail):
+        decode_envelope(msgpack.packb(dict(sorted(obj.items())), use_bin_type=True))

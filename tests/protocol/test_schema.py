@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 import msgpack
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hub.protocol import codes, schema
 from hub.protocol.envelope import Envelope, decode_envelope, encode_envelope
@@ -504,3 +506,26 @@ def test_protocol_md_examples_are_valid() -> None:
         ["warning", "feedback", "seizure", "notice", "amendment", "withdrawal"], blocks, strict=True
     ):
         validate(kind, json.loads(block))
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@given(st.text(alphabet=st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF),
+               max_size=40))
+def test_control_characters_are_found_exactly_as_by_the_character_class(text: str) -> None:
+    """The byte-deleting check finds the control characters the §A.1 class names (all
+    below 0x20 but tab, LF and CR, and 0x7F), whatever else the text holds (non-ASCII,
+    C1 controls, lone surrogates)."""
+    assert schema._has_control(text) == bool(_CONTROL_RE.search(text))
+
+
+@pytest.mark.parametrize("text", ["\x00", "a\x1fb", "\x7f", "é\x01", "\u20ac\x0b"])
+def test_text_with_a_control_character_is_refused(text: str) -> None:
+    problems = schema.check("notice", {"schema": 1, "handling": "H0", "text": "ok " + text})
+    assert problems == [("/text", "must not contain control characters")]
+
+
+@pytest.mark.parametrize("text", ["a\tb", "a\nb\r\n", "\x85 \u2028 \ud800 é"])
+def test_tab_newlines_and_other_characters_are_allowed(text: str) -> None:
+    assert schema.check("notice", {"schema": 1, "handling": "H0", "text": text}) == []
