@@ -34,16 +34,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import ssl
+import struct
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
-from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 from websockets.protocol import Event, State
 
+from hub.lazydeque import LazyDeque
 from hub.protocol.errors import CloseCode
 from hub.protocol.limits import MAX_PINGS_PER_S, SEND_QUEUE_BYTES
 
@@ -113,6 +115,8 @@ def use_small_tls_read_buffers(size: int = TLS_READ_BUFFER) -> None:
                     view = shared[loop] = memoryview(bytearray(size))
                 self._ssl_buffer_view = view
                 self._ssl_buffer = view.obj
+            # Empty while the connection is idle, and asyncio's own is a deque (~760 B).
+            self._write_backlog: LazyDeque[Any] = LazyDeque()
 
         def _on_handshake_complete(self, handshake_exc: BaseException | None) -> None:
             if isinstance(handshake_exc, ssl.SSLError):
@@ -142,8 +146,9 @@ class CoalescingConnection(ServerConnection):
 
     # In slots, not the instance dict: websockets' connection already has 28 attributes,
     # and past 30 its dict stops sharing keys with the others' (W4: +1.3 KiB each).
-    __slots__ = ("_held_since", "_on_violation", "_pending_bytes", "_ping_at", "_ping_rate",
-                 "_ping_tokens", "_queue_paused", "_send_bound", "_stopped", "_violated")
+    __slots__ = ("_held_since", "_ka_handle", "_ka_unstarted", "_on_violation",
+                 "_pending_bytes", "_ping_at", "_ping_rate", "_ping_tokens", "_queue_paused",
+                 "_send_bound", "_stopped", "_violated")
 
     _pending: list[bytes] | None = None
 
@@ -164,6 +169,12 @@ class CoalescingConnection(ServerConnection):
         self._stopped = False
         self._violated = False
         self._on_violation: Callable[[int, str], None] | None = None
+        #: The keepalive's next step (a ping, or the end of the wait for its pong).
+        self._ka_handle: asyncio.TimerHandle | None = None
+        #: A keepalive ping whose pong wait starts when writing resumes (sent while paused).
+        self._ka_unstarted: asyncio.Future[float] | None = None
+        # Empty deques cost ~760 B each per idle connection: none until there is a waiter.
+        self.drain_waiters = LazyDeque()  # type: ignore[assignment]
 
     def bound(self, *, send_bytes: int, pings_per_s: float,
               on_violation: Callable[[int, str], None]) -> None:
@@ -200,6 +211,14 @@ class CoalescingConnection(ServerConnection):
         # websockets' receive queue pauses and resumes reading too: keep one answer.
         self.recv_messages.pause = self._pause_for_queue
         self.recv_messages.resume = self._resume_for_queue
+        # The frame queue is empty between messages: no deque while it is.
+        self.recv_messages.frames.queue = LazyDeque()  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)  # fails the pending pings: no keepalive step follows
+        if self._ka_handle is not None:
+            self._ka_handle.cancel()
+            self._ka_handle = None
 
     def _pause_for_queue(self) -> None:
         self._queue_paused = True
@@ -222,6 +241,9 @@ class CoalescingConnection(ServerConnection):
 
     def resume_writing(self) -> None:
         super().resume_writing()
+        pong, self._ka_unstarted = self._ka_unstarted, None
+        if pong is not None and not pong.done():
+            self._await_pong(pong)
         if self._held_since is not None:
             self._held_since = None
             if not self._queue_paused and not self._stopped:
@@ -242,27 +264,59 @@ class CoalescingConnection(ServerConnection):
                 self._ping_tokens = tokens - 1.0
         super().process_event(event)
 
-    async def keepalive(self) -> None:
+    # --- keepalive: timers, not a task -------------------------------------------------
+    def start_keepalive(self) -> None:
         """websockets' keepalive (a ping every ``ping_interval``, a pong expected within
-        ``ping_timeout``), closing with 4009 instead of 1011 when none comes."""
-        assert self.ping_interval is not None
-        latency = 0.0
-        try:
-            while True:
-                await asyncio.sleep(self.ping_interval - latency)
-                pong_received = await self.ping()
-                if self.ping_timeout is None:
-                    continue
-                try:
-                    async with asyncio.timeout(self.ping_timeout):
-                        latency = await pong_received
-                except TimeoutError:
-                    self._violation(CloseCode.PEER_UNRESPONSIVE, PEER_UNRESPONSIVE_REASON)
-                    return
-        except ConnectionClosed:
+        ``ping_timeout``), closing with 4009 instead of 1011 when none comes — driven by
+        timer callbacks instead of a task per connection (W4: a task, its coroutine and
+        its sleep cost ~1.2 KiB per idle connection; a timer handle ~0.2 KiB).
+
+        As websockets does, a ping is written at once, and its pong awaited from when the
+        transport has room again (a peer that does not read is the slow-consumer check's,
+        4008, not this one's)."""
+        if self.ping_interval is not None:
+            self._ka_handle = self.loop.call_later(self.ping_interval, self._ka_ping)
+
+    def _ka_ping(self) -> None:
+        self._ka_handle = None
+        if self.protocol.state is not State.OPEN or self._violated:
+            return  # closing: nothing more to keep alive
+        data = struct.pack("!I", random.getrandbits(32))
+        while data in self.pending_pings:
+            data = struct.pack("!I", random.getrandbits(32))
+        pong: asyncio.Future[float] = self.loop.create_future()
+        self.pending_pings[data] = (pong, self.loop.time())
+        self.protocol.send_ping(data)
+        self.send_data()
+        if self.ping_timeout is None:
+            assert self.ping_interval is not None
+            self._ka_handle = self.loop.call_later(self.ping_interval, self._ka_ping)
             return
-        except Exception:
-            self.logger.error("keepalive ping failed", exc_info=True)
+        pong.add_done_callback(self._ka_ponged)
+        if self.paused:
+            self._ka_unstarted = pong
+        else:
+            self._await_pong(pong)
+
+    def _await_pong(self, pong: asyncio.Future[float]) -> None:
+        assert self.ping_timeout is not None
+        self._ka_handle = self.loop.call_later(self.ping_timeout, self._ka_timed_out, pong)
+
+    def _ka_ponged(self, pong: asyncio.Future[float]) -> None:
+        if self._ka_handle is not None:
+            self._ka_handle.cancel()
+            self._ka_handle = None
+        self._ka_unstarted = None
+        if pong.cancelled() or pong.exception() is not None:
+            return  # the connection closed
+        assert self.ping_interval is not None
+        self._ka_handle = self.loop.call_later(
+            max(0.0, self.ping_interval - pong.result()), self._ka_ping)
+
+    def _ka_timed_out(self, pong: asyncio.Future[float]) -> None:
+        self._ka_handle = None
+        if not pong.done():
+            self._violation(CloseCode.PEER_UNRESPONSIVE, PEER_UNRESPONSIVE_REASON)
 
     # --- writing -------------------------------------------------------------------------
     async def send(self, message: Any, text: bool | None = None) -> None:
