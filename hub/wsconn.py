@@ -63,6 +63,52 @@ PING_FLOOD_REASON = "too many pings"
 TLS_READ_BUFFER = 32 * 1024
 
 
+def _slotted(base: type, names: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The attributes of ``names`` a subclass of ``base`` can hold in slots — all but the
+    base's methods and properties (a slot would hide them) — and the class-level defaults
+    among them (a slot hides those too: the subclass sets them before the base's
+    ``__init__`` runs).
+
+    Why: a class with more than 30 instance attributes, or whose instances add them in
+    different orders, gets a dict of its own per instance (~1.6 KiB for websockets'
+    connection and for asyncio's TLS protocol, W4) instead of sharing its keys. Slots
+    for everything they set make the dict unnecessary; an attribute a newer version adds
+    just lands in the dict again (tests/hub/test_tls_memory.py checks there is none).
+    """
+    slots, defaults = [], {}
+    for name in names:
+        value = next((vars(c)[name] for c in base.__mro__ if name in vars(c)), _MISSING)
+        if value is _MISSING:
+            slots.append(name)
+        elif not callable(value) and not hasattr(value, "__get__"):
+            slots.append(name)
+            defaults[name] = value
+    return tuple(slots), defaults
+
+
+_MISSING = object()
+
+#: What websockets' server connection sets on its instances (websockets 17).
+_CONNECTION_ATTRS = (
+    "close_deadline", "close_timeout", "connection_exc", "connection_lost_waiter", "debug",
+    "drain_waiters", "id", "keepalive_task", "latency", "logger", "loop", "max_queue_high",
+    "max_queue_low", "paused", "pending_pings", "ping_interval", "ping_timeout", "protocol",
+    "recv_messages", "request", "request_rcvd", "response", "send_in_progress", "server",
+    "transport", "write_limit_high", "write_limit_low")
+#: What asyncio's SSLProtocol sets on its instances (CPython 3.11-3.13).
+_SSL_PROTOCOL_ATTRS = (
+    "_app_protocol", "_app_protocol_buffer_updated", "_app_protocol_get_buffer",
+    "_app_protocol_is_buffer", "_app_reading_paused", "_app_state", "_app_transport",
+    "_app_transport_created", "_app_writing_paused", "_conn_lost", "_eof_received", "_extra",
+    "_handshake_start_time", "_handshake_timeout_handle", "_incoming", "_incoming_high_water",
+    "_incoming_low_water", "_loop", "_outgoing", "_outgoing_high_water",
+    "_outgoing_low_water", "_server_hostname", "_server_side", "_shutdown_timeout_handle",
+    "_ssl_buffer", "_ssl_buffer_view", "_ssl_handshake_timeout", "_ssl_reading_paused",
+    "_ssl_shutdown_timeout", "_ssl_writing_paused", "_sslcontext", "_sslobj", "_state",
+    "_transport", "_waiter", "_write_backlog", "_write_buffer_size")
+_CONNECTION_SLOTS, _CONNECTION_DEFAULTS = _slotted(ServerConnection, _CONNECTION_ATTRS)
+
+
 #: Listening context -> what to call when its TLS handshake refuses a peer (hub.server
 #: audits it): such refusals never reach the WebSocket layer or the hub's code otherwise.
 _tls_refusal_hooks: weakref.WeakKeyDictionary[
@@ -102,12 +148,17 @@ def use_small_tls_read_buffers(size: int = TLS_READ_BUFFER) -> None:
     shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, memoryview] = (
         weakref.WeakKeyDictionary())
 
+    slots, defaults = _slotted(base, _SSL_PROTOCOL_ATTRS)
+
     class SharedReadBufferSSLProtocol(base):  # type: ignore[misc, valid-type]
+        __slots__ = slots  # no dict per connection (_slotted)
         _cordon_shared = True
         max_size = size
 
         def __init__(self, loop: asyncio.AbstractEventLoop, *args: Any, **kwargs: Any
                      ) -> None:
+            for name, value in defaults.items():
+                setattr(self, name, value)
             super().__init__(loop, *args, **kwargs)
             if isinstance(loop, asyncio.selector_events.BaseSelectorEventLoop):
                 view = shared.get(loop)
@@ -144,15 +195,15 @@ class CoalescingConnection(ServerConnection):
     the protocol's defaults and a broken limit fails the connection at once.
     """
 
-    # In slots, not the instance dict: websockets' connection already has 28 attributes,
-    # and past 30 its dict stops sharing keys with the others' (W4: +1.3 KiB each).
-    __slots__ = ("_held_since", "_ka_handle", "_ka_unstarted", "_on_violation",
+    # Everything in slots, websockets' attributes too: no instance dict (_slotted).
+    __slots__ = ("_held_since", "_ka_handle", "_ka_unstarted", "_on_violation", "_pending",
                  "_pending_bytes", "_ping_at", "_ping_rate", "_ping_tokens", "_queue_paused",
-                 "_send_bound", "_stopped", "_violated")
-
-    _pending: list[bytes] | None = None
+                 "_send_bound", "_stopped", "_violated", *_CONNECTION_SLOTS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        for name, value in _CONNECTION_DEFAULTS.items():
+            setattr(self, name, value)
+        self._pending: list[bytes] | None = None
         super().__init__(*args, **kwargs)
         self._pending_bytes = 0
         #: Bytes the transport may hold for the peer before the hub stops reading it.

@@ -149,10 +149,11 @@ async def test_an_open_session_keeps_no_handshake_leftovers(h: HubHarness) -> No
 
 async def test_an_idle_connection_keeps_alive_without_a_task_or_empty_deques(
         make_hub: MakeHub) -> None:
-    """W4, issue 17: the keepalive runs on timers, not a task per connection, and the
+    """W4, issue 17: the keepalive runs on timers, not a task per connection; the
     queues an idle connection holds (websockets' frames and drain waiters, asyncio's TLS
-    write backlog, the session's send queue) hold no deque while empty. The keepalive
-    still pings and reads the pongs; the connection stays open and works."""
+    write backlog, the session's send queue) hold no deque while empty; websockets'
+    connection and asyncio's TLS protocol keep their attributes in slots, not a dict.
+    The keepalive still pings and reads the pongs; the connection stays open and works."""
     h = await make_hub(ping_interval_s=0.05, idle_timeout_s=5.0)
     fr = (await cast(h))["fr"]
     async with Raw.open(h, fr) as c:  # this client answers pings
@@ -183,6 +184,9 @@ async def test_an_idle_connection_keeps_alive_without_a_task_or_empty_deques(
                   transport._ssl_protocol._write_backlog]
         for queue in queues:
             assert isinstance(queue, LazyDeque) and queue._d is None
+        # everything websockets' connection and asyncio's TLS protocol set is in slots: no
+        # dict per connection (~1.6 KiB each when their keys are not shared)
+        assert vars(ws) == {} and vars(transport._ssl_protocol) == {}
         alert, sig = Signer(fr).sign(CH)
         ack = await c.publish(CH, alert, sig)
         assert isinstance(ack, f.Ack) and ack.off == 1
