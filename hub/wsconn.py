@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import ssl
 import struct
@@ -179,10 +180,12 @@ def use_small_tls_read_buffers(size: int = TLS_READ_BUFFER) -> None:
                         on_refusal(peer, handshake_exc)
             super()._on_handshake_complete(handshake_exc)
             # asyncio keeps the peer certificate decoded into a dict (~1.8 KiB) for
-            # get_extra_info("peercert"); the hub reads the DER from the SSL object.
+            # get_extra_info("peercert"), and the cipher as a tuple (~0.2 KiB); the hub
+            # reads the DER from the SSL object, and the SSL object has the cipher.
             extra = getattr(self, "_extra", None)
             if isinstance(extra, dict):
                 extra.pop("peercert", None)
+                extra.pop("cipher", None)
 
     asyncio.sslproto.SSLProtocol = SharedReadBufferSSLProtocol  # type: ignore[misc]
 
@@ -205,6 +208,12 @@ class CoalescingConnection(ServerConnection):
             setattr(self, name, value)
         self._pending: list[bytes] | None = None
         super().__init__(*args, **kwargs)
+        # websockets wraps its logger per connection (a LoggerAdapter, its extra dict, a
+        # weakref proxy: ~0.3 KiB) so that log formats may name the connection; the hub
+        # logs connections itself (hub.server), so use the logger underneath.
+        logger = self.protocol.logger
+        if isinstance(logger, logging.LoggerAdapter):
+            self.logger = self.protocol.logger = logger.logger
         self._pending_bytes = 0
         #: Bytes the transport may hold for the peer before the hub stops reading it.
         self._send_bound = SEND_QUEUE_BYTES

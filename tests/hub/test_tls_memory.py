@@ -191,3 +191,37 @@ async def test_an_idle_connection_keeps_alive_without_a_task_or_empty_deques(
         ack = await c.publish(CH, alert, sig)
         assert isinstance(ack, f.Ack) and ack.off == 1
     await eventually(lambda: ws._ka_handle is None)  # nothing scheduled after the close
+
+
+def _session_frames(session: Any) -> dict[str, dict[str, Any]]:
+    """The locals of the session's reader (``run``) and writer (``_write_loop``) frames."""
+    found: dict[str, dict[str, Any]] = {}
+    for task in asyncio.all_tasks():
+        coro: Any = task.get_coro()
+        while coro is not None:
+            frame = getattr(coro, "cr_frame", None)
+            if (frame is not None and frame.f_locals.get("self") is session
+                    and frame.f_code.co_name in ("run", "_write_loop")):
+                found[frame.f_code.co_name] = dict(frame.f_locals)
+            coro = getattr(coro, "cr_await", None)
+    return found
+
+
+async def test_an_idle_session_keeps_neither_the_last_frame_read_nor_the_last_sent(
+        h: HubHarness) -> None:
+    """Between frames the reader and the writer wait with nothing of the last frame in
+    hand: an idle connection after a large frame in either direction (a publish, a
+    history page or a batch of alerts: up to max_frame_bytes) does not keep it."""
+    fr = (await cast(h))["fr"]
+    async with Raw.open(h, fr) as c:
+        assert h.hub is not None
+        session = next(iter(h.hub.sessions["fr/ops"]))
+        await c.send_bytes(b"\xc1" * 100_000)  # not msgpack: 401, after reading it all
+        assert isinstance(await c.recv(), f.ErrorFrame)
+        alert, sig = Signer(fr).sign(CH)
+        assert isinstance(await c.publish(CH, alert, sig), f.Ack)
+        await eventually(lambda: session.outbox.empty() and set(_session_frames(session))
+                         == {"run", "_write_loop"})
+        frames = _session_frames(session)
+        assert "message" not in frames["run"]
+        assert "data" not in frames["_write_loop"]
