@@ -1,5 +1,6 @@
-"""``python -m bench`` (``make bench``): W1-W5 against the hub, and with ``--peers`` against
-NATS JetStream and Mosquitto in the same run. See bench/README.md."""
+"""``python -m bench`` (``make bench``): W0-W6 against the hub, and with ``--peers`` against
+NATS JetStream and Mosquitto in the same run; ``python -m bench profile``: the hub's CPU
+per acked publish by category (bench.profile). See bench/README.md."""
 
 from __future__ import annotations
 
@@ -36,9 +37,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--peers", action="store_true",
                    help="also run NATS JetStream and Mosquitto (skipped if not installed); "
                         "with --ha also a three-node NATS cluster with R3 streams (nats-r3)")
+    p.add_argument("--no-decode", action="store_true",
+                   help="subscribers do not decode the alerts inside frames (to tell the two "
+                        "halves of the member mode apart)")
+    p.add_argument("--pubs", action="store_true",
+                   help="member publishers send several alerts per 'pubs' frame, as the SDK "
+                        "does on a hub that has them (the hub must support pubs)")
     p.add_argument("--runs", type=int, help="runs per workload (default 3; 1 with --quick)")
-    p.add_argument("--workloads", default="W1,W2,W3,W4,W5",
+    p.add_argument("--workloads", default="W0,W1,W2,W3,W4,W5,W6",
                    help="comma-separated subset (default all)")
+    p.add_argument("--presigned", action="store_true",
+                   help="publish as the bench did before issue 17: alerts signed before the "
+                        "clock starts, a window written at once, subscribers not decoding "
+                        "the alerts (default: as a member system, bench/README.md)")
     p.add_argument("--workers", type=int, default=2,
                    help="also run W1 and W5 on 'cordon serve --workers N' (0: don't)")
     p.add_argument("--ha", action="store_true",
@@ -96,7 +107,13 @@ def _run_target(target: Target, workloads: list[str], runs: int, params: Any,
     return doc
 
 
-_SUMMARY = {"W1": ("acked_per_s", "deliveries_per_s", "in_order", "generator_bound",
+_SUMMARY = {"W0": ("acked_per_s", "broker_cpu_us_per_alert", "store_cpu_us_per_alert",
+                   "publisher_cpu_us_per_alert", "generator_bound", "alerts_per_commit",
+                   "commit_round_trip_ms", "broker_rss_mib", "store_rss_mib",
+                   "store_bytes_per_alert", "store_key_bytes_per_alert"),
+            "W6": ("broker_rss_mib", "broker_anonymous_mib", "broker_file_backed_mib",
+                   "broker_threads", "modules", "gc_objects", "tracemalloc_mib"),
+            "W1": ("acked_per_s", "deliveries_per_s", "in_order", "generator_bound",
                    "stream_leader", "publishers_on_leader"),
             "W2": ("p50_ms", "p99_ms", "max_ms", "own_p99_ms", "p99_ms_acks"),
             "W3": ("publish_per_s", "late_joiner_s", "verified_replay_per_s",
@@ -111,11 +128,29 @@ def _summary(wl: str, res: dict[str, Any]) -> str:
         f" ({res.get('elapsed_s')} s)"
 
 
+def _loadavg() -> list[float] | None:
+    try:
+        return [float(v) for v in Path("/proc/loadavg").read_text().split()[:3]]
+    except (OSError, ValueError):
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["profile"]:  # python -m bench profile: the hub's CPU by category
+        from bench.profile import main as profile_main
+
+        return profile_main(argv[1:])
     args = _parser().parse_args(argv)
     params = QUICK if args.quick else FULL
     if args.uvloop:
         params = dataclasses.replace(params, uvloop=True)
+    if args.presigned:
+        params = dataclasses.replace(params, member=False)
+    if args.pubs:
+        params = dataclasses.replace(params, pubs=True)
+    if args.no_decode:
+        params = dataclasses.replace(params, decode_alerts=False)
     runs = args.runs or (1 if args.quick else 3)
     workloads = [w.strip().upper() for w in args.workloads.split(",") if w.strip()]
     started = time.monotonic()
@@ -123,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(text: str) -> None:
         print(f"[{time.monotonic() - started:6.1f} s] {text}", flush=True)
 
+    load_start = _loadavg()
     root = Path(tempfile.mkdtemp(prefix="cordon-bench-"))
     try:
         log(f"throwaway CA and {100} member certificates in {root}")
@@ -153,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
                      "workloads": workloads, "params": dataclasses.asdict(params),
                      "machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                      "duration_s": round(time.monotonic() - started, 1),
+                     # other work on the machine: the 1/5/15-minute load averages
+                     "loadavg_start": load_start, "loadavg_end": _loadavg(),
                      "versions": {k: v for s in systems.values()
                                   for k, v in s.get("versions", {}).items()}},
             "systems": systems,

@@ -3,6 +3,7 @@ measurement of processes (CPU time, memory) through /proc (Linux)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import statistics
@@ -23,6 +24,7 @@ from hub.protocol.identity import AlertId, ChannelName, PrincipalId
 __all__ = [
     "ALERT_BYTES",
     "Creds",
+    "MemberSigner",
     "Pki",
     "ProcSet",
     "machine",
@@ -118,6 +120,33 @@ def signed_now(key: Ed25519PrivateKey, creds: Creds, channel: str, alert_id: str
                    body={**_BODY, "title": f"t_ns {t_ns}", "text": pad})
     alert = encode_envelope(env)
     return alert, sign_alert(key, alert), t_ns
+
+
+class MemberSigner:
+    """Signs alerts the way a member system does, one at publish time: the SDK's
+    :meth:`client.sdk.Client.sign` (a new ULID id, the sender chain's ``seq``/``prev``,
+    the envelope encoded, decoded back and its body checked against the ``notice``
+    schema, then Ed25519-signed), the 1 KiB payload in the notice's ``text``. No
+    connection is opened: the Client object is only used for signing."""
+
+    def __init__(self, creds: Creds, channel: str, *, pad: int | None = None) -> None:
+        from client.sdk import Client
+
+        def client() -> Client:
+            return Client("wss://127.0.0.1:1/", cert=Path(creds.cert), key=Path(creds.key),
+                          ca=Path(creds.ca), reconnect=False)
+
+        self.channel = channel
+        self._client = client()
+        if pad is None:
+            probe = client().sign(channel, "notice", {**_BODY, "text": "x"})
+            pad = max(1, ALERT_BYTES - len(probe.alert) - 2)
+        self.pad = "x" * pad
+
+    def sign(self, title: str = "bench") -> tuple[bytes, bytes]:
+        signed = self._client.sign(self.channel, "notice",
+                                   {**_BODY, "title": title, "text": self.pad})
+        return signed.alert, signed.sig
 
 
 def pub_frame(rid: int, channel: str, alert: bytes, sig: bytes) -> bytes:
@@ -220,3 +249,27 @@ def _pss(pid: int) -> int:
         except OSError:
             continue
     return 0
+
+
+def smaps(pid: int) -> dict[str, int]:
+    """The process's memory from /proc/<pid>/smaps_rollup and status, in bytes: Rss,
+    Pss, Anonymous (heap, stacks, malloc arenas), file-backed resident (Rss - Anonymous:
+    the interpreter, shared libraries, mapped files), and the thread count."""
+    out: dict[str, int] = {}
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/smaps_rollup") as fh:
+        for line in fh:
+            key, _, rest = line.partition(":")
+            if key in ("Rss", "Pss", "Anonymous", "Shared_Clean", "Private_Dirty"):
+                out[key.lower()] = int(rest.split()[0]) * 1024
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("Threads:"):
+                out["threads"] = int(line.split()[1])
+    if "rss" in out and "anonymous" in out:
+        out["file_backed"] = out["rss"] - out["anonymous"]
+    return out
+
+
+def rss_bytes(pids: Iterable[int]) -> int:
+    """The summed resident set size (VmRSS) of processes (shared pages counted in each)."""
+    return sum(smaps(pid).get("rss", 0) for pid in pids)

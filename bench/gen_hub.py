@@ -11,7 +11,7 @@ from typing import Any
 
 import msgpack
 
-from bench.common import Creds, load_key, pub_frame, sign_alerts, signed_now
+from bench.common import Creds, MemberSigner, load_key, pub_frame, sign_alerts, signed_now
 from bench.procs import Ctl, open_and_hold
 from bench.wsclient import LeanConnection, client_tls, open_lean
 from hub.protocol import codec
@@ -21,7 +21,23 @@ from hub.protocol.envelope import decode_envelope, verify_alert
 __all__ = ["idle", "publisher", "subscribers"]
 
 _unpackb = msgpack.unpackb
+_packb = msgpack.packb
+#: Bytes of a ``pubs`` frame besides its alerts and signatures (type, rid, channel), and
+#: per item (array and bin headers), rounded up.
+_PUBS_OVERHEAD = 256
+_ITEM_OVERHEAD = 16
+
+
+def _pub_limits(conn: LeanConnection) -> tuple[int, int]:
+    """The hub's ``max_pub_items`` and ``max_frame_bytes`` from its welcome."""
+    limits = conn.welcomed.result().get("limits", {})
+    items = int(limits.get("max_pub_items", 0))
+    if items < 2:
+        raise RuntimeError("this hub does not accept pubs frames (no max_pub_items)")
+    return items, int(limits.get("max_frame_bytes", 64 * 1024))
 _OPEN_CONCURRENCY = 64
+#: A signing publisher gives the loop a turn (acks read) after this many alerts.
+_YIELD_EVERY = 32
 
 
 def _creds(raw: dict[str, str]) -> Creds:
@@ -42,8 +58,9 @@ class _Sub:
     """One subscribing connection's bookkeeping (runs inside data_received)."""
 
     def __init__(self, since: int, expect: int, *, latency: bool,
-                 verify_keys: dict[str, Any] | None) -> None:
+                 verify_keys: dict[str, Any] | None, decode_alerts: bool = False) -> None:
         loop = asyncio.get_running_loop()
+        self.decode_alerts = decode_alerts
         self.last = since
         self.expect = expect
         self.count = 0
@@ -68,6 +85,8 @@ class _Sub:
         if self.latency:
             env = _unpackb(alert)
             self.lat_ns.append(time.time_ns() - int(env["body"]["title"][5:]))
+        elif self.decode_alerts:  # a member system reads every alert it receives
+            _unpackb(alert)
         if self.verify_keys is not None:
             # What a recipient does: decode and check the envelope, verify the signature
             # with the sender's key (certificates fetched once and cached).
@@ -121,7 +140,8 @@ async def subscribers(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
     sem = asyncio.Semaphore(_OPEN_CONCURRENCY)
 
     async def open_one(c: Creds) -> None:
-        st = _Sub(since, expect, latency=spec.get("latency", False), verify_keys=verify_keys)
+        st = _Sub(since, expect, latency=spec.get("latency", False), verify_keys=verify_keys,
+                  decode_alerts=bool(spec.get("decode_alerts")))
         async with sem:
             conn = await open_lean(_ctx(c), host=host, port=port, on_message=st.on_message)
         subs.append(st)
@@ -189,18 +209,33 @@ class _Pub:
         self.finished = asyncio.get_running_loop().create_future()
         self.expect = 0
         self.t_last = 0.0
+        #: rid -> alerts of each pubs frame in flight (an err answers all of them)
+        self.batches: dict[int, int] = {}
 
     def on_message(self, data: bytes) -> None:
         frame = _unpackb(data)
         t = frame["t"]
+        answered = 1
         if t == "ack":
             self.acked += 1
         elif t == "err":
             code = int(frame.get("code", 0))
             self.errors[code] = self.errors.get(code, 0) + 1
+            answered = self.batches.pop(frame.get("rid"), 1)
+            if answered > 1:  # a whole pubs frame refused
+                self.errors[code] += answered - 1
+        elif t == "acks":  # the answer to a pubs frame: an item per alert, in order
+            answered = len(frame["items"])
+            self.batches.pop(frame.get("rid"), None)
+            for item in frame["items"]:
+                if "off" in item:
+                    self.acked += 1
+                else:
+                    code = int(item.get("code", 0))
+                    self.errors[code] = self.errors.get(code, 0) + 1
         else:
             return
-        self.in_flight -= 1
+        self.in_flight -= answered
         self.room.set()
         if self.acked + sum(self.errors.values()) >= self.expect and not self.finished.done():
             self.t_last = time.monotonic()
@@ -208,15 +243,25 @@ class _Pub:
 
 
 async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
-    """Connections that publish pre-signed alerts as fast as a bounded in-flight window
-    allows (``rate`` absent), or one connection at a fixed rate, each alert signed just
-    before it is sent with its send time inside (``rate`` set: latency runs)."""
+    """Connections that publish as fast as a bounded in-flight window allows (``rate``
+    absent), or one connection at a fixed rate, each alert signed just before it is sent
+    with its send time inside (``rate`` set: latency runs).
+
+    ``member`` (the default of the workloads): each alert is signed when there is room
+    for it in the window, as a member system does (:class:`bench.common.MemberSigner`:
+    the SDK's sign, sender chain included) and sent as a message of its own; the
+    signing is inside the measured time. Without it (``--presigned``, the bench before
+    issue 17) every alert is signed before ``go`` and a window's worth is written at
+    once."""
     host, port, channel = spec["host"], spec["port"], spec["channel"]
     creds = [_creds(c) for c in spec["creds"]]
     per_conn, window, rate = spec.get("count", 0), spec.get("window", 256), spec.get("rate")
     rate_f = float(rate or 0)
+    member = bool(spec.get("member"))
+    batched = bool(spec.get("pubs"))
     frames: list[list[bytes]] = []
-    if rate is None:
+    signers = [MemberSigner(c, channel) for c in creds] if member and rate is None else []
+    if rate is None and not member:
         for i, c in enumerate(creds):
             alerts = sign_alerts(c, channel, per_conn, tag=f"{spec['tag']}-{i}")
             frames.append([pub_frame(n + 1, channel, a, s) for n, (a, s) in enumerate(alerts)])
@@ -247,8 +292,48 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
             await conn.writable()
         await pub.finished
 
+    async def signing(conn: LeanConnection, pub: _Pub, signer: MemberSigner) -> None:
+        pub.expect = per_conn
+        rid = 0
+        while rid < per_conn:
+            room = min(pub.window - pub.in_flight, per_conn - rid)
+            if room <= 0:
+                pub.room.clear()
+                await pub.room.wait()
+                continue
+            if batched:
+                # What the SDK does once the hub has pubs frames (perfhub): the alerts
+                # signed in one event-loop step leave as one frame, at most the hub's
+                # max_pub_items and (bench's own bound) max_frame_bytes.
+                max_items, max_bytes = _pub_limits(conn)
+                items: list[tuple[bytes, bytes]] = []
+                size = _PUBS_OVERHEAD
+                while len(items) < min(room, max_items):
+                    alert, sig = signer.sign()
+                    items.append((alert, sig))
+                    size += len(alert) + len(sig) + _ITEM_OVERHEAD
+                    if size + len(alert) + len(sig) + _ITEM_OVERHEAD > max_bytes:
+                        break
+                rid += len(items)
+                pub.in_flight += len(items)
+                pub.batches[rid] = len(items)
+                conn.send(_packb({"t": "pubs", "rid": rid, "ch": channel,
+                                  "items": [[a, sg] for a, sg in items]}, use_bin_type=True))
+                await conn.writable()
+                continue
+            for k in range(room):
+                rid += 1
+                alert, sig = signer.sign()
+                pub.in_flight += 1
+                conn.send(pub_frame(rid, channel, alert, sig))
+                if k % _YIELD_EVERY == _YIELD_EVERY - 1:
+                    await asyncio.sleep(0)  # let acks in, as a member's other tasks would
+            await conn.writable()
+        await pub.finished
+
     async def paced(conn: LeanConnection, pub: _Pub, c: Creds) -> None:
         key = load_key(c.key)
+        signer = MemberSigner(c, channel, pad=int(spec.get("pad", 900))) if member else None
         pad = "x" * int(spec.get("pad", 900))
         n = int(rate_f * spec["duration_s"])
         pub.expect = n
@@ -258,7 +343,10 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
             delay = start + i / rate_f - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            alert, sig, _t = signed_now(key, c, channel, f"{spec['tag']}-{i:09d}", pad)
+            if signer is not None:
+                alert, sig = signer.sign(f"t_ns {time.time_ns()}")
+            else:
+                alert, sig, _t = signed_now(key, c, channel, f"{spec['tag']}-{i:09d}", pad)
             pub.in_flight += 1
             conn.send(pub_frame(i + 1, channel, alert, sig))
         await pub.finished
@@ -266,7 +354,10 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
     timed_out = False
     try:
         async with asyncio.timeout(spec["deadline_s"]):
-            if rate is None:
+            if rate is None and member:
+                await asyncio.gather(*(signing(c, p, sg) for c, p, sg in
+                                       zip(conns, pubs, signers, strict=True)))
+            elif rate is None:
                 await asyncio.gather(*(fast(c, p, fr) for c, p, fr in
                                        zip(conns, pubs, frames, strict=True)))
             else:

@@ -21,7 +21,7 @@ import msgpack
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from bench.common import Creds, load_key, sign_alerts, signed_now
+from bench.common import Creds, MemberSigner, load_key, sign_alerts, signed_now
 from bench.procs import Ctl, open_and_hold
 from bench.wsclient import client_tls
 
@@ -113,8 +113,9 @@ def _topic_channel(topic: str) -> str:
 
 
 class _Sub:
-    def __init__(self, expect: int, *, latency: bool) -> None:
+    def __init__(self, expect: int, *, latency: bool, decode_alerts: bool = False) -> None:
         self.expect = expect
+        self.decode_alerts = decode_alerts
         self.count = 0
         self.last = -1
         self.in_order = True
@@ -134,6 +135,8 @@ class _Sub:
         if self.latency:
             env = _unpackb(payload[72:])
             self.lat_ns.append(time.time_ns() - int(env["body"]["title"][5:]))
+        elif self.decode_alerts:  # a member system reads every alert it receives
+            _unpackb(payload[72:])
         if self.count >= self.expect and not self.done.done():
             self.t_done = time.monotonic()
             self.done.set_result(None)
@@ -148,7 +151,8 @@ async def subscribers(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
 
     creds = [Creds(**c) for c in spec["creds"]]
     topic, expect = spec["channel"], spec["expect"]
-    subs = [_Sub(expect, latency=spec.get("latency", False)) for _ in creds]
+    subs = [_Sub(expect, latency=spec.get("latency", False),
+                 decode_alerts=bool(spec.get("decode_alerts"))) for _ in creds]
     clients = []
     for i, (c, st) in enumerate(zip(creds, subs, strict=True)):
         p = _Paho(c, f"{ctl_name(spec)}-s{i}")
@@ -185,8 +189,13 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
     topic, window, rate = spec["channel"], spec.get("window", 256), spec.get("rate")
     rate_f = float(rate or 0)
     channel = _topic_channel(topic)
+    member = bool(spec.get("member"))
     payloads: list[list[bytes]] = []
-    if rate is None:
+    signers: list[MemberSigner | None] = [None] * len(creds)
+    if rate is None and member:  # signed at publish time (bench.gen_hub.publisher)
+        signers = [MemberSigner(c, channel) for c in creds]
+        payloads = [[b""] * spec["count"] for _ in creds]
+    elif rate is None:
         for i, c in enumerate(creds):
             alerts = sign_alerts(c, channel, spec["count"], tag=f"{spec['tag']}-{i}")
             payloads.append([struct.pack(">Q", n) + sig + alert
@@ -202,13 +211,16 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
     state = {"acked": 0, "t_last": 0.0}
     finished: list[asyncio.Future[None]] = []
 
-    def fast(p: _Paho, todo: list[bytes]) -> asyncio.Future[None]:
+    def fast(p: _Paho, todo: list[bytes], signer: MemberSigner | None) -> asyncio.Future[None]:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        it = iter(todo)
+        it = iter(enumerate(todo))
         left = [len(todo)]
 
         def send_next() -> None:
-            for payload in it:
+            for n, payload in it:
+                if signer is not None:
+                    alert, sig = signer.sign()
+                    payload = struct.pack(">Q", n) + sig + alert
                 p.client.publish(topic, payload, qos=1)
                 return
 
@@ -228,6 +240,7 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
     async def paced(p: _Paho, c: Creds) -> None:
         key = load_key(c.key)
         pad = "x" * 850
+        signer = MemberSigner(c, channel, pad=850) if member else None
         n = int(rate_f * spec["duration_s"])
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -244,7 +257,10 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
             delay = start + i / rate_f - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            alert, sig, _t = signed_now(key, c, channel, f"{spec['tag']}-{i:09d}", pad)
+            if signer is not None:
+                alert, sig = signer.sign(f"t_ns {time.time_ns()}")
+            else:
+                alert, sig, _t = signed_now(key, c, channel, f"{spec['tag']}-{i:09d}", pad)
             p.client.publish(topic, struct.pack(">Q", i) + sig + alert, qos=1)
         await fut
 
@@ -252,7 +268,8 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
     try:
         async with asyncio.timeout(spec["deadline_s"]):
             if rate is None:
-                finished = [fast(p, todo) for p, todo in zip(clients, payloads, strict=True)]
+                finished = [fast(p, todo, sg) for p, todo, sg in
+                            zip(clients, payloads, signers, strict=True)]
                 await asyncio.gather(*finished)
             else:
                 await paced(clients[0], creds[0])

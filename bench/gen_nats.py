@@ -18,7 +18,7 @@ import nats
 from nats.aio.client import Client as NATS
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from bench.common import Creds, load_key, sign_alerts, signed_now
+from bench.common import Creds, MemberSigner, load_key, sign_alerts, signed_now
 from bench.procs import Ctl
 from bench.wsclient import client_tls
 
@@ -49,8 +49,10 @@ def _sseq(reply: str) -> int:
 
 
 class _Sub:
-    def __init__(self, expect: int, *, latency: bool, acks: bool) -> None:
+    def __init__(self, expect: int, *, latency: bool, acks: bool,
+                 decode_alerts: bool = False) -> None:
         self.expect = expect
+        self.decode_alerts = decode_alerts
         self.count = 0
         self.last = 0
         self.in_order = True
@@ -69,6 +71,8 @@ class _Sub:
         if self.latency:
             env = _unpackb(msg.data[64:])
             self.lat_ns.append(time.time_ns() - int(env["body"]["title"][5:]))
+        elif self.decode_alerts:  # a member system reads every alert it receives
+            _unpackb(msg.data[64:])
         if self.acks:
             await msg.ack()
         if self.count >= self.expect and not self.done.done():
@@ -83,7 +87,8 @@ async def subscribers(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
     subject, expect = spec["channel"], spec["expect"]
     acks = bool(spec.get("acks"))
     ncs = [await _connect(spec, c) for c in creds]
-    subs = [_Sub(expect, latency=spec.get("latency", False), acks=acks) for _ in creds]
+    subs = [_Sub(expect, latency=spec.get("latency", False), acks=acks,
+                 decode_alerts=bool(spec.get("decode_alerts"))) for _ in creds]
 
     async def subscribe_all() -> None:
         for nc, st in zip(ncs, subs, strict=True):
@@ -124,8 +129,13 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
     creds = [Creds(**c) for c in spec["creds"]]
     subject, window, rate = spec["channel"], spec.get("window", 256), spec.get("rate")
     rate_f = float(rate or 0)
+    member = bool(spec.get("member"))
     payloads: list[list[bytes]] = []
-    if rate is None:
+    signers: list[MemberSigner | None] = [None] * len(creds)
+    if rate is None and member:  # signed at publish time (bench.gen_hub.publisher)
+        signers = [MemberSigner(c, subject.replace(".", "-")) for c in creds]
+        payloads = [[b""] * spec["count"] for _ in creds]
+    elif rate is None:
         for i, c in enumerate(creds):
             alerts = sign_alerts(c, subject.replace(".", "-"), spec["count"],
                                  tag=f"{spec['tag']}-{i}")
@@ -148,12 +158,15 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
         except Exception as exc:
             errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
 
-    async def fast(nc: NATS, todo: list[bytes]) -> None:
+    async def fast(nc: NATS, todo: list[bytes], signer: MemberSigner | None) -> None:
         js = nc.jetstream()
         it = iter(todo)
 
         async def lane() -> None:
             for payload in it:
+                if signer is not None:
+                    alert, sig = signer.sign()
+                    payload = sig + alert
                 await one(js, payload)
 
         await asyncio.gather(*(lane() for _ in range(min(window, len(todo)))))
@@ -162,6 +175,7 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
         js = nc.jetstream()
         key = load_key(c.key)
         pad = "x" * 850
+        signer = MemberSigner(c, subject.replace(".", "-"), pad=850) if member else None
         n = int(rate_f * spec["duration_s"])
         loop = asyncio.get_running_loop()
         start = loop.time()
@@ -170,8 +184,11 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
             delay = start + i / rate_f - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            alert, sig, _t = signed_now(key, c, subject.replace(".", "-"),
-                                        f"{spec['tag']}-{i:09d}", pad)
+            if signer is not None:
+                alert, sig = signer.sign(f"t_ns {time.time_ns()}")
+            else:
+                alert, sig, _t = signed_now(key, c, subject.replace(".", "-"),
+                                            f"{spec['tag']}-{i:09d}", pad)
             tasks.append(asyncio.create_task(one(js, sig + alert)))
         await asyncio.gather(*tasks)
 
@@ -179,8 +196,8 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
     try:
         async with asyncio.timeout(spec["deadline_s"]):
             if rate is None:
-                await asyncio.gather(*(fast(nc, p) for nc, p in
-                                       zip(ncs, payloads, strict=True)))
+                await asyncio.gather(*(fast(nc, p, sg) for nc, p, sg in
+                                       zip(ncs, payloads, signers, strict=True)))
             else:
                 await paced(ncs[0], creds[0])
     except TimeoutError:

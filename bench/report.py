@@ -31,6 +31,26 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 # (label, workload, key, unit, higher_is_better, target text)
 ROWS: list[tuple[str, str, str, str, bool, str]] = [
+    ("W0 acked publishes/s, one connection, no subscribers", "W0", "acked_per_s", "", True,
+     "≥ 15,000"),
+    ("W0 broker CPU per acked publish (hub; NATS: the server)", "W0",
+     "broker_cpu_us_per_alert", "µs", False, ""),
+    ("W0 store CPU per acked publish", "W0", "store_cpu_us_per_alert", "µs", False, ""),
+    ("W0 broker + store CPU per acked publish", "W0", "broker_store_cpu_us_per_alert", "µs",
+     False, "≤ 75 µs"),
+    ("W0 publisher CPU per alert (signing at publish time)", "W0",
+     "publisher_cpu_us_per_alert", "µs", False, ""),
+    ("W0 alerts per group commit", "W0", "alerts_per_commit", "", True, ""),
+    ("W0 group commit round trip (writes + fsync)", "W0", "commit_round_trip_ms", "ms",
+     False, ""),
+    ("W0 broker RSS after W0's alerts", "W0", "broker_rss_mib", "MiB", False, ""),
+    ("W0 store RSS after W0's alerts", "W0", "store_rss_mib", "MiB", False, ""),
+    ("W0 store memory per stored alert (INFO used_memory growth)", "W0",
+     "store_bytes_per_alert", "B", False, "≤ 1,229 B"),
+    ("W0 store MEMORY USAGE of the channel's keys per alert", "W0",
+     "store_key_bytes_per_alert", "B", False, ""),
+    ("W0 of which the stream (log)", "W0", "store_log_bytes_per_alert", "B", False, ""),
+    ("W0 of which the dedup index (ids)", "W0", "store_ids_bytes_per_alert", "B", False, ""),
     ("W1 acked publishes/s", "W1", "acked_per_s", "", True, "≥ NATS"),
     ("W1 deliveries/s (50 subscribers)", "W1", "deliveries_per_s", "", True, "≥ NATS"),
     ("W1 every subscriber got every alert, in order", "W1", "in_order", "", True, "yes"),
@@ -53,6 +73,15 @@ ROWS: list[tuple[str, str, str, str, bool, str]] = [
     ("W5 acked alerts/s (100 connections)", "W5", "acked_per_s", "/s", True, "≥ 10,000"),
     ("W5 broker CPU per alert", "W5", "broker_cpu_us_per_alert", "µs", False, ""),
     ("W5 store CPU per alert", "W5", "store_cpu_us_per_alert", "µs", False, ""),
+    ("W6 idle hub RSS", "W6", "broker_rss_mib", "MiB", False, ""),
+    ("W6 of which anonymous (heaps, stacks)", "W6", "broker_anonymous_mib", "MiB", False, ""),
+    ("W6 of which file-backed (interpreter, libraries)", "W6", "broker_file_backed_mib",
+     "MiB", False, ""),
+    ("W6 idle hub: modules imported", "W6", "modules", "", False, ""),
+    ("W6 idle hub: threads", "W6", "broker_threads", "", False, ""),
+    ("W6 idle hub: Python allocations (tracemalloc)", "W6", "tracemalloc_mib", "MiB", False,
+     ""),
+    ("W6 idle store RSS", "W6", "store_rss_mib", "MiB", False, ""),
 ]
 
 
@@ -65,7 +94,7 @@ def _fmt(v: Any, unit: str) -> str:
         text = f"{v:,.2f}" if abs(v) < 10 else f"{v:,.1f}"
     else:
         text = f"{round(v):,}"
-    return f"{text} {unit}".strip() if unit in ("ms", "s", "µs", "MiB", "KiB") else text
+    return f"{text} {unit}".strip() if unit in ("ms", "s", "µs", "MiB", "KiB", "B") else text
 
 
 def _ratio(a: Any, b: Any, higher: bool) -> str:
@@ -127,6 +156,9 @@ def markdown(doc: dict[str, Any]) -> str:
                f"Python {m['machine']['python']}. Mode: {m['mode']}, {m['runs']} run(s), "
                f"{m['duration_s']:.0f} s in all. Versions: "
                + ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items()) + ".")
+    if m.get("loadavg_start") or m.get("loadavg_end"):
+        out[-1] += (f" Load average (1/5/15 min) at the start {m.get('loadavg_start')}, at "
+                    f"the end {m.get('loadavg_end')} (2 cores: above 2, other work competed).")
     out += ["", *lines, ""]
     out.append("Ratios are Cordon (single process) over the peer: above 1x is better for "
                "rates, below 1x for times, latencies and memory. W2 p99 is compared "

@@ -121,13 +121,20 @@ class HubTarget(Target):
         self.ha = ha
         self.name = "cordon" if workers == 1 else f"cordon-{workers}w"
         self.label = "Cordon" if workers == 1 else f"Cordon, {workers} workers"
-        self.workloads = ("W1", "W2", "W3", "W4", "W5") if workers == 1 else ("W1", "W5")
+        self.workloads = (("W0", "W1", "W2", "W3", "W4", "W5", "W6") if workers == 1
+                          else ("W1", "W5"))
         if ha:
             self.name += "-ha"
             self.label += ", ack_replicas = 1 (Sentinel, 3 nodes)"
             self.workloads = ("W1", "W5")
         self.data: Path | None = None
         self.deployment: Any = None
+        self.dump: Path | None = None
+        self.ops_port = 0
+        #: A command the hub runs under (``python -m bench profile --callgrind``: valgrind),
+        #: and how long its certificate import may take then.
+        self.wrap: list[str] = []
+        self.prepare_s = 20.0
 
     def _store_options(self) -> dict[str, Any]:
         if self.deployment is None:
@@ -144,7 +151,7 @@ class HubTarget(Target):
         assert self.data is not None
         return f"unix://{self.data / 'store' / 'valkey.sock'}"
 
-    def start(self, run: int) -> None:
+    def start(self, run: int, *, tracemalloc: bool = False) -> None:
         self.data = self.root / f"{self.name}-r{run}"
         if self.data.exists():
             shutil.rmtree(self.data)
@@ -154,13 +161,19 @@ class HubTarget(Target):
                # protections for the bench; every other setting is the default.
                "CORDON_PUBLISH_RATE": "1000000000", "CORDON_PUBLISH_BURST": "1000000000",
                "CORDON_MAX_CONNECTIONS_PER_PRINCIPAL": "100000"}
-        # BENCH_HUB_UVLOOP=1 runs the hub on uvloop (for comparing event loops).
-        boot = "import uvloop; uvloop.install(); " if os.environ.get("BENCH_HUB_UVLOOP") else ""
-        argv = [sys.executable, "-c",
-                boot + "import sys; from hub.cli import main; sys.exit(main())",
+        # bench.hubboot: BENCH_HUB_UVLOOP=1 runs the hub on uvloop (for comparing event
+        # loops); BENCH_HUB_DUMP makes SIGUSR1 describe the process (W6).
+        self.dump = self.data / "hub-dump.json"
+        env["BENCH_HUB_DUMP"] = str(self.dump)
+        if tracemalloc:
+            env["PYTHONTRACEMALLOC"] = "1"
+        self.ops_port = free_port()
+        argv = [sys.executable, "-m", "bench.hubboot",
                 "serve", "--host", self.host, "--port", "0", "--data-dir", str(self.data),
                 "--ca-dir", str(self.pki.dir), "--server-cert", self.pki.server_cert,
-                "--server-key", self.pki.server_key]
+                "--server-key", self.pki.server_key,
+                # its own ops listener (/metrics: group commits and their fsync waits)
+                "--http-listen", f"{self.host}:{self.ops_port}"]
         if self.workers > 1:
             argv += ["--workers", str(self.workers)]
         self.data.mkdir(parents=True)
@@ -172,7 +185,8 @@ class HubTarget(Target):
             for address in self.deployment.sentinel_addresses:
                 argv += ["--sentinel", address]
             argv += ["--ack-replicas", "1"]
-        self.proc = self._spawn(argv, self.data / "hub.log", env, stdout_pipe=True)
+        self.proc = self._spawn([*self.wrap, *argv], self.data / "hub.log", env,
+                                stdout_pipe=True)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         match = _READY.search(line)
@@ -187,14 +201,75 @@ class HubTarget(Target):
 
         store = await Store.connect(**self._store_options())
         try:
-            for _ in range(400):
-                if all([await store.cert(c.kid) is not None for c in self.pki.members]):
-                    break
+            deadline = time.monotonic() + self.prepare_s
+            while not all([await store.cert(c.kid) is not None for c in self.pki.members]):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("hub did not import the bench certificates")
                 await asyncio.sleep(0.05)
-            else:
-                raise RuntimeError("hub did not import the bench certificates")
         finally:
             await store.close()
+
+    def metrics(self) -> dict[str, float]:
+        """Sums from the hub's /metrics: acked publishes, group commits (count, alerts,
+        seconds of writes + fsync wait, one round trip each)."""
+        import urllib.request
+
+        from prometheus_client.parser import text_string_to_metric_families
+
+        with urllib.request.urlopen(
+                f"http://{self.host}:{self.ops_port}/metrics", timeout=5) as resp:
+            text = resp.read().decode()
+        want = {"cordon_commit_fsync_wait_seconds_sum": "commit_s",
+                "cordon_commit_fsync_wait_seconds_count": "commits",
+                "cordon_commit_batch_size_sum": "committed_alerts",
+                "cordon_publishes_acked_total": "acked"}
+        out: dict[str, float] = {}
+        for fam in text_string_to_metric_families(text):
+            for sample in fam.samples:
+                if sample.name in want:
+                    out[want[sample.name]] = out.get(want[sample.name], 0.0) + sample.value
+        return out
+
+    def store_memory(self, channel: str) -> dict[str, int]:
+        """The embedded store's INFO memory and MEMORY USAGE (exact: SAMPLES 0) of the
+        channel's keys: its stream (log), dedup index (ids), sender chains, durable
+        watermark and meta hash."""
+        import redis
+
+        from hub.storage import _keys
+
+        assert self.data is not None
+        keys = {"log": _keys._log_key(channel), "ids": _keys._ids_key(channel),
+                "chain": _keys._chain_key(channel), "dur": _keys._dur_key(channel),
+                "meta": _keys._meta_key(channel)}
+        r = redis.Redis(unix_socket_path=str(self.data / "store" / "valkey.sock"))
+        try:
+            info = r.info("memory")
+            out = {"used_memory": int(info["used_memory"]),
+                   "used_memory_dataset": int(info["used_memory_dataset"]),
+                   "used_memory_rss": int(info["used_memory_rss"]),
+                   "stream_entries": int(r.xlen(keys["log"]))}
+            for name, key in keys.items():
+                out[f"key_{name}"] = int(r.memory_usage(key, samples=0) or 0)
+            return out
+        finally:
+            r.close()
+
+    def describe(self, timeout_s: float = 20.0) -> dict[str, Any]:
+        """Ask the hub (SIGUSR1, bench.hubboot) what it is made of."""
+        import json
+
+        assert self.proc is not None
+        assert self.dump is not None
+        self.dump.unlink(missing_ok=True)
+        os.kill(self.proc.pid, signal.SIGUSR1)
+        deadline = time.monotonic() + timeout_s
+        while not self.dump.exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the hub did not describe itself (bench.hubboot)")
+            time.sleep(0.05)
+        doc: dict[str, Any] = json.loads(self.dump.read_text())
+        return doc
 
     def channel(self, workload: str, run: int) -> str:
         name = f"{workload.lower()}-r{run}"
@@ -241,7 +316,7 @@ class NatsTarget(Target):
     """nats-server with JetStream (file-backed stream), mutual TLS."""
 
     name, label, gen = "nats", "NATS JetStream", "bench.gen_nats"
-    workloads: tuple[str, ...] = ("W1", "W2", "W3", "W4", "W5")
+    workloads: tuple[str, ...] = ("W0", "W1", "W2", "W3", "W4", "W5")
     #: W2 twice: ordered consumers (no acks), then explicit acks from every subscriber.
     w2_variants: tuple[dict[str, Any], ...] = ({}, {"suffix": "_acks", "spec": {"acks": True}})
 
@@ -478,7 +553,7 @@ class MosquittoTarget(Target):
     """Eclipse Mosquitto, MQTT 3.1.1, QoS 1, persistence on, mutual TLS."""
 
     name, label, gen = "mosquitto", "Mosquitto", "bench.gen_mqtt"
-    workloads = ("W1", "W2", "W4", "W5")
+    workloads = ("W0", "W1", "W2", "W4", "W5")
 
     def check(self) -> None:
         if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():

@@ -1,4 +1,4 @@
-"""W1-W5 (issue #6), written once for every target: the target names the generator
+"""W0-W6 (issues #6 and #17), written once for every target: the target names the generator
 module that speaks its protocol, the workloads decide who connects, sends and counts.
 
 Every figure comes with the generator processes' own CPU share (CPU seconds per
@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bench.common import ProcSet, percentile
+from bench.common import ProcSet, percentile, rss_bytes, smaps
 from bench.procs import Child, start_children
 from bench.targets import Target
 
@@ -24,6 +24,8 @@ GENERATOR_BOUND = 0.9
 
 @dataclass(frozen=True)
 class Params:
+    #: W0: alerts from one connection, no subscribers (issue 17's first row)
+    w0_alerts: int = 100_000
     w1_alerts: int = 20_000
     w1_subs: int = 50
     window: int = 256
@@ -42,10 +44,24 @@ class Params:
     deadline_s: float = 240.0
     #: Seconds subscribers may still take after the last publish was answered.
     grace_s: float = 30.0
+    #: As a member system (issue 17): each alert signed by the SDK's sign (sender chain,
+    #: schema check) when there is room for it and sent as a message of its own, and
+    #: every subscriber decodes every alert's bytes. False (``--presigned``): the bench
+    #: before issue 17 (alerts signed before the clock starts and written a window at a
+    #: time, unchained; subscribers decode frames, not the alerts inside).
+    member: bool = True
+    #: Member publishers send the alerts signed in one loop step as one ``pubs`` frame, as
+    #: the SDK does once the hub has them (``--pubs``; perfhub's branch, not yet in main).
+    pubs: bool = False
+    #: Subscribers decode every alert's bytes (None: as ``member`` says; ``--no-decode``).
+    decode_alerts: bool | None = None
+    #: W6: seconds the hub sits idle before it is measured.
+    w6_settle_s: float = 3.0
 
 
 FULL = Params()
-QUICK = Params(w1_alerts=300, w1_subs=4, w2_rate=100, w2_duration_s=1.0, w2_subs=3,
+QUICK = Params(w0_alerts=500, w6_settle_s=1.0, w1_alerts=300, w1_subs=4, w2_rate=100,
+               w2_duration_s=1.0, w2_subs=3,
                w3_alerts=600, w4_conns=40, w5_alerts=400, w5_conns=4, deadline_s=60.0,
                grace_s=10.0)
 
@@ -66,7 +82,9 @@ class Phase:
         self.target = target
         self.timeout = params.deadline_s + 60
         base = {"host": target.host, "port": target.port, "uvloop": params.uvloop,
-                "deadline_s": params.deadline_s, **target.gen_spec()}
+                "deadline_s": params.deadline_s, "member": params.member, "pubs": params.pubs,
+                "decode_alerts": params.member if params.decode_alerts is None
+                else params.decode_alerts, **target.gen_spec()}
         self.grace_s = params.grace_s
         self.roles = {name: role for role, _spec, name in specs}
         self.children: list[Child] = start_children(
@@ -128,6 +146,117 @@ class Phase:
 
 def _mib(n: int) -> float:
     return round(n / 2**20, 1)
+
+
+def w0(target: Target, run: int, p: Params) -> dict[str, Any]:
+    """One connection publishing ``w0_alerts`` with ``window`` in flight, nobody
+    subscribed: acked/s, broker and store CPU per acked publish, the publisher's own CPU
+    share, the group commits (hub /metrics), then memory with everything stored."""
+    ch = target.channel("W0", run)
+    members = list(target.pki.members)
+    store_before = _store_memory(target, ch)
+    specs = [("publisher", {"creds": _creds(target, members[:1]), "channel": ch,
+                            "count": p.w0_alerts, "window": p.window, "tag": f"w0r{run}"},
+              "pub")]
+    m0 = _metrics(target)
+    with Phase(target, specs, p) as ph:
+        ph.go()
+        (pub,) = ph.done()
+    m1 = _metrics(target)
+    acked = pub["acked"]
+    secs = pub["t_last_ack"] - pub["t_go"]
+    per = max(acked, 1)
+    out: dict[str, Any] = {
+        "alerts": p.w0_alerts, "window": p.window, "acked": acked, "errors": pub["errors"],
+        "acked_per_s": round(acked / secs) if secs > 0 else None,
+        "broker_cpu_us_per_alert": round((ph.b1 - ph.b0) / per * 1e6, 1),
+        "store_cpu_us_per_alert": round((ph.s1 - ph.s0) / per * 1e6, 1)
+        if ph.store.pids else None,
+        "broker_store_cpu_us_per_alert": round(((ph.b1 - ph.b0) + (ph.s1 - ph.s0))
+                                               / per * 1e6, 1),
+        "publisher_cpu_us_per_alert": round(pub["cpu_s"] / per * 1e6, 1),
+        **ph.gen_usage({"pub": pub}),
+    }
+    if m0 and m1 and m1.get("commits", 0) > m0.get("commits", 0):
+        commits = m1["commits"] - m0["commits"]
+        commit_s = m1["commit_s"] - m0["commit_s"]
+        out.update({"commits": int(commits),
+                    "alerts_per_commit": round((m1["committed_alerts"]
+                                                - m0["committed_alerts"]) / commits, 1),
+                    "commit_round_trip_ms": round(commit_s / commits * 1e3, 3),
+                    # wall time a batch waits for its writes and fsync, over its alerts
+                    "commit_wait_us_per_alert": round(commit_s / per * 1e6, 1)})
+    time.sleep(0.5)
+    out["broker_rss_mib"] = _mib(rss_bytes(target.broker_pids()))
+    out["broker_mem_mib"] = _mib(ProcSet(target.broker_pids()).mem_bytes())
+    if target.store_pids():
+        out["store_rss_mib"] = _mib(rss_bytes(target.store_pids()))
+        out["store_mem_mib"] = _mib(ProcSet(target.store_pids()).mem_bytes())
+    after = _store_memory(target, ch)
+    if after and store_before and after.get("stream_entries"):
+        n = after["stream_entries"]
+        keys = {k[4:]: v for k, v in after.items() if k.startswith("key_")}
+        out.update({
+            "stored": n,
+            "store_used_mib": _mib(after["used_memory"]),
+            # INFO used_memory grown by storing them (stream, dedup index, chains, and
+            # whatever else the store allocated meanwhile), per alert
+            "store_bytes_per_alert": round((after["used_memory"]
+                                            - store_before["used_memory"]) / n),
+            # MEMORY USAGE (SAMPLES 0) of the channel's keys, per alert
+            "store_key_bytes_per_alert": round(sum(keys.values()) / n),
+            **{f"store_{k}_bytes_per_alert": round(v / n, 1) for k, v in keys.items()
+               if k in ("log", "ids", "chain")},
+        })
+    return out
+
+
+def _metrics(target: Target) -> dict[str, float]:
+    fetch = getattr(target, "metrics", None)
+    if fetch is None:
+        return {}
+    try:
+        result: dict[str, float] = fetch()
+    except OSError:
+        return {}
+    return result
+
+
+def _store_memory(target: Target, channel: str) -> dict[str, int]:
+    fetch = getattr(target, "store_memory", None)
+    if fetch is None:
+        return {}
+    result: dict[str, int] = fetch(channel)
+    return result
+
+
+def w6(target: Target, run: int, p: Params) -> dict[str, Any]:
+    """The idle hub (fresh, nobody connected): its RSS and what it is made of (the
+    process's own account through bench.hubboot: modules, threads, objects), then
+    started again under tracemalloc for where Python's allocations come from."""
+    time.sleep(p.w6_settle_s)
+    out: dict[str, Any] = {}
+    for name, pid in (("broker", target.broker_pids()[0]),
+                      *(("store", pid) for pid in target.store_pids()[:1])):
+        for k, v in smaps(pid).items():
+            out[f"{name}_{k}" if k == "threads" else f"{name}_{k}_mib"] = (
+                v if k == "threads" else _mib(v))
+    describe = getattr(target, "describe", None)
+    if describe is None:
+        return out
+    doc = describe()
+    out.update({"modules": doc["modules"], "gc_objects": doc["gc_objects"],
+                "modules_by_package": doc["modules_by_package"][:12],
+                "threads": doc["threads"], "gc_top_types": doc["gc_top_types"][:10]})
+    target.stop()
+    target.start(run, tracemalloc=True)  # type: ignore[call-arg]
+    time.sleep(p.w6_settle_s)
+    traced = describe().get("tracemalloc") or {}
+    out["tracemalloc_mib"] = _mib(traced.get("traced_bytes", 0))
+    out["tracemalloc_by_package"] = [(k, _mib(v)) for k, v in traced.get("by_package", [])]
+    out["tracemalloc_top_files"] = traced.get("top_files", [])[:10]
+    out["broker_rss_traced_mib"] = _mib(rss_bytes(target.broker_pids()[:1]))
+    return out
 
 
 def w1(target: Target, run: int, p: Params) -> dict[str, Any]:
@@ -318,6 +447,10 @@ def w5(target: Target, run: int, p: Params) -> dict[str, Any]:
 
 
 def run_workload(name: str, target: Target, run: int, p: Params) -> dict[str, Any]:
+    if name == "W0":
+        return w0(target, run, p)
+    if name == "W6":
+        return w6(target, run, p)
     if name == "W1":
         return w1(target, run, p)
     if name == "W2":

@@ -55,6 +55,12 @@ Certificates
   bound at the longest names). ``officer`` / ``system`` is recorded in the index only.
 - Admin: EKU clientAuth + :data:`~hub.protocol.identity.ADMIN_EKU_OID`; SAN =
   exactly one URI ``urn:cordon:admin:<name>``; O=admin, CN=<name> (display only).
+- Log key (:func:`issue_log`): the key a hub signs channel checkpoints with (PROTOCOL.md
+  Appendix C). EKU cordon-log (:data:`~hub.protocol.identity.LOG_EKU_OID`) only — no
+  clientAuth, so it opens no session; SAN = exactly one URI ``urn:cordon:log:<hub>``;
+  CN=cordon-log <hub>. Recorded with principal ``log:<hub>``: revocable on its own
+  (``revoke(principal="log:<hub>")``), imported into the hub's registry and served by
+  the directory so members verify checkpoints with it. Default basename ``log``.
 
 Members keep their own keys
 ---------------------------
@@ -107,7 +113,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.x509.oid import NameOID
 
 from certs._fs import KEY_MODE, PUBLIC_MODE, locked, write_atomic
-from certs.checks import ADMIN_EKU, CLIENT_AUTH, SERVER_AUTH, check_purpose, identity_of
+from certs.checks import (
+    ADMIN_EKU,
+    CLIENT_AUTH,
+    LOG_EKU,
+    SERVER_AUTH,
+    check_purpose,
+    identity_of,
+)
 from certs.crl import CRL_FILE, build_crl, crl_number
 from certs.errors import (
     AlreadyRevoked,
@@ -134,7 +147,7 @@ from certs.index import (
 from hub.protocol.enrol import check_request, principal_subject
 from hub.protocol.envelope import key_id
 from hub.protocol.errors import InvalidFrame
-from hub.protocol.identity import Identity
+from hub.protocol.identity import LOG_URI_PREFIX, Identity, check_name
 
 __all__ = [
     "ADMIN_EKU",
@@ -146,6 +159,7 @@ __all__ = [
     "DEFAULT_OUT_DIR",
     "INDEX_FILE",
     "ISSUED_DIR",
+    "LOG_EKU",
     "REASONS",
     "SERVER_AUTH",
     "AlreadyRevoked",
@@ -170,6 +184,7 @@ __all__ = [
     "init_ca",
     "issue_admin",
     "issue_from_request",
+    "issue_log",
     "issue_member",
     "issue_server",
     "load_index",
@@ -632,6 +647,42 @@ def issue_admin(
         not_after=not_after,
         out=out,
         basename=f"admin-{name}" if basename is None else basename,
+        overwrite=overwrite,
+    )
+
+
+def issue_log(
+    directory: StrPath,
+    *,
+    hub: str = "main",
+    days: int = 1825,
+    out: StrPath | None = None,
+    basename: str = "log",
+    overwrite: bool = False,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+    eku: Sequence[x509.ObjectIdentifier] | None = None,
+) -> IssuedCert:
+    """Issue a hub's log key (signs channel checkpoints): EKU cordon-log, SAN
+    ``urn:cordon:log:<hub>``, with a key generated here. ``hub`` names the deployment
+    (a name as for members); one log key per deployment, shared by its hub processes."""
+    try:
+        name = check_name(hub, "hub name")
+    except InvalidFrame as exc:
+        raise InvalidRequest(f"{exc} ({hub!r})") from None
+    return _issue(
+        directory,
+        kind="log",
+        subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"cordon-log {name}")]),
+        san=[x509.UniformResourceIdentifier(LOG_URI_PREFIX + name)],
+        eku=[LOG_EKU] if eku is None else eku,
+        principal=f"log:{name}",
+        principal_kind=None,
+        days=days,
+        not_before=not_before,
+        not_after=not_after,
+        out=out,
+        basename=basename,
         overwrite=overwrite,
     )
 

@@ -15,14 +15,22 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from certs.errors import InvalidIdentity, WrongPurpose
 from hub.protocol.errors import InvalidFrame
-from hub.protocol.identity import ADMIN_EKU_OID, Identity, cordon_uris, identity_from_uri
+from hub.protocol.identity import (
+    ADMIN_EKU_OID,
+    LOG_EKU_OID,
+    Identity,
+    cordon_uris,
+    identity_from_uri,
+)
 
-__all__ = ["ADMIN_EKU", "CLIENT_AUTH", "SERVER_AUTH", "check_purpose", "identity_of"]
+__all__ = ["ADMIN_EKU", "CLIENT_AUTH", "LOG_EKU", "SERVER_AUTH", "check_purpose", "identity_of"]
 
 CLIENT_AUTH = ExtendedKeyUsageOID.CLIENT_AUTH
 SERVER_AUTH = ExtendedKeyUsageOID.SERVER_AUTH
 #: :data:`hub.protocol.identity.ADMIN_EKU_OID` as an object identifier.
 ADMIN_EKU = x509.ObjectIdentifier(ADMIN_EKU_OID)
+#: :data:`hub.protocol.identity.LOG_EKU_OID` (cordon-log: signs channel checkpoints).
+LOG_EKU = x509.ObjectIdentifier(LOG_EKU_OID)
 
 _E = TypeVar("_E", bound=x509.ExtensionType)
 

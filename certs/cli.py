@@ -5,6 +5,7 @@
     cordon ca init          [--dir D] [--name NAME] [--days N]
     cordon ca issue-server  [--dir D] --dns NAME [--dns NAME ...] [--ip IP ...]
                             [--days N] [--out O] [--force]
+    cordon ca issue-log-key [--dir D] [--hub NAME] [--days N] [--out O] [--force]
     cordon ca issue         [--dir D] --member M --name N [--kind system|officer]
                             [--csr FILE] [--days N] [--out O] [--force]
     cordon ca issue         [--dir D] --admin --name N [--csr FILE] [--days N] [--out O]
@@ -46,6 +47,7 @@ from certs.ca import (
     init_ca,
     issue_admin,
     issue_from_request,
+    issue_log,
     issue_member,
     issue_server,
     load_index,
@@ -120,6 +122,13 @@ def _cmd_issue_server(args: argparse.Namespace) -> int:
         overwrite=args.force,
     )
     _print_issued(f"server certificate for {issued.record.subject}", issued)
+    return EXIT_OK
+
+
+def _cmd_issue_log(args: argparse.Namespace) -> int:
+    issued = issue_log(args.dir, hub=args.hub, days=args.days or 1825, out=args.out,
+                       overwrite=args.force)
+    _print_issued(f"log key for hub {args.hub} (signs channel checkpoints)", issued)
     return EXIT_OK
 
 
@@ -235,6 +244,13 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p.add_argument("--dns", action="append", required=True, help="DNS name (repeatable)")
     p.add_argument("--ip", action="append", default=[], help="IP address (repeatable)")
     p.set_defaults(func=_cmd_issue_server)
+
+    p = sub.add_parser("issue-log-key", parents=[common, leaf],
+                       help="issue the hub's log key (signs channel checkpoints)",
+                       epilog=_EPILOG)
+    p.add_argument("--hub", default="main", help="the deployment's name (default: main); "
+                   "its log key certificate names urn:cordon:log:<hub>")
+    p.set_defaults(func=_cmd_issue_log)
 
     p = issue = sub.add_parser("issue", parents=[common, leaf],
                                help="issue a member or admin cert", epilog=_EPILOG)

@@ -5,8 +5,9 @@
     {"version": 1, "certificates": [
       {"serial": 1234567890123456789,       # int: random, positive, 64-bit, unique in the CA
        "kid": "<64 hex digits>",            # SHA-256 of the DER (hub.protocol.envelope.key_id)
-       "kind": "member",                    # "server" | "member" | "admin"
-       "principal": "fr/ops",               # "admin/<name>" for admins, null for servers
+       "kind": "member",                    # "server" | "member" | "admin" | "log"
+       "principal": "fr/ops",               # "admin/<name>" for admins, "log:<hub>" for a
+                                            # hub's log key, null for servers
        "principal_kind": "system",          # "system" | "officer" for members, else null
        "dns_names": [], "ip_addresses": [], # the SAN of server certificates, else empty
        "not_before": "2025-01-01T00:00:00+00:00",
@@ -51,7 +52,7 @@ __all__ = [
 INDEX_FILE = "index.json"
 INDEX_VERSION = 1
 
-CertKind = Literal["server", "member", "admin"]
+CertKind = Literal["server", "member", "admin", "log"]
 PrincipalKind = Literal["system", "officer"]
 Status = Literal["active", "revoked"]
 
@@ -148,7 +149,7 @@ def _record_from_json(obj: object) -> CertRecord:
         raise ValueError("serial must be a positive integer")
     if not isinstance(kid, str) or _KID.fullmatch(kid) is None:
         raise ValueError("kid must be 64 lower-case hex digits")
-    if kind not in ("server", "member", "admin"):
+    if kind not in ("server", "member", "admin", "log"):
         raise ValueError(f"unknown kind {kind!r}")
     if kind == "server" and principal is not None:
         raise ValueError("a server record has no principal")

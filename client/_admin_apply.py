@@ -55,7 +55,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from client._admin_commands import _prepare_out, _save_credentials
+from client._admin_commands import _prepare_out, _save_credentials, list_all
 from client._admin_common import _COUNTRY, _DAY_MS, EXIT_INPUT, EXIT_OK, _BadInput, _json
 from client.sdk import Client
 from hub.protocol.errors import CordonError, InvalidFrame
@@ -247,9 +247,11 @@ class _Step:
 
 
 async def _compare(plan: Plan, c: Client) -> list[list[_Step]]:
-    members = {m["id"]: m for m in (await c.admin("member.list", {}))["members"]}
-    principals = {p["id"]: p for p in (await c.admin("principal.list", {}))["principals"]}
-    channels = {ch["name"]: ch for ch in (await c.admin("channel.list", {}))["channels"]}
+    members = {m["id"]: m for m in (await list_all(c, "member.list", "members"))["members"]}
+    principals = {p["id"]: p for p in
+                  (await list_all(c, "principal.list", "principals"))["principals"]}
+    channels = {ch["name"]: ch for ch in
+                (await list_all(c, "channel.list", "channels"))["channels"]}
     roles: dict[str, dict[str, str]] = {}
     for name in {ch["name"] for ch in plan.channels} | {r[0] for r in plan.roles}:
         if name in channels:

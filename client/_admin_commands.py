@@ -43,8 +43,27 @@ async def _member_add(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
     return EXIT_OK
 
 
+#: Pages fetched by one listing at most (each up to 1,000 records; PROTOCOL.md §6.8).
+_MAX_PAGES = 10_000
+
+
+async def list_all(c: Client, op: str, key: str, args: dict[str, Any] | None = None
+                   ) -> dict[str, Any]:
+    """Every record of a paged list operation (``member.list``, ``principal.list``,
+    ``channel.list``: PROTOCOL.md §6.8), fetched page by page: ``{key: [...]}``."""
+    records: list[dict[str, Any]] = []
+    after: str | None = None
+    for _ in range(_MAX_PAGES):
+        page = await c.admin(op, {**(args or {}), **({"after": after} if after else {})})
+        records += page[key]
+        after = page.get("next")
+        if not after:
+            break
+    return {key: records}
+
+
 async def _member_list(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    r = await c.admin("member.list", {})
+    r = await list_all(c, "member.list", "members")
     if args.json:
         _json(r, out)
     elif not r["members"]:
@@ -242,7 +261,8 @@ async def _principal_issue(args: argparse.Namespace, c: Client, out: IO[str]) ->
 
 
 async def _principal_list(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    r = await c.admin("principal.list", {} if args.member is None else {"member": args.member})
+    r = await list_all(c, "principal.list", "principals",
+                       None if args.member is None else {"member": args.member})
     if args.json:
         _json(r, out)
     elif not r["principals"]:
@@ -318,7 +338,7 @@ def _period(ch: dict[str, Any]) -> str:
 
 
 async def _channel_list(args: argparse.Namespace, c: Client, out: IO[str]) -> int:
-    r = await c.admin("channel.list", {})
+    r = await list_all(c, "channel.list", "channels")
     if args.json:
         _json(r, out)
     elif not r["channels"]:

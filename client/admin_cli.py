@@ -477,8 +477,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format=f"{PROG}: %(message)s", stream=sys.stderr)
     client = build_client(PROG, args.hub, cert=args.cert, key=args.key, ca=args.ca,
-                          server_hostname=args.server_name, reconnect=args.retries > 1,
-                          max_attempts=args.retries, open_timeout=args.timeout,
+                          server_hostname=args.server_name, connect_attempts=args.retries,
+                          reconnect=False, open_timeout=args.timeout,
                           request_timeout=args.timeout)
     if isinstance(client, int):
         return client
@@ -520,8 +520,7 @@ async def _session(args: argparse.Namespace, client: Client) -> int:
     prepare = getattr(args, "prepare", None)
     if prepare is not None:
         prepare(args)
-    async with client:
-        client._reconnect = False  # connected: an admin write is never resent blindly
+    async with client:  # reconnect=False: an admin write is never resent blindly
         code: int = await args.func(args, client, sys.stdout)
     return code
 

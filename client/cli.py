@@ -175,16 +175,15 @@ def resolve_channel(parser: argparse.ArgumentParser, args: argparse.Namespace) -
 
 
 def _client(prog: str, args: argparse.Namespace) -> Client | int:
+    """The command's client: ``--retries`` tries for the first connection; once connected,
+    a lost connection is retried like a long-running client's (at least
+    RECONNECT_ATTEMPTS times)."""
     client: Client | int = build_client(
         prog, args.hub, cert=args.cert, key=args.key, ca=args.ca,
-        server_hostname=args.server_name, max_attempts=args.retries,
+        server_hostname=args.server_name, connect_attempts=args.retries,
+        max_attempts=max(args.retries, RECONNECT_ATTEMPTS),
     )  # fmt: skip
     return client
-
-
-def _keep_reconnecting(client: Client, retries: int) -> None:
-    """Connected: from now on a lost connection is retried like a long-running client."""
-    client._max_attempts = max(retries, RECONNECT_ATTEMPTS)  # the CLI owns this Client
 
 
 def _run(prog: str, main: Callable[[], Any], *, channel: str | None = None,
@@ -237,7 +236,6 @@ async def _publish(args: argparse.Namespace, client: Client, source: IO[str]) ->
     prog = "cordon publish"
     bad = 0
     async with client:
-        _keep_reconnecting(client, args.retries)
         number = 0
         while True:
             line = await asyncio.to_thread(source.readline)
@@ -374,7 +372,6 @@ async def _tail(args: argparse.Namespace, client: Client) -> int:
             epoch, since = saved
     printed = 0
     await client.connect()
-    _keep_reconnecting(client, args.retries)
     async with (
         client,
         client.subscribe(args.channel, since=since, epoch=epoch, verify=not args.no_verify) as sub,

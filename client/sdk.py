@@ -58,6 +58,16 @@ sender's chain: ``Received.chain`` is ``ok``, ``unchained``, or a break (``gap``
 ``reorder``, ``duplicate``, ``fork``; ``Received.chain_broken``) — as serious as a
 failed signature; ``subscribe(..., raise_on_chain_break=True)`` raises
 :class:`ChainViolation` instead.
+
+Signed checkpoints (PROTOCOL.md §6.9, Appendix C): :meth:`Client.checkpoint` fetches a
+channel's latest hub-signed checkpoint and verifies it (log key certificate against the
+CA, the CRL when given, the cordon-log EKU; the signature) before returning a
+:class:`SignedCheckpoint`; it also checks it against the last checkpoint this client
+verified for the channel (kept in ``checkpoint_state``), by a consistency proof:
+:class:`LogInconsistent` when the hub showed a different or rewritten history,
+:class:`CheckpointError` for anything that does not verify.
+:meth:`Client.prove_inclusion` and :meth:`Client.prove_consistency` fetch proofs and
+check them against the checkpoints this client verified.
 """
 
 from __future__ import annotations
@@ -80,6 +90,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from client._conn import Connection, make_tls_context, open_connection
+from client._log import (
+    CheckpointError,
+    LogInconsistent,
+    SignedCheckpoint,
+    check_consistent,
+    read_checkpoint_state,
+    verify_alert_inclusion,
+    write_checkpoint_state,
+)
 from client._model import (
     ChainViolation,
     ClientClosed,
@@ -100,6 +119,7 @@ from hub.protocol import frames as f
 from hub.protocol import schema, trust
 from hub.protocol.attachments import check_attachment, digest, image_type
 from hub.protocol.chain import ZERO_HASH, ChainTracker, parse_expected
+from hub.protocol.checkpoint import checkpoint_hash, decode_checkpoint, verify_checkpoint
 from hub.protocol.envelope import (
     KINDS,
     Envelope,
@@ -124,26 +144,35 @@ from hub.protocol.errors import (
 )
 from hub.protocol.frames import ChannelInfo, Welcome
 from hub.protocol.identity import Identity, check_alert_id, check_channel
-from hub.protocol.limits import CLOCK_SKEW_MS, DIRECTORY_MAX_KEYS, MAX_ALERT_BYTES
+from hub.protocol.limits import (
+    CLOCK_SKEW_MS,
+    DIRECTORY_MAX_KEYS,
+    MAX_ALERT_BYTES,
+    PROOF_MAX_OFFSETS,
+)
 
 __all__ = [
     "ChainViolation",
     "ChannelInfo",
+    "CheckpointError",
     "Client",
     "ClientClosed",
     "ClientError",
     "ConnectionLost",
+    "LogInconsistent",
     "Page",
     "ProtocolViolation",
     "Published",
     "Received",
     "SessionRefused",
     "SignedAlert",
+    "SignedCheckpoint",
     "Subscription",
     "Welcome",
     "check_chains",
     "load_credentials",
     "new_alert_id",
+    "verify_alert_inclusion",
 ]
 
 log = logging.getLogger("cordon.client")
@@ -153,6 +182,8 @@ _A = TypeVar("_A", bound=f.Frame)
 _TRANSIENT_REFUSALS = (Unavailable, RateLimited)
 #: Re-signings of one publish whose chain the hub refused (426) before giving up.
 _CHAIN_RESIGNS = 8
+#: Verified checkpoints kept (by channel, epoch and size) to check proofs against.
+_KNOWN_CHECKPOINTS = 1024
 
 
 def load_credentials(
@@ -189,6 +220,11 @@ class Client:
     :param server_hostname: name to check the hub's certificate against (default: URL host)
     :param reconnect: reconnect and resume after connection losses
     :param max_attempts: tries per (re)connection, and per request across losses
+    :param connect_attempts: tries (with back-off) for the first connection only, when it
+        should differ from ``max_attempts`` — e.g. 1 for a command-line tool that says at
+        once when nothing answers yet reconnects patiently once connected; it applies
+        with ``reconnect=False`` too (later losses are then not retried). Default:
+        ``max_attempts`` (1 with ``reconnect=False``)
     :param backoff: first back-off delay (s), doubled per try up to ``max_backoff``
     :param request_timeout: seconds to wait for an answer
     :param max_queue: alerts buffered per subscription before it is treated as a
@@ -198,6 +234,10 @@ class Client:
     :param chain_heads: per channel, the ``(seq, hash)`` of this principal's last alert
         acknowledged there, as :attr:`chain_heads` gave it before a restart: the client
         then refuses a hub that has forgotten it (see :meth:`publish`)
+    :param crl: the CA's CRL (PEM), re-read at each check: a revoked log key's
+        checkpoints are refused (without it revocation of the log key is not checked)
+    :param checkpoint_state: a JSON file (0600) where the last verified checkpoint of
+        each channel is kept, so the next one is checked against it after a restart
     """
 
     def __init__(
@@ -210,6 +250,7 @@ class Client:
         server_hostname: str | None = None,
         reconnect: bool = True,
         max_attempts: int = 8,
+        connect_attempts: int | None = None,
         backoff: float = 0.2,
         max_backoff: float = 10.0,
         open_timeout: float = 10.0,
@@ -217,9 +258,13 @@ class Client:
         max_queue: int = 4096,
         chained: bool = True,
         chain_heads: Mapping[str, tuple[int, bytes]] | None = None,
+        crl: Path | None = None,
+        checkpoint_state: Path | None = None,
     ) -> None:
-        if max_attempts < 1 or max_queue < 1:
-            raise ValueError("max_attempts and max_queue must be at least 1")
+        if max_attempts < 1 or max_queue < 1 or (
+            connect_attempts is not None and connect_attempts < 1
+        ):
+            raise ValueError("max_attempts, connect_attempts and max_queue must be at least 1")
         self.url = url
         self._cert, self._cert_der, self._key, self.identity = load_credentials(cert, key)
         self.kid = key_id(self._cert_der)
@@ -228,6 +273,8 @@ class Client:
         self._server_hostname = server_hostname
         self._reconnect = reconnect
         self._max_attempts = max_attempts
+        self._connect_attempts = connect_attempts
+        self._connected_once = False
         self._backoff_base = backoff
         self._max_backoff = max_backoff
         self._open_timeout = open_timeout
@@ -248,6 +295,13 @@ class Client:
         self._resyncs: dict[str, int] = {}
         #: channel -> (seq, hash) of the last alert the hub acknowledged to this client.
         self._acked: dict[str, tuple[int, bytes]] = dict(chain_heads or {})
+        #: channel -> the last checkpoint verified (what the next one is checked against).
+        self._checkpoints: dict[str, SignedCheckpoint] = {}
+        #: (channel, epoch, size) -> a checkpoint verified (proofs are checked against it).
+        self._known: dict[tuple[str, str, int], SignedCheckpoint] = {}
+        self._crl_path: Path | None = None
+        self._checkpoint_state: Path | None = None
+        self.configure_checkpoints(crl=crl, checkpoint_state=checkpoint_state)
 
     def __repr__(self) -> str:
         return f"<Client {self.identity.principal} {self.url}>"
@@ -585,6 +639,203 @@ class Client:
         )
         return answer.result
 
+    # --- signed checkpoints (PROTOCOL.md §6.9, Appendix C) ----------------------------
+    def configure_checkpoints(self, *, crl: Path | None = None,
+                              checkpoint_state: Path | None = None) -> None:
+        """Set the CRL and the checkpoint state file (as the constructor's options); the
+        state file's checkpoints are read and verified now (:class:`ClientError` if it
+        is unreadable or holds one that does not verify)."""
+        self._crl_path = None if crl is None else Path(crl)
+        self._checkpoint_state = None if checkpoint_state is None else Path(checkpoint_state)
+        if self._checkpoint_state is None:
+            return
+        for ch, saved in read_checkpoint_state(self._checkpoint_state).items():
+            try:
+                signed = self._verify_checkpoint(
+                    ch, bytes.fromhex(saved["cp"]), bytes.fromhex(saved["sig"]),
+                    saved["kid"], bytes.fromhex(saved["cert"]))
+            except (ValueError, CheckpointError) as exc:
+                raise ClientError(f"checkpoint state {self._checkpoint_state}: {exc}"
+                                  ) from exc
+            self._remember(ch, signed)
+
+    def verify_saved_checkpoint(self, channel: str, saved: Mapping[str, str]
+                                ) -> SignedCheckpoint:
+        """Verify a checkpoint saved as :meth:`SignedCheckpoint.to_json` (a peer's file):
+        log key certificate, signature, channel. :class:`CheckpointError` if it fails."""
+        try:
+            return self._verify_checkpoint(
+                channel, bytes.fromhex(saved["cp"]), bytes.fromhex(saved["sig"]),
+                saved["kid"], bytes.fromhex(saved["cert"]))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise CheckpointError(channel, "not a saved signed checkpoint") from exc
+
+    @property
+    def checkpoints(self) -> dict[str, SignedCheckpoint]:
+        """The last checkpoint verified per channel."""
+        return dict(self._checkpoints)
+
+    def forget_checkpoint(self, channel: str) -> None:
+        """Stop checking ``channel``'s next checkpoint against the one held (after an
+        investigated :class:`LogInconsistent`, e.g. a declared store loss)."""
+        self._checkpoints.pop(channel, None)
+        self._save_checkpoints()
+
+    async def checkpoint(self, channel: str) -> SignedCheckpoint:
+        """The channel's latest hub-signed checkpoint, verified (log key certificate,
+        signature, channel) and checked against the last one this client verified for
+        the channel (a consistency proof when the size grew; across an epoch change,
+        the signed link to the old epoch's last checkpoint).
+
+        Raises :class:`CheckpointError` if it does not verify, :class:`LogInconsistent`
+        if it contradicts a checkpoint verified before."""
+        ch = check_channel(channel)
+        answer = await self._request(lambda rid: f.CheckpointRequest(rid=rid, ch=ch),
+                                     f.CheckpointResult)
+        link: SignedCheckpoint | None = None
+        if answer.prev_cp is not None:
+            if answer.prev_sig is None or answer.prev_kid is None:
+                raise CheckpointError(ch, "epoch link served without its signature")
+            link = await self._fetch_verified(ch, answer.prev_cp, answer.prev_sig,
+                                              answer.prev_kid)
+        signed = await self._fetch_verified(ch, answer.cp, answer.sig, answer.kid, link=link)
+        cp = signed.checkpoint
+        if link is not None and (cp.prev != checkpoint_hash(link.data)
+                                 or cp.prev_epoch != link.checkpoint.epoch):
+            raise LogInconsistent(ch, "the epoch link does not name the checkpoint served "
+                                  "with it", new=signed)
+        old = self._checkpoints.get(ch)
+        if old is not None:
+            await self._check_against(ch, old, signed)
+        if old is None or old.checkpoint.epoch != cp.epoch or old.checkpoint.size <= cp.size:
+            self._remember(ch, signed)
+            self._save_checkpoints()
+        return signed
+
+    async def prove_inclusion(
+        self, channel: str, epoch: str, size: int, offsets: Iterable[int], *,
+        alerts: Mapping[int, bytes] | None = None,
+    ) -> dict[int, list[bytes]]:
+        """Inclusion proofs (audit paths) of the alerts at ``offsets`` in the log of
+        ``epoch`` at ``size`` leaves (at most 64 offsets a request; more are asked in
+        several). When this client holds a verified checkpoint of that size and
+        ``alerts`` gives an offset's exact bytes, its proof is verified against it
+        (:class:`CheckpointError` if it does not verify)."""
+        ch = check_channel(channel)
+        wanted = list(dict.fromkeys(offsets))
+        out: dict[int, list[bytes]] = {}
+        for start in range(0, max(len(wanted), 1), PROOF_MAX_OFFSETS):
+            chunk = tuple(wanted[start:start + PROOF_MAX_OFFSETS])
+            answer = await self._prove(ch, epoch, size, chunk, None)
+            paths = {p.off: list(p.path) for p in answer.paths}
+            if set(paths) != set(chunk):
+                raise CheckpointError(ch, "the hub did not prove the offsets asked")
+            out.update(paths)
+        held = self._known.get((ch, epoch, size))
+        if held is not None and alerts:
+            for off, alert in alerts.items():
+                if off in out and not verify_alert_inclusion(held.checkpoint, off, alert,
+                                                             out[off]):
+                    raise CheckpointError(ch, f"the alert at offset {off} is not in the log "
+                                          f"the hub signed at size {size}")
+        return out
+
+    async def prove_consistency(self, channel: str, epoch: str, old_size: int,
+                                new_size: int) -> list[bytes]:
+        """The consistency proof from ``old_size`` to ``new_size`` in the log of ``epoch``;
+        verified when this client holds verified checkpoints of both sizes
+        (:class:`LogInconsistent` if it does not verify)."""
+        ch = check_channel(channel)
+        answer = await self._prove(ch, epoch, new_size, (), old_size)
+        if answer.cons is None:
+            raise CheckpointError(ch, "the hub sent no consistency proof")
+        proof = list(answer.cons)
+        old = self._known.get((ch, epoch, old_size))
+        new = self._known.get((ch, epoch, new_size))
+        if old is not None and new is not None:
+            check_consistent(ch, old, new, proof)
+        return proof
+
+    async def _prove(self, ch: str, epoch: str, size: int, offs: tuple[int, ...],
+                     from_size: int | None) -> f.Proof:
+        answer = await self._request(
+            lambda rid: f.ProofRequest(rid=rid, ch=ch, epoch=epoch, size=size, offs=offs,
+                                       from_size=from_size), f.Proof)
+        if (answer.ch, answer.epoch, answer.size) != (ch, epoch, size):
+            raise CheckpointError(ch, "the proof is for another log or size")
+        return answer
+
+    async def _check_against(self, ch: str, old: SignedCheckpoint,
+                             new: SignedCheckpoint) -> None:
+        o, n = old.checkpoint, new.checkpoint
+        if o.epoch == n.epoch:
+            proof = None
+            if o.size < n.size:
+                proof = await self.prove_consistency(ch, n.epoch, o.size, n.size)
+            elif o.size > n.size:
+                # An older checkpoint than one held (the hub's store lost its latest, e.g. a
+                # crash before its write was fsynced): the hub proves only up to its latest
+                # signed size; the held one stays, and is checked when the log passes it.
+                try:
+                    proof = await self.prove_consistency(ch, n.epoch, n.size, o.size)
+                except InvalidFrame:
+                    log.warning("%s: the hub served checkpoint size %d, older than the %d "
+                                "this client verified; keeping ours", ch, n.size, o.size)
+                    return
+            check_consistent(ch, old, new, proof)
+            return
+        link = new.link
+        if link is None or link.checkpoint.epoch != o.epoch:
+            raise LogInconsistent(ch, f"the channel's log moved from epoch {o.epoch} to "
+                                  f"{n.epoch} without a signed link to the old one",
+                                  old=old, new=new)
+        lk = link.checkpoint
+        if lk.size < o.size or (lk.size == o.size and lk.root != o.root):
+            raise LogInconsistent(ch, f"epoch {o.epoch} ended (signed) at size {lk.size}, "
+                                  f"not after the size {o.size} this client verified: "
+                                  "history shown before was dropped", old=old, new=new)
+
+    async def _fetch_verified(self, ch: str, data: bytes, sig: bytes, kid: str, *,
+                              link: SignedCheckpoint | None = None) -> SignedCheckpoint:
+        await self._fetch_certs([kid])
+        der = self._certs.get(kid)
+        if der is None:
+            raise CheckpointError(ch, "the log key's certificate is unknown to the hub")
+        return self._verify_checkpoint(ch, data, sig, kid, der, link=link)
+
+    def _verify_checkpoint(self, ch: str, data: bytes, sig: bytes, kid: str, der: bytes, *,
+                           link: SignedCheckpoint | None = None) -> SignedCheckpoint:
+        """Check a checkpoint and its log key: CA, validity at its time, the cordon-log
+        EKU, the CRL (when given), the signature, the channel."""
+        try:
+            if key_id(der) != kid:
+                raise BadSignature("certificate does not match the key id")
+            cert = x509.load_der_x509_certificate(der)
+            crl = None
+            if self._crl_path is not None:
+                crl = x509.load_pem_x509_crl(self._crl_path.read_bytes())
+            at_ms = decode_checkpoint(data).time
+            _hub, public = trust.verify_log_certificate(cert, self._ca_for(der), at_ms=at_ms,
+                                                        crl=crl)
+            cp = verify_checkpoint(public, data, sig)
+        except (AlertRejected, ValueError, OSError) as exc:
+            raise CheckpointError(ch, str(exc)) from exc
+        if cp.channel != ch:
+            raise CheckpointError(ch, f"checkpoint of another channel ({cp.channel})")
+        return SignedCheckpoint(checkpoint=cp, data=data, sig=sig, kid=kid, cert_der=der,
+                                link=link)
+
+    def _remember(self, ch: str, signed: SignedCheckpoint) -> None:
+        self._checkpoints[ch] = signed
+        cp = signed.checkpoint
+        self._known[(ch, cp.epoch, cp.size)] = signed
+        if len(self._known) > _KNOWN_CHECKPOINTS:
+            del self._known[next(iter(self._known))]
+
+    def _save_checkpoints(self) -> None:
+        if self._checkpoint_state is not None:
+            write_checkpoint_state(self._checkpoint_state, self._checkpoints)
+
     async def verify(self, channel: str, offset: int, alert: bytes, sig: bytes) -> Received:
         """Verify any alert's bytes as if received on ``channel`` at ``offset``."""
         return await self._receive(channel, offset, alert, sig, verify=True)
@@ -621,6 +872,8 @@ class Client:
 
     async def _open(self) -> Connection:
         attempts = self._max_attempts if self._reconnect else 1
+        if not self._connected_once and self._connect_attempts is not None:
+            attempts = self._connect_attempts
         last: ConnectionLost | None = None
         cut = 0  # tries the hub ended during the handshake without a word
         for attempt in range(attempts):
@@ -652,6 +905,7 @@ class Client:
                 )
             _check_clock(conn.welcome)
             self.welcome = conn.welcome
+            self._connected_once = True
             return conn
         assert last is not None
         if isinstance(last, HandshakeCut) and cut == attempts:

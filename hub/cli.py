@@ -14,6 +14,10 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hub.config import Settings
 
 __all__ = ["main", "serve_main"]
 
@@ -43,6 +47,8 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "export": (_lazy("client.export", "main"), "a channel's alerts as JSON lines or CSV"),
     "checkpoint": (_lazy("client.checkpoint", "main"),
                    "your copy of a channel's log as a fingerprint, to compare by phone"),
+    "evidence": (_lazy("client.evidence", "main"),
+                 "evidence bundles: export alerts with their proofs; verify one offline"),
     "desk": (_lazy("client.desktop.app", "main"), "the desktop client for liaison officers"),
     "completion": (_lazy("client.completion", "main"), "shell completion script (bash, zsh)"),
 }
@@ -113,9 +119,16 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--sentinel-service", metavar="NAME",
                    help="the name the sentinels monitor the store under (default cordon)")
     p.add_argument("--store-tls", action="store_const", const=True,
-                   help="TLS to the store's nodes and sentinels (Sentinel deployment)")
+                   help="TLS to the store (--redis; rediss:// implies it) or to its nodes and "
+                        "sentinels (--sentinel)")
     p.add_argument("--store-tls-ca", type=Path, metavar="PEM",
-                   help="CA certificate(s) the store's TLS certificates are checked against")
+                   help="CA certificate(s) the store's TLS certificates are checked against "
+                        "(default: the system's)")
+    p.add_argument("--store-tls-cert", type=Path, metavar="PEM",
+                   help="a client certificate for a store that requires one "
+                        "(tls-auth-clients yes), with --store-tls-key")
+    p.add_argument("--store-tls-key", type=Path, metavar="PEM",
+                   help="the private key of --store-tls-cert")
     p.add_argument("--ack-replicas", type=int, metavar="N",
                    help="acknowledge an alert only once N replicas fsynced it too (default 0)")
     p.add_argument("--ca-dir", type=Path, help="CA folder (ca.pem, crl.pem, index.json)")
@@ -123,6 +136,14 @@ def _serve_parser() -> argparse.ArgumentParser:
                    "CA_DIR/out/server.pem)")
     p.add_argument("--server-key", type=Path, help="its private key (default: "
                    "CA_DIR/out/server.key)")
+    p.add_argument("--log-key", type=Path, help="the log key that signs channel checkpoints "
+                   "(default: CA_DIR/out/log.key; issued there when missing and the CA key "
+                   "is in CA_DIR)")
+    p.add_argument("--log-cert", type=Path, help="its certificate (default: "
+                   "CA_DIR/out/log.pem)")
+    p.add_argument("--checkpoint-interval-ms", type=int, metavar="MS",
+                   help="sign each channel's checkpoint at most once per MS when it moved "
+                   "(default 1000; 0: sign none)")
     p.add_argument("--no-durable", dest="durable", action="store_const", const=False,
                    help="acknowledge before fsync (faster, loses the last second on power loss)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
@@ -153,7 +174,9 @@ def serve_main(argv: list[str] | None = None) -> int:
                                           "server_cert", "server_key", "durable",
                                           "http_listen", "log_format", "log_level", "sentinels",
                                           "sentinel_service", "store_tls", "store_tls_ca",
-                                          "ack_replicas")
+                                          "store_tls_cert", "store_tls_key",
+                                          "ack_replicas", "log_key", "log_cert",
+                                          "checkpoint_interval_ms")
         })
     except ConfigError as exc:
         print(f"cordon serve: error: {exc}", file=sys.stderr)
@@ -180,7 +203,7 @@ def serve_main(argv: list[str] | None = None) -> int:
         try:
             return serve_workers(settings, args.workers, verbose=args.verbose)
         except (CordonError, OSError) as exc:
-            print(f"cordon serve: error: {_store_hint(exc, settings.redis_url)}",
+            print(f"cordon serve: error: {_store_hint(exc, settings)}",
                   file=sys.stderr)
             return EXIT_REFUSED
 
@@ -203,21 +226,27 @@ def serve_main(argv: list[str] | None = None) -> int:
     try:
         asyncio.run(run())
     except (CordonError, OSError) as exc:
-        print(f"cordon serve: error: {_store_hint(exc, settings.redis_url)}", file=sys.stderr)
+        print(f"cordon serve: error: {_store_hint(exc, settings)}", file=sys.stderr)
         return EXIT_REFUSED
     return EXIT_OK
 
 
-def _store_hint(exc: BaseException, redis_url: str | None) -> str:
-    """The error, naming the external store's address (password redacted) when the store
-    is what failed."""
+def _store_hint(exc: BaseException, settings: Settings) -> str:
+    """The error, naming the external store (its address with the password redacted, or
+    the sentinels) when the store is what failed; where the store's own answer did not
+    already say why (TLS, credentials), what to check."""
     from hub.config import _redact
     from hub.protocol.errors import Unavailable
 
-    if isinstance(exc, Unavailable) and redis_url:
-        return (f"{exc}: the store at {_redact(redis_url)} (--redis) — is it running, and "
-                "are its address and password right?")
-    return str(exc)
+    if not isinstance(exc, Unavailable) or settings.embedded_store:
+        return str(exc)
+    where = (f"the store at {_redact(settings.redis_url)} (--redis)" if settings.redis_url
+             else f"the store the sentinels {', '.join(settings.sentinels)} name (--sentinel)")
+    if ": " in str(exc):  # diagnosed (hub.storage: TLS, credentials, durability)
+        return f"{exc} — {where}"
+    return f"{exc}: {where} — is it running, and are its address and password right?"
+
+
 #: Seconds ``cordon probe`` waits for an answer.
 PROBE_TIMEOUT_S = 5.0
 

@@ -73,16 +73,21 @@ class Settings:
     sentinels: tuple[str, ...] = ()
     #: The name the sentinels monitor the store under (``sentinel monitor NAME …``).
     sentinel_service: str = "cordon"
-    #: Password (and ACL user) of the store's data nodes in a Sentinel deployment (with
-    #: ``redis_url`` they go in the URL).
+    #: Password (and ACL user) of the store's data nodes: a Sentinel deployment's, or the
+    #: ``redis_url`` store's instead of writing them into the URL.
     store_password: str | None = field(default=None, repr=False)
     store_username: str | None = None
     #: The sentinels' own password, if they require one (``requirepass`` in sentinel.conf).
     sentinel_password: str | None = field(default=None, repr=False)
-    #: TLS to the data nodes and the sentinels (Sentinel deployment), verified against
-    #: ``store_tls_ca`` (the system's CAs when unset).
+    #: TLS to the store (``redis_url``, where ``rediss://`` implies it, or the data nodes
+    #: and the sentinels), verified against ``store_tls_ca`` (the system's CAs when unset)
+    #: and the host name.
     store_tls: bool = False
     store_tls_ca: Path | None = None
+    #: A client certificate and its key for a store that requires one
+    #: (``tls-auth-clients yes``, Redis's and Valkey's default for a TLS port).
+    store_tls_cert: Path | None = None
+    store_tls_key: Path | None = None
     #: Replicas that must confirm each alert's fsync (WAITAOF 1 N) before it is
     #: acknowledged, besides the primary; 0: the primary's fsync alone.
     ack_replicas: int = ACK_REPLICAS
@@ -90,6 +95,14 @@ class Settings:
     ca_dir: Path = Path("var/ca")
     server_cert: Path = Path("var/ca/out/server.pem")
     server_key: Path = Path("var/ca/out/server.key")
+    #: The log key that signs channel checkpoints (``cordon ca issue-log-key``) and its
+    #: certificate (default ``ca_dir/out/log.key`` and ``log.pem``: :attr:`log_key_path`);
+    #: missing and the CA key in ``ca_dir``: the hub issues them there.
+    log_key: Path | None = None
+    log_cert: Path | None = None
+    #: Milliseconds between two signed checkpoints of a channel (at most one per channel
+    #: per interval, only when its durable size moved); 0 signs none (PROTOCOL.md §6.9).
+    checkpoint_interval_ms: int = 1000
     #: Acknowledge only after the store has fsynced the alert (group commit).
     durable: bool = True
     #: Seconds any one store operation may take in all (retries, connection wait and fsync
@@ -137,6 +150,14 @@ class Settings:
     def crl(self) -> Path:
         return self.ca_dir / "crl.pem"
 
+    @property
+    def log_key_path(self) -> Path:
+        return self.ca_dir / "out" / "log.key" if self.log_key is None else self.log_key
+
+    @property
+    def log_cert_path(self) -> Path:
+        return self.ca_dir / "out" / "log.pem" if self.log_cert is None else self.log_cert
+
     def __repr__(self) -> str:
         shown = ", ".join(
             f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr
@@ -155,13 +176,18 @@ class Settings:
 def store_options(settings: Settings) -> dict[str, Any]:
     """The keyword arguments of :meth:`hub.storage.Store.connect` that come from the
     Sentinel, credential, TLS and replica settings."""
+    def text(path: Path | None) -> str | None:
+        return None if path is None else str(path)
+
     options: dict[str, Any] = {"ack_replicas": settings.ack_replicas}
     if settings.sentinels:
+        options.update(sentinels=settings.sentinels, service=settings.sentinel_service,
+                       sentinel_password=settings.sentinel_password)
+    if not settings.embedded_store:
         options.update(
-            sentinels=settings.sentinels, service=settings.sentinel_service,
             password=settings.store_password, username=settings.store_username,
-            sentinel_password=settings.sentinel_password, tls=settings.store_tls,
-            tls_ca=None if settings.store_tls_ca is None else str(settings.store_tls_ca))
+            tls=settings.store_tls, tls_ca=text(settings.store_tls_ca),
+            tls_cert=text(settings.store_tls_cert), tls_key=text(settings.store_tls_key))
     return options
 
 
@@ -268,6 +294,8 @@ def load_settings(
     for name in _POSITIVE:
         if getattr(settings, name) <= 0:
             raise ConfigError(f"setting {name!r}: must be positive")
+    if settings.checkpoint_interval_ms < 0:
+        raise ConfigError("setting 'checkpoint_interval_ms': must be 0 (off) or more")
     try:
         if settings.http_listen is not None and parse_listen(settings.http_listen) is None:
             settings = settings.replace(http_listen=None)  # "off"
@@ -297,6 +325,25 @@ def _check_store(settings: Settings) -> None:
         raise ConfigError(f"setting 'ack_replicas': must be 0..{MAX_ACK_REPLICAS}")
     if settings.ack_replicas and not settings.durable:
         raise ConfigError("setting 'ack_replicas': needs durable = true")
+    tls_files = [name for name in ("store_tls_ca", "store_tls_cert", "store_tls_key")
+                 if getattr(settings, name) is not None]
+    url = settings.redis_url or ""
+    if settings.embedded_store and (settings.store_tls or tls_files or settings.store_password
+                                    or settings.store_username):
+        raise ConfigError("settings 'store_tls…' / 'store_password': the embedded store is "
+                          "reached over a private unix socket, without TLS or password "
+                          "(use 'redis_url' or 'sentinels' for an external store)")
+    tls = settings.store_tls or url.startswith("rediss://")
+    if tls_files and not tls:
+        raise ConfigError(f"setting {tls_files[0]!r}: TLS to the store is off (set "
+                          "store_tls = true, or use a rediss:// URL)")
+    if tls and url.startswith("unix://"):
+        raise ConfigError("setting 'store_tls': the store's unix:// socket has no TLS")
+    if (settings.store_tls_cert is None) != (settings.store_tls_key is None):
+        raise ConfigError("settings 'store_tls_cert' and 'store_tls_key': give both or none")
+    if settings.store_password is not None and url and urlsplit(url).password is not None:
+        raise ConfigError("settings 'store_password' and 'redis_url': the URL has a password "
+                          "already; give it in one place")
     if settings.ack_replicas and settings.embedded_store:
         raise ConfigError("setting 'ack_replicas': the embedded store has no replicas "
                           "(use 'sentinels' or 'redis_url')")

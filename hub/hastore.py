@@ -23,6 +23,11 @@ Sentinel turns a former primary into a replica of the new one),
 event loop may use the object) that die with this process (PDEATHSIG) and are
 SIGKILLed at interpreter exit.
 
+TLS (``tls=StoreTLS(...)``, with a ``binary`` built with TLS: the wheel's is not): every
+node and sentinel then listens only on a TLS port (``port 0`` + ``tls-port``) and
+replicates, monitors and gossips over TLS (``tls-replication yes``), each presenting the
+one node certificate; clients' certificates are required as ``tls_auth_clients`` says.
+
 Speaks just enough RESP to ask the nodes and sentinels what they see; no redis import
 (only :mod:`hub.storage` imports redis).
 """
@@ -39,6 +44,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl as _ssl
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
@@ -47,7 +53,7 @@ from pathlib import Path
 
 from hub.embedded import STREAM_NODE_MAX_BYTES, _die_with_parent, valkey_binary
 
-__all__ = ["DOWN_AFTER_MS", "LocalSentinelStore", "Node", "free_port", "resp"]
+__all__ = ["DOWN_AFTER_MS", "LocalSentinelStore", "Node", "StoreTLS", "free_port", "resp"]
 
 #: Milliseconds without an answer before a sentinel thinks a node is down.
 DOWN_AFTER_MS = 1500
@@ -101,16 +107,19 @@ async def _read(reader: asyncio.StreamReader) -> object:
     raise ConnectionError(f"unexpected reply {line!r}")
 
 
-async def resp(port: int, *args: object, timeout_s: float = 2.0, password: str | None = None
-               ) -> object:
-    """Send one command to 127.0.0.1:``port``; its reply (errors as RuntimeError values).
-    Raises OSError / TimeoutError / ConnectionError when nothing answers."""
+async def resp(port: int, *args: object, timeout_s: float = 2.0, password: str | None = None,
+               username: str | None = None, ssl: _ssl.SSLContext | None = None) -> object:
+    """Send one command to 127.0.0.1:``port`` (over TLS with ``ssl``, after AUTH with
+    ``password``, as ACL user ``username`` if given); its reply (errors as RuntimeError
+    values). Raises OSError / TimeoutError / ConnectionError when nothing answers."""
     writer = None
     try:
         async with asyncio.timeout(timeout_s):
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            reader, writer = await asyncio.open_connection(
+                "127.0.0.1", port, ssl=ssl, server_hostname=None if ssl is None else "127.0.0.1")
             if password is not None:
-                writer.write(_encode(("AUTH", password)))
+                auth = ("AUTH", password) if username is None else ("AUTH", username, password)
+                writer.write(_encode(auth))
             writer.write(_encode(args))
             await writer.drain()
             if password is not None:
@@ -121,6 +130,26 @@ async def resp(port: int, *args: object, timeout_s: float = 2.0, password: str |
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
+
+
+@dataclass(frozen=True, slots=True)
+class StoreTLS:
+    """A node's TLS files: its certificate and key (presented as server, and as client when
+    it connects to another node), and the CA that checks its peers."""
+
+    cert: Path
+    key: Path
+    ca: Path
+
+    def server_args(self) -> list[str]:
+        return ["--tls-cert-file", str(self.cert), "--tls-key-file", str(self.key),
+                "--tls-ca-cert-file", str(self.ca)]
+
+    def client_context(self) -> _ssl.SSLContext:
+        """Trusts the CA and presents the node certificate (for :func:`resp`)."""
+        ctx = _ssl.create_default_context(cafile=str(self.ca))
+        ctx.load_cert_chain(self.cert, self.key)
+        return ctx
 
 
 def _fields(info: object) -> dict[str, str]:
@@ -181,8 +210,14 @@ class LocalSentinelStore:
     def __init__(self, base: Path, *, replicas: int = 2, sentinels: int = 3,
                  service: str = "cordon", down_after_ms: int = DOWN_AFTER_MS,
                  quorum: int | None = None, password: str | None = None,
-                 sentinel_password: str | None = None) -> None:
+                 sentinel_password: str | None = None, binary: Path | None = None,
+                 tls: StoreTLS | None = None, tls_auth_clients: str = "no") -> None:
         self.base = base
+        #: The server binary (default: the embedded wheel's valkey-server, which has no TLS).
+        self.binary = binary
+        self.tls = tls
+        self.tls_auth_clients = tls_auth_clients
+        self._ssl = None if tls is None else tls.client_context()
         self.service = service
         #: The data nodes' password (requirepass and masterauth), and the sentinels' own.
         self.password = password
@@ -198,13 +233,16 @@ class LocalSentinelStore:
         """Pick free ports and build every node's command line (again on a retry)."""
         replicas, sentinels = self._shape
         base, password = self.base, self.password
-        binary = str(valkey_binary())
+        binary = str(self.binary or valkey_binary())
         self.data = []
         for i in range(1 + replicas):
             port = free_port()
             node = Node(f"valkey{i}", port, base / f"valkey{i}")
+            listen = ["--port", str(port)] if self.tls is None else [
+                "--port", "0", "--tls-port", str(port), *self.tls.server_args(),
+                "--tls-replication", "yes", "--tls-auth-clients", self.tls_auth_clients]
             node.argv = [
-                binary, "--port", str(port), "--bind", "127.0.0.1",
+                binary, *listen, "--bind", "127.0.0.1",
                 "--dir", str(node.dir), "--appendonly", "yes", "--appendfsync", "always",
                 "--save", "", "--daemonize", "no", "--protected-mode", "no",
                 "--hz", "100", "--loglevel", "warning",
@@ -292,8 +330,13 @@ class LocalSentinelStore:
                          if other is not sentinel]
                 known += [f"sentinel known-replica {self.service} 127.0.0.1 {replica.port}"
                           for replica in self.data[1:]]
+                tls = self.tls
+                listen = [f"port {sentinel.port}"] if tls is None else [
+                    "port 0", f"tls-port {sentinel.port}", f"tls-cert-file {tls.cert}",
+                    f"tls-key-file {tls.key}", f"tls-ca-cert-file {tls.ca}",
+                    "tls-replication yes", f"tls-auth-clients {self.tls_auth_clients}"]
                 (sentinel.dir / "sentinel.conf").write_text("\n".join([
-                    f"port {sentinel.port}",
+                    *listen,
                     f"sentinel myid {ids[sentinel.port]}",
                     "bind 127.0.0.1",
                     f"dir {sentinel.dir}",
@@ -334,16 +377,21 @@ class LocalSentinelStore:
             node.kill()
 
     # --- what the deployment sees ------------------------------------------------
+    async def _resp(self, port: int, *args: object, timeout_s: float = 2.0,
+                    password: str | None = None) -> object:
+        """:func:`resp`, over TLS when the deployment uses it."""
+        return await resp(port, *args, timeout_s=timeout_s, password=password, ssl=self._ssl)
+
     async def _answers(self, node: Node) -> bool:
         try:
-            return await resp(node.port, "PING", timeout_s=0.5,
+            return await self._resp(node.port, "PING", timeout_s=0.5,
                               password=self.password) == "PONG"
         except (OSError, TimeoutError, ConnectionError):
             return False
 
     async def _linked(self, node: Node) -> bool:
         try:
-            info = _fields(await resp(node.port, "INFO", "replication", timeout_s=0.5,
+            info = _fields(await self._resp(node.port, "INFO", "replication", timeout_s=0.5,
                                       password=self.password))
         except (OSError, TimeoutError, ConnectionError):
             return False
@@ -353,7 +401,7 @@ class LocalSentinelStore:
         want_replicas = len(self.data) - 1
         for sentinel in self.sentinels:
             try:
-                reply = await resp(sentinel.port, "SENTINEL", "MASTER", self.service,
+                reply = await self._resp(sentinel.port, "SENTINEL", "MASTER", self.service,
                                    timeout_s=0.5, password=self.sentinel_password)
             except (OSError, TimeoutError, ConnectionError):
                 return False
@@ -367,7 +415,7 @@ class LocalSentinelStore:
             # replicas' INFO read (a sentinel picks a replica to promote from it).
             for kind in ("REPLICAS", "SENTINELS"):
                 try:
-                    peers = await resp(sentinel.port, "SENTINEL", kind, self.service,
+                    peers = await self._resp(sentinel.port, "SENTINEL", kind, self.service,
                                        timeout_s=0.5, password=self.sentinel_password)
                 except (OSError, TimeoutError, ConnectionError):
                     return False
@@ -390,7 +438,7 @@ class LocalSentinelStore:
             if not sentinel.running or sentinel.frozen:
                 continue
             try:
-                reply = await resp(sentinel.port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME",
+                reply = await self._resp(sentinel.port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME",
                                    self.service, timeout_s=0.5,
                                    password=self.sentinel_password)
             except (OSError, TimeoutError, ConnectionError):
@@ -406,7 +454,7 @@ class LocalSentinelStore:
         return self.node_at(port)
 
     async def role(self, node: Node) -> str:
-        info = _fields(await resp(node.port, "INFO", "replication", timeout_s=1.0,
+        info = _fields(await self._resp(node.port, "INFO", "replication", timeout_s=1.0,
                                   password=self.password))
         return info.get("role", "")
 
@@ -469,7 +517,7 @@ class LocalSentinelStore:
         """Each data node's appendonly and appendfsync (CONFIG GET), by name."""
         out: dict[str, dict[str, str]] = {}
         for node in self.data:
-            reply = await resp(node.port, "CONFIG", "GET", "append*", password=self.password)
+            reply = await self._resp(node.port, "CONFIG", "GET", "append*", password=self.password)
             if isinstance(reply, list):
                 out[node.name] = {str(k): str(v) for k, v in zip(reply[::2], reply[1::2],
                                                                   strict=False)}

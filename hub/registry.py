@@ -285,14 +285,16 @@ class CASync:
         return written
 
     async def _import(self, rec: IndexRecord) -> int:
-        if rec.kind not in ("member", "admin"):
+        if rec.kind not in ("member", "admin", "log"):
             return 0
         pem = (self.ca_dir / ISSUED_DIR / f"{rec.serial_hex}.pem").read_bytes()
         cert = x509.load_pem_x509_certificate(pem)
         der = cert.public_bytes(Encoding.DER)
-        identity = identity_from_certificate(cert)
         kid = key_id(der)
         status = "revoked" if rec.status == "revoked" else "active"
+        if rec.kind == "log":  # a log key: in the directory, never a session (no identity)
+            return await self._import_log_key(rec, cert, der, kid, status)
+        identity = identity_from_certificate(cert)
         if identity.member is not None and await self.store.member(identity.member) is None:
             await self.store.add_member(identity.member, name=identity.member, country="")
         if identity.member is not None:
@@ -314,6 +316,26 @@ class CASync:
             await self.store.publish_event({"type": "revoke", "kid": kid,
                                             "principal": identity.principal})
             await self.store.audit({"action": "cert.revoke", "principal": identity.principal,
+                                    "kid": kid, "result": "ok", "by": "ca-folder"})
+        return 1
+
+    async def _import_log_key(self, rec: IndexRecord, cert: x509.Certificate, der: bytes,
+                              kid: str, status: str) -> int:
+        """Register a hub's log key certificate (principal ``log:<hub>``) so the directory
+        serves it; its revocation is recorded like any other (final)."""
+        old = await self.store.cert(kid)
+        if old is not None and (old.status == status or old.status == "revoked"):
+            return 0
+        principal = rec.principal or "log:"
+        await self.store.register_cert(CertRecord(
+            kid=kid, principal=principal, member=None, admin=False, der=der,
+            serial=rec.serial, not_after=int(cert.not_valid_after_utc.timestamp() * 1000),
+            status=status,
+        ))
+        if status == "revoked":
+            await self.store.publish_event({"type": "revoke", "kid": kid,
+                                            "principal": principal})
+            await self.store.audit({"action": "cert.revoke", "principal": principal,
                                     "kid": kid, "result": "ok", "by": "ca-folder"})
         return 1
 

@@ -52,6 +52,7 @@ from hub.storage.watermarks import (
     save_watermarks,
 )
 from hub.tls import ReloadableTLS
+from hub.translog import TransLog, start_translog
 from hub.verifier import Verifier
 from hub.wsconn import CoalescingConnection, on_tls_refusal, use_small_tls_read_buffers
 
@@ -91,6 +92,7 @@ class Hub:
         self.ca: x509.Certificate
         self.access: Access
         self.casync: CASync
+        self.translog: TransLog
         self.rate = RateLimiter(settings.publish_rate, settings.publish_burst)
         self.sessions: dict[str, set[Session]] = defaultdict(set)
         self.server: Server | None = None
@@ -145,6 +147,7 @@ class Hub:
             self.casync = CASync(self.store, s.ca_dir, self.tls, poll_s=s.registry_poll_s,
                                  crl_cache=s.data_dir / "crl.pem")
             await self.casync.sync_once()
+            self.translog = await start_translog(self.store, s, self.ca, self.casync)
             self.committer = GroupCommitter(self.store, metrics=self.metrics)
             await self.committer.start()
             self.verifier.start()
@@ -159,6 +162,8 @@ class Hub:
                 asyncio.create_task(self._keep_watermarks(), name="watermarks"),
                 asyncio.create_task(self.ops.run(), name="ops"),
             ]
+            if self.translog.signing:
+                self._tasks.append(asyncio.create_task(self.translog.run(), name="checkpoints"))
             if self.embedded is not None:
                 self._tasks.append(asyncio.create_task(self.embedded.supervise(
                     on_down=self._embedded_down, on_up=self._embedded_up),

@@ -58,6 +58,7 @@ from hub.protocol.limits import (
 from hub.ratelimit import RateLimiter
 from hub.registry import Authenticated
 from hub.storage import AppendRequest, AppendResult, ChannelMeta
+from hub.translog import TransLog
 from hub.verifier import Verifier
 from hub.wsconn import CoalescingConnection
 
@@ -97,6 +98,7 @@ class SessionHost(AdminHost, Protocol):
     feeds: Feeds
     verifier: Verifier
     committer: GroupCommitter
+    translog: TransLog
     rate: RateLimiter
     metrics: Metrics
 
@@ -338,6 +340,24 @@ class Session:
                 await self._put_attachment(frame)
             case f.AttachmentRequest():
                 await self._get_attachment(frame)
+            case f.CheckpointRequest() | f.ProofRequest():
+                await self._log_request(frame)
+
+    async def _log_request(self, frame: f.CheckpointRequest | f.ProofRequest) -> None:
+        """Signed checkpoints and proofs (hub.translog): for whoever may read the channel."""
+        await self.access.channel(frame.ch, self.member, admin=self.identity.admin)
+        if isinstance(frame, f.CheckpointRequest):
+            cp = await self.hub.translog.latest(frame.ch)
+            self.send(f.CheckpointResult(rid=frame.rid, ch=frame.ch, cp=cp.cp, sig=cp.sig,
+                                         kid=cp.kid, prev_cp=cp.link_cp,
+                                         prev_sig=cp.link_sig, prev_kid=cp.link_kid))
+            return
+        paths, cons = await self.hub.translog.proofs(
+            frame.ch, epoch=frame.epoch, size=frame.size, offs=frame.offs,
+            from_size=frame.from_size)
+        self.send(f.Proof(rid=frame.rid, ch=frame.ch, epoch=frame.epoch, size=frame.size,
+                          paths=tuple(f.ProofPath(o, tuple(p)) for o, p in paths),
+                          cons=None if cons is None else tuple(cons)))
 
     # --- attachments -------------------------------------------------------------
     async def _put_attachment(self, frame: f.AttachmentUpload) -> None:

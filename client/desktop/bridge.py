@@ -15,6 +15,14 @@ the bridge waits and subscribes again from the cursor: no gap, no duplicate.
 A changed epoch (412) empties the channel's cache and starts over; history
 trimmed past the cursor (410) is announced, never skipped silently.
 
+Signed log: after each catch-up and every :data:`CHECKPOINT_REFRESH_S`, the bridge
+fetches the channel's hub-signed checkpoint (the SDK verifies it and checks it against
+the last one it verified: :class:`~client.sdk.LogInconsistent` is equivocation), then
+compares the officer's own cached copy with it — the Merkle root of the cached alerts
+when the cache holds the whole log, else a consistency proof from the cached prefix —
+and emits ``checkpointChanged`` with a plain
+:class:`~client.desktop.integrity.CheckpointRow`.
+
 Whole history: the officer's figures must be the operation's, so every cached
 alert is loaded at start, and each channel's older history is fetched in the
 background, page by page, until the cache reaches the hub's first retained
@@ -29,24 +37,32 @@ import contextlib
 import logging
 import re
 from collections.abc import Coroutine, Iterable
+from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from PySide6.QtCore import QObject, Signal
 
 from client.desktop.cache import Cache, StoredItem
+from client.desktop.integrity import CheckpointRow
 from client.desktop.rows import AlertRow, ChannelRow, row_from_received
 from client.desktop.verify import LocalVerifier
 from client.sdk import (
+    CheckpointError,
     Client,
     ClientError,
+    LogInconsistent,
     Received,
     SessionRefused,
+    SignedCheckpoint,
     Subscription,
     check_chains,
 )
 from hub.protocol.errors import CordonError, EpochMismatch, HistoryGone, NoSuchChannel
+from hub.protocol.evidence import verify_bundle
+from hub.protocol.merkle import leaf_hash, root, verify_consistency
 
-__all__ = ["PAGE", "HubBridge"]
+__all__ = ["CHECKPOINT_REFRESH_S", "LIVE_RECHECK_S", "PAGE", "HubBridge"]
 
 log = logging.getLogger("cordon.desk")
 
@@ -54,6 +70,11 @@ PAGE = 200  # alerts per page (cache or hub)
 _BATCH = 200  # alerts stored and signalled together during catch-up
 _WATCH_S = 0.25
 _RETRY_S = (0.5, 1.0, 2.0, 5.0, 10.0)
+#: How often each followed channel's signed checkpoint is fetched and checked again.
+CHECKPOINT_REFRESH_S = 30.0
+#: After live alerts arrive, the channel's checkpoint is checked again this soon (the
+#: hub signs every second): the signed log shown keeps up with the feed.
+LIVE_RECHECK_S = 5.0
 
 OFFLINE, CONNECTING, ONLINE, RECONNECTING, REFUSED = (
     "offline",
@@ -85,6 +106,10 @@ class HubBridge(QObject):
     attachmentLoaded = Signal(str, str, str, bytes)
     #: channel: its cached share of the history changed (see :meth:`coverage`)
     coverageChanged = Signal(str)
+    #: channel, CheckpointRow: its signed log as last checked (see :meth:`check_log`)
+    checkpointChanged = Signal(str, object)
+    #: token, the file written ("" when nothing was), a message for the officer
+    evidenceExported = Signal(int, str, str)
 
     def __init__(
         self,
@@ -110,6 +135,14 @@ class HubBridge(QObject):
         self._tokens = 0
         self._stopping = False
         self._backfills: dict[str, asyncio.Task[None]] = {}
+        #: channel -> its signed log as last checked.
+        self.checkpoints: dict[str, CheckpointRow] = {}
+        self._checking: dict[str, asyncio.Future[CheckpointRow]] = {}
+        #: channel -> loop time of its next check; the retry delay while unavailable.
+        self._log_due: dict[str, float] = {}
+        self._log_retry: dict[str, float] = {}
+        #: channel -> (epoch, leaf hashes of the cached prefix 1..n), for the log check.
+        self._leaves: dict[str, tuple[str, list[bytes]]] = {}
 
     # --- offline part: the cache ------------------------------------------------
     def load_cached(self) -> None:
@@ -171,6 +204,7 @@ class HubBridge(QObject):
         self._stopping = False
         self._spawn(self._run())
         self._spawn(self._watch())
+        self._spawn(self._recheck_logs())
 
     async def stop(self) -> None:
         self._stopping = True
@@ -290,6 +324,7 @@ class HubBridge(QObject):
             flush(sub)
             if self.state != REFUSED:
                 self._set_status(ONLINE, self.client.url)
+            self._spawn(self.check_log(ch))
 
         async with self.client.subscribe(ch, since=since, epoch=epoch, on_synced=synced) as sub:
             async for item in sub:
@@ -330,6 +365,9 @@ class HubBridge(QObject):
             self._oldest[ch] = items[0].offset
         self.alertsAdded.emit(ch, [row_from_received(r) for r in items], live)
         self._emit_channels()
+        if live:  # check the signed log again soon (it grows with the feed)
+            soon = asyncio.get_running_loop().time() + LIVE_RECHECK_S
+            self._log_due[ch] = min(self._log_due.get(ch, soon), soon)
 
     # --- whole history, in the background ------------------------------------------------
     def _start_backfill(self, ch: str) -> None:
@@ -380,6 +418,140 @@ class HubBridge(QObject):
                 return
             self.verifier.add(certs)
             self.cache.add_certs(certs)
+
+    # --- the signed log (PROTOCOL.md Appendix C) --------------------------------------
+    async def _recheck_logs(self) -> None:
+        """Every channel again after :data:`CHECKPOINT_REFRESH_S`, or :data:`LIVE_RECHECK_S`
+        after live alerts; one whose hub had no checkpoint yet sooner (2 s, doubling)."""
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            await asyncio.sleep(1.0)
+            if self.state != ONLINE:
+                continue
+            for ch in list(self._tasks):
+                if loop.time() >= self._log_due.get(ch, 0.0) and ch not in self._checking:
+                    await self.check_log(ch)
+
+    async def check_log(self, ch: str) -> CheckpointRow:
+        """Fetch and check the channel's signed checkpoint; emit and return its row (a
+        check of the channel already running is waited for, not repeated)."""
+        running = self._checking.get(ch)
+        if running is not None:
+            return await asyncio.shield(running)
+        task = asyncio.ensure_future(self._check_log(ch))
+        self._checking[ch] = task
+        try:
+            row = await task
+        finally:
+            self._checking.pop(ch, None)
+        self.checkpoints[ch] = row
+        delay = CHECKPOINT_REFRESH_S
+        if row.state == "unavailable":
+            delay = self._log_retry[ch] = min(CHECKPOINT_REFRESH_S,
+                                              2 * self._log_retry.get(ch, 1.0))
+        else:
+            self._log_retry.pop(ch, None)
+        self._log_due[ch] = asyncio.get_running_loop().time() + delay
+        self.checkpointChanged.emit(ch, row)
+        return row
+
+    async def _check_log(self, ch: str) -> CheckpointRow:
+        try:
+            signed = await self.client.checkpoint(ch)
+        except LogInconsistent as exc:
+            return CheckpointRow(ch, "inconsistent", detail=exc.reason)
+        except CheckpointError as exc:
+            return CheckpointRow(ch, "failed", detail=exc.reason)
+        except (ClientError, CordonError, OSError) as exc:
+            return CheckpointRow(ch, "unavailable", detail=str(exc))
+        cp = signed.checkpoint
+        row = CheckpointRow(ch, "verified", fingerprint=signed.fingerprint, size=cp.size,
+                            time_ms=cp.time)
+        try:
+            compared = await self._compare_copy(ch, signed)
+        except (ClientError, CordonError, OSError) as exc:
+            log.info("%s: own copy not compared with the signed log: %s", ch, exc)
+            return row
+        if compared < 0:
+            return CheckpointRow(ch, "mismatch", fingerprint=row.fingerprint, size=cp.size,
+                                 time_ms=cp.time, detail=(
+                                     f"the first {-compared} alerts you were shown are not "
+                                     f"the first {-compared} of the log signed at size "
+                                     f"{cp.size}"))
+        return CheckpointRow(ch, "verified", fingerprint=row.fingerprint, size=cp.size,
+                             time_ms=cp.time, compared=compared)
+
+    def _cached_leaves(self, ch: str, epoch: str) -> list[bytes]:
+        """Leaf hashes of the cached prefix 1..n without a hole (kept between checks: only
+        the alerts cached since are read and hashed)."""
+        held_epoch, leaves = self._leaves.get(ch, (epoch, []))
+        if held_epoch != epoch:
+            leaves = []
+        count = self.cache.count(ch)
+        if count > len(leaves):
+            newer = self.cache.newest(ch, count - len(leaves))
+            if not newer or newer[0][0] != len(leaves) + 1:  # holes: start again
+                newer, leaves = self.cache.newest(ch, count), []
+            for off, alert, _ in newer:
+                if off != len(leaves) + 1:
+                    break  # the prefix without a hole ends here
+                leaves.append(leaf_hash(alert))
+        elif count < len(leaves):  # the cache was emptied (a re-created channel)
+            leaves = []
+        self._leaves[ch] = (epoch, leaves)
+        return leaves
+
+    async def _compare_copy(self, ch: str, signed: SignedCheckpoint) -> int:
+        """How many of the log's first alerts the cached copy was compared with and agrees
+        (0: none to compare; minus that number when it disagrees)."""
+        cp = signed.checkpoint
+        chan = self.cache.channel(ch)
+        if chan is None or chan.epoch != cp.epoch or self.cache.oldest_offset(ch) != 1:
+            return 0
+        leaves = self._cached_leaves(ch, cp.epoch)
+        n = min(len(leaves), cp.size)
+        if n == 0:
+            return 0
+        mine = root(leaves[:n])
+        if n == cp.size:
+            return n if mine == cp.root else -n
+        proof = await self.client.prove_consistency(ch, cp.epoch, n, cp.size)
+        return n if verify_consistency(n, cp.size, mine, cp.root, proof) else -n
+
+    # --- evidence bundles (PROTOCOL.md Appendix D) -----------------------------------
+    def export_evidence(self, channel: str, ids: list[str], crl: Path, out: Path) -> int:
+        """Write an evidence bundle of ``ids`` (from the cached, verified history, with the
+        permission notices their handling codes need) to ``out``; the token comes back
+        with ``evidenceExported``."""
+        self._tokens += 1
+        token = self._tokens
+        self._spawn(self._export_evidence(token, channel, ids, crl, out))
+        return token
+
+    async def _export_evidence(self, token: int, ch: str, ids: list[str], crl: Path,
+                               out: Path) -> None:
+        from client.evidence import ExportRefused, make_bundle, read_crl, write_private
+
+        try:
+            crl_der = read_crl(crl)
+        except Exception as exc:  # any unreadable file: said, nothing written
+            self.evidenceExported.emit(token, "", f"cannot read the CRL {crl}: {exc}")
+            return
+        ca = self.verifier.cas[0].public_bytes(serialization.Encoding.DER)
+        try:
+            data = await make_bundle(self.client, ch, ids, ca=ca, crl=crl_der,
+                                     items=self.cached_items(ch))
+            write_private(out, data)
+        except ExportRefused as exc:
+            self.evidenceExported.emit(token, "", str(exc))
+            return
+        except (ClientError, CordonError, OSError) as exc:
+            self.evidenceExported.emit(token, "", str(exc) or type(exc).__name__)
+            return
+        report = verify_bundle(data, expected_ca=ca)
+        self.evidenceExported.emit(token, str(out), (
+            f"{len(report.alerts)} alert(s), the log at size {report.checkpoint.size} "
+            f"({report.fingerprint})"))
 
     # --- on demand -------------------------------------------------------------------
     def load_older(self, channel: str) -> None:

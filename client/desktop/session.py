@@ -14,7 +14,8 @@ from client.desktop.credentials import (
 )
 from client.desktop.settings import DeskSettings
 from client.desktop.verify import LocalVerifier
-from client.sdk import Client
+from client.sdk import Client, ClientError
+from client.sdk import load_credentials as sdk_credentials
 
 __all__ = ["SessionError", "open_session"]
 
@@ -38,9 +39,14 @@ def open_session(
     try:
         creds = load_credentials(settings, passphrase)
         with materialized(creds) as (cert, key, ca):
+            principal = str(sdk_credentials(cert, key)[3].principal)
+            where = cache_path(data, settings.hub_url, principal)
+            # The last signed checkpoint verified per channel, kept beside the cache so
+            # that the next session checks the hub's next one against it (equivocation).
             client = Client(settings.hub_url, cert=cert, key=key, ca=ca,
-                            server_hostname=settings.server_name or None, max_attempts=4)
-    except (CredentialError, ValueError, OSError) as exc:
+                            server_hostname=settings.server_name or None, max_attempts=4,
+                            checkpoint_state=where.with_suffix(".checkpoints.json"))
+    except (CredentialError, ClientError, ValueError, OSError) as exc:
         raise SessionError(str(exc)) from exc
-    cache = Cache(cache_path(data, settings.hub_url, str(client.identity.principal)))
+    cache = Cache(where)
     return HubBridge(client, cache, LocalVerifier(creds.ca_certificates, cache.certs()))

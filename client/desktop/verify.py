@@ -23,6 +23,11 @@ class LocalVerifier:
         self._cas = cas
         self.certs = {kid: der for kid, der in certs.items() if key_id(der) == kid}
 
+    @property
+    def cas(self) -> list[x509.Certificate]:
+        """The CA certificates alerts are verified against (the hub's first)."""
+        return list(self._cas)
+
     def add(self, certs: dict[str, bytes]) -> None:
         for kid, der in certs.items():
             if key_id(der) == kid:

@@ -7,6 +7,7 @@ calls only the bridge's methods (``publish``, ``load_older``, ``mark_read``,
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QListView,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -38,6 +40,7 @@ from client.desktop.dashboard import DashboardDialog
 from client.desktop.detail import DetailPane
 from client.desktop.export import write_csv
 from client.desktop.figures import figures_for
+from client.desktop.integrity import CheckpointRow, HelpDialog, IntegrityPanel
 from client.desktop.models import (
     COLUMNS,
     ChannelListModel,
@@ -50,6 +53,8 @@ from client.desktop.models import (
 from client.desktop.rows import AlertRow, ChannelRow
 from client.desktop.status import ConnectionStatus, Notifier, dot_icon
 from client.desktop.wheel import guard_wheel
+from client.evidence import permission_body
+from hub.protocol.evidence import RESTRICTED_HANDLING
 
 __all__ = ["MainWindow"]
 
@@ -80,6 +85,7 @@ class MainWindow(QMainWindow):
         self.channels = ChannelListModel(self)
         self.composers: list[ComposeDialog] = []
         self.dashboard: DashboardDialog | None = None
+        self.help: HelpDialog | None = None
         self.channel = ""
         self._fitted = 0
         self._build()
@@ -93,6 +99,8 @@ class MainWindow(QMainWindow):
         bridge.notice.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         bridge.attachmentLoaded.connect(self.detail.attachment_loaded)
         bridge.coverageChanged.connect(self._on_coverage)
+        bridge.checkpointChanged.connect(self._on_checkpoint)
+        bridge.evidenceExported.connect(self._on_evidence)
         self.detail.wantAttachment.connect(bridge.load_attachment)
         self.status.set_state(bridge.state, bridge.detail)
         guard_wheel(self)
@@ -134,6 +142,20 @@ class MainWindow(QMainWindow):
         self.withdraw_action.setToolTip(_tr("Withdraw the selected record of your administration"))
         self.withdraw_action.triggered.connect(self.withdraw_selected)
         bar.addAction(self.withdraw_action)
+        self.permit_action = QAction(_tr("Permit as evidence…"), self)
+        self.permit_action.setEnabled(False)
+        self.permit_action.setToolTip(_tr(
+            "Permit the selected record of your administration (handling H1, H2 or H3) to be "
+            "passed on and used as evidence: publishes your administration's permission"))
+        self.permit_action.triggered.connect(self.permit_selected)
+        bar.addAction(self.permit_action)
+        self.evidence_action = QAction(_tr("Export evidence…"), self)
+        self.evidence_action.setEnabled(False)
+        self.evidence_action.setToolTip(_tr(
+            "Write the selected alert, with the proof that the channel's log contained it, "
+            "to one file anyone can check offline (cordon evidence verify)"))
+        self.evidence_action.triggered.connect(self._export_evidence_clicked)
+        bar.addAction(self.evidence_action)
         bar.addSeparator()
         self.action_view = QAction(_tr("Needs action"), self)
         self.action_view.setObjectName("needs-action")
@@ -157,6 +179,10 @@ class MainWindow(QMainWindow):
         dashboard = QAction(_tr("Dashboard"), self)
         dashboard.triggered.connect(self.show_dashboard)
         bar.addAction(dashboard)
+        meaning = QAction(_tr("What the warnings mean"), self)
+        meaning.setObjectName("help-states")
+        meaning.triggered.connect(self.show_states_help)
+        bar.addAction(meaning)
 
         self.channel_view = QListView()
         self.channel_view.setObjectName("channels")
@@ -168,12 +194,8 @@ class MainWindow(QMainWindow):
         column = QVBoxLayout(centre)
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(self._filter_bar())
-        self.banner = QLabel()
-        self.banner.setObjectName("forgery-banner")
-        self.banner.setStyleSheet(
-            "background:#c5221f;color:white;font-weight:bold;padding:6px;border-radius:3px;")
-        self.banner.hide()
-        column.addWidget(self.banner)
+        self.integrity = IntegrityPanel()
+        column.addWidget(self.integrity)
         self.table = QTableView()
         self.table.setObjectName("feed")
         self.table.setModel(self.proxy)
@@ -272,6 +294,7 @@ class MainWindow(QMainWindow):
         row: ChannelRow = self.channels.data(current, RowRole)
         self.channel = row.channel
         self.proxy.set_filter(channel=row.channel)
+        self.integrity.show_checkpoint(self.bridge.checkpoints.get(row.channel))
         self.fit_columns()
         self.detail.show_row(None, [])
         self._mark_read()
@@ -328,18 +351,9 @@ class MainWindow(QMainWindow):
 
     def _refresh_counts(self) -> None:
         rows = self.feed.rows(self.channel) if self.channel else []
-        failed = sum(1 for r in rows if not r.verified)
-        broken = sum(1 for r in rows if r.verified and r.chain_broken)
-        self.banner.setVisible(failed > 0 or broken > 0)
-        texts = []
-        if failed:
-            texts.append(_tr("⚠ {0} alert(s) in this channel FAILED the signature check: "
-                             "they may be forged. Rows in red.").format(failed))
-        if broken:
-            texts.append(_tr("⚠ {0} alert(s) in this channel show a BROKEN SENDER CHAIN: "
-                             "the hub withheld, reordered or repeated alerts. Rows in red."
-                             ).format(broken))
-        self.banner.setText("\n".join(texts))
+        counts = Counter(r.chain if r.verified else "signature" for r in rows
+                         if not r.verified or r.chain_broken)
+        self.integrity.show_alert_states(counts)
         self.counts.setText(_tr("{0} shown of {1}").format(self.proxy.rowCount(), len(rows)))
         self.action_view.setText(_tr("Needs action ({0})").format(self.needs_action_count()))
 
@@ -384,6 +398,9 @@ class MainWindow(QMainWindow):
         own = row is not None and self.is_own_record(row)
         self.amend_action.setEnabled(own)
         self.withdraw_action.setEnabled(own)
+        self.evidence_action.setEnabled(row is not None and row.verified)
+        self.permit_action.setEnabled(own and row is not None and bool(
+            RESTRICTED_HANDLING.intersection([row.body.get("handling")])))
 
     def is_own_record(self, row: AlertRow) -> bool:
         """A verified, live record sent by our administration (amendable, withdrawable)."""
@@ -427,6 +444,52 @@ class MainWindow(QMainWindow):
             return None
         prefill = {"ref": row.alert_id, "handling": row.body.get("handling")}
         return self.open_compose("withdrawal", prefill, channel=row.channel, locked=("ref",))
+
+    def permit_selected(self) -> int | None:
+        """Publish our administration's permission to use the selected record as evidence
+        (a notice with ``permission: evidence`` linking it, PROTOCOL Appendix A.9), after
+        asking; the publish token, or None."""
+        row = self.selected_row()
+        if row is None or not self.is_own_record(row):
+            return None
+        answer = QMessageBox.question(
+            self, _tr("Permit as evidence"),
+            _tr("Permit {0} ({1}) to be passed on and used as evidence? Anyone holding an "
+                "evidence bundle of it can then show it in court.").format(
+                row.alert_id, row.body.get("handling", "")),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return None
+        token = self.bridge.publish(row.channel, "notice", permission_body([row.alert_id]))
+        self.statusBar().showMessage(_tr("Permission for {0} sent").format(row.alert_id), 8000)
+        return token
+
+    def _export_evidence_clicked(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        crl, _ = QFileDialog.getOpenFileName(
+            self, _tr("The CA's CRL of the day (crl.pem)"), "", "CRL (*.pem *.crl *.der)")
+        if not crl:
+            return
+        out, _ = QFileDialog.getSaveFileName(
+            self, _tr("Export evidence"), f"{row.channel}-{row.alert_id}.cordon-evidence",
+            "Cordon evidence (*.cordon-evidence)")
+        if out:
+            self.export_evidence([row.alert_id], Path(crl), Path(out))
+
+    def export_evidence(self, ids: list[str], crl: Path, out: Path) -> int:
+        """Export an evidence bundle of ``ids`` of the current channel (see the bridge)."""
+        self.statusBar().showMessage(_tr("Exporting evidence…"))
+        return self.bridge.export_evidence(self.channel, ids, crl, out)
+
+    def _on_evidence(self, _token: int, path: str, message: str) -> None:
+        if path:
+            self.statusBar().showMessage(
+                _tr("Evidence written to {0}: {1}").format(path, message), 15_000)
+        else:
+            self.statusBar().showMessage(_tr("Evidence not exported: {0}").format(message),
+                                         30_000)
 
     def amend_selected(self) -> ComposeDialog | None:
         row = self.selected_row()
@@ -475,6 +538,17 @@ class MainWindow(QMainWindow):
         dialog.show_coverage(cached, total, complete or not self.channel)
         dialog.coverage.setText(_tr("Computed on this machine from {0} verified-history "
                                     "alerts, as cordon report does.").format(len(items)))
+
+    def _on_checkpoint(self, channel: str, row: CheckpointRow) -> None:
+        if channel == self.channel:
+            self.integrity.show_checkpoint(row)
+
+    def show_states_help(self) -> HelpDialog:
+        """What each verification state means for an officer (non-modal)."""
+        if self.help is None:
+            self.help = HelpDialog(self)
+        self.help.show()
+        return self.help
 
     def _on_coverage(self, channel: str) -> None:
         if channel != self.channel:

@@ -26,7 +26,13 @@ The package: :mod:`~hub.admin.operations` (the operations), :mod:`~hub.admin.wir
 
 from __future__ import annotations
 
-from hub.admin._common import AUDIT_PAGE_MAX, COUNTRIES, AdminCaller, AdminHost
+from hub.admin._common import (
+    AUDIT_PAGE_MAX,
+    COUNTRIES,
+    LIST_PAGE_MAX,
+    AdminCaller,
+    AdminHost,
+)
 from hub.admin.operations import (
     Credentials,
     add_member,
@@ -45,6 +51,7 @@ from hub.admin.wire import OPS, SUBJECT_ARGS, audit_subject, run_admin, run_sess
 __all__ = [
     "AUDIT_PAGE_MAX",
     "COUNTRIES",
+    "LIST_PAGE_MAX",
     "OPS",
     "SUBJECT_ARGS",
     "AdminCaller",

@@ -77,6 +77,9 @@ _MAX_DAYS = 3650
 _DEFAULT_DAYS = 365
 #: Audit records per ``audit.list`` page (keeps an answer far below the frame limit).
 AUDIT_PAGE_MAX = 200
+#: Records per page of ``member.list``, ``principal.list`` and ``channel.list``; a page
+#: also ends where one more record would not fit in one frame (``next`` says where to go on).
+LIST_PAGE_MAX = 1000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _AUDIT_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
 _ACTION = re.compile(r"[a-z][a-z0-9._-]{0,63}")

@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import msgpack
+
 from hub.admin._common import (
     _ACTION,
     _AUDIT_ID,
@@ -17,6 +19,7 @@ from hub.admin._common import (
     _NAME,
     _PRINCIPAL,
     AUDIT_PAGE_MAX,
+    LIST_PAGE_MAX,
     _audit,
     _cert_dict,
     _channel_dict,
@@ -40,10 +43,13 @@ from hub.admin.operations import (
     set_member_status,
     update_member,
 )
+from hub.protocol import codec
+from hub.protocol import frames as f
 from hub.protocol.errors import (
     AccessDenied,
     Conflict,
     CordonError,
+    FrameTooLarge,
     InternalError,
     InvalidFrame,
     NoSuchChannel,
@@ -52,6 +58,7 @@ from hub.protocol.errors import (
 from hub.protocol.identity import (
     check_channel,
 )
+from hub.protocol.limits import MAX_FRAME_BYTES
 from hub.storage import (
     CHANNEL_STATES,
     ROLES,
@@ -117,6 +124,51 @@ class _Ctx:
 
 _Result = dict[str, Any]
 _Handler = Callable[[_Ctx, dict[str, Any]], Awaitable[_Result]]
+#: Room left in a frame for the ``admok`` around a page's records (type, rid, keys, next).
+_PAGE_OVERHEAD = 1024
+#: Longest ``after`` of a list page (a principal id ``member/name``).
+_MAX_AFTER = 65
+
+
+def _frame_budget(hub: Hub) -> int:
+    """The largest message a client accepts from this hub (PROTOCOL.md §9)."""
+    return min(hub.settings.max_frame_bytes, MAX_FRAME_BYTES)
+
+
+def _page_args(a: _Args) -> tuple[str | None, int]:
+    """A list page's ``after`` (the last key of the previous page) and ``limit``."""
+    after = a.opt_text("after")
+    if after is not None and not 0 < len(after) <= _MAX_AFTER:
+        raise InvalidFrame("invalid after")
+    limit = a.count("limit", LIST_PAGE_MAX)
+    if not 1 <= limit <= LIST_PAGE_MAX:
+        raise InvalidFrame(f"limit must be 1 to {LIST_PAGE_MAX}")
+    return after, limit
+
+
+async def _page(c: _Ctx, name: str, keys: list[str], after: str | None, limit: int,
+                record: Callable[[str], Awaitable[dict[str, Any]]], *,
+                order: Callable[[str], Any] = str) -> _Result:
+    """``{name: [record(k) for the keys after ``after``], "next": …}``: at most ``limit``
+    records, and no more than fit in one frame with the rest of the answer; ``next`` is the
+    last key given when there are more (pass it as ``after``), else None."""
+    keys = sorted(keys, key=order)
+    if after is not None:
+        keys = [k for k in keys if order(k) > order(after)]
+    budget = _frame_budget(c.hub) - _PAGE_OVERHEAD
+    out: list[dict[str, Any]] = []
+    for key in keys[:limit]:
+        item = await record(key)
+        budget -= len(msgpack.packb(item, use_bin_type=True))
+        if budget < 0 and out:
+            break
+        out.append(item)
+    more = len(out) < len(keys)
+    return {name: out, "next": _key_of(name, out[-1]) if more else None}
+
+
+def _key_of(name: str, item: dict[str, Any]) -> str:
+    return str(item["name" if name == "channels" else "id"])
 
 
 async def _member_add(c: _Ctx, raw: dict[str, Any]) -> _Result:
@@ -128,10 +180,14 @@ async def _member_add(c: _Ctx, raw: dict[str, Any]) -> _Result:
 
 
 async def _member_list(c: _Ctx, raw: dict[str, Any]) -> _Result:
-    _Args(raw, ())
-    out = [_member_dict(m, len(await c.store.principals(m.id)))
-           for m in await c.store.members()]
-    return {"members": out}
+    after, limit = _page_args(_Args(raw, ("after", "limit")))
+    members = {m.id: m for m in await c.store.members()}
+
+    async def record(member: str) -> dict[str, Any]:
+        m = members[member]
+        return _member_dict(m, len(await c.store.principals(m.id)))
+
+    return await _page(c, "members", list(members), after, limit, record)
 
 
 async def _member_show(c: _Ctx, raw: dict[str, Any]) -> _Result:
@@ -182,7 +238,9 @@ async def _principal_issue(c: _Ctx, raw: dict[str, Any]) -> _Result:
 
 
 async def _principal_list(c: _Ctx, raw: dict[str, Any]) -> _Result:
-    member = _Args(raw, ("member",)).opt_text("member")
+    a = _Args(raw, ("member", "after", "limit"))
+    member = a.opt_text("member")
+    after, limit = _page_args(a)
     if member is not None:
         _member_id(member)
         if await c.store.member(member) is None:
@@ -191,13 +249,16 @@ async def _principal_list(c: _Ctx, raw: dict[str, Any]) -> _Result:
     else:
         members = [m.id for m in await c.store.members()]
     now = _now_ms()
-    out = []
-    for m in members:
-        for p in await c.store.principals(m):
-            d = _principal_dict(p.id, p.kind, await c.store.certs_of(p.id), now)
-            d["certs"] = sum(1 for cert in d["certs"] if cert["status"] == "active")
-            out.append(d)
-    return {"principals": out}
+    kinds = {p.id: p.kind for m in members for p in await c.store.principals(m)}
+
+    async def record(pid: str) -> dict[str, Any]:
+        d = _principal_dict(pid, kinds[pid], await c.store.certs_of(pid), now)
+        d["certs"] = sum(1 for cert in d["certs"] if cert["status"] == "active")
+        return d
+
+    # by member, then name (as the string "member/name" would not: "a-b/x" < "a/y")
+    return await _page(c, "principals", list(kinds), after, limit, record,
+                       order=lambda pid: tuple(pid.split("/", 1)))
 
 
 async def _principal_show(c: _Ctx, raw: dict[str, Any]) -> _Result:
@@ -234,10 +295,15 @@ async def _channel_create(c: _Ctx, raw: dict[str, Any]) -> _Result:
 
 
 async def _channel_list(c: _Ctx, raw: dict[str, Any]) -> _Result:
-    _Args(raw, ())
-    metas = await c.store.channels()
-    stats = await c.store.channel_stats([m.name for m in metas])
-    return {"channels": [_channel_dict(m, stats.get(m.name)) for m in metas]}
+    after, limit = _page_args(_Args(raw, ("after", "limit")))
+    metas = {m.name: m for m in await c.store.channels()}
+    names = sorted(n for n in metas if after is None or n > after)[:limit]
+    stats = await c.store.channel_stats(names)
+
+    async def record(name: str) -> dict[str, Any]:
+        return _channel_dict(metas[name], stats.get(name))
+
+    return await _page(c, "channels", list(metas), after, limit, record)
 
 
 async def _channel_show(c: _Ctx, raw: dict[str, Any]) -> _Result:
@@ -417,6 +483,7 @@ async def run_session_admin(hub: Hub, session: Session, op: str, args: dict[str,
         if not session.identity.admin:
             raise AccessDenied("admin certificate required")
         result = await run_admin(hub, session.principal, op, args, peer=session.peer)
+        _check_fits(hub, action, result)
     except CordonError as exc:
         await hub.refusals.record(session, _fields({
             **base, **audit_subject(action, args), "result": "refused", "code": exc.code,
@@ -432,3 +499,12 @@ async def run_session_admin(hub: Hub, session: Session, op: str, args: dict[str,
         with contextlib.suppress(CordonError):
             await _audit(hub.store, {**base, **audit_subject(action, args), "result": "ok"})
     return result
+
+
+def _check_fits(hub: Hub, action: str, result: dict[str, Any]) -> None:
+    """Every ``admok`` must fit in one frame a client accepts (lists are paged so that
+    theirs do). Otherwise 413, saying whether anything was done (PROTOCOL.md §6.8)."""
+    size = len(codec.encode(f.AdminResult(rid=2**64 - 1, result=result)))
+    if size > _frame_budget(hub):
+        raise FrameTooLarge("result too large for one frame" if action in _READS else
+                            "done, but its result is too large for one frame")

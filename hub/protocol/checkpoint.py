@@ -2,10 +2,12 @@
 epoch's Merkle log (:mod:`hub.protocol.merkle`) — its size and root hash at a time.
 
 A checkpoint is a canonical msgpack map (the rules of §4) with exactly the keys ``ch``,
-``epoch``, ``root`` (bin, 32 bytes), ``size``, ``time`` (ms) and ``v`` (1), signed with
-Ed25519 over ``"cordon-checkpoint-v1" || 0x00 || checkpoint``. :func:`fingerprint` is a
-short text two officers can read to each other to compare the log they were shown.
-Sans-I/O.
+``epoch``, ``root`` (bin, 32 bytes), ``size``, ``time`` (ms) and ``v`` (1) — plus, in the
+first checkpoints of an epoch that followed another, the epoch link ``prev`` (bin, the
+SHA-256 of the old epoch's last signed checkpoint bytes) and ``prev_epoch`` (that epoch),
+both or neither — signed with Ed25519 over ``"cordon-checkpoint-v1" || 0x00 ||
+checkpoint``. :func:`fingerprint` is a short text two officers can read to each other to
+compare the log they were shown. Sans-I/O.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = [
     "CHECKPOINT_CONTEXT",
     "CHECKPOINT_VERSION",
     "Checkpoint",
+    "checkpoint_hash",
     "decode_checkpoint",
     "encode_checkpoint",
     "fingerprint",
@@ -37,6 +40,7 @@ __all__ = [
 CHECKPOINT_VERSION: Final = 1
 CHECKPOINT_CONTEXT: Final = b"cordon-checkpoint-v1\x00"
 _KEYS: Final = frozenset({"ch", "epoch", "root", "size", "time", "v"})
+_LINK_KEYS: Final = frozenset({"prev", "prev_epoch"})
 _MAX_INT: Final = 2**53
 _MAX_BYTES: Final = 512
 _CROCKFORD: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -53,14 +57,32 @@ class Checkpoint:
     root: bytes
     time: int
     v: int = CHECKPOINT_VERSION
+    #: The epoch link: SHA-256 of the previous epoch's last signed checkpoint bytes
+    #: (:func:`checkpoint_hash`), and that epoch; both None when there is no link.
+    prev: bytes | None = None
+    prev_epoch: str | None = None
 
 
 def encode_checkpoint(cp: Checkpoint) -> bytes:
     """The canonical bytes that are signed (keys in ascending order, shortest forms)."""
-    obj = {"ch": cp.channel, "epoch": cp.epoch, "root": bytes(cp.root), "size": cp.size,
-           "time": cp.time, "v": cp.v}
+    obj: dict[str, object] = {"ch": cp.channel, "epoch": cp.epoch}
+    if cp.prev is not None:
+        obj["prev"] = bytes(cp.prev)
+        obj["prev_epoch"] = cp.prev_epoch
+    obj.update({"root": bytes(cp.root), "size": cp.size, "time": cp.time, "v": cp.v})
     data: bytes = msgpack.packb(obj, use_bin_type=True)
     return data
+
+
+def checkpoint_hash(data: bytes) -> bytes:
+    """SHA-256 of checkpoint bytes: what the next epoch's first checkpoint links (``prev``)."""
+    return hashlib.sha256(data).digest()
+
+
+def _epoch(value: object) -> str:
+    if not isinstance(value, str) or len(value) != 32 or value.strip("0123456789abcdef"):
+        raise _refuse("epoch must be 32 hex characters")
+    return value
 
 
 def _refuse(why: str) -> InvalidAlert:
@@ -78,8 +100,10 @@ def decode_checkpoint(data: bytes) -> Checkpoint:
         canonical = False
     if not canonical or any(type(k) is not str for k in obj) or list(obj) != sorted(obj):
         raise _refuse("not canonical msgpack")
-    if obj.keys() != _KEYS:
-        raise _refuse("keys must be exactly " + ", ".join(sorted(_KEYS)))
+    linked = obj.keys() == _KEYS | _LINK_KEYS
+    if obj.keys() != _KEYS and not linked:
+        raise _refuse("keys must be exactly " + ", ".join(sorted(_KEYS))
+                      + " (and both or neither of prev, prev_epoch)")
     v, size, time, root, epoch = obj["v"], obj["size"], obj["time"], obj["root"], obj["epoch"]
     if type(v) is not int or v != CHECKPOINT_VERSION:
         raise _refuse("unsupported version")
@@ -88,13 +112,19 @@ def decode_checkpoint(data: bytes) -> Checkpoint:
             raise _refuse("size and time must be integers from 0")
     if type(root) is not bytes or len(root) != HASH_BYTES:
         raise _refuse("root must be 32 bytes")
-    if not isinstance(epoch, str) or len(epoch) != 32 or epoch.strip("0123456789abcdef"):
-        raise _refuse("epoch must be 32 hex characters")
+    prev: bytes | None = None
+    prev_epoch: str | None = None
+    if linked:
+        prev = obj["prev"]
+        if type(prev) is not bytes or len(prev) != HASH_BYTES:
+            raise _refuse("prev must be 32 bytes")
+        prev_epoch = _epoch(obj["prev_epoch"])
     try:
         channel = check_channel(obj["ch"])
     except InvalidFrame as exc:
         raise _refuse(exc.detail) from exc
-    return Checkpoint(channel=channel, epoch=epoch, size=size, root=root, time=time)
+    return Checkpoint(channel=channel, epoch=_epoch(epoch), size=size, root=root, time=time,
+                      prev=prev, prev_epoch=prev_epoch)
 
 
 def sign_checkpoint(key: Ed25519PrivateKey, data: bytes) -> bytes:

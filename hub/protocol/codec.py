@@ -35,6 +35,8 @@ from hub.protocol.limits import (
     MAX_ALERT_BYTES,
     MAX_ATTACHMENT_BYTES,
     MAX_FRAME_BYTES,
+    PROOF_MAX_HASHES,
+    PROOF_MAX_OFFSETS,
 )
 
 __all__ = ["decode_client", "decode_server", "encode", "encode_alerts"]
@@ -199,6 +201,43 @@ def _chans(value: object) -> tuple[f.ChannelInfo, ...]:
     return tuple(_decode_fields(f.ChannelInfo, _map(item)) for item in value)
 
 
+def _offsets(value: object) -> tuple[int, ...]:
+    if not isinstance(value, list):
+        raise InvalidFrame("expected a list of offsets")
+    if len(value) > PROOF_MAX_OFFSETS:
+        raise FrameTooLarge(f"at most {PROOF_MAX_OFFSETS} offsets per proof request")
+    return tuple(_uint(item) for item in value)
+
+
+def _hash(value: object) -> bytes:
+    if type(value) is not bytes or len(value) != 32:
+        raise InvalidFrame("expected a 32-byte hash")
+    return value
+
+
+def _hashes(value: object) -> tuple[bytes, ...]:
+    if not isinstance(value, list) or len(value) > PROOF_MAX_HASHES:
+        raise InvalidFrame("expected a list of hashes")
+    return tuple(_hash(item) for item in value)
+
+
+def _paths(value: object) -> tuple[f.ProofPath, ...]:
+    if not isinstance(value, list) or len(value) > PROOF_MAX_OFFSETS:
+        raise InvalidFrame("expected a list of inclusion proofs")
+    out = []
+    for item in value:
+        if not isinstance(item, list) or len(item) != 2:
+            raise InvalidFrame("expected [off, [hash, ...]]")
+        out.append(f.ProofPath(_uint(item[0]), _hashes(item[1])))
+    return tuple(out)
+
+
+def _epoch(value: object) -> str:
+    if not isinstance(value, str) or len(value) != 32 or value.strip("0123456789abcdef"):
+        raise InvalidFrame("expected an epoch (32 hex characters)")
+    return value
+
+
 _T = TypeVar("_T")
 
 _SPECS: dict[type[Any], dict[str, _Validator]] = {
@@ -227,6 +266,33 @@ _SPECS: dict[type[Any], dict[str, _Validator]] = {
         "sha256": _optional(_digest),
     },
     f.AttachmentRequest: {"rid": _uint, "ch": _channel, "sha256": _digest},
+    f.CheckpointRequest: {"rid": _uint, "ch": _channel},
+    f.ProofRequest: {
+        "rid": _uint,
+        "ch": _channel,
+        "epoch": _epoch,
+        "size": _uint,
+        "offs": _offsets,
+        "from": _optional(_uint),
+    },
+    f.CheckpointResult: {
+        "rid": _uint,
+        "ch": _text,
+        "cp": _alert_bytes,
+        "sig": _alert_bytes,
+        "kid": _kid,
+        "prev_cp": _optional(_alert_bytes),
+        "prev_sig": _optional(_alert_bytes),
+        "prev_kid": _optional(_kid),
+    },
+    f.Proof: {
+        "rid": _uint,
+        "ch": _text,
+        "epoch": _text,
+        "size": _uint,
+        "paths": _paths,
+        "cons": _optional(_hashes),
+    },
     f.AttachmentStored: {
         "rid": _uint,
         "ch": _text,
@@ -278,9 +344,12 @@ _SPECS: dict[type[Any], dict[str, _Validator]] = {
     f.ErrorFrame: {"rid": _optional(_uint), "code": _uint, "msg": _text, "detail": _text},
 }
 
+#: Wire names that are Python keywords: field name -> wire name.
+_WIRE_NAMES: dict[type[Any], dict[str, str]] = {f.ProofRequest: {"from_size": "from"}}
+
 _DEFAULTS: dict[type[Any], dict[str, Any]] = {
     cls: {
-        fld.name: (
+        _WIRE_NAMES.get(cls, {}).get(fld.name, fld.name): (
             fld.default
             if fld.default is not dataclasses.MISSING
             else fld.default_factory()
@@ -304,6 +373,8 @@ _CLIENT: dict[str, type[Any]] = {
         f.AdminRequest,
         f.AttachmentUpload,
         f.AttachmentRequest,
+        f.CheckpointRequest,
+        f.ProofRequest,
     )
 }
 _SERVER: dict[str, type[Any]] = {
@@ -323,6 +394,8 @@ _SERVER: dict[str, type[Any]] = {
         f.AdminResult,
         f.AttachmentStored,
         f.Attachment,
+        f.CheckpointResult,
+        f.Proof,
         f.ErrorFrame,
     )
 }
@@ -346,6 +419,8 @@ def _decode_fields(cls: type[_T], obj: dict[str, Any]) -> _T:
             values[name] = check(raw)
         except InvalidFrame as exc:
             raise InvalidFrame(f"{name}: {exc.detail}") from exc
+    for field_name, wire_name in _WIRE_NAMES.get(cls, {}).items():
+        values[field_name] = values.pop(wire_name)
     return cls(**values)
 
 
@@ -440,6 +515,8 @@ def decode_server(data: bytes) -> f.ServerFrame:
 def _wire(value: Any) -> Any:
     if isinstance(value, f.PageItem):
         return [value.off, value.alert, value.sig]
+    if isinstance(value, f.ProofPath):
+        return [value.off, list(value.path)]
     if isinstance(value, f.ChannelInfo):
         return {fld.name: getattr(value, fld.name) for fld in dataclasses.fields(value)}
     if isinstance(value, tuple):
@@ -450,8 +527,9 @@ def _wire(value: Any) -> Any:
 def encode(frame: f.Frame) -> bytes:
     """Encode a frame to one binary message."""
     obj: dict[str, Any] = {"t": frame.TYPE}
+    names = _WIRE_NAMES.get(type(frame), {})
     for fld in dataclasses.fields(frame):
-        obj[fld.name] = _wire(getattr(frame, fld.name))
+        obj[names.get(fld.name, fld.name)] = _wire(getattr(frame, fld.name))
     data: bytes = msgpack.packb(obj, use_bin_type=True)
     return data
 

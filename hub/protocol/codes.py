@@ -33,6 +33,7 @@ __all__ = [
     "IPR_TYPES",
     "LOCATION_TYPES",
     "MEDIA_TYPES",
+    "PERMISSIONS",
     "STATUS",
     "TRANSPORT_MODES",
     "UNITS",
@@ -164,6 +165,11 @@ HANDLING: Final = _codes(
     H1="not as evidence in court without the sender's permission",
     H2="not to be passed on without permission",
     H3="other restrictions (see handling_text)",
+)
+
+#: What a notice's ``permission`` grants for the alerts it links (Appendix A.9).
+PERMISSIONS: Final = _codes(
+    evidence="may be passed on and used as evidence (evidence bundles)",
 )
 
 #: Evaluation, first character: source reliability.

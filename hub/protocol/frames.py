@@ -23,6 +23,8 @@ __all__ = [
     "ChannelInfo",
     "ChannelsRequest",
     "ChannelsResult",
+    "CheckpointRequest",
+    "CheckpointResult",
     "ClientFrame",
     "Directory",
     "DirectoryRequest",
@@ -32,6 +34,9 @@ __all__ = [
     "HistoryPage",
     "HistoryRequest",
     "PageItem",
+    "Proof",
+    "ProofPath",
+    "ProofRequest",
     "Publish",
     "ServerFrame",
     "Subscribe",
@@ -144,6 +149,29 @@ class AttachmentRequest(Frame):
     sha256: str
 
 
+@dataclass(frozen=True, slots=True)
+class CheckpointRequest(Frame):
+    """The channel's latest signed checkpoint (PROTOCOL.md §6.9, Appendix C)."""
+
+    TYPE: ClassVar[str] = "ckpt"
+    rid: int
+    ch: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProofRequest(Frame):
+    """Inclusion proofs of ``offs`` in the log of ``epoch`` at ``size`` leaves, and (with
+    ``from_size``, on the wire ``from``) a consistency proof from that older size."""
+
+    TYPE: ClassVar[str] = "prove"
+    rid: int
+    ch: str
+    epoch: str
+    size: int
+    offs: tuple[int, ...] = ()
+    from_size: int | None = None
+
+
 ClientFrame = (
     Publish
     | Subscribe
@@ -154,6 +182,8 @@ ClientFrame = (
     | AdminRequest
     | AttachmentUpload
     | AttachmentRequest
+    | CheckpointRequest
+    | ProofRequest
 )
 
 # --- hub to client -----------------------------------------------------------
@@ -328,6 +358,44 @@ class Attachment(Frame):
 
 
 @dataclass(frozen=True, slots=True)
+class CheckpointResult(Frame):
+    """A signed checkpoint: ``cp`` (its bytes), ``sig`` by the log key ``kid``; and, in a
+    new epoch, the old epoch's last signed checkpoint it links (``prev_*``, else nil)."""
+
+    TYPE: ClassVar[str] = "ckptok"
+    rid: int
+    ch: str
+    cp: bytes
+    sig: bytes
+    kid: str
+    prev_cp: bytes | None = None
+    prev_sig: bytes | None = None
+    prev_kid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProofPath:
+    """The inclusion proof (audit path, RFC 9162 §2.1.3) of the alert at ``off``."""
+
+    off: int
+    path: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Proof(Frame):
+    """Proofs in the log of ``epoch`` at ``size`` leaves: an audit path per offset asked,
+    and the consistency proof from the ``from`` size (None when none was asked)."""
+
+    TYPE: ClassVar[str] = "proof"
+    rid: int
+    ch: str
+    epoch: str
+    size: int
+    paths: tuple[ProofPath, ...]
+    cons: tuple[bytes, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ErrorFrame(Frame):
     """A refused request (``rid``) or a connection-level error (``rid`` is nil)."""
 
@@ -353,5 +421,7 @@ ServerFrame = (
     | AdminResult
     | AttachmentStored
     | Attachment
+    | CheckpointResult
+    | Proof
     | ErrorFrame
 )

@@ -26,6 +26,8 @@ __all__ = [
     "ALERT_ID_PATTERN",
     "CHANNEL_PATTERN",
     "CORDON_URI_PREFIX",
+    "LOG_EKU_OID",
+    "LOG_URI_PREFIX",
     "NAME_PATTERN",
     "PRINCIPAL_URI_PREFIX",
     "RESERVED_MEMBER",
@@ -61,6 +63,11 @@ ADMIN_URI_PREFIX = "urn:cordon:admin:"
 #: Extended key usage that, together with an admin URI, marks a hub administrator.
 #: A UUID-based OID (ITU-T X.667), so no registration is needed.
 ADMIN_EKU_OID = "2.25.255367599442129930519734337006330934289"
+#: A hub's log key (signs channel checkpoints, PROTOCOL.md Appendix C): SAN
+#: ``urn:cordon:log:<hub>`` and this extended key usage (cordon-log), nothing else. It
+#: names no principal: :func:`identity_from_uri` refuses it, so it never opens a session.
+LOG_URI_PREFIX = "urn:cordon:log:"
+LOG_EKU_OID = "2.25.124218756873867462373822579253749911359"
 
 
 def _check(pattern: re.Pattern[str], value: object, what: str) -> str:

@@ -28,6 +28,8 @@ __all__ = [
     "MAX_SUBSCRIPTIONS",
     "NAME_MAX_CHARS",
     "PING_INTERVAL_S",
+    "PROOF_MAX_HASHES",
+    "PROOF_MAX_OFFSETS",
     "PUBLISH_BURST",
     "PUBLISH_RATE",
     "SEND_QUEUE_BYTES",
@@ -75,6 +77,12 @@ HISTORY_PAGE_MAX = 1000
 MAX_SUBSCRIPTIONS = 64
 #: Most certificate fingerprints one directory request may ask for.
 DIRECTORY_MAX_KEYS = 256
+#: Most offsets one ``prove`` request may ask inclusion proofs for (each costs the hub
+#: O(log² n) hashes at worst, and the answer about 2 KiB, well under MAX_FRAME_BYTES).
+PROOF_MAX_OFFSETS = 64
+#: Most hashes in one inclusion path or consistency proof (a log holds at most 2^53
+#: leaves, so an honest proof has at most 2 * 53 + 1).
+PROOF_MAX_HASHES = 128
 #: Invalid frames tolerated on one connection before it is closed (4002).
 MAX_BAD_FRAMES = 20
 #: Seconds allowed for the TLS and WebSocket opening handshakes.

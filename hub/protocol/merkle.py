@@ -14,19 +14,24 @@ is leaf 0). Leaves and nodes are domain-separated::
 tree of ``size`` leaves; :func:`consistency_proof` / :func:`verify_consistency` prove
 that a tree of ``size1`` leaves is a prefix of one of ``size2`` (an honest log only
 grows). The proof generators take the list of leaf hashes and are meant for tests,
-vectors and small logs; the verifiers are what clients run. Sans-I/O.
+vectors and small logs; :func:`inclusion_path` and :func:`consistency_path` build the same
+proofs from any ``subtree_root(lo, hi)`` (the hub's log cache answers it from stored
+subtree hashes in O(log n)); the verifiers are what clients run. Sans-I/O.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 __all__ = [
     "EMPTY_ROOT",
     "HASH_BYTES",
+    "SubtreeRoot",
+    "consistency_path",
     "consistency_proof",
+    "inclusion_path",
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
@@ -34,6 +39,9 @@ __all__ = [
     "verify_consistency",
     "verify_inclusion",
 ]
+
+#: ``subtree_root(lo, hi)``: the root hash of the tree over leaves ``lo`` to ``hi - 1``.
+SubtreeRoot = Callable[[int, int], bytes]
 
 HASH_BYTES: Final = 32
 EMPTY_ROOT: Final = hashlib.sha256(b"").digest()
@@ -65,20 +73,30 @@ def root(leaves: Sequence[bytes]) -> bytes:
     return node_hash(root(leaves[:k]), root(leaves[k:]))
 
 
+def _of(leaves: Sequence[bytes]) -> SubtreeRoot:
+    return lambda lo, hi: root(leaves[lo:hi])
+
+
 def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
     """The audit path of leaf ``index`` in the tree over ``leaves`` (RFC 9162 §2.1.3.1)."""
-    if not 0 <= index < len(leaves):
+    return inclusion_path(_of(leaves), index, len(leaves))
+
+
+def inclusion_path(subtree_root: SubtreeRoot, index: int, size: int) -> list[bytes]:
+    """The audit path of leaf ``index`` in the tree of ``size`` leaves whose subtree roots
+    ``subtree_root`` gives (RFC 9162 §2.1.3.1)."""
+    if not 0 <= index < size:
         raise ValueError("index outside the tree")
     path: list[bytes] = []
-    lo, hi = 0, len(leaves)
+    lo, hi = 0, size
     # Walk down from the root, collecting the sibling subtree at each level.
     while hi - lo > 1:
         k = _split(hi - lo)
         if index - lo < k:
-            path.append(root(leaves[lo + k:hi]))
+            path.append(subtree_root(lo + k, hi))
             hi = lo + k
         else:
-            path.append(root(leaves[lo:lo + k]))
+            path.append(subtree_root(lo, lo + k))
             lo += k
     path.reverse()
     return path
@@ -87,21 +105,28 @@ def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
 def consistency_proof(leaves: Sequence[bytes], size1: int) -> list[bytes]:
     """The proof that the first ``size1`` leaves form a prefix of the tree over ``leaves``
     (RFC 9162 §2.1.4.1); empty when ``size1`` is 0 or the whole tree."""
-    if not 0 <= size1 <= len(leaves):
+    return consistency_path(_of(leaves), size1, len(leaves))
+
+
+def consistency_path(subtree_root: SubtreeRoot, size1: int, size2: int) -> list[bytes]:
+    """The consistency proof from ``size1`` to ``size2`` leaves, from ``subtree_root``
+    (RFC 9162 §2.1.4.1); empty when ``size1`` is 0 or ``size2``."""
+    if not 0 <= size1 <= size2:
         raise ValueError("size1 outside the tree")
-    if size1 in (0, len(leaves)):
+    if size1 in (0, size2):
         return []
-    return _subproof(size1, leaves, True)
+    return _subproof(subtree_root, size1, 0, size2, True)
 
 
-def _subproof(m: int, leaves: Sequence[bytes], complete: bool) -> list[bytes]:
-    n = len(leaves)
+def _subproof(subtree_root: SubtreeRoot, m: int, lo: int, hi: int,
+              complete: bool) -> list[bytes]:
+    n = hi - lo
     if m == n:
-        return [] if complete else [root(leaves)]
+        return [] if complete else [subtree_root(lo, hi)]
     k = _split(n)
     if m <= k:
-        return [*_subproof(m, leaves[:k], complete), root(leaves[k:])]
-    return [*_subproof(m - k, leaves[k:], False), root(leaves[:k])]
+        return [*_subproof(subtree_root, m, lo, lo + k, complete), subtree_root(lo + k, hi)]
+    return [*_subproof(subtree_root, m - k, lo + k, hi, False), subtree_root(lo, lo + k)]
 
 
 def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],

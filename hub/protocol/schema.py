@@ -268,6 +268,14 @@ def _handling_text(body: Mapping[str, Any], path: str, out: list[Problem]) -> No
         out.append((f"{path}/handling_text", "only allowed with handling code H3"))
 
 
+def _permission(body: Mapping[str, Any], path: str, out: list[Problem]) -> None:
+    """A permission (Appendix A.9) names what it permits in ``links`` and is itself H0."""
+    if "links" not in body:
+        out.append((f"{path}/links", "required with permission: the alerts permitted"))
+    if body["handling"] != "H0":
+        out.append((f"{path}/handling", "must be H0 in a permission"))
+
+
 def _ecommerce_only(body: Mapping[str, Any], path: str, out: list[Problem]) -> None:
     if body["ecommerce"] is not True:
         for name in ("platform", "consignment", "small_consignment"):
@@ -413,7 +421,9 @@ _KINDS: dict[str, _Record] = {
             "text": _req(_text(10_000)),
             "title": _opt(_text(200)),
             "links": _opt(_LINKS),
-        }
+            "permission": _opt(_choice(codes.PERMISSIONS, "permission")),
+        },
+        _Rule(("permission", "handling"), _permission),
     ),
     "withdrawal": _COMMON.extend({"ref": _req(_alert_id), "reason": _req(_text(1000))}),
 }

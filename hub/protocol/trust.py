@@ -12,6 +12,9 @@ believing one): both need only the CA certificate.
   Cordon principal and that it was valid at a given time.
 - :func:`verify_signed_alert` checks a stored or received alert end to end:
   envelope, signing certificate, sender, signature, channel.
+- :func:`verify_log_certificate` checks a hub's log key certificate (the key that
+  signs channel checkpoints, PROTOCOL.md Appendix C): issued by the CA, valid,
+  ``urn:cordon:log:<hub>``, the cordon-log EKU, not on the CRL when one is given.
 
 Every refusal raises a :class:`~hub.protocol.errors.AlertRejected` subclass:
 
@@ -43,7 +46,10 @@ from hub.protocol.errors import BadSignature, EnvelopeMismatch, InvalidFrame
 from hub.protocol.identity import (
     ADMIN_EKU_OID,
     CORDON_URI_PREFIX,
+    LOG_EKU_OID,
+    LOG_URI_PREFIX,
     Identity,
+    check_name,
     cordon_uris,
     identity_from_uri,
 )
@@ -53,10 +59,12 @@ __all__ = [
     "check_client_purpose",
     "identity_from_certificate",
     "verify_certificate",
+    "verify_log_certificate",
     "verify_signed_alert",
 ]
 
 _ADMIN_EKU = x509.ObjectIdentifier(ADMIN_EKU_OID)
+_LOG_EKU = x509.ObjectIdentifier(LOG_EKU_OID)
 
 
 def _extension_value(cert: x509.Certificate, cls: type[x509.ExtensionType]) -> object | None:
@@ -181,3 +189,60 @@ def verify_signed_alert(
     if channel is not None and envelope.channel != channel:
         raise EnvelopeMismatch("alert was signed for another channel")
     return envelope
+
+
+def verify_log_certificate(
+    cert: x509.Certificate,
+    ca: x509.Certificate,
+    *,
+    at_ms: int,
+    crl: x509.CertificateRevocationList | None = None,
+) -> tuple[str, bytes]:
+    """Check that ``ca`` issued ``cert`` as a hub's log key, valid at ``at_ms``, and (with
+    ``crl``, which must be the CA's) not revoked; return ``(hub name, raw public key)``.
+
+    Required: issued and signed by the CA; both valid at ``at_ms``; not a CA; keyUsage
+    ``digitalSignature``; the cordon-log extended key usage
+    (:data:`~hub.protocol.identity.LOG_EKU_OID`); exactly one ``urn:cordon:`` SAN URI,
+    ``urn:cordon:log:<hub>``; an Ed25519 key. :class:`BadSignature` otherwise.
+    """
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature) as exc:
+        raise BadSignature("log certificate not issued by the Cordon CA") from exc
+    for who, checked in (("log certificate", cert), ("CA certificate", ca)):
+        if not _ms(checked.not_valid_before_utc) <= at_ms <= _ms(checked.not_valid_after_utc):
+            raise BadSignature(f"{who} not valid at the checkpoint's time")
+    try:
+        constraints = _extension_value(cert, x509.BasicConstraints)
+        usage = _extension_value(cert, x509.KeyUsage)
+        ekus = _ekus(cert)
+        san = _extension_value(cert, x509.SubjectAlternativeName)
+    except (ValueError, x509.DuplicateExtension) as exc:
+        raise BadSignature("log certificate extensions are malformed") from exc
+    if isinstance(constraints, x509.BasicConstraints) and constraints.ca:
+        raise BadSignature("a CA certificate is not a log key")
+    if not isinstance(usage, x509.KeyUsage) or not usage.digital_signature:
+        raise BadSignature("log certificate does not allow digital signatures")
+    if _LOG_EKU not in ekus:
+        raise BadSignature("certificate lacks the cordon-log extended key usage")
+    uris = (list(san.get_values_for_type(x509.UniformResourceIdentifier))
+            if isinstance(san, x509.SubjectAlternativeName) else [])
+    cordon = cordon_uris(uris)
+    if len(cordon) != 1 or not cordon[0].startswith(LOG_URI_PREFIX):
+        raise BadSignature("log certificate must name exactly one urn:cordon:log: URI")
+    try:
+        hub = check_name(cordon[0][len(LOG_URI_PREFIX):], "hub name")
+    except InvalidFrame as exc:
+        raise BadSignature("log certificate names an invalid hub") from exc
+    public_key = cert.public_key()
+    if not isinstance(public_key, Ed25519PublicKey):
+        raise BadSignature("log key is not Ed25519")
+    if crl is not None:
+        if crl.issuer != ca.subject or not crl.is_signature_valid(
+            ca.public_key()  # type: ignore[arg-type]
+        ):
+            raise BadSignature("the CRL is not the Cordon CA's")
+        if crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
+            raise BadSignature("log certificate revoked")
+    return hub, public_key.public_bytes_raw()

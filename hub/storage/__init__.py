@@ -19,6 +19,8 @@ Key layout (each channel's keys share one hash slot, so Redis Cluster works)::
                                 XREAD BLOCK on it to learn that the watermark rose
     cordon:{ch:NAME}:chain      hash sender principal -> "<seq>:<hex SHA-256 of its last chained
                                 alert>" (sender chains, PROTOCOL.md §4; set by the append)
+    cordon:{ch:NAME}:leaves     string: Merkle leaf hashes, 32 bytes per offset (hub.storage.logs)
+    cordon:{ch:NAME}:ckpt       hash: latest signed checkpoint + epoch link (hub.storage.logs)
     cordon:{ch:NAME}:roles      hash member id -> reader | contributor | coordinator
     cordon:{ch:NAME}:att        hash attachments: m:<sha256> -> "<media> <size>",
                                 d:<sha256> -> the bytes (photos referenced by alerts)
@@ -87,6 +89,7 @@ from hub.storage._keys import (  # key names: for tests that inspect the layout
 from hub.storage._keys import _log_key as _log_key  # tests read a channel's stream
 from hub.storage._store import Store
 from hub.storage.events import EventStream
+from hub.storage.logs import LogState, StoredCheckpoint
 from hub.storage.records import (
     AppendRequest,
     AppendResult,
@@ -121,10 +124,12 @@ __all__ = [
     "ChannelMeta",
     "ChannelStats",
     "EventStream",
+    "LogState",
     "MemberRecord",
     "PrincipalRecord",
     "Store",
     "StoredAlert",
+    "StoredCheckpoint",
 ]
 
 __all__ += ["AUDIT_KEY", "CHANNELS_KEY", "CRL_KEY", "EVENTS_CHANNEL", "MEMBERS_KEY"]

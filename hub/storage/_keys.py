@@ -31,6 +31,21 @@ def _chain_key(name: str) -> str:
     return _ch(name) + ":chain"
 
 
+def _leaves_key(name: str) -> str:
+    """The channel's Merkle log: leaf hashes (32 bytes each) in offset order (Appendix C)."""
+    return _ch(name) + ":leaves"
+
+
+def _ckpt_key(name: str) -> str:
+    """The channel's latest signed checkpoint (and the epoch link), hub.storage.logs."""
+    return _ch(name) + ":ckpt"
+
+
+def _ckpt_lease_key(name: str) -> str:
+    """Taken (SET NX PX) by the hub process that signs the channel's next checkpoint."""
+    return _ch(name) + ":ckptlease"
+
+
 def _ids_key(name: str) -> str:
     return _ch(name) + ":ids"
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import hashlib
 from typing import Final
 
-# Appends a batch of alerts to one channel (KEYS: meta, ids, log, chain); ARGV holds 10
-# values per alert, in order: id, digest (the first 16 bytes of the SHA-1 of the bytes),
-# bytes, signature, ''
-# (the kid's old place: the signed envelope carries it, so it is no longer stored), received
-# (ms), sender, seq ('' when unchained), prev (hex), SHA-256 of the bytes (hex). Each alert is
+# Appends a batch of alerts to one channel (KEYS: meta, ids, log, chain, leaves); ARGV holds
+# 11 values per alert, in order: id, digest (the first 16 bytes of the SHA-1 of the bytes),
+# bytes, signature, '' (the kid's old place: the signed envelope carries it, so it is no
+# longer stored), received (ms), sender, seq ('' when unchained), prev (hex), SHA-256 of the
+# bytes (hex), and the alert's Merkle leaf hash (32 raw bytes, SHA-256(0x00 || bytes):
+# PROTOCOL.md Appendix C), appended to the channel's leaf string with the XADD, so leaf i
+# is always the alert at offset i + 1 (a channel whose leaf string is not exactly 32 x head
+# bytes long — alerts stored before logs were kept — gets no more leaves: the hub then
+# signs no checkpoint for it). Each alert is
 # handled as the one-alert script did, in order (a repeated id within the batch is a duplicate
 # of its first occurrence): dedup first, then the channel's state, then the sender's chain
 # (a chained alert must have seq = last + 1 and prev = the hash of the sender's last alert
@@ -17,14 +21,14 @@ from typing import Final
 # then XADD 0-<offset> and the sender's new chain head. Returns {code, offset} per alert,
 # flattened.
 _NEW, _DUP, _CONFLICT, _NO_CHANNEL, _CLOSED, _CHAIN = 0, 1, 2, 3, 4, 5
-_ARGS_PER_ALERT = 10
+_ARGS_PER_ALERT = 11
 _ZERO_HEX = "0" * 64
 
 _APPEND = """
 local out = {}
-local state, head = nil, nil
+local state, head, logged = nil, nil, false
 local added, dups = false, 0
-for i = 1, #ARGV, 10 do
+for i = 1, #ARGV, 11 do
   local prev = redis.call('HGET', KEYS[2], ARGV[i])
   if prev then
     local off, same
@@ -47,7 +51,10 @@ for i = 1, #ARGV, 10 do
   else
     if state == nil then
       state = redis.call('HGET', KEYS[1], 'state')
-      if state == 'open' then head = tonumber(redis.call('HGET', KEYS[1], 'head')) end
+      if state == 'open' then
+        head = tonumber(redis.call('HGET', KEYS[1], 'head'))
+        logged = redis.call('STRLEN', KEYS[5]) == 32 * head
+      end
     end
     if not state then
       out[#out + 1] = 3
@@ -76,6 +83,7 @@ for i = 1, #ARGV, 10 do
       local soff = string.format('%d', head)
       redis.call('XADD', KEYS[3], '0-' .. soff, 'a', ARGV[i + 2], 's', ARGV[i + 3],
         'r', ARGV[i + 5])
+      if logged then redis.call('APPEND', KEYS[5], ARGV[i + 10]) end
       redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1] .. soff)
       added = true
       out[#out + 1] = 0
@@ -147,9 +155,11 @@ return {bumped, epoch, cur}
 
 _RECOVER_SHA: Final = hashlib.sha1(_RECOVER.encode(), usedforsecurity=False).hexdigest()
 
+# KEYS[9] is the channel's Merkle leaf string; its signed checkpoints (KEYS of
+# hub.storage.logs) outlive a deletion, so a re-created channel's checkpoints link the last one.
 _CREATE_CHANNEL = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[7], KEYS[8])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
 redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'title', ARGV[3], 'state', 'open',
   'created', ARGV[4], 'starts', ARGV[5], 'ends', ARGV[6], 'retention_ms', ARGV[7],
   'head', '0', 'first', '1', 'durable', '0')
@@ -159,7 +169,7 @@ return 1
 
 _DELETE_CHANNEL = """
 local found = redis.call('EXISTS', KEYS[1])
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[7], KEYS[8])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
 redis.call('SREM', KEYS[5], ARGV[1])
 return found
 """

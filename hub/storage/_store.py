@@ -63,6 +63,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import ssl
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -116,6 +117,7 @@ from hub.storage.alerts import _WAITAOF_MODES, AlertsMixin
 from hub.storage.audit import AuditMixin
 from hub.storage.channels import ChannelsMixin
 from hub.storage.events import EventsMixin
+from hub.storage.logs import LogsMixin
 from hub.storage.registry import RegistryMixin
 
 #: Why WAITAOF alone is not trusted (the refusal and the log line cite it).
@@ -267,7 +269,7 @@ class _RestartWatch:
         raise RedisConnectionError("store restarted: continuity not checked yet")
 
 
-class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
+class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin, LogsMixin):
     """Async access to Redis/Valkey. Build with :meth:`connect`; close with :meth:`close`."""
 
     durability: str  # "waitaof" | "appendfsync-always" | "none"
@@ -366,6 +368,8 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
         sentinel_password: str | None = None,
         tls: bool = False,
         tls_ca: str | None = None,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
         ack_replicas: int = ACK_REPLICAS,
     ) -> Store:
         """Connect (``redis://``, ``rediss://`` or ``unix://``; or, with ``sentinels``
@@ -374,14 +378,24 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
         with :class:`Unavailable`, a store on which an ack would not imply an fsync when
         ``durable``), then check continuity against ``remembered`` (channel -> (epoch,
         watermark), e.g. persisted by a previous run). ``fsync_timeout_ms`` defaults to
-        FSYNC_TIMEOUT_MS, at most half of ``timeout_s``. ``password``/``username``,
-        ``tls``/``tls_ca``: the data nodes' (Sentinel mode; with a URL put them in it);
-        ``sentinel_password``: the sentinels' own (TLS as the data nodes).
+        FSYNC_TIMEOUT_MS, at most half of ``timeout_s``. ``password``/``username``: the
+        data nodes' (with a URL, instead of putting them in it); ``sentinel_password``: the
+        sentinels' own. ``tls``: TLS to the data nodes and the sentinels (a ``rediss://``
+        URL implies it), their certificates checked against the CA file ``tls_ca`` (the
+        system's CAs when None) and the host name; ``tls_cert``/``tls_key``: a client
+        certificate, for a store that requires one (``tls-auth-clients yes``).
         ``ack_replicas``: replicas that must confirm each write's fsync (WAITAOF 1 N)
         before it is acknowledged (needs WAITAOF: ``durable``, and a store that has it).
         Raises :class:`Unavailable` if the server cannot be reached."""
         if (url is None) == (not sentinels):
             raise ValueError("give either a store URL or sentinel addresses")
+        tls = tls or (url or "").startswith("rediss://")
+        if tls and (url or "").startswith("unix://"):
+            raise ValueError("TLS to a unix socket store makes no sense")
+        if (tls_ca or tls_cert or tls_key) and not tls:
+            raise ValueError("tls_ca / tls_cert / tls_key need tls")
+        if (tls_cert is None) != (tls_key is None):
+            raise ValueError("give tls_cert and tls_key together")
         if not 0 <= ack_replicas <= MAX_ACK_REPLICAS:
             raise ValueError(f"ack_replicas must be 0..{MAX_ACK_REPLICAS}")
         if ack_replicas and not durable:
@@ -402,29 +416,32 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
             "retry": retry, "socket_connect_timeout": timeout_s, "health_check_interval": 30,
             "redis_connect_func": on_connect,
         }  # fmt: skip
+        secure: dict[str, Any] = {}
+        if tls:
+            secure = {"ssl_ca_certs": tls_ca, "ssl_certfile": tls_cert, "ssl_keyfile": tls_key,
+                      "ssl_cert_reqs": "required", "ssl_check_hostname": True}
+        auth: dict[str, Any] = {k: v for k, v in (("password", password),
+                                                   ("username", username)) if v is not None}
         sentinel: Sentinel | None = None
         if url is not None:
+            if tls and not url.startswith("rediss://"):
+                auth["connection_class"] = SSLConnection  # store_tls with a redis:// URL
+            # Options in the URL itself (a password, ?ssl_ca_certs=) win over these.
             pool: Any = aioredis.BlockingConnectionPool.from_url(
                 url, max_connections=max_connections, timeout=timeout_s,
-                socket_timeout=timeout_s, **common,
+                socket_timeout=timeout_s, **auth, **secure, **common,
             )  # fmt: skip
             # Blocking reads and pub/sub wait legitimately: no socket timeout (bounded per
             # call).
             block_pool: Any = aioredis.ConnectionPool.from_url(
-                url, max_connections=_MAX_BLOCKING_CONNECTIONS, socket_timeout=None, **common
-            )
+                url, max_connections=_MAX_BLOCKING_CONNECTIONS, socket_timeout=None,
+                **auth, **secure, **common)
         else:
             addresses = [_address(a) for a in sentinels]
-            secure: dict[str, Any] = {}
-            if tls:
-                secure = {"ssl": True, "ssl_ca_certs": tls_ca}
             sentinel = Sentinel(addresses, sentinel_kwargs={
                 "socket_timeout": timeout_s, "socket_connect_timeout": timeout_s,
-                "password": sentinel_password, **secure})
-            auth: dict[str, Any] = {
-                "password": password, "username": username,
-                "connection_class": _SentinelSSLConnection if tls else _SentinelConnection}
-            secure.pop("ssl", None)
+                "password": sentinel_password, **({"ssl": True, **secure} if tls else {})})
+            auth["connection_class"] = _SentinelSSLConnection if tls else _SentinelConnection
             pool = _BlockingSentinelPool(  # type: ignore[call-arg]
                 service, sentinel, max_connections=max_connections, timeout=timeout_s,
                 socket_timeout=timeout_s, **auth, **secure, **common)
@@ -441,11 +458,24 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin):
         store._watch.timeout_s = timeout_s
         holder.append(store)
         try:
+            try:
+                with _guard():
+                    if sentinel is not None:
+                        store._primary = await sentinel.discover_master(service)
+                    await client.ping()
+                    await client.execute_command("SCRIPT", "LOAD", _APPEND)
+            except Unavailable as exc:  # the first contact: say why, when it is clear
+                text = _chain_text(exc)
+                if tls and sentinel is not None and "[SSL" not in text:
+                    # redis-py's sentinel discovery keeps only the errors' class names
+                    host, port = _address(sentinels[0])
+                    text += " | " + await _tls_probe(host, port, tls_ca, tls_cert, tls_key,
+                                                     timeout_s)
+                why = _diagnose(text, tls=tls, tls_ca=tls_ca)
+                if why is None:
+                    raise
+                raise Unavailable(f"{exc}: {why}") from exc
             with _guard():
-                if sentinel is not None:
-                    store._primary = await sentinel.discover_master(service)
-                await client.ping()
-                await client.execute_command("SCRIPT", "LOAD", _APPEND)
                 await store._detect_durability(durable)
                 await store._check_replicas()
             await store.check_continuity(remembered)
@@ -801,6 +831,67 @@ def _replica_fields(info: Any) -> list[tuple[str, Mapping[Any, Any]]]:
         key, _, value = line.partition(":")
         out.append((key, dict(f.partition("=")[::2] for f in value.strip().split(","))))
     return out
+
+
+def _chain_text(exc: BaseException) -> str:
+    """``exc`` and the exceptions chained to it, as one line."""
+    texts: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(texts) < 8:
+        texts.append(f"{type(seen).__name__}: {seen}")
+        seen = seen.__cause__ or seen.__context__
+    return " | ".join(texts)
+
+
+async def _tls_probe(host: str, port: int, ca: str | None, cert: str | None,
+                     key: str | None, timeout_s: float) -> str:
+    """One TLS handshake (and a PING, which a refused client certificate fails under TLS
+    1.3) with host:port as the store's clients make it; the error as text, or ""."""
+    writer = None
+    try:
+        ctx = ssl.create_default_context(cafile=ca)
+        if cert is not None:
+            ctx.load_cert_chain(cert, key)
+        async with asyncio.timeout(min(timeout_s, 5.0)):
+            reader, writer = await asyncio.open_connection(host, port, ssl=ctx)
+            writer.write(b"*1\r\n$4\r\nPING\r\n")
+            await writer.drain()
+            if not await reader.read(1):
+                return "Connection closed by server"
+    except (OSError, TimeoutError, ValueError) as exc:  # ssl.SSLError is an OSError
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+    return ""
+
+
+def _diagnose(text: str, *, tls: bool, tls_ca: str | None) -> str | None:
+    """Why the first contact with the store failed, in words an operator can act on, when
+    the errors' ``text`` (:func:`_chain_text`) shows it (TLS, credentials); None otherwise.
+    (For the operator's terminal and log only: peers never see store errors.)"""
+    ca = f"the CA in {tls_ca}" if tls_ca else "the system's CAs"
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        detail = text.partition("certificate verify failed: ")[2].partition(" (")[0]
+        return (f"the store's TLS certificate was not accepted ({detail or 'verify failed'}): "
+                f"it must be issued by {ca} (store_tls_ca) and name the host connected to")
+    if "CERTIFICATE_REQUIRED" in text or "PEER_DID_NOT_RETURN_A_CERTIFICATE" in text:
+        return ("the store requires a client certificate (tls-auth-clients): give "
+                "store_tls_cert and store_tls_key")
+    if "WRONG_VERSION_NUMBER" in text or "RECORD_LAYER_FAILURE" in text:
+        return "the store did not answer TLS at that address: is it a TLS port (tls-port)?"
+    if tls and "[SSL" in text:
+        reason = text[text.index("[SSL"):].partition("]")[2].partition(" (_ssl")[0].strip()
+        return f"the TLS handshake with the store failed ({reason or 'no reason given'})"
+    if not tls and ("reset by peer" in text or "Connection closed by server" in text):
+        return ("the store closed the connection at once: if it accepts only TLS, set "
+                "store_tls (and store_tls_ca)")
+    if "AuthenticationError" in text or "WRONGPASS" in text or "NOAUTH" in text:
+        return ("the store refused the credentials: check store_password / store_username "
+                "(or the password in redis_url)")
+    return None
 
 
 def _conf(conf: Mapping[Any, Any], name: str) -> str:

@@ -19,8 +19,17 @@ from hub.protocol.errors import (
     NoSuchChannel,
     Unavailable,
 )
+from hub.protocol.merkle import leaf_hash
 from hub.storage._common import _TRIM_CHUNK, ACK_RETRY_MS, _guard, _off, _valid_channel
-from hub.storage._keys import _att_key, _chain_key, _dur_key, _ids_key, _log_key, _meta_key
+from hub.storage._keys import (
+    _att_key,
+    _chain_key,
+    _dur_key,
+    _ids_key,
+    _leaves_key,
+    _log_key,
+    _meta_key,
+)
 from hub.storage._scripts import (
     _APPEND,
     _APPEND_SHA,
@@ -153,10 +162,10 @@ class AlertsMixin(ChannelsMixin):
                         req = batch[i]
                         digest = hashlib.sha1(req.alert, usedforsecurity=False).digest()[:16]
                         args += (req.alert_id, digest, req.alert, req.sig, "", req.received,
-                                 *_chain_args(req))
+                                 *_chain_args(req), leaf_hash(req.alert))
                     pipe.evalsha(
-                        _APPEND_SHA, 4, _meta_key(channel), _ids_key(channel),
-                        _log_key(channel), _chain_key(channel), *args,
+                        _APPEND_SHA, 5, _meta_key(channel), _ids_key(channel),
+                        _log_key(channel), _chain_key(channel), _leaves_key(channel), *args,
                     )  # fmt: skip
                 if not wait:
                     # No WAITAOF: the server fsyncs (appendfsync always) before any reply

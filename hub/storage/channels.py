@@ -28,6 +28,7 @@ from hub.storage._keys import (
     _chain_key,
     _dur_key,
     _ids_key,
+    _leaves_key,
     _log_key,
     _member_key,
     _meta_key,
@@ -56,7 +57,8 @@ class ChannelsMixin(_Base):
         with _guard():
             created = await self._create(
                 keys=[_meta_key(name), _log_key(name), _ids_key(name), _roles_key(name),
-                      CHANNELS_KEY, _att_key(name), _dur_key(name), _chain_key(name)],
+                      CHANNELS_KEY, _att_key(name), _dur_key(name), _chain_key(name),
+                      _leaves_key(name)],
                 args=[name, epoch, title, _now_ms(), starts, ends, retention_ms],
             )  # fmt: skip
         if not created:
@@ -103,7 +105,8 @@ class ChannelsMixin(_Base):
         with _guard():
             found = await self._delete(
                 keys=[_meta_key(name), _log_key(name), _ids_key(name), _roles_key(name),
-                      CHANNELS_KEY, _att_key(name), _dur_key(name), _chain_key(name)],
+                      CHANNELS_KEY, _att_key(name), _dur_key(name), _chain_key(name),
+                      _leaves_key(name)],
                 args=[name],
             )  # fmt: skip
         if not found:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,20 +24,12 @@ from hub.protocol.envelope import Envelope, alert_hash, encode_envelope, sign_al
 from hub.protocol.errors import ChainBroken
 from hub.protocol.identity import AlertId, ChannelName
 from tests.bodies import note
+from tests.client.common import CH, FAST
 from tests.harness import HubHarness
 from tests.pki import Leaf
 
-CH = "stop-iii"
 LOG = "cordon:{ch:stop-iii}:log"
 META = "cordon:{ch:stop-iii}:meta"
-FAST = {"backoff": 0.02, "max_backoff": 0.2, "request_timeout": 10}
-
-
-@pytest.fixture
-async def h(tmp_path: Path, valkey_url: str, raw: Any) -> AsyncIterator[HubHarness]:
-    await raw.flushdb()
-    async with HubHarness(tmp_path, valkey_url) as harness:
-        yield harness
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -22,33 +21,23 @@ from client.sdk import Client, Received
 from hub.protocol.errors import BadSignature
 from hub.protocol.schema import example
 from tests.bodies import feedback, note, seizure
+from tests.client.common import CH
 from tests.client.fakehub import FakeHub
-from tests.pki import Leaf, Pki, make_pki
+from tests.pki import Leaf, Pki
 
-CH = "stop-iii"
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CORDON_HUB", "CORDON_CERT", "CORDON_KEY", "CORDON_CA", "CORDON_SERVER_NAME"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 @pytest.fixture
-def pki(tmp_path: Path) -> Pki:
-    return make_pki(tmp_path)
+def hub(fake_hub: FakeHub) -> FakeHub:
+    """The fake hub (conftest.py), under the name these tests use."""
+    return fake_hub
+
 
 
 @pytest.fixture
 def ops(pki: Pki) -> Leaf:
     return pki.member("fr", "ops")
-
-
-@pytest.fixture
-async def hub(pki: Pki) -> AsyncIterator[FakeHub]:
-    async with FakeHub(pki) as fake:
-        fake.add_channel(CH)
-        yield fake
 
 
 def creds(url: str, leaf: Leaf, pki: Pki) -> list[str]:

@@ -20,22 +20,12 @@ from client import admin_cli
 from client.cli import publish_main, tail_main
 from client.export import main as export_main
 from client.report import main as report_main
+from tests.client.common import CH
 from tests.client.fakehub import FakeHub
 from tests.harness import HubHarness
 from tests.pki import Leaf, Pki, make_pki
 
-CH = "stop-iii"
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CORDON_HUB", "CORDON_CERT", "CORDON_KEY", "CORDON_CA", "CORDON_SERVER_NAME"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def pki(tmp_path: Path) -> Pki:
-    return make_pki(tmp_path)
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def creds(url: str, leaf: Leaf, ca: Path) -> list[str]:

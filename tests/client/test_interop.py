@@ -15,13 +15,13 @@ import pytest
 from client.export import main as export_main
 from client.sdk import Client
 from hub.protocol.schema import example
+from tests.client.common import CH
 from tests.client.fakehub import FakeHub
-from tests.pki import Pki, make_pki
+from tests.pki import Pki
 
 stix2 = pytest.importorskip("stix2")
 pymisp = pytest.importorskip("pymisp")
 
-CH = "stop-iii"
 ALERTS = [  # (id, kind, handling)
     ("FR-2023-W-0001", "warning", "H1"),
     ("FR-2023-S-0001", "seizure", "H0"),
@@ -31,11 +31,6 @@ ALERTS = [  # (id, kind, handling)
     ("FR-A-1", "amendment", "H0"),
     ("FR-X-1", "withdrawal", "H3"),
 ]
-
-
-@pytest.fixture
-def pki(tmp_path: Path) -> Pki:
-    return make_pki(tmp_path)
 
 
 @pytest.fixture

@@ -4,52 +4,28 @@ and drops a hub that sends a frame with a repeated key."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import msgpack
 import pytest
 
-from client.sdk import Client, ProtocolViolation, Received, Subscription
+from client.sdk import Client, ProtocolViolation
 from hub.protocol import codec
 from hub.protocol import frames as f
 from hub.protocol.envelope import decode_envelope, sign_alert
 from hub.protocol.errors import InvalidAlert
 from tests.bodies import note, seizure
+from tests.client.common import CH, make_client, take
 from tests.client.fakehub import FakeHub
-from tests.pki import Leaf, Pki, make_pki
+from tests.pki import Pki
 from tests.protocol.wirebytes import Pairs, nodes, write
 
-CH = "stop-iii"
-
 
 @pytest.fixture
-def pki(tmp_path: Path) -> Pki:
-    return make_pki(tmp_path)
+def hub(fake_hub: FakeHub) -> FakeHub:
+    """The fake hub (conftest.py), under the name these tests use."""
+    return fake_hub
 
-
-@pytest.fixture
-async def hub(pki: Pki) -> AsyncIterator[FakeHub]:
-    async with FakeHub(pki) as fake:
-        fake.add_channel(CH)
-        yield fake
-
-
-def make_client(hub: FakeHub, leaf: Leaf) -> Client:
-    return Client(hub.url, cert=leaf.cert, key=leaf.key, ca=hub.pki.ca, backoff=0.01,
-                  max_backoff=0.05, request_timeout=5)
-
-
-async def take(sub: Subscription, n: int) -> list[Received]:
-    out = []
-    async with asyncio.timeout(10):
-        async for received in sub:
-            out.append(received)
-            if len(out) == n:
-                break
-    return out
 
 
 def _sorted_everywhere(obj: Any) -> bool:

@@ -16,7 +16,6 @@ from client.sdk import (
     ProtocolViolation,
     Received,
     SessionRefused,
-    Subscription,
 )
 from hub.protocol import frames as f
 from hub.protocol.errors import (
@@ -31,28 +30,16 @@ from hub.protocol.errors import (
 )
 from hub.protocol.schema import example
 from tests.bodies import note, seizure
+from tests.client.common import CH, make_client, take
 from tests.client.fakehub import FakeHub, FakeSession
-from tests.pki import Leaf, Pki, make_pki
-
-CH = "stop-iii"
+from tests.pki import Pki, make_pki
 
 
 @pytest.fixture
-def pki(tmp_path: Path) -> Pki:
-    return make_pki(tmp_path)
+def hub(fake_hub: FakeHub) -> FakeHub:
+    """The fake hub (conftest.py), under the name these tests use."""
+    return fake_hub
 
-
-@pytest.fixture
-async def hub(pki: Pki) -> AsyncIterator[FakeHub]:
-    async with FakeHub(pki) as fake:
-        fake.add_channel(CH)
-        yield fake
-
-
-def make_client(hub: FakeHub, leaf: Leaf, **kwargs: Any) -> Client:
-    options: dict[str, Any] = {"backoff": 0.01, "max_backoff": 0.05, "request_timeout": 5}
-    options.update(kwargs)
-    return Client(hub.url, cert=leaf.cert, key=leaf.key, ca=hub.pki.ca, **options)
 
 
 @pytest.fixture
@@ -77,16 +64,6 @@ def put(hub: FakeHub, sender: Client, n: int, *, channel: str = CH) -> list[int]
         signed = sender.sign(channel, "seizure", seizure(f"n={i}"))
         offs.append(hub.append(channel, signed.alert, signed.sig))
     return offs
-
-
-async def take(sub: Subscription, n: int) -> list[Received]:
-    out = []
-    async with asyncio.timeout(10):
-        async for received in sub:
-            out.append(received)
-            if len(out) == n:
-                break
-    return out
 
 
 # --- connecting -------------------------------------------------------------------
@@ -147,6 +124,38 @@ async def test_handshake_cut_on_every_try_is_a_refusal(hub: FakeHub, pki: Pki) -
     with pytest.raises(SessionRefused, match=r"refused your certificate \(revoked, expired"):
         await client.connect()
     assert hub.handshakes_cut == 3
+
+
+async def test_connect_attempts_bound_the_first_connection_only(hub: FakeHub, pki: Pki
+                                                                ) -> None:
+    """``connect_attempts`` (what the CLIs' ``--retries`` sets): tries for the first
+    connection; once connected, losses are retried up to ``max_attempts``, or not at all
+    with ``reconnect=False`` (the admin CLI), whose first connection still gets its tries."""
+    leaf = pki.member("fr", "ops")
+    hub.cut_handshakes = 100
+    with pytest.raises(SessionRefused):
+        await make_client(hub, leaf, connect_attempts=2, max_attempts=6).connect()
+    assert hub.handshakes_cut == 2
+    with pytest.raises(SessionRefused):
+        await make_client(hub, leaf, connect_attempts=3, reconnect=False).connect()
+    assert hub.handshakes_cut == 2 + 3
+    with pytest.raises(SessionRefused):  # the default: max_attempts
+        await make_client(hub, leaf, max_attempts=4).connect()
+    assert hub.handshakes_cut == 2 + 3 + 4
+
+    hub.cut_handshakes = 0
+    async with make_client(hub, leaf, connect_attempts=1, max_attempts=6) as patient, \
+            make_client(hub, leaf, connect_attempts=3, reconnect=False) as once:
+        await hub.wait_sessions(2)
+        hub.cut_handshakes, cut = 4, hub.handshakes_cut
+        await hub.drop_all()
+        assert [c.ch for c in await patient.channels()] == [CH]  # 4 cut, the 5th opens
+        assert hub.handshakes_cut == cut + 4
+        with pytest.raises(ConnectionLost):
+            await once.channels()
+        assert hub.handshakes_cut == cut + 4  # not one more try
+    with pytest.raises(ValueError, match="connect_attempts"):
+        make_client(hub, leaf, connect_attempts=0)
 
 
 async def test_untrusted_hub_certificate(hub: FakeHub, pki: Pki, tmp_path: Path) -> None:

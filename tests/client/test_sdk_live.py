@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from client.cli import publish_main, tail_main
-from client.sdk import Received, SessionRefused, Subscription
+from client.sdk import SessionRefused
 from hub import admin
 from hub.protocol.errors import (
     AccessDenied,
@@ -26,18 +24,9 @@ from hub.protocol.errors import (
 from hub.protocol.schema import example
 from hub.storage import AppendRequest
 from tests.bodies import feedback, note, seizure
+from tests.client.common import CH, FAST, take
 from tests.harness import HubHarness
 from tests.pki import Leaf
-
-CH = "stop-iii"
-FAST = {"backoff": 0.02, "max_backoff": 0.2, "request_timeout": 10}
-
-
-@pytest.fixture
-async def h(tmp_path: Path, valkey_url: str, raw: Any) -> AsyncIterator[HubHarness]:
-    await raw.flushdb()
-    async with HubHarness(tmp_path, valkey_url) as harness:
-        yield harness
 
 
 @pytest.fixture
@@ -61,16 +50,6 @@ def de(members: dict[str, Leaf]) -> Leaf:
 @pytest.fixture
 def it(members: dict[str, Leaf]) -> Leaf:
     return members["it"]
-
-
-async def take(sub: Subscription, n: int) -> list[Received]:
-    out: list[Received] = []
-    async with asyncio.timeout(15):
-        async for received in sub:
-            out.append(received)
-            if len(out) == n:
-                break
-    return out
 
 
 # --- publish --------------------------------------------------------------------------

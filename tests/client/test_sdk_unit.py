@@ -243,3 +243,18 @@ def test_classify_http_status(status: int, final: bool) -> None:
     error = classify_open_error(InvalidStatus(Response(status, "x", Headers())))
     assert isinstance(error, ConnectionLost)
     assert isinstance(error, SessionRefused) is final
+
+
+def test_no_module_outside_the_sdk_sets_its_private_connection_fields() -> None:
+    """The CLIs once set ``Client._max_attempts`` / ``_reconnect`` after connecting; they
+    use ``connect_attempts`` / ``reconnect`` now, and nothing outside the SDK's own
+    modules reaches into them."""
+    import re
+
+    root = Path(__file__).parents[2] / "client"
+    own = {"sdk.py", "_subscription.py"}
+    offenders = [str(path.relative_to(root)) for path in root.rglob("*.py")
+                 if path.name not in own
+                 and re.search(r"\._(max_attempts|reconnect|connect_attempts)\b",
+                               path.read_text())]
+    assert offenders == []

@@ -52,6 +52,12 @@ async def test_screenshots_of_a_generated_operation_in_english_and_french(
             await hub.wait_for(lambda b=bridge, w=window: b.state == ONLINE
                                and w.channel == op.channel, timeout=20)
             await hub.wait_for(lambda b=bridge: b.coverage(op.channel)[2], timeout=30)
+            for _ in range(100):  # the signed log shown verified (the hub signs every 1 s)
+                row = await bridge.check_log(op.channel)
+                if row is not None and row.state == "verified" and \
+                        row.compared == row.size == bridge.coverage(op.channel)[0]:
+                    break
+                qtbot.wait(100)
             rows = window.feed.rows(op.channel)
             amended = next(r for r in rows if (s := window.feed.state(r)) and s.amended)
             window.fit_columns()

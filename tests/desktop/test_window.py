@@ -155,7 +155,9 @@ async def test_forged_alert_from_a_tampered_store_is_shown_as_failed(
     assert texts(window, "quantity") == ["12 tablets", "1,200 tablets"]
     badges = texts(window, VERIFIED_COLUMN)
     assert "FAILED" in badges[0] and "Verified" in badges[1]
-    assert window.banner.isVisible() and "1 alert(s)" in window.banner.text()
+    banner = window.integrity.banners["signature"]
+    assert banner.isVisible() and "1 alert(s)" in banner.text()
+    assert "may be forged" in banner.text()
     window.select_offset(1)
     assert "SIGNATURE CHECK FAILED" in window.detail.browser.toPlainText()
     assert window.show_dashboard().values["cases"].text() == "1"  # the forgery is not counted
@@ -253,6 +255,8 @@ async def test_withheld_alert_from_a_tampered_store_shows_a_broken_chain(
     window.proxy.set_newest_first(False)
     badges = texts(window, VERIFIED_COLUMN)
     assert "Verified" in badges[0] and "CHAIN BROKEN" in badges[1]
-    assert window.banner.isVisible() and "BROKEN SENDER CHAIN" in window.banner.text()
-    assert "FAILED" not in window.banner.text()
+    gap = window.integrity.banners["gap"]
+    assert gap.isVisible() and "BROKEN SENDER CHAIN (Chain gap)" in gap.text()
+    assert "were withheld from you" in gap.text()
+    assert not window.integrity.banners["signature"].isVisible()
     assert window.needs_action_count() == 1

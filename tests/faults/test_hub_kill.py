@@ -33,7 +33,7 @@ ROUNDS = 3
 
 @pytest.fixture
 async def serve(tmp_path: Path) -> AsyncIterator[Serve]:
-    s = Serve(make_pki(tmp_path), tmp_path / "hub")
+    s = Serve(make_pki(tmp_path), tmp_path / "hub", env={"CORDON_REGISTRY_POLL_S": "0.2"})
     try:
         yield s
     finally:

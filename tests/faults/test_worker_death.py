@@ -40,7 +40,8 @@ CH = "op-workers"
 
 @pytest.fixture
 async def serve(tmp_path: Path) -> AsyncIterator[Serve]:
-    s = Serve(make_pki(tmp_path), tmp_path / "hub", workers=2)
+    s = Serve(make_pki(tmp_path), tmp_path / "hub", workers=2,
+              env={"CORDON_REGISTRY_POLL_S": "0.2"})
     try:
         yield s
     finally:

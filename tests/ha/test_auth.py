@@ -2,8 +2,8 @@
 sentinels' own. The store connects only with both, checks the replicas' configuration
 with the data nodes' password, and acknowledges with ack_replicas = 1.
 
-(TLS to the store is wired the same way, through redis-py's SSL connections, but the
-embedded wheel's valkey-server is built without TLS, so it is not exercised here.)
+(TLS to the store, with these passwords, is tested in tests/ha/test_store_tls.py against
+a TLS-capable server: the embedded wheel's valkey-server is built without TLS.)
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -28,7 +27,7 @@ from hub.hastore import LocalSentinelStore
 from hub.protocol.errors import CloseCode, CordonError
 from hub.storage import Store
 from tests.faults.ledger import Ledger, follow, publish_all, wait_until
-from tests.faults.procs import ROOT, Serve
+from tests.faults.procs import Serve
 from tests.pki import Leaf, Pki, make_pki
 
 pytestmark = [pytest.mark.timeout(150),
@@ -43,53 +42,25 @@ STORE_TIMEOUT_S = 4.0
 REVOCATION_S = 1.0
 
 
-class Node(Serve):
-    """``cordon serve`` on the Sentinel deployment (no embedded store)."""
-
-    def __init__(self, pki: Pki, data_dir: Path, sentinels: list[str]) -> None:
-        super().__init__(pki, data_dir)
-        self.sentinels = sentinels
-
-    async def start(self) -> None:
-        argv = ["serve", "--host", "127.0.0.1", "--port", str(self.port),
-                "--data-dir", str(self.data_dir), "--ca-dir", str(self.pki.dir),
-                "--server-cert", str(self.pki.server.cert),
-                "--server-key", str(self.pki.server.key), "--ack-replicas", "1"]
-        for address in self.sentinels:
-            argv += ["--sentinel", address]
-        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "CORDON_REGISTRY_POLL_S": "3600",
-               "CORDON_STORE_TIMEOUT_S": str(STORE_TIMEOUT_S)}
-        with self.stderr.open("ab") as err:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", "import sys; from hub.cli import main; sys.exit(main())",
-                *argv, stdout=asyncio.subprocess.PIPE, stderr=err, env=env)
-        await self._await_listening()
-
-    async def _await_listening(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        async with asyncio.timeout(60):
-            while True:
-                line = (await self.proc.stdout.readline()).decode()
-                assert line, f"cordon serve exited:\n{self.stderr_text()[-4000:]}"
-                self.lines.append(line)
-                if "listening on wss://127.0.0.1:" in line:
-                    self.port = int(line.split("wss://127.0.0.1:")[1].split()[0])
-                    break
-        self._drain = asyncio.create_task(self._read_rest())
+def node(pki: Pki, data_dir: Path, sentinels: list[str]) -> Serve:
+    """``cordon serve`` on the Sentinel deployment (no embedded store), acks on a replica's
+    fsync too; its registry poll an hour (only the store's events bring changes)."""
+    return Serve(pki, data_dir, sentinels=sentinels, args=["--ack-replicas", "1"],
+                 env={"CORDON_REGISTRY_POLL_S": "3600",
+                      "CORDON_STORE_TIMEOUT_S": str(STORE_TIMEOUT_S)})
 
 
 @pytest.fixture
 async def nodes(tmp_path: Path, deployment: LocalSentinelStore
-                ) -> AsyncIterator[tuple[dict[str, Leaf], Node, Node]]:
+                ) -> AsyncIterator[tuple[dict[str, Leaf], Serve, Serve]]:
     pki = make_pki(tmp_path)
     # Everyone the test uses exists before the hubs start (node B never polls the CA).
     leaves = {f"{m}/{n}": pki.member(m, n) for m, n in (
         ("fr", "ops"), ("de", "ops"), ("it", "gdf"), ("it", "gdf2"), ("nl", "one"),
         ("nl", "two"), ("nl", "three"))}
     leaves["alice"] = pki.admin("alice")
-    a = Node(pki, tmp_path / "a", deployment.sentinel_addresses)
-    b = Node(pki, tmp_path / "b", deployment.sentinel_addresses)
+    a = node(pki, tmp_path / "a", deployment.sentinel_addresses)
+    b = node(pki, tmp_path / "b", deployment.sentinel_addresses)
     try:
         await a.start()
         await b.start()
@@ -110,13 +81,13 @@ async def _admin(client: Client, op: str, args: dict[str, str]) -> dict[str, Any
             await asyncio.sleep(0.05)
 
 
-async def _crl_loaded(node: Node, number: int) -> None:
+async def _crl_loaded(node: Serve, number: int) -> None:
     """Wait (2 s at most) for ``node`` to log that it loaded CRL ``number``."""
     line = f"CRL {number} loaded from the store"
     await wait_until(lambda: line in node.stderr_text(), 2, f"{line} on {node.data_dir.name}")
 
 
-async def _cut_after(node: Node, leaf: Leaf) -> tuple[Client, asyncio.Task[float]]:
+async def _cut_after(node: Serve, leaf: Leaf) -> tuple[Client, asyncio.Task[float]]:
     """A live subscriber on ``node``; the task ends with the time it was closed 4010."""
     client = node.client(leaf, reconnect=False)
     await client.connect()
@@ -140,7 +111,7 @@ async def _cut_after(node: Node, leaf: Leaf) -> tuple[Client, asyncio.Task[float
 
 
 async def test_two_hubs_fan_out_in_order_and_revocations_cross_nodes(
-        nodes: tuple[dict[str, Leaf], Node, Node], deployment: LocalSentinelStore) -> None:
+        nodes: tuple[dict[str, Leaf], Serve, Serve], deployment: LocalSentinelStore) -> None:
     leaves, a, b = nodes
     fr, de = leaves["fr/ops"], leaves["de/ops"]
     it_a, it_b = leaves["it/gdf"], leaves["it/gdf2"]

@@ -12,7 +12,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.hub.test_ops_http import request
-from tests.hub.test_workers import Workers, workers  # noqa: F401  (the fixture)
+from tests.hub.test_workers import workers  # noqa: F401  (the fixture)
+from tests.serve import Serve
 
 
 def _free_pair() -> int:
@@ -30,10 +31,10 @@ def _free_pair() -> int:
 
 
 async def test_each_worker_serves_its_own_metrics_on_base_port_plus_index(
-        workers: Workers, monkeypatch: pytest.MonkeyPatch):  # noqa: F811
+        workers: Serve, monkeypatch: pytest.MonkeyPatch):  # noqa: F811
     base = _free_pair()
     monkeypatch.setenv("CORDON_HTTP_LISTEN", f"127.0.0.1:{base}")
-    await workers.start(2)
+    await workers.start()
     nodes = set()
     for index in (0, 1):
         port = base + index

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
-import signal
 import ssl
 import sys
 import time
@@ -36,7 +34,6 @@ from typing import Any
 import pytest
 from websockets.frames import Frame, Opcode
 
-from client.sdk import Client
 from hub import admin
 from hub.protocol import codec
 from hub.protocol import frames as f
@@ -47,67 +44,19 @@ from tests.bodies import note
 from tests.harness import HubHarness, client_context
 from tests.hub.conftest import MakeHub
 from tests.hub.wire import WAIT, Raw, cast, close_code, eventually
-from tests.pki import Leaf, Pki, make_pki
+from tests.pki import Leaf, make_pki
+from tests.serve import Serve
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="reads the hub's memory from /proc")
 
 CH = "stop-iii"
 MIB = 1024 * 1024
-_READY = re.compile(r"listening on wss://127\.0\.0\.1:(\d+) ")
-
-
-class HubProcess:
-    """``cordon serve`` in a child process on the session's Valkey; settings by env."""
-
-    def __init__(self, tmp: Path, pki: Pki, redis_url: str) -> None:
-        self.tmp = tmp
-        self.pki = pki
-        self.redis_url = redis_url
-        self.proc: asyncio.subprocess.Process | None = None
-        self.port = 0
-
-    async def start(self, **settings: Any) -> None:
-        env = {**os.environ, **{f"CORDON_{k.upper()}": str(v) for k, v in settings.items()}}
-        argv = [sys.executable, "-c", "import sys; from hub.cli import main; sys.exit(main())",
-                "serve", "--host", "127.0.0.1", "--port", "0", "--redis", self.redis_url,
-                "--data-dir", str(self.tmp / "hub"), "--ca-dir", str(self.pki.dir),
-                "--server-cert", str(self.pki.server.cert),
-                "--server-key", str(self.pki.server.key)]
-        self.proc = await asyncio.create_subprocess_exec(
-            *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env)
-        assert self.proc.stdout is not None
-        line = (await asyncio.wait_for(self.proc.stdout.readline(), 60)).decode()
-        match = _READY.search(line)
-        assert match, f"unexpected first line from cordon serve: {line!r}"
-        self.port = int(match.group(1))
-
-    def rss(self) -> int:
-        """The hub process's resident memory (bytes)."""
-        assert self.proc is not None
-        status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        kib = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
-        assert kib is not None
-        return int(kib.group(1)) * 1024
-
-    def client(self, leaf: Leaf) -> Client:
-        return Client(f"wss://127.0.0.1:{self.port}/", cert=leaf.cert, key=leaf.key,
-                      ca=self.pki.ca, reconnect=False)
-
-    async def stop(self) -> None:
-        if self.proc is None or self.proc.returncode is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.proc.wait(), 30)
-        except TimeoutError:
-            self.proc.kill()
-            await asyncio.wait_for(self.proc.wait(), 5)
 
 
 @pytest.fixture
 async def served(tmp_path: Path, valkey_url: str, raw: Any
-                 ) -> AsyncIterator[tuple[HubProcess, dict[str, Leaf]]]:
+                 ) -> AsyncIterator[tuple[Serve, dict[str, Leaf]]]:
     """A hub process (not yet started) and the cast: fr/ops contributes to ``stop-iii``,
     it/gdf reads it, de/zoll is the attacker (a reader)."""
     await raw.flushdb()
@@ -122,7 +71,8 @@ async def served(tmp_path: Path, valkey_url: str, raw: Any
             await admin.grant(store, CH, member, role)
     finally:
         await store.close()
-    hub = HubProcess(tmp_path, pki, valkey_url)
+    hub = Serve(pki, tmp_path / "hub", redis_url=valkey_url,
+                client_options={"reconnect": False})
     try:
         yield hub, leaves
     finally:
@@ -137,7 +87,7 @@ def _frame(opcode: Opcode, payload: bytes) -> bytes:
     return Frame(opcode, payload).serialize(mask=True, extensions=[])
 
 
-async def _open_raw(hub: HubProcess | HubHarness, leaf: Leaf
+async def _open_raw(hub: Serve | HubHarness, leaf: Leaf
                     ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """A TLS connection with the WebSocket upgrade done by hand (nothing else read)."""
     ctx: ssl.SSLContext = client_context(hub.pki, leaf)
@@ -167,7 +117,7 @@ async def _flood(writer: asyncio.StreamWriter, chunk: bytes, *, total: int,
     return sent
 
 
-async def _peak_rss_growth(hub: HubProcess, attack: Any, *, settle: float = 1.0) -> int:
+async def _peak_rss_growth(hub: Serve, attack: Any, *, settle: float = 1.0) -> int:
     """Run ``attack`` while sampling the hub's RSS; the largest growth over the baseline
     (sampling goes on ``settle`` seconds after the attack ends)."""
     base = hub.rss()
@@ -209,7 +159,7 @@ def _hub_holds(hub_port: int, client_port: int) -> bool:
     return False
 
 
-async def _bystanders(hub: HubProcess, leaves: dict[str, Leaf], attack: Any) -> int:
+async def _bystanders(hub: Serve, leaves: dict[str, Leaf], attack: Any) -> int:
     """Run ``attack`` (measuring the hub's RSS growth, returned) while fr/ops publishes
     and it/gdf follows the channel: every publish must be acked and every acked alert
     delivered, during the attack and after it."""
@@ -258,7 +208,7 @@ FLOOD_S = 4.0
 
 
 async def test_a_ping_flood_from_a_client_that_never_reads_leaves_memory_bounded(
-        served: tuple[HubProcess, dict[str, Leaf]]) -> None:
+        served: tuple[Serve, dict[str, Leaf]]) -> None:
     """Default settings: at most 10 pings a second, so the flood is cut off (4030) at once;
     the hub's memory barely moves, and the connection is gone."""
     hub, leaves = served
@@ -282,7 +232,7 @@ async def test_a_ping_flood_from_a_client_that_never_reads_leaves_memory_bounded
 
 
 async def test_with_pings_allowed_the_send_bound_holds_what_a_non_reader_costs(
-        served: tuple[HubProcess, dict[str, Leaf]]) -> None:
+        served: tuple[Serve, dict[str, Leaf]]) -> None:
     """With the ping limit out of the way, the pongs count against the connection's
     send bound (4 MiB here): past it the hub stops reading the peer, and drops it after
     the idle timeout (4008). Before: RSS grew by everything the peer sent."""
@@ -311,7 +261,7 @@ async def test_with_pings_allowed_the_send_bound_holds_what_a_non_reader_costs(
 
 
 async def test_a_request_flood_from_a_client_that_never_reads_leaves_memory_bounded(
-        served: tuple[HubProcess, dict[str, Leaf]]) -> None:
+        served: tuple[Serve, dict[str, Leaf]]) -> None:
     """History requests (each answer a page of up to 256 KiB), channel lists and
     subscribe/unsubscribe churn from a client that never reads, and invalid frames (each
     answered with err) from another: every answer goes through the bounded send queue

@@ -259,14 +259,15 @@ async def test_revocation_reaches_the_cached_signer_on_every_worker(
     certificate; the administrator revokes it (its adm frame served by one of them); on
     both connections the next alert it signs is refused."""
     from tests.faults.procs import worker_of_client_ports
-    from tests.hub.test_workers import Workers, _wait_registered
+    from tests.hub.test_workers import _wait_registered
+    from tests.serve import Serve
 
     monkeypatch.setenv("CORDON_SESSION_RECHECK_S", str(NEVER_S))
     pki = make_pki(tmp_path)
     first, second_leaf, adm_leaf = (pki.member("fr", "ops"), pki.member("fr", "ops"),
                                     pki.admin("alice"))
-    w = Workers(tmp_path, pki)
-    await w.start(2)
+    w = Serve(pki, tmp_path / "hub", workers=2, env={"CORDON_REGISTRY_POLL_S": "0.2"})
+    await w.start()
     store = await Store.connect(w.store_url)
     target = typing_cast(HubHarness, _Target(f"wss://127.0.0.1:{w.port}/", pki))
     try:

@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import re
-import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,74 +20,26 @@ from client.sdk import Client
 from hub import admin
 from hub.storage import Store
 from tests.bodies import note
-from tests.faults.procs import worker_of_client_ports
-from tests.pki import Leaf, Pki, make_pki
+from tests.faults.procs import client_port, worker_of_client_ports
+from tests.pki import Leaf, make_pki
+from tests.serve import Serve
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="SO_REUSEPORT spreading and /proc are Linux")
 
-_READY = re.compile(r"listening on wss://127\.0\.0\.1:(\d+) \((\d+) workers, pids ([\d ]+);")
 PER_PUBLISHER = 150
 
 
-class Workers:
-    def __init__(self, tmp: Path, pki: Pki) -> None:
-        self.tmp = tmp
-        self.pki = pki
-        self.proc: asyncio.subprocess.Process | None = None
-        self.port = 0
-        self.pids: list[int] = []
-
-    async def start(self, n: int) -> None:
-        env = {**os.environ, "CORDON_REGISTRY_POLL_S": "0.2"}
-        argv = [sys.executable, "-c", "import sys; from hub.cli import main; sys.exit(main())",
-                "serve", "--workers", str(n), "--host", "127.0.0.1", "--port", "0",
-                "--data-dir", str(self.tmp / "hub"), "--ca-dir", str(self.pki.dir),
-                "--server-cert", str(self.pki.server.cert),
-                "--server-key", str(self.pki.server.key)]
-        self.proc = await asyncio.create_subprocess_exec(
-            *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env)
-        assert self.proc.stdout is not None
-        line = (await asyncio.wait_for(self.proc.stdout.readline(), 60)).decode()
-        match = _READY.search(line)
-        assert match, f"unexpected first line from cordon serve: {line!r}"
-        self.port = int(match.group(1))
-        self.pids = [int(p) for p in match.group(3).split()]
-        assert int(match.group(2)) == n == len(self.pids)
-
-    @property
-    def store_url(self) -> str:
-        return f"unix://{self.tmp / 'hub' / 'store' / 'valkey.sock'}"
-
-    def client(self, leaf: Leaf) -> Client:
-        return Client(f"wss://127.0.0.1:{self.port}/", cert=leaf.cert, key=leaf.key,
-                      ca=self.pki.ca, reconnect=False)
-
-    async def stop(self) -> int | None:
-        if self.proc is None:
-            return None
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.proc.wait(), 30)
-            except TimeoutError:
-                self.proc.kill()
-                await asyncio.wait_for(self.proc.wait(), 5)
-        return self.proc.returncode
-
-
 @pytest.fixture
-async def workers(tmp_path: Path) -> AsyncIterator[Workers]:
-    w = Workers(tmp_path, make_pki(tmp_path))
+async def workers(tmp_path: Path) -> AsyncIterator[Serve]:
+    """``cordon serve --workers 2`` (not yet started), registry poll 0.2 s, clients that do
+    not reconnect."""
+    w = Serve(make_pki(tmp_path), tmp_path / "hub", workers=2,
+              env={"CORDON_REGISTRY_POLL_S": "0.2"}, client_options={"reconnect": False})
     try:
         yield w
     finally:
         await w.stop()
-
-
-def _client_port(client: Client) -> int:
-    conn: Any = client._conn
-    return int(conn.ws.local_address[1])
 
 
 async def _wait_registered(store: Store, leaves: list[Leaf]) -> None:
@@ -102,7 +50,7 @@ async def _wait_registered(store: Store, leaves: list[Leaf]) -> None:
     raise AssertionError("workers did not import the CA folder")
 
 
-async def _spread(w: Workers, leaves: list[Leaf]) -> tuple[dict[int, list[Client]], list[Client]]:
+async def _spread(w: Serve, leaves: list[Leaf]) -> tuple[dict[int, list[Client]], list[Client]]:
     """Open connections until each worker has at least one; returns them by worker pid."""
     opened: list[Client] = []
     by_pid: dict[int, list[Client]] = {pid: [] for pid in w.pids}
@@ -111,7 +59,7 @@ async def _spread(w: Workers, leaves: list[Leaf]) -> tuple[dict[int, list[Client
         await c.connect()
         opened.append(c)
         owners = worker_of_client_ports(w.pids, w.port)
-        by_pid[owners[_client_port(c)]].append(c)
+        by_pid[owners[client_port(c)]].append(c)
         if all(len(v) >= 2 for v in by_pid.values()):
             break
     assert all(by_pid.values()), "the kernel put 40 connections on one worker"
@@ -119,10 +67,11 @@ async def _spread(w: Workers, leaves: list[Leaf]) -> tuple[dict[int, list[Client
 
 
 async def test_two_workers_deliver_each_others_publications_in_one_order(
-        workers: Workers) -> None:
+        workers: Serve) -> None:
     w, pki = workers, workers.pki
     fr, de, nl = pki.member("fr", "ops"), pki.member("de", "ops"), pki.member("nl", "ops")
-    await w.start(2)
+    await w.start()
+    assert len(w.pids) == 2
     store = await Store.connect(w.store_url)
     opened: list[Client] = []
     try:

@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hub.protocol.checkpoint import (
     CHECKPOINT_CONTEXT,
     Checkpoint,
+    checkpoint_hash,
     decode_checkpoint,
     encode_checkpoint,
     fingerprint,
@@ -75,6 +76,11 @@ _DROP = object()
         (_raw(epoch="ABCDEF0123456789ABCDEF0123456789"), "epoch must be"),
         (_raw(epoch=7), "epoch must be"),
         (_raw(ch="Bad Name"), "invalid checkpoint"),
+        (_raw(prev=b"\x00" * 32), "both or neither"),
+        (_raw(prev_epoch=EPOCH), "both or neither"),
+        (_raw(prev=b"\x00" * 31, prev_epoch=EPOCH), "prev must be"),
+        (_raw(prev="00" * 32, prev_epoch=EPOCH), "prev must be"),
+        (_raw(prev=b"\x00" * 32, prev_epoch="x"), "epoch must be"),
     ],
 )
 def test_invalid_checkpoints(data: bytes, match: str) -> None:
@@ -89,3 +95,20 @@ def test_fingerprint_names_the_log_not_the_time() -> None:
     assert fingerprint(Checkpoint(CP.channel, EPOCH, 2, ROOT, CP.time + 1)) == fp
     assert fingerprint(Checkpoint(CP.channel, EPOCH, 3, ROOT, CP.time)) != fp
     assert fingerprint(Checkpoint(CP.channel, EPOCH, 2, leaf_hash(b"x"), CP.time)) != fp
+
+
+def test_epoch_link_round_trip() -> None:
+    """The first checkpoint of a new epoch names the old epoch's last one by hash."""
+    old = encode_checkpoint(CP)
+    new_epoch = "f" * 32
+    linked = Checkpoint(CP.channel, new_epoch, 2, ROOT, CP.time + 5,
+                        prev=checkpoint_hash(old), prev_epoch=EPOCH)
+    data = encode_checkpoint(linked)
+    assert list(msgpack.unpackb(data)) == ["ch", "epoch", "prev", "prev_epoch", "root",
+                                           "size", "time", "v"]
+    assert decode_checkpoint(data) == linked
+    assert linked.prev == __import__("hashlib").sha256(old).digest()
+    sig = sign_checkpoint(KEY, data)
+    assert verify_checkpoint(PUB, data, sig).prev_epoch == EPOCH
+    # the link is signed: dropping it changes the bytes
+    assert encode_checkpoint(Checkpoint(CP.channel, new_epoch, 2, ROOT, CP.time + 5)) != data

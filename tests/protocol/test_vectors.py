@@ -13,10 +13,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from hub.protocol import codec, merkle, trust
+from hub.protocol import frames as f
 from hub.protocol.chain import ChainTracker
-from hub.protocol.checkpoint import CHECKPOINT_CONTEXT, fingerprint, verify_checkpoint
-from hub.protocol.envelope import SIGN_CONTEXT, decode_envelope
+from hub.protocol.checkpoint import (
+    CHECKPOINT_CONTEXT,
+    checkpoint_hash,
+    fingerprint,
+    verify_checkpoint,
+)
+from hub.protocol.envelope import SIGN_CONTEXT, decode_envelope, key_id
 from hub.protocol.errors import AlertRejected, ProtocolError
+from hub.protocol.trust import verify_log_certificate
 from tests.vectors.make import HERE, _meaning, build
 
 VECTORS: dict[str, Any] = json.loads((HERE / "vectors.json").read_text(encoding="utf-8"))
@@ -115,3 +122,33 @@ def test_log_vectors() -> None:
         proof = [bytes.fromhex(p) for p in v["proof_hex"]]
         assert merkle.verify_consistency(v["size1"], v["size2"], roots[v["size1"]],
                                          roots[v["size2"]], proof)
+    # the log key's certificate verifies against the CA and carries the public key
+    ca = x509.load_pem_x509_certificate((HERE / "ca.pem").read_bytes())
+    cert = x509.load_pem_x509_certificate((HERE / log["log_cert"]).read_bytes())
+    assert key_id(cert.public_bytes(Encoding.DER)) == log["log_kid"]
+    assert verify_log_certificate(cert, ca, at_ms=1_772_359_200_000) == ("main", public)
+    # the next epoch's checkpoint links the last one by hash
+    link = log["linked"]
+    linked = verify_checkpoint(public, bytes.fromhex(link["hex"]), bytes.fromhex(link["sig_hex"]))
+    last = next(c for c in log["checkpoints"] if c["size"] == link["links_size"])
+    assert linked.prev == checkpoint_hash(bytes.fromhex(last["hex"]))
+    assert linked.prev_epoch == log["epoch"] == link["prev_epoch"]
+    assert linked.root == roots[linked.size]  # the surviving prefix
+
+
+def test_ckptok_and_proof_vectors_verify() -> None:
+    """The ``ckptok``/``proof`` pair: the proofs verify against the checkpoint it carries."""
+    frames = {v["name"]: bytes.fromhex(v["hex"]) for v in VECTORS["frames"]}
+    ok = codec.decode_server(frames["ckptok"])
+    proof = codec.decode_server(frames["proof"])
+    assert isinstance(ok, f.CheckpointResult) and isinstance(proof, f.Proof)
+    log = VECTORS["log"]
+    cp = verify_checkpoint(bytes.fromhex(log["log_public_key_hex"]), ok.cp, ok.sig)
+    assert ok.kid == log["log_kid"] and (proof.epoch, proof.size) == (cp.epoch, cp.size)
+    by_name = {a["name"]: bytes.fromhex(a["alert_hex"]) for a in VECTORS["alerts"]}
+    leaves = [merkle.leaf_hash(by_name[n]) for n in log["alerts"]]
+    for path in proof.paths:
+        assert merkle.verify_inclusion(leaves[path.off - 1], path.off - 1, cp.size,
+                                       list(path.path), cp.root)
+    assert proof.cons is not None
+    assert merkle.verify_consistency(2, 5, merkle.root(leaves[:2]), cp.root, list(proof.cons))

