@@ -52,6 +52,7 @@ __all__ = [
     "RESTART_STABLE_S",
     "START_TIMEOUT_S",
     "STOP_TIMEOUT_S",
+    "STREAM_NODE_MAX_BYTES",
     "EmbeddedStoreError",
     "EmbeddedValkey",
     "valkey_binary",
@@ -79,6 +80,10 @@ _PR_SET_PDEATHSIG = 1
 # Valkey notices a finished background fsync only when its event loop next wakes up, so an
 # otherwise idle server answers WAITAOF on the next cron tick: 1/hz (100 ms at the default 10).
 _HZ = 100
+#: Bytes of one stream node (a listpack of consecutive entries). Valkey's default, 4 KiB,
+#: holds three 1 KiB alerts per node, each node with its own header and first entry: 16 KiB
+#: holds about 13 (100,000 alerts of 1 KiB: 1,135 → 1,118 bytes each in the stream).
+STREAM_NODE_MAX_BYTES = 16 * 1024
 _PING = b"*1\r\n$4\r\nPING\r\n"
 
 
@@ -200,6 +205,7 @@ class EmbeddedValkey:
             "--daemonize", "no",
             "--protected-mode", "yes",
             "--hz", str(_HZ),
+            "--stream-node-max-bytes", str(STREAM_NODE_MAX_BYTES),
             "--loglevel", "warning",
             "--logfile", str(self.log_path),
             *self._extra_args,

@@ -37,11 +37,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from hub.aio import cancel_and_wait
+from hub.lazydeque import LazyDeque
 from hub.metrics import Metrics
 from hub.protocol import codec
 from hub.protocol.errors import CordonError, HistoryGone
@@ -101,7 +101,7 @@ class Outbox:
     def __init__(self, maxsize: int, on_overflow: Callable[[], None], *,
                  max_bytes: int | None = None,
                  backlog: Callable[[], int] | None = None) -> None:
-        self._items: deque[bytes] = deque()
+        self._items: LazyDeque[bytes] = LazyDeque()  # no deque while empty (W4)
         self._maxsize = maxsize
         self._max_bytes = max_bytes
         #: Bytes already handed to the connection and not yet sent (pongs included):

@@ -51,7 +51,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hub.embedded import _die_with_parent, valkey_binary
+from hub.embedded import STREAM_NODE_MAX_BYTES, _die_with_parent, valkey_binary
 
 __all__ = ["DOWN_AFTER_MS", "LocalSentinelStore", "Node", "StoreTLS", "free_port", "resp"]
 
@@ -246,6 +246,7 @@ class LocalSentinelStore:
                 "--dir", str(node.dir), "--appendonly", "yes", "--appendfsync", "always",
                 "--save", "", "--daemonize", "no", "--protected-mode", "no",
                 "--hz", "100", "--loglevel", "warning",
+                "--stream-node-max-bytes", str(STREAM_NODE_MAX_BYTES),
                 "--replica-announce-ip", "127.0.0.1",
                 # A full sync starts at once, not after waiting 5 s for more replicas.
                 "--repl-diskless-sync-delay", "0",

@@ -227,6 +227,7 @@ class Session:
                 if self.closing:
                     break
                 await self._handle(message)
+                del message  # not kept while waiting for the next one (up to a frame's size)
         except ConnectionClosed:
             pass
         finally:
@@ -261,6 +262,7 @@ class Session:
                     await self.ws.send(data)  # waits only while the transport's buffer is full
                 finally:
                     self._send_started = None
+                del data  # not kept while waiting for the next one (a batch: up to a frame)
         except ConnectionClosed:
             return
 

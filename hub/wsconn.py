@@ -34,16 +34,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import random
 import ssl
+import struct
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
-from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 from websockets.protocol import Event, State
 
+from hub.lazydeque import LazyDeque
 from hub.protocol.errors import CloseCode
 from hub.protocol.limits import MAX_PINGS_PER_S, SEND_QUEUE_BYTES
 
@@ -59,6 +62,52 @@ PING_FLOOD_REASON = "too many pings"
 #: hub's memory per idle connection (W4: ~310 KiB each); one TLS record is at most
 #: ~16.7 KiB, so 32 KiB still takes two full records per read.
 TLS_READ_BUFFER = 32 * 1024
+
+
+def _slotted(base: type, names: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The attributes of ``names`` a subclass of ``base`` can hold in slots — all but the
+    base's methods and properties (a slot would hide them) — and the class-level defaults
+    among them (a slot hides those too: the subclass sets them before the base's
+    ``__init__`` runs).
+
+    Why: a class with more than 30 instance attributes, or whose instances add them in
+    different orders, gets a dict of its own per instance (~1.6 KiB for websockets'
+    connection and for asyncio's TLS protocol, W4) instead of sharing its keys. Slots
+    for everything they set make the dict unnecessary; an attribute a newer version adds
+    just lands in the dict again (tests/hub/test_tls_memory.py checks there is none).
+    """
+    slots, defaults = [], {}
+    for name in names:
+        value = next((vars(c)[name] for c in base.__mro__ if name in vars(c)), _MISSING)
+        if value is _MISSING:
+            slots.append(name)
+        elif not callable(value) and not hasattr(value, "__get__"):
+            slots.append(name)
+            defaults[name] = value
+    return tuple(slots), defaults
+
+
+_MISSING = object()
+
+#: What websockets' server connection sets on its instances (websockets 17).
+_CONNECTION_ATTRS = (
+    "close_deadline", "close_timeout", "connection_exc", "connection_lost_waiter", "debug",
+    "drain_waiters", "id", "keepalive_task", "latency", "logger", "loop", "max_queue_high",
+    "max_queue_low", "paused", "pending_pings", "ping_interval", "ping_timeout", "protocol",
+    "recv_messages", "request", "request_rcvd", "response", "send_in_progress", "server",
+    "transport", "write_limit_high", "write_limit_low")
+#: What asyncio's SSLProtocol sets on its instances (CPython 3.11-3.13).
+_SSL_PROTOCOL_ATTRS = (
+    "_app_protocol", "_app_protocol_buffer_updated", "_app_protocol_get_buffer",
+    "_app_protocol_is_buffer", "_app_reading_paused", "_app_state", "_app_transport",
+    "_app_transport_created", "_app_writing_paused", "_conn_lost", "_eof_received", "_extra",
+    "_handshake_start_time", "_handshake_timeout_handle", "_incoming", "_incoming_high_water",
+    "_incoming_low_water", "_loop", "_outgoing", "_outgoing_high_water",
+    "_outgoing_low_water", "_server_hostname", "_server_side", "_shutdown_timeout_handle",
+    "_ssl_buffer", "_ssl_buffer_view", "_ssl_handshake_timeout", "_ssl_reading_paused",
+    "_ssl_shutdown_timeout", "_ssl_writing_paused", "_sslcontext", "_sslobj", "_state",
+    "_transport", "_waiter", "_write_backlog", "_write_buffer_size")
+_CONNECTION_SLOTS, _CONNECTION_DEFAULTS = _slotted(ServerConnection, _CONNECTION_ATTRS)
 
 
 #: Listening context -> what to call when its TLS handshake refuses a peer (hub.server
@@ -100,12 +149,17 @@ def use_small_tls_read_buffers(size: int = TLS_READ_BUFFER) -> None:
     shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, memoryview] = (
         weakref.WeakKeyDictionary())
 
+    slots, defaults = _slotted(base, _SSL_PROTOCOL_ATTRS)
+
     class SharedReadBufferSSLProtocol(base):  # type: ignore[misc, valid-type]
+        __slots__ = slots  # no dict per connection (_slotted)
         _cordon_shared = True
         max_size = size
 
         def __init__(self, loop: asyncio.AbstractEventLoop, *args: Any, **kwargs: Any
                      ) -> None:
+            for name, value in defaults.items():
+                setattr(self, name, value)
             super().__init__(loop, *args, **kwargs)
             if isinstance(loop, asyncio.selector_events.BaseSelectorEventLoop):
                 view = shared.get(loop)
@@ -113,6 +167,8 @@ def use_small_tls_read_buffers(size: int = TLS_READ_BUFFER) -> None:
                     view = shared[loop] = memoryview(bytearray(size))
                 self._ssl_buffer_view = view
                 self._ssl_buffer = view.obj
+            # Empty while the connection is idle, and asyncio's own is a deque (~760 B).
+            self._write_backlog: LazyDeque[Any] = LazyDeque()
 
         def _on_handshake_complete(self, handshake_exc: BaseException | None) -> None:
             if isinstance(handshake_exc, ssl.SSLError):
@@ -124,10 +180,12 @@ def use_small_tls_read_buffers(size: int = TLS_READ_BUFFER) -> None:
                         on_refusal(peer, handshake_exc)
             super()._on_handshake_complete(handshake_exc)
             # asyncio keeps the peer certificate decoded into a dict (~1.8 KiB) for
-            # get_extra_info("peercert"); the hub reads the DER from the SSL object.
+            # get_extra_info("peercert"), and the cipher as a tuple (~0.2 KiB); the hub
+            # reads the DER from the SSL object, and the SSL object has the cipher.
             extra = getattr(self, "_extra", None)
             if isinstance(extra, dict):
                 extra.pop("peercert", None)
+                extra.pop("cipher", None)
 
     asyncio.sslproto.SSLProtocol = SharedReadBufferSSLProtocol  # type: ignore[misc]
 
@@ -140,15 +198,22 @@ class CoalescingConnection(ServerConnection):
     the protocol's defaults and a broken limit fails the connection at once.
     """
 
-    # In slots, not the instance dict: websockets' connection already has 28 attributes,
-    # and past 30 its dict stops sharing keys with the others' (W4: +1.3 KiB each).
-    __slots__ = ("_held_since", "_on_violation", "_pending_bytes", "_ping_at", "_ping_rate",
-                 "_ping_tokens", "_queue_paused", "_send_bound", "_stopped", "_violated")
-
-    _pending: list[bytes] | None = None
+    # Everything in slots, websockets' attributes too: no instance dict (_slotted).
+    __slots__ = ("_held_since", "_ka_handle", "_ka_unstarted", "_on_violation", "_pending",
+                 "_pending_bytes", "_ping_at", "_ping_rate", "_ping_tokens", "_queue_paused",
+                 "_send_bound", "_stopped", "_violated", *_CONNECTION_SLOTS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        for name, value in _CONNECTION_DEFAULTS.items():
+            setattr(self, name, value)
+        self._pending: list[bytes] | None = None
         super().__init__(*args, **kwargs)
+        # websockets wraps its logger per connection (a LoggerAdapter, its extra dict, a
+        # weakref proxy: ~0.3 KiB) so that log formats may name the connection; the hub
+        # logs connections itself (hub.server), so use the logger underneath.
+        logger = self.protocol.logger
+        if isinstance(logger, logging.LoggerAdapter):
+            self.logger = self.protocol.logger = logger.logger
         self._pending_bytes = 0
         #: Bytes the transport may hold for the peer before the hub stops reading it.
         self._send_bound = SEND_QUEUE_BYTES
@@ -164,6 +229,12 @@ class CoalescingConnection(ServerConnection):
         self._stopped = False
         self._violated = False
         self._on_violation: Callable[[int, str], None] | None = None
+        #: The keepalive's next step (a ping, or the end of the wait for its pong).
+        self._ka_handle: asyncio.TimerHandle | None = None
+        #: A keepalive ping whose pong wait starts when writing resumes (sent while paused).
+        self._ka_unstarted: asyncio.Future[float] | None = None
+        # Empty deques cost ~760 B each per idle connection: none until there is a waiter.
+        self.drain_waiters = LazyDeque()  # type: ignore[assignment]
 
     def bound(self, *, send_bytes: int, pings_per_s: float,
               on_violation: Callable[[int, str], None]) -> None:
@@ -200,6 +271,14 @@ class CoalescingConnection(ServerConnection):
         # websockets' receive queue pauses and resumes reading too: keep one answer.
         self.recv_messages.pause = self._pause_for_queue
         self.recv_messages.resume = self._resume_for_queue
+        # The frame queue is empty between messages: no deque while it is.
+        self.recv_messages.frames.queue = LazyDeque()  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)  # fails the pending pings: no keepalive step follows
+        if self._ka_handle is not None:
+            self._ka_handle.cancel()
+            self._ka_handle = None
 
     def _pause_for_queue(self) -> None:
         self._queue_paused = True
@@ -222,6 +301,9 @@ class CoalescingConnection(ServerConnection):
 
     def resume_writing(self) -> None:
         super().resume_writing()
+        pong, self._ka_unstarted = self._ka_unstarted, None
+        if pong is not None and not pong.done():
+            self._await_pong(pong)
         if self._held_since is not None:
             self._held_since = None
             if not self._queue_paused and not self._stopped:
@@ -242,27 +324,59 @@ class CoalescingConnection(ServerConnection):
                 self._ping_tokens = tokens - 1.0
         super().process_event(event)
 
-    async def keepalive(self) -> None:
+    # --- keepalive: timers, not a task -------------------------------------------------
+    def start_keepalive(self) -> None:
         """websockets' keepalive (a ping every ``ping_interval``, a pong expected within
-        ``ping_timeout``), closing with 4009 instead of 1011 when none comes."""
-        assert self.ping_interval is not None
-        latency = 0.0
-        try:
-            while True:
-                await asyncio.sleep(self.ping_interval - latency)
-                pong_received = await self.ping()
-                if self.ping_timeout is None:
-                    continue
-                try:
-                    async with asyncio.timeout(self.ping_timeout):
-                        latency = await pong_received
-                except TimeoutError:
-                    self._violation(CloseCode.PEER_UNRESPONSIVE, PEER_UNRESPONSIVE_REASON)
-                    return
-        except ConnectionClosed:
+        ``ping_timeout``), closing with 4009 instead of 1011 when none comes — driven by
+        timer callbacks instead of a task per connection (W4: a task, its coroutine and
+        its sleep cost ~1.2 KiB per idle connection; a timer handle ~0.2 KiB).
+
+        As websockets does, a ping is written at once, and its pong awaited from when the
+        transport has room again (a peer that does not read is the slow-consumer check's,
+        4008, not this one's)."""
+        if self.ping_interval is not None:
+            self._ka_handle = self.loop.call_later(self.ping_interval, self._ka_ping)
+
+    def _ka_ping(self) -> None:
+        self._ka_handle = None
+        if self.protocol.state is not State.OPEN or self._violated:
+            return  # closing: nothing more to keep alive
+        data = struct.pack("!I", random.getrandbits(32))
+        while data in self.pending_pings:
+            data = struct.pack("!I", random.getrandbits(32))
+        pong: asyncio.Future[float] = self.loop.create_future()
+        self.pending_pings[data] = (pong, self.loop.time())
+        self.protocol.send_ping(data)
+        self.send_data()
+        if self.ping_timeout is None:
+            assert self.ping_interval is not None
+            self._ka_handle = self.loop.call_later(self.ping_interval, self._ka_ping)
             return
-        except Exception:
-            self.logger.error("keepalive ping failed", exc_info=True)
+        pong.add_done_callback(self._ka_ponged)
+        if self.paused:
+            self._ka_unstarted = pong
+        else:
+            self._await_pong(pong)
+
+    def _await_pong(self, pong: asyncio.Future[float]) -> None:
+        assert self.ping_timeout is not None
+        self._ka_handle = self.loop.call_later(self.ping_timeout, self._ka_timed_out, pong)
+
+    def _ka_ponged(self, pong: asyncio.Future[float]) -> None:
+        if self._ka_handle is not None:
+            self._ka_handle.cancel()
+            self._ka_handle = None
+        self._ka_unstarted = None
+        if pong.cancelled() or pong.exception() is not None:
+            return  # the connection closed
+        assert self.ping_interval is not None
+        self._ka_handle = self.loop.call_later(
+            max(0.0, self.ping_interval - pong.result()), self._ka_ping)
+
+    def _ka_timed_out(self, pong: asyncio.Future[float]) -> None:
+        self._ka_handle = None
+        if not pong.done():
+            self._violation(CloseCode.PEER_UNRESPONSIVE, PEER_UNRESPONSIVE_REASON)
 
     # --- writing -------------------------------------------------------------------------
     async def send(self, message: Any, text: bool | None = None) -> None:

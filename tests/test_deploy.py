@@ -28,6 +28,7 @@ import yaml
 from hub.cli import _serve_parser, probe_main
 from hub.cli import main as cordon
 from hub.config import Settings, load_settings
+from hub.embedded import STREAM_NODE_MAX_BYTES
 from hub.http import parse_listen
 from hub.server import Hub
 
@@ -66,6 +67,11 @@ def test_compose_has_store_with_aof_and_hub():
     cmd = store["command"]
     assert cmd[cmd.index("--appendonly") + 1] == "yes"
     assert cmd[cmd.index("--appendfsync") + 1] == "always"  # else the hub refuses durable
+    # as the embedded store: 16 KiB stream nodes (1 KiB alerts take less memory)
+    assert cmd[cmd.index("--stream-node-max-bytes") + 1] == str(STREAM_NODE_MAX_BYTES)
+    for name in ("valkey-1", "valkey-2", "valkey-3"):
+        node = doc["services"][name]["command"]
+        assert node[node.index("--stream-node-max-bytes") + 1] == str(STREAM_NODE_MAX_BYTES)
     assert any(v.endswith(":/data") for v in store["volumes"])
     depends = doc["services"]["hub"]["depends_on"]
     assert depends["valkey"]["condition"] == "service_healthy"

@@ -5,9 +5,12 @@ Nothing else in Cordon imports redis.
 Key layout (each channel's keys share one hash slot, so Redis Cluster works)::
 
     cordon:{ch:NAME}:log        stream; entry id 0-<offset>; fields a=<alert bytes>, s=<sig>,
-                                k=<kid>, r=<hub receive time ms>
-    cordon:{ch:NAME}:ids        hash alert id -> "<offset>:<sha1 of alert bytes>"  (dedup, kept
-                                for the channel's whole life)
+                                r=<hub receive time ms> (entries written before the compact
+                                layout also have k=<kid>; the signed alert carries it)
+    cordon:{ch:NAME}:ids        hash alert id -> <first 16 bytes of the SHA-1 of the alert
+                                bytes><offset>
+                                (dedup, kept for the channel's whole life; values written
+                                before the compact layout, "<offset>:<hex SHA-1>", are read too)
     cordon:{ch:NAME}:meta       hash epoch, title, state, created, starts, ends, retention_ms,
                                 head (last assigned), durable (the durable watermark: last
                                 offset whose fsync was confirmed; readers never go beyond),

@@ -6,12 +6,14 @@ import hashlib
 from typing import Final
 
 # Appends a batch of alerts to one channel (KEYS: meta, ids, log, chain, leaves); ARGV holds
-# 11 values per alert, in order: id, sha1 of the bytes, bytes, signature, kid, received (ms),
-# sender, seq ('' when unchained), prev (hex), SHA-256 of the bytes (hex), and the alert's
-# Merkle leaf hash (32 raw bytes, SHA-256(0x00 || bytes): PROTOCOL.md Appendix C), appended
-# to the channel's leaf string with the XADD, so leaf i is always the alert at offset i + 1
-# (a channel whose leaf string is not exactly 32 x head bytes long — alerts stored before
-# logs were kept — gets no more leaves: the hub then signs no checkpoint for it). Each alert is
+# 11 values per alert, in order: id, digest (the first 16 bytes of the SHA-1 of the bytes),
+# bytes, signature, '' (the kid's old place: the signed envelope carries it, so it is no
+# longer stored), received (ms), sender, seq ('' when unchained), prev (hex), SHA-256 of the
+# bytes (hex), and the alert's Merkle leaf hash (32 raw bytes, SHA-256(0x00 || bytes):
+# PROTOCOL.md Appendix C), appended to the channel's leaf string with the XADD, so leaf i
+# is always the alert at offset i + 1 (a channel whose leaf string is not exactly 32 x head
+# bytes long — alerts stored before logs were kept — gets no more leaves: the hub then
+# signs no checkpoint for it). Each alert is
 # handled as the one-alert script did, in order (a repeated id within the batch is a duplicate
 # of its first occurrence): dedup first, then the channel's state, then the sender's chain
 # (a chained alert must have seq = last + 1 and prev = the hash of the sender's last alert
@@ -29,9 +31,17 @@ local added, dups = false, 0
 for i = 1, #ARGV, 11 do
   local prev = redis.call('HGET', KEYS[2], ARGV[i])
   if prev then
-    local sep = string.find(prev, ':', 1, true)
-    local off = tonumber(string.sub(prev, 1, sep - 1))
-    if string.sub(prev, sep + 1) ~= ARGV[i + 1] then
+    local off, same
+    if #prev <= 32 then  -- <16-byte digest><offset>
+      off = tonumber(string.sub(prev, 17))
+      same = string.sub(prev, 1, 16) == ARGV[i + 1]
+    else  -- stored before the compact layout: <offset>:<40 hex of the SHA-1>
+      local sep = string.find(prev, ':', 1, true)
+      off = tonumber(string.sub(prev, 1, sep - 1))
+      same = string.sub(prev, sep + 1, sep + 32) == (string.gsub(ARGV[i + 1], '.',
+        function(c) return string.format('%02x', string.byte(c)) end))
+    end
+    if not same then
       out[#out + 1] = 2
     else
       dups = dups + 1
@@ -72,9 +82,9 @@ for i = 1, #ARGV, 11 do
       head = head + 1
       local soff = string.format('%d', head)
       redis.call('XADD', KEYS[3], '0-' .. soff, 'a', ARGV[i + 2], 's', ARGV[i + 3],
-        'k', ARGV[i + 4], 'r', ARGV[i + 5])
+        'r', ARGV[i + 5])
       if logged then redis.call('APPEND', KEYS[5], ARGV[i + 10]) end
-      redis.call('HSET', KEYS[2], ARGV[i], soff .. ':' .. ARGV[i + 1])
+      redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1] .. soff)
       added = true
       out[#out + 1] = 0
       out[#out + 1] = head

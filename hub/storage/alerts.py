@@ -49,6 +49,11 @@ from hub.storage.records import AppendRequest, AppendResult, StoredAlert
 _WAITAOF_MODES = ("waitaof", "waitaof-unverified")
 #: A watermark mark above any offset: the raise script clamps it to the channel's head.
 _UNBOUNDED = 2**53
+#: Longest dedup index value in the compact layout (16-byte digest, offset < 2**53): the
+#: older ``<offset>:<40 hex>`` values are at least 42 bytes, so length tells them apart.
+#: Up to 24 bytes (offsets below 10**8) a hash field and value take 70 bytes in Valkey 8.1,
+#: 86 from 25 on (100,000 ULID ids: 102.5 bytes each with the older values).
+_DEDUP_COMPACT_MAX = 32
 
 
 class _Packed(str):
@@ -211,8 +216,8 @@ class AlertsMixin(ChannelsMixin):
                     args: list[str | bytes | int] = []
                     for i in positions:
                         req = batch[i]
-                        digest = hashlib.sha1(req.alert, usedforsecurity=False).hexdigest()
-                        args += (req.alert_id, digest, req.alert, req.sig, req.kid, req.received,
+                        digest = hashlib.sha1(req.alert, usedforsecurity=False).digest()[:16]
+                        args += (req.alert_id, digest, req.alert, req.sig, "", req.received,
                                  *_chain_args(req), leaf_hash(req.alert))
                     pipe.execute_command(_Packed("EVALSHA", b"".join([
                         b"*%d\r\n" % (3 + len(keys) + len(args)),
@@ -384,7 +389,7 @@ class AlertsMixin(ChannelsMixin):
             return None
         with _guard():
             value = await self._r.hget(_ids_key(channel), alert_id)
-        return None if value is None else int(value.partition(b":")[0])
+        return None if value is None else _dedup_offset(value)
 
     # --- attachments --------------------------------------------------------
     async def put_attachment(
@@ -436,6 +441,14 @@ class AlertsMixin(ChannelsMixin):
         if meta is None or data is None:
             return None
         return meta.decode().partition(" ")[0], data
+
+
+def _dedup_offset(value: bytes) -> int:
+    """The offset in a dedup index value: ``<16-byte digest><offset>``, or
+    ``<offset>:<hex SHA-1>`` as stored before the compact layout (both are read)."""
+    if len(value) <= _DEDUP_COMPACT_MAX:
+        return int(value[16:])
+    return int(value.partition(b":")[0])
 
 
 def _append_result(code: int, off: int) -> AppendResult | Exception:

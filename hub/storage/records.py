@@ -38,7 +38,7 @@ class StoredAlert:
     off: int
     alert: bytes
     sig: bytes
-    kid: str = ""  # signer's key id, as stored
+    kid: str = ""  # signer's key id: only in entries stored before the compact layout
     received: int = 0  # hub receive time, ms
 
     @classmethod

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from hub.embedded import EmbeddedStoreError, EmbeddedValkey, valkey_binary
+from hub.embedded import STREAM_NODE_MAX_BYTES, EmbeddedStoreError, EmbeddedValkey, valkey_binary
 
 
 def _redis(url: str) -> Any:
@@ -66,6 +66,8 @@ async def test_start_serves_on_unix_socket_only(private_valkey: EmbeddedValkey) 
         assert conf["save"] == ""
         assert conf["protected-mode"] == "yes"
         assert conf["hz"] == "100"
+        # 16 KiB stream nodes: ~13 alerts of 1 KiB each instead of 3 (hub.embedded)
+        assert conf["stream-node-max-bytes"] == str(STREAM_NODE_MAX_BYTES) == "16384"
         assert conf["dir"] == str(server.data_dir)
     finally:
         await client.aclose()

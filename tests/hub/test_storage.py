@@ -277,9 +277,11 @@ async def test_offsets_start_at_1_and_follow_order(store: Store, raw: Any) -> No
     assert (await store.channel(CH)).head == 7  # type: ignore[union-attr]
     entries = await raw.xrange(LOG)
     assert [e[0] for e in entries] == [f"0-{i}".encode() for i in range(1, 8)]
-    assert entries[0][1] == {b"a": b"alert a1", b"s": b"sig-alert a1", b"k": b"k1", b"r": b"1"}
-    digest = hashlib.sha1(b"alert a1").hexdigest().encode()
-    assert await raw.hget(IDS, "a1") == b"1:" + digest
+    # no kid: the signed alert carries it (64 bytes an alert saved)
+    assert entries[0][1] == {b"a": b"alert a1", b"s": b"sig-alert a1", b"r": b"1"}
+    # the dedup index: <first 16 bytes of the SHA-1 of the bytes><offset>
+    digest = hashlib.sha1(b"alert a1").digest()[:16]
+    assert await raw.hget(IDS, "a1") == digest + b"1"
 
 
 async def test_concurrent_batches_get_distinct_contiguous_offsets(store: Store) -> None:
@@ -323,6 +325,53 @@ async def test_same_id_other_bytes_conflicts(store: Store, raw: Any) -> None:
     assert await raw.xlen(LOG) == 3
     stored = await store.read_after(CH, 1, 1)
     assert stored[0].alert == b"alert b"
+
+
+async def test_dedup_holds_across_a_store_restart(private_valkey: EmbeddedValkey) -> None:
+    """The compact dedup index survives a restart (AOF replay): same id and bytes give the
+    original offset, other bytes 409 naming it, for offsets past what one digit holds."""
+    store = await Store.connect(private_valkey.url)
+    try:
+        await store.create_channel(CH)
+        await append_ok(store, *(req(f"r{i}") for i in range(1, 13)))
+    finally:
+        await store.close()
+    await private_valkey.stop()
+    await private_valkey.start()
+    store = await Store.connect(private_valkey.url)
+    try:
+        again = await store.append_batch([req("r12"), req("r3"), req("r12", b"other bytes")])
+        assert again[:2] == [AppendResult(12, True), AppendResult(3, True)]
+        assert isinstance(again[2], AlertIdConflict) and "offset 12" in again[2].detail
+        assert await store.alert_offset(CH, "r12") == 12
+        assert await append_ok(store, req("r13")) == [AppendResult(13, False)]
+    finally:
+        await store.close()
+
+
+async def test_a_store_written_in_the_old_layout_keeps_working(store: Store, raw: Any) -> None:
+    """Channels written before the compact layout (dedup values "<offset>:<hex SHA-1>",
+    stream entries with k=<kid>): their alerts are still read, their ids still deduplicate
+    (same bytes: the original offset; other bytes: 409 naming it), and new alerts go on
+    from their head in the compact layout, next to the old values."""
+    await store.create_channel(CH)
+    old = {1: b"alert o1", 2: b"alert o2"}
+    for off, body in old.items():  # what the old append script wrote
+        await raw.xadd(LOG, {"a": body, "s": b"sig-" + body, "k": "k1", "r": "1"},
+                       id=f"0-{off}")
+        await raw.hset(IDS, f"o{off}", f"{off}:{hashlib.sha1(body).hexdigest()}")
+    await raw.hset(META, mapping={"head": "2", "durable": "2"})
+    results = await store.append_batch([req("o2"), req("o1", b"tampered"), req("n3"),
+                                        req("o1")])
+    assert results[0] == AppendResult(2, True)
+    assert isinstance(results[1], AlertIdConflict) and "offset 1" in results[1].detail
+    assert results[2:] == [AppendResult(3, False), AppendResult(1, True)]
+    assert await store.alert_offset(CH, "o1") == 1
+    assert await store.alert_offset(CH, "n3") == 3
+    stored = await store.read_after(CH, 0, 10)
+    assert [(a.off, a.alert, a.kid) for a in stored] == [
+        (1, b"alert o1", "k1"), (2, b"alert o2", "k1"), (3, b"alert n3", "")]
+    assert await raw.hget(IDS, "o1") == b"1:" + hashlib.sha1(b"alert o1").hexdigest().encode()
 
 
 async def test_closed_and_archived_channels_refuse(store: Store, raw: Any) -> None:
@@ -444,7 +493,7 @@ async def test_read_after_paging(store: Store) -> None:
     await append_ok(store, *(req(f"a{i}") for i in range(1, 11)))
     page = await store.read_after(CH, 0, 4)
     assert [a.off for a in page] == [1, 2, 3, 4]
-    assert page[0] == StoredAlert(off=1, alert=b"alert a1", sig=b"sig-alert a1", kid="k1",
+    assert page[0] == StoredAlert(off=1, alert=b"alert a1", sig=b"sig-alert a1", kid="",
                                   received=1)  # fmt: skip
     assert [a.off for a in await store.read_after(CH, 4, 4)] == [5, 6, 7, 8]
     assert [a.off for a in await store.read_after(CH, 8, 4)] == [9, 10]

@@ -3,6 +3,8 @@
 - asyncio's TLS read buffer is one per event loop, shared by its connections
   (``hub.wsconn.use_small_tls_read_buffers``): bytes must never cross connections, however
   many read at once in both directions.
+- The keepalive runs on timers (no task per connection) and the queues of an idle
+  connection hold no deque while empty (``hub.lazydeque``).
 - The hub's context issues no TLS 1.3 session tickets: with ``OP_NO_TICKET`` alone OpenSSL
   sends two *stateful* tickets per handshake and keeps both sessions in the context's
   cache (memory after the connection is gone, and a resumption that skips the client
@@ -20,12 +22,14 @@ import ssl
 from pathlib import Path
 from typing import Any
 
+from hub.lazydeque import LazyDeque
 from hub.protocol import frames as f
 from hub.registry import Authenticated
 from hub.tls import build_context
-from hub.wsconn import TLS_READ_BUFFER, use_small_tls_read_buffers
+from hub.wsconn import TLS_READ_BUFFER, CoalescingConnection, use_small_tls_read_buffers
 from tests.harness import HubHarness, client_context
-from tests.hub.wire import CH, Raw, Signer, cast
+from tests.hub.conftest import MakeHub
+from tests.hub.wire import CH, Raw, Signer, cast, eventually
 from tests.pki import Pki, make_pki
 
 CONNS = 20
@@ -141,3 +145,83 @@ async def test_an_open_session_keeps_no_handshake_leftovers(h: HubHarness) -> No
         alert, sig = Signer(fr).sign(CH)
         ack = await c.publish(CH, alert, sig)
         assert isinstance(ack, f.Ack) and ack.off == 1
+
+
+async def test_an_idle_connection_keeps_alive_without_a_task_or_empty_deques(
+        make_hub: MakeHub) -> None:
+    """W4, issue 17: the keepalive runs on timers, not a task per connection; the
+    queues an idle connection holds (websockets' frames and drain waiters, asyncio's TLS
+    write backlog, the session's send queue) hold no deque while empty; websockets'
+    connection and asyncio's TLS protocol keep their attributes in slots, not a dict.
+    The keepalive still pings and reads the pongs; the connection stays open and works."""
+    h = await make_hub(ping_interval_s=0.05, idle_timeout_s=5.0)
+    fr = (await cast(h))["fr"]
+    async with Raw.open(h, fr) as c:  # this client answers pings
+        assert h.hub is not None
+        session = next(iter(h.hub.sessions["fr/ops"]))
+        ws = session.ws
+        assert isinstance(ws, CoalescingConnection)
+        pings = 0
+        send_ping = ws.protocol.send_ping
+
+        def counted(data: bytes) -> None:
+            nonlocal pings
+            pings += 1
+            send_ping(data)
+
+        ws.protocol.send_ping = counted  # type: ignore[method-assign, assignment]
+        await eventually(lambda: pings >= 3)  # three pings, each answered before the next
+        assert ws.latency > 0 and not session.closing
+        assert ws.keepalive_task is None
+        def of_this_connection(task: asyncio.Task[Any]) -> bool:
+            frame = getattr(task.get_coro(), "cr_frame", None)
+            return frame is not None and frame.f_locals.get("self") is ws
+
+        assert not [t for t in asyncio.all_tasks() if of_this_connection(t)
+                    and getattr(t.get_coro(), "__name__", "") == "keepalive"]
+        transport: Any = ws.transport
+        queues = [ws.drain_waiters, ws.recv_messages.frames.queue, session.outbox._items,
+                  transport._ssl_protocol._write_backlog]
+        for queue in queues:
+            assert isinstance(queue, LazyDeque) and queue._d is None
+        # everything websockets' connection and asyncio's TLS protocol set is in slots: no
+        # dict per connection (~1.6 KiB each when their keys are not shared)
+        assert vars(ws) == {} and vars(transport._ssl_protocol) == {}
+        alert, sig = Signer(fr).sign(CH)
+        ack = await c.publish(CH, alert, sig)
+        assert isinstance(ack, f.Ack) and ack.off == 1
+    await eventually(lambda: ws._ka_handle is None)  # nothing scheduled after the close
+
+
+def _session_frames(session: Any) -> dict[str, dict[str, Any]]:
+    """The locals of the session's reader (``run``) and writer (``_write_loop``) frames."""
+    found: dict[str, dict[str, Any]] = {}
+    for task in asyncio.all_tasks():
+        coro: Any = task.get_coro()
+        while coro is not None:
+            frame = getattr(coro, "cr_frame", None)
+            if (frame is not None and frame.f_locals.get("self") is session
+                    and frame.f_code.co_name in ("run", "_write_loop")):
+                found[frame.f_code.co_name] = dict(frame.f_locals)
+            coro = getattr(coro, "cr_await", None)
+    return found
+
+
+async def test_an_idle_session_keeps_neither_the_last_frame_read_nor_the_last_sent(
+        h: HubHarness) -> None:
+    """Between frames the reader and the writer wait with nothing of the last frame in
+    hand: an idle connection after a large frame in either direction (a publish, a
+    history page or a batch of alerts: up to max_frame_bytes) does not keep it."""
+    fr = (await cast(h))["fr"]
+    async with Raw.open(h, fr) as c:
+        assert h.hub is not None
+        session = next(iter(h.hub.sessions["fr/ops"]))
+        await c.send_bytes(b"\xc1" * 100_000)  # not msgpack: 401, after reading it all
+        assert isinstance(await c.recv(), f.ErrorFrame)
+        alert, sig = Signer(fr).sign(CH)
+        assert isinstance(await c.publish(CH, alert, sig), f.Ack)
+        await eventually(lambda: session.outbox.empty() and set(_session_frames(session))
+                         == {"run", "_write_loop"})
+        frames = _session_frames(session)
+        assert "message" not in frames["run"]
+        assert "data" not in frames["_write_loop"]
