@@ -241,6 +241,9 @@ class Connection:
         #: Most alerts per ``pubs`` (0: the hub does not take ``pubs``; send ``pub``).
         limit = welcome.limits.get("max_pub_items", 0)
         self.max_pub_items = limit if type(limit) is int and limit >= 2 else 0
+        #: The largest frame the hub reads (a ``pubs`` past it would close the connection).
+        size = welcome.limits.get("max_frame_bytes", MAX_FRAME_BYTES)
+        self.max_frame_bytes = size if type(size) is int and size > 0 else MAX_FRAME_BYTES
         #: Publishes queued in this step, per channel, not yet sent.
         self._queued: dict[str, list[f.Publish]] = {}
         #: rid of a ``pubs`` sent -> the rids of its alerts' publishes, in order.
@@ -305,8 +308,7 @@ class Connection:
         queued = self._queued.pop(ch)
         try:
             async with self._pub_send:
-                for start in range(0, len(queued), self.max_pub_items):
-                    chunk = queued[start:start + self.max_pub_items]
+                for chunk in _pub_chunks(queued, self.max_pub_items, self.max_frame_bytes):
                     if len(chunk) == 1:
                         await self.send(chunk[0])
                         continue
@@ -505,3 +507,29 @@ async def open_connection(
         await ws.close(1002, "expected welcome")
         raise ProtocolViolation(f"expected a welcome frame, got {frame.TYPE!r}")
     return Connection(ws, frame)
+
+
+#: Bytes a ``pubs`` frame spends besides its items' alert and signature bytes (map keys,
+#: rid, channel), and per item (array and bin headers): generous upper bounds.
+_PUBS_OVERHEAD = 160
+_PUBS_ITEM_OVERHEAD = 16
+
+
+def _pub_chunks(queued: list[f.Publish], max_items: int, max_bytes: int
+                ) -> list[list[f.Publish]]:
+    """``queued`` in order, cut into runs that each fit one ``pubs`` frame: at most
+    ``max_items`` alerts and, encoded, at most ``max_bytes`` (the hub closes a connection
+    that sends a larger frame). A publish too large to share a frame goes alone."""
+    chunks: list[list[f.Publish]] = []
+    chunk: list[f.Publish] = []
+    size = _PUBS_OVERHEAD
+    for frame in queued:
+        item = len(frame.alert) + len(frame.sig) + _PUBS_ITEM_OVERHEAD
+        if chunk and (len(chunk) >= max_items or size + item > max_bytes):
+            chunks.append(chunk)
+            chunk, size = [], _PUBS_OVERHEAD
+        chunk.append(frame)
+        size += item
+    if chunk:
+        chunks.append(chunk)
+    return chunks

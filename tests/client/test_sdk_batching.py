@@ -122,3 +122,17 @@ async def test_a_batch_refused_whole_fails_each_publish(h: HubHarness, fr: Leaf)
                                      for i in range(5)), return_exceptions=True)
         assert conn_of(c).pubs_sent == 1
         assert all(isinstance(o, AccessDenied) for o in out), out
+
+
+async def test_batches_stay_within_the_hubs_frame_size(h: HubHarness, fr: Leaf) -> None:
+    """256 publishes of ~1.3 KiB queued at once would make a ~330 KiB ``pubs``, past the
+    hub's 256 KiB frame limit (the hub closes such a connection, 1009): the SDK cuts its
+    batches by size as well as by count, and every publish is acked."""
+    async with h.client(fr, **FAST) as c:
+        conn = conn_of(c)
+        assert conn.max_frame_bytes == h.settings.max_frame_bytes
+        text = "x" * 1200
+        acks = await asyncio.gather(*(c.publish(CH, "notice", note(f"{i} {text}"))
+                                      for i in range(MAX_PUB_ITEMS)))
+        assert sorted(a.offset for a in acks) == list(range(1, MAX_PUB_ITEMS + 1))
+        assert conn.pubs_sent >= 2 and conn.is_open
