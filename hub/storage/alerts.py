@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis.asyncio.client import Pipeline
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from hub.protocol.chain import expected_detail
 from hub.protocol.envelope import alert_hash
@@ -135,6 +136,22 @@ def _confirmed(reply: Any, replicas: int) -> bool:
             and int(reply[1]) >= replicas)
 
 
+async def _wait_again(conn: Any, need: int, timeout_ms: int) -> Any:
+    """WAITAOF 1 ``need`` re-issued on ``conn``, the connection that wrote the batch. Only
+    there does it wait for the batch: redis-py would silently reconnect a connection
+    dropped meanwhile (e.g. by a failover's pool reset), and on a fresh connection, which
+    wrote nothing, WAITAOF confirms at once. So a dropped connection is a lost connection
+    (the batch is not acknowledged), never a new one; a connection dropped while the
+    reply is read (redis-py then fails with AttributeError on its cleared reader) too."""
+    if not conn.is_connected:
+        raise RedisConnectionError("connection lost while waiting for the fsync")
+    try:
+        await conn.send_command("WAITAOF", 1, need, timeout_ms)
+        return await conn.read_response()
+    except AttributeError as exc:
+        raise RedisConnectionError("connection lost while waiting for the fsync") from exc
+
+
 class AlertsMixin(ChannelsMixin):
     """Alerts (append, reads, retention; trim reads the channel's meta) and attachments."""
 
@@ -172,8 +189,7 @@ class AlertsMixin(ChannelsMixin):
                         left_ms = int((deadline - loop.time()) * 1000)
                         if left_ms <= 0:
                             break
-                        await conn.send_command("WAITAOF", 1, need, min(ACK_RETRY_MS, left_ms))
-                        got = await conn.read_response()
+                        got = await _wait_again(conn, need, min(ACK_RETRY_MS, left_ms))
                     confirmed = _confirmed(got, need)
                 clean = True
             finally:
