@@ -112,7 +112,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.x509.oid import NameOID
 
-from certs._fs import KEY_MODE, PUBLIC_MODE, locked, write_atomic
 from certs.checks import (
     ADMIN_EKU,
     CLIENT_AUTH,
@@ -135,6 +134,7 @@ from certs.errors import (
     UnknownCertificate,
     WrongPurpose,
 )
+from certs.files import KEY_MODE, PUBLIC_MODE, locked, write_atomic
 from certs.index import (
     INDEX_FILE,
     REASONS,

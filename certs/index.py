@@ -35,8 +35,8 @@ from typing import Any, Literal
 
 from cryptography import x509
 
-from certs._fs import PUBLIC_MODE, write_atomic
 from certs.errors import CorruptCA
+from certs.files import PUBLIC_MODE, write_atomic
 
 __all__ = [
     "INDEX_FILE",

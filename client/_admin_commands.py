@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from certs.files import write_atomic
 from client._admin_common import (
     _AUDIT_PAGE,
     _DAY_MS,
@@ -187,17 +188,7 @@ def _same_key(cert_path: Path, csr_pem: str) -> bool:
 
 def _write(path: Path, data: str, mode: int) -> None:
     """Write ``data`` to ``path`` with exactly ``mode``, atomically (temp file, rename)."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, data.encode("ascii"), mode=mode)
 
 
 def _save_credentials(args: argparse.Namespace, r: dict[str, Any]) -> dict[str, str]:

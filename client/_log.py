@@ -26,13 +26,12 @@ next one against it) and checks every new one against it with a consistency proo
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from certs.files import write_atomic
 from client._model import ClientError
 from hub.protocol.checkpoint import Checkpoint, checkpoint_hash, fingerprint
 from hub.protocol.merkle import leaf_hash, verify_consistency, verify_inclusion
@@ -144,13 +143,4 @@ def read_checkpoint_state(path: Path) -> dict[str, dict[str, str]]:
 def write_checkpoint_state(path: Path, state: Mapping[str, SignedCheckpoint]) -> None:
     """Replace the state file atomically (0600; write, fsync, rename)."""
     data = json.dumps({ch: cp.to_json() for ch, cp in sorted(state.items())}, indent=1)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(data + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, (data + "\n").encode(), mode=0o600)

@@ -71,6 +71,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from certs.files import write_atomic
 from client._options import EXIT_CODES_EPILOG, add_channel_argument, add_connection_options
 from client._preflight import build_client, explain, refusal
 from client.sdk import Client, ClientError, Received
@@ -318,18 +319,8 @@ def read_state(path: Path, channel: str) -> tuple[str, int] | None:
 def write_state(path: Path, channel: str, epoch: str, offset: int) -> None:
     """Replace the state file atomically (write, fsync, rename, fsync the folder)."""
     data = json.dumps({"channel": channel, "epoch": epoch, "offset": offset})
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+        write_atomic(path, data.encode(), mode=0o644)
     except OSError as exc:
         raise _InputError(f"cannot write state file {path}: {exc.strerror}") from exc
 

@@ -48,6 +48,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from certs.files import write_atomic
 from client._options import add_channel_argument, add_connection_options
 from client.report import collect, open_client, run_refusable
 from client.sdk import Client, Received, SignedCheckpoint
@@ -352,17 +353,7 @@ async def make_bundle(client: Client, channel: str, ids: Sequence[str], *, ca: b
 
 def write_private(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` (mode 0600: handling-coded records), atomically."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, _FILE_MODE)
-    try:
-        os.fchmod(fd, _FILE_MODE)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, data, mode=_FILE_MODE)
 
 
 def _ids(text: str) -> list[str]:

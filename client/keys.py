@@ -21,7 +21,6 @@ An existing key is never replaced without ``--force``. Exit codes: 0 done, 2 usa
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from certs.files import write_atomic
 from hub.protocol.enrol import build_request
 from hub.protocol.errors import InvalidFrame
 from hub.protocol.identity import RESERVED_MEMBER, Identity, check_name, split_principal
@@ -59,17 +59,7 @@ def identity_for(principal: str) -> Identity:
 
 def _write(path: Path, data: bytes, mode: int) -> None:
     """Write ``data`` to ``path`` with exactly ``mode``, atomically (temp file, rename)."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, data, mode=mode)
 
 
 def new_key_and_request(principal: str, out: Path, *, force: bool = False) -> KeyRequest:

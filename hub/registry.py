@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +32,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from certs.ca import CA_CERT_FILE, CA_KEY_FILE, CRL_FILE, ISSUED_DIR, write_crl
 from certs.errors import CAError
+from certs.files import PUBLIC_MODE, write_atomic
 from certs.index import CertRecord as IndexRecord
 from certs.index import read_index
 from hub.protocol.envelope import key_id
@@ -125,16 +124,7 @@ def _cancel_point() -> None:
 def _write_public(path: Path, data: bytes) -> None:
     """Replace ``path`` (mode 0644) atomically: a reader sees the old file or the new one."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, data, mode=PUBLIC_MODE)
 
 
 def _crl_number(pem: bytes, ca: x509.Certificate) -> int | None:

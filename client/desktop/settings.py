@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from certs.files import write_atomic
+
 __all__ = ["DeskSettings", "config_dir", "data_dir", "load_settings", "save_settings"]
 
 _APP = "cordon"
@@ -98,10 +100,6 @@ def save_settings(settings: DeskSettings, directory: Path | None = None) -> Path
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(folder, 0o700)
     path = folder / _FILE
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # a leftover temporary file keeps no wider mode
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(asdict(settings), out, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(asdict(settings), indent=2, sort_keys=True).encode(),
+                 mode=0o600)
     return path

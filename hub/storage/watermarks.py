@@ -16,9 +16,10 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
+
+from certs.files import write_atomic
 
 __all__ = ["WATERMARKS_FILE", "WATERMARKS_SAVE_S", "load_watermarks", "save_watermarks"]
 
@@ -62,8 +63,7 @@ def save_watermarks(path: Path, seen: Mapping[str, tuple[str, int]]) -> None:
         old = merged.get(name)
         if old is None or old[0] != epoch or old[1] < mark:
             merged[name] = (epoch, mark)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps({k: [e, m] for k, (e, m) in sorted(merged.items())}))
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps({k: [e, m] for k, (e, m) in sorted(merged.items())}
+                                      ).encode(), mode=0o644)

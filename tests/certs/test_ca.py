@@ -22,7 +22,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from certs._fs import write_atomic
 from certs.ca import (
     ADMIN_EKU,
     CLIENT_AUTH,
@@ -47,6 +46,7 @@ from certs.ca import (
     revoke,
     write_crl,
 )
+from certs.files import write_atomic
 from hub.protocol.envelope import key_id
 from hub.protocol.errors import BadSignature
 from hub.protocol.identity import Identity

@@ -1,6 +1,7 @@
-"""Durable file writes and the CA directory lock (private helpers of :mod:`certs.ca`).
+"""Durable file writes and the CA directory lock.
 
-Every file the CA writes goes through :func:`write_atomic`: the bytes go to a
+Every file Cordon replaces (the CA's, keys, state files, settings, evidence bundles)
+goes through :func:`write_atomic`: the bytes go to a
 temporary file in the same directory, created with its final mode, fsynced,
 then renamed over the target with :func:`os.replace`, and the directory is
 fsynced. A reader sees the old file or the new one, never a torn one; a crash
