@@ -230,3 +230,36 @@ async def test_export_refuses_a_foreign_hub_crl(h: HubHarness, members: dict[str
     assert "not signed by this client's CA" in err and "--crl" in err, err
     code = await asyncio.to_thread(evidence_main, [*base, "--crl", str(h.pki.crl)])
     assert code == 0 and out.exists(), capsys.readouterr().err
+
+
+async def test_the_served_crl_is_reused_then_asked_again(h: HubHarness,
+                                                         members: dict[str, Leaf], raw: Any,
+                                                         monkeypatch: Any) -> None:
+    """Checkpoint checks reuse the CRL verified on this connection (no round trip each);
+    after a reconnection, or once CRL_RECHECK_S has passed, the hub is asked again — and
+    a CRL the store now holds from another CA is refused then."""
+    from client import sdk
+
+    async with h.client(members["fr"], **FAST) as fr:
+        await fr.publish(CH, "notice", note("one"), alert_id="FR-1")
+    assert await sign(h) == 1
+    ca = x509.load_pem_x509_certificate(h.pki.ca.read_bytes())
+    now = datetime.now(UTC)
+    number = int(await raw.hget(CRL_KEY, "number"))
+    async with h.client(members["de"], **FAST) as de:
+        await de.checkpoint(CH)  # asks for the CRL, verifies it
+        await _store_as_is(raw, _crl(ca.subject, Ed25519PrivateKey.generate(),
+                                     number=number, this=now, nxt=now + timedelta(days=7)))
+        await de.checkpoint(CH)  # the CRL held is reused
+        await h.restart()  # the same number is stored: no hub process reloads anything
+        with pytest.raises(ForeignCRL):
+            await de.checkpoint(CH)  # a new connection: asked again
+    foreign = await raw.hget(CRL_KEY, "pem")
+    await _store_as_is(raw, h.pki.crl.read_bytes())  # the honest one again
+    async with h.client(members["de"], **FAST) as de:
+        await de.checkpoint(CH)
+        await _store_as_is(raw, foreign)
+        await de.checkpoint(CH)  # held
+        monkeypatch.setattr(sdk, "CRL_RECHECK_S", 0.0)  # as if 5 minutes had passed
+        with pytest.raises(ForeignCRL):
+            await de.checkpoint(CH)
