@@ -30,7 +30,8 @@ _last: tuple[bytes, bytes, int, int] | None = None
 
 
 def _parse(pem: bytes) -> tuple[bytes, int, int]:
-    """(DER exactly as signed, CRLNumber, nextUpdate ms) of a stored PEM CRL."""
+    """(DER exactly as signed, CRLNumber, nextUpdate ms) of a stored PEM CRL; its size is
+    checked before it is parsed (:class:`FrameTooLarge`)."""
     global _last
     if _last is not None and _last[0] == pem:
         return _last[1:]
@@ -38,6 +39,8 @@ def _parse(pem: bytes) -> tuple[bytes, int, int]:
     if match is None:
         raise ValueError("no PEM CRL")
     der = base64.b64decode(match.group(1), validate=False)
+    if len(der) > MAX_CRL_BYTES:
+        raise FrameTooLarge("the CRL does not fit in one frame")
     crl = x509.load_der_x509_crl(der)
     number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
     nxt = crl.next_update_utc
@@ -58,6 +61,4 @@ async def crl_result(store: Store, rid: int) -> f.CrlResult:
     except (ValueError, TypeError, x509.ExtensionNotFound) as exc:
         log.error("the stored CRL cannot be served: %s", exc)
         raise InternalError("the stored CRL is unreadable") from exc
-    if len(der) > MAX_CRL_BYTES:
-        raise FrameTooLarge("the CRL does not fit in one frame")
     return f.CrlResult(rid=rid, crl=der, number=number, next=next_ms)

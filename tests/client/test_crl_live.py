@@ -28,8 +28,9 @@ from client.checkpoint import main as checkpoint_main
 from client.evidence import main as evidence_main
 from client.evidence import read_ca
 from client.sdk import CheckpointError, CRLError, ForeignCRL, StaleCRL
-from hub.protocol.errors import NotFound
+from hub.protocol.errors import FrameTooLarge, InternalError, NotFound
 from hub.protocol.evidence import verify_bundle
+from hub.protocol.limits import MAX_CRL_BYTES
 from hub.storage import CRL_KEY
 from tests.bodies import note
 from tests.harness import HubHarness
@@ -263,3 +264,24 @@ async def test_the_served_crl_is_reused_then_asked_again(h: HubHarness,
         monkeypatch.setattr(sdk, "CRL_RECHECK_S", 0.0)  # as if 5 minutes had passed
         with pytest.raises(ForeignCRL):
             await de.checkpoint(CH)
+
+
+@pytest.mark.parametrize("stored", ["garbage", "too-large"])
+async def test_an_unservable_stored_crl(h: HubHarness, members: dict[str, Leaf], raw: Any,
+                                        stored: str) -> None:
+    """The store's CRL unreadable → 500; over MAX_CRL_BYTES → 413 (checked before parsing);
+    the connection stays usable and the next ask, once the CRL is fixed, works."""
+    if stored == "garbage":
+        pem = b"-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n"
+        error: type[Exception] = InternalError
+    else:
+        body = base64.encodebytes(b"\x30" * (MAX_CRL_BYTES + 1))
+        pem = b"-----BEGIN X509 CRL-----\n" + body + b"-----END X509 CRL-----\n"
+        error = FrameTooLarge
+    await _store_as_is(raw, pem)
+    async with h.client(members["de"], **FAST) as de:
+        with pytest.raises(error):
+            await de.crl()
+        await _store_as_is(raw, h.pki.crl.read_bytes())
+        assert (await de.crl()).public_bytes(serialization.Encoding.DER) == _der_of_pem(
+            h.pki.crl.read_bytes())
