@@ -2,7 +2,8 @@
 
 ``cordon checkpoint show CHANNEL [--crl FILE] [--state FILE] [--save FILE]`` fetches the
 hub-signed checkpoint (PROTOCOL.md §6.9), verifies it (log key certificate against the
-CA, the CRL when given, the cordon-log EKU; signature; consistency with the checkpoint
+CA, not on the CRL — ``--crl``'s file, else the one the hub serves, verified against the
+CA (§6.10) —, the cordon-log EKU; signature; consistency with the checkpoint
 kept in ``--state`` from the last run) and prints ``{"channel", "epoch", "size", "time",
 "root", "fingerprint", "kid"}``; ``--save FILE`` writes the signed checkpoint (JSON, hex)
 for a peer. ``cordon checkpoint verify CHANNEL FINGERPRINT|FILE`` compares a peer's
@@ -133,7 +134,8 @@ def _signed_main(command: str, argv: list[str]) -> int:
         parser.add_argument("peer", metavar="FINGERPRINT|FILE",
                             help="the peer's fingerprint, or its file from 'show --save'")
     parser.add_argument("--crl", type=Path, metavar="FILE",
-                        help="the CA's CRL: refuse a revoked log key")
+                        help="check the log key against this CRL instead of the one the hub "
+                        "serves (which is verified against --ca)")
     parser.add_argument("--state", type=Path, metavar="FILE",
                         help="keep the last verified checkpoint here; the next is checked "
                         "against it")

@@ -10,7 +10,8 @@
 checkpoint of the channel's log and the alerts' inclusion proofs, and writes ONE file
 (PROTOCOL.md Appendix D, mode 0600: it holds handling-coded records) with the alerts'
 exact bytes and signatures, their senders' certificates, the checkpoint and the log
-key's certificate, the CA certificate and the CRL of the day. It checks the file as
+key's certificate, the CA certificate and the CRL of the day (the one the hub serves,
+verified against --ca; ``--crl``/``CORDON_CRL`` give another). It checks the file as
 ``verify`` would before writing it. Alerts whose handling code (H1 not as evidence in
 court, H2 not to be passed on, H3 other restrictions) forbids it are refused unless
 the sender's administration recorded its permission in the channel (``permit``): the
@@ -27,7 +28,8 @@ Exit codes: 0 verified / written / published; 1 unexpected failure; 2 usage; 3 t
 hub refused or is unreachable; 4 unreadable (not a bundle, truncated, wrong version;
 unknown alert ids or an unreadable CRL for export); 5 tampered (a signature, proof or
 chain link does not verify); 6 unverifiable (a certificate revoked, expired or of the
-wrong purpose, the CRL expired, another CA than --ca); 7 restricted (a handling code
+wrong purpose, the CRL expired, another CA than --ca; export: the hub's CRL is not
+--ca's, or expired); 7 restricted (a handling code
 forbids it and no permission of the sender is recorded).
 """
 
@@ -51,7 +53,7 @@ from cryptography.hazmat.primitives import serialization
 from certs.files import write_atomic
 from client._options import add_channel_argument, add_connection_options
 from client.report import collect, open_client, run_refusable
-from client.sdk import Client, Received, SignedCheckpoint
+from client.sdk import Client, CRLError, Received, SignedCheckpoint
 from hub.protocol.envelope import Envelope
 from hub.protocol.errors import InvalidFrame
 from hub.protocol.evidence import (
@@ -85,8 +87,8 @@ _EPILOG = ("Exit codes: 0 verified (export: written; permit: published); 1 unexp
            "bundle, truncated, wrong version; export: unknown ids, unreadable CRL); 5 "
            "tampered (a signature, proof or chain link does not verify); 6 unverifiable "
            "(a certificate revoked, expired or of the wrong purpose, the CRL expired, "
-           "another CA than --ca); 7 restricted (a handling code forbids it and the "
-           "sender's permission is not recorded).")
+           "another CA than --ca; export: the hub's CRL not --ca's, or expired); 7 "
+           "restricted (a handling code forbids it and the sender's permission is not recorded).")
 #: How long export waits for a checkpoint that covers the newest alert asked for.
 CHECKPOINT_WAIT_S = 10.0
 _FILE_MODE = 0o600
@@ -310,15 +312,18 @@ async def _checkpoint_covering(client: Client, channel: str, offset: int,
 
 
 async def export_bundle(client: Client, channel: str, ids: Sequence[str], *, ca: bytes,
-                        crl: bytes) -> bytes:
+                        crl: bytes | None = None) -> bytes:
     """Connect, collect and prove the alerts ``ids`` of ``channel``; the bundle's bytes,
-    checked (``verify_bundle`` with ``ca`` pinned) before they are returned."""
+    checked (``verify_bundle`` with ``ca`` pinned) before they are returned. ``crl``
+    (DER): the CRL to carry; None: the one the hub serves, verified against the client's
+    CA (:meth:`Client.crl`)."""
     async with client:
         return await make_bundle(client, channel, ids, ca=ca, crl=crl)
 
 
 async def make_bundle(client: Client, channel: str, ids: Sequence[str], *, ca: bytes,
-                      crl: bytes, items: Sequence[Received] | None = None) -> bytes:
+                      crl: bytes | None = None,
+                      items: Sequence[Received] | None = None) -> bytes:
     """:func:`export_bundle` on a client already in use (the desk's): ``items`` are the
     channel's verified alerts when the caller holds them (else the history is read)."""
     epoch = next((c.epoch for c in await client.channels() if c.ch == channel), "")
@@ -329,6 +334,12 @@ async def make_bundle(client: Client, channel: str, ids: Sequence[str], *, ca: b
         if r.chain_broken:
             log.warning("alert %s shows a broken sender chain (%s): %s",
                         r.envelope.id if r.envelope else "?", r.chain, r.chain_detail)
+    if crl is None:  # first: the checkpoint's log key is then checked against it too
+        try:
+            crl = (await client.crl()).public_bytes(serialization.Encoding.DER)
+        except CRLError as exc:
+            raise ExportRefused(EXIT_CODES["unverifiable"], f"{exc}: give the CA's CRL of "
+                                "the day with --crl FILE") from exc
     signed = await _checkpoint_covering(client, channel, chosen[-1].offset, epoch)
     size = signed.checkpoint.size
     proofs = await client.prove_inclusion(channel, epoch, size, [r.offset for r in chosen],
@@ -368,34 +379,31 @@ def _ids(text: str) -> list[str]:
     return ids
 
 
-def _default_crl(args: argparse.Namespace) -> Path | None:
+def _crl_override(args: argparse.Namespace) -> Path | None:
+    """``--crl``, else ``CORDON_CRL``; None: the CRL the hub serves (verified)."""
     if args.crl is not None:
         return Path(args.crl)
     env = os.environ.get("CORDON_CRL")
-    if env:
-        return Path(env)
-    beside = Path(args.ca).with_name("crl.pem") if args.ca else None
-    return beside if beside is not None and beside.exists() else None
+    return Path(env) if env else None
 
 
 def _export(args: argparse.Namespace) -> int:
     prog = f"{PROG} export"
-    crl_path = _default_crl(args)
-    if crl_path is None:
-        print(f"{prog}: error: give the CRL of the day with --crl FILE (or CORDON_CRL): the "
-              "hub's CA publishes it (crl.pem); a bundle must carry it", file=sys.stderr)
-        return EXIT_USAGE
+    crl_path = _crl_override(args)
     try:
-        crl = read_crl(crl_path)
+        crl = None if crl_path is None else read_crl(crl_path)
         ca = read_ca(Path(args.ca))
     except Exception as exc:  # any unreadable file: one line, exit 4
-        print(f"{prog}: error: cannot read {crl_path} / {args.ca}: {exc}", file=sys.stderr)
+        print(f"{prog}: error: cannot read {crl_path or '(no CRL file)'} / {args.ca}: {exc}",
+              file=sys.stderr)
         return EXIT_INPUT
     out: Path = args.out or Path(
         f"{args.channel}-evidence-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.cordon-evidence")
     client = open_client(prog, args)
     if isinstance(client, int):
         return client
+    if crl_path is not None:  # the log key is checked against the same CRL
+        client.configure_checkpoints(crl=crl_path)
     try:
         data = run_refusable(prog, export_bundle(client, args.channel, args.ids, ca=ca,
                                                  crl=crl), channel=args.channel, ca=args.ca)
@@ -471,8 +479,9 @@ def parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser
     _connected(exp)
     exp.add_argument("--out", "-o", type=Path, metavar="FILE", help="the file to write "
                      "(default CHANNEL-evidence-TIME.cordon-evidence; mode 0600)")
-    exp.add_argument("--crl", type=Path, metavar="CRL", help="the CA's CRL of the day, PEM "
-                     "or DER (env CORDON_CRL; default crl.pem beside --ca when present)")
+    exp.add_argument("--crl", type=Path, metavar="CRL", help="carry this CRL (PEM or DER; "
+                     "env CORDON_CRL) instead of the one the hub serves, which is verified "
+                     "against --ca (default)")
     ver = sub.add_parser("verify", help="check an evidence file offline and say what it proves",
                          description="Check an evidence file with nothing else (no hub, no "
                          "network) and print who said what, when, and that the channel's "

@@ -61,7 +61,9 @@ failed signature; ``subscribe(..., raise_on_chain_break=True)`` raises
 
 Signed checkpoints (PROTOCOL.md §6.9, Appendix C): :meth:`Client.checkpoint` fetches a
 channel's latest hub-signed checkpoint and verifies it (log key certificate against the
-CA, the CRL when given, the cordon-log EKU; the signature) before returning a
+CA, not on the CRL — the ``crl=`` file, else the CA's CRL the hub serves, which
+:meth:`Client.crl` verifies against the CA (PROTOCOL.md §6.10) —, the cordon-log EKU; the
+signature) before returning a
 :class:`SignedCheckpoint`; it also checks it against the last checkpoint this client
 verified for the channel (kept in ``checkpoint_state``), by a consistency proof:
 :class:`LogInconsistent` when the hub showed a different or rewritten history,
@@ -90,6 +92,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from client._conn import Connection, make_tls_context, open_connection
+from client._crl import CRLError, ForeignCRL, StaleCRL, crl_number, verify_crl
 from client._log import (
     CheckpointError,
     LogInconsistent,
@@ -152,6 +155,7 @@ from hub.protocol.limits import (
 )
 
 __all__ = [
+    "CRLError",
     "ChainViolation",
     "ChannelInfo",
     "CheckpointError",
@@ -159,6 +163,7 @@ __all__ = [
     "ClientClosed",
     "ClientError",
     "ConnectionLost",
+    "ForeignCRL",
     "LogInconsistent",
     "Page",
     "ProtocolViolation",
@@ -167,6 +172,7 @@ __all__ = [
     "SessionRefused",
     "SignedAlert",
     "SignedCheckpoint",
+    "StaleCRL",
     "Subscription",
     "Welcome",
     "check_chains",
@@ -184,6 +190,10 @@ _TRANSIENT_REFUSALS = (Unavailable, RateLimited)
 _CHAIN_RESIGNS = 8
 #: Verified checkpoints kept (by channel, epoch and size) to check proofs against.
 _KNOWN_CHECKPOINTS = 1024
+#: Longest a hub-served CRL is used for checkpoint checks before it is asked for again
+#: (never past its nextUpdate, and asked again after every reconnection): a revoked log
+#: key is refused within this long of the hub loading the new CRL.
+CRL_RECHECK_S = 300.0
 
 
 def load_credentials(
@@ -234,8 +244,10 @@ class Client:
     :param chain_heads: per channel, the ``(seq, hash)`` of this principal's last alert
         acknowledged there, as :attr:`chain_heads` gave it before a restart: the client
         then refuses a hub that has forgotten it (see :meth:`publish`)
-    :param crl: the CA's CRL (PEM), re-read at each check: a revoked log key's
-        checkpoints are refused (without it revocation of the log key is not checked)
+    :param crl: the CA's CRL (PEM or DER), re-read at each check: a revoked log key's
+        checkpoints are refused. Without it the SDK uses the CRL the hub serves
+        (:meth:`crl`, verified against ``ca``; asked again after :data:`CRL_RECHECK_S`,
+        its nextUpdate or a reconnection)
     :param checkpoint_state: a JSON file (0600) where the last verified checkpoint of
         each channel is kept, so the next one is checked against it after a restart
     """
@@ -300,6 +312,9 @@ class Client:
         #: (channel, epoch, size) -> a checkpoint verified (proofs are checked against it).
         self._known: dict[tuple[str, str, int], SignedCheckpoint] = {}
         self._crl_path: Path | None = None
+        #: The last CRL the hub served that verified: (CRL, time.monotonic() when fetched,
+        #: the welcome of the connection it came on).
+        self._hub_crl: tuple[x509.CertificateRevocationList, float, Welcome | None] | None = None
         self._checkpoint_state: Path | None = None
         self.configure_checkpoints(crl=crl, checkpoint_state=checkpoint_state)
 
@@ -639,6 +654,56 @@ class Client:
         )
         return answer.result
 
+    # --- the CA's CRL (PROTOCOL.md §6.10) ---------------------------------------------
+    async def crl(self) -> x509.CertificateRevocationList:
+        """The CA's CRL as the hub enforces it, asked for now and verified against this
+        client's CA: issuer and signature (:class:`ForeignCRL` if not the CA's), before
+        its nextUpdate (:class:`StaleCRL`), the frame's fields those of its bytes, not
+        older than one verified before (:class:`CRLError`). The DER the CA signed is
+        ``crl.public_bytes(Encoding.DER)``. It replaces the CRL held for checkpoint
+        checks (when the client was not given ``crl=``)."""
+        answer = await self._request(lambda rid: f.CrlRequest(rid=rid), f.CrlResult)
+        held = self._hub_crl
+        crl = verify_crl(answer.crl, self._cas, now_ms=time.time_ns() // 1_000_000,
+                         number=answer.number, next_ms=answer.next,
+                         at_least=0 if held is None else crl_number(held[0]) or 0)
+        self._hub_crl = (crl, time.monotonic(), self.welcome)
+        return crl
+
+    def _held_crl(self) -> x509.CertificateRevocationList | None:
+        """The CRL checkpoint checks use without asking the hub: ``crl=``'s file, else the
+        hub's last verified one while fresh (see :data:`CRL_RECHECK_S`), else None."""
+        if self._crl_path is not None:
+            data = self._crl_path.read_bytes()
+            return (x509.load_pem_x509_crl(data) if b"-----BEGIN" in data
+                    else x509.load_der_x509_crl(data))
+        held = self._hub_crl
+        if held is None:
+            return None
+        crl, fetched, welcome = held
+        nxt = crl.next_update_utc
+        if (welcome is not self.welcome or time.monotonic() - fetched > CRL_RECHECK_S
+                or nxt is None or nxt.timestamp() <= time.time()):
+            return None
+        return crl
+
+    async def _checkpoint_crl(self, ch: str) -> x509.CertificateRevocationList:
+        """The CRL to check a log key against: held (:meth:`_held_crl`), else the hub's.
+        A hub that serves none (or an old one that does not know the frame) gives
+        :class:`CRLError`: revocation is never skipped silently."""
+        try:
+            crl = self._held_crl()
+        except (OSError, ValueError) as exc:
+            raise CheckpointError(ch, f"cannot read the CRL {self._crl_path}: {exc}"
+                                  ) from exc
+        if crl is not None:
+            return crl
+        try:
+            return await self.crl()
+        except CordonError as exc:
+            raise CRLError(f"the hub serves no CRL ({exc.code} {exc.phrase}): give the "
+                           "CA's CRL file (crl=)") from exc
+
     # --- signed checkpoints (PROTOCOL.md §6.9, Appendix C) ----------------------------
     def configure_checkpoints(self, *, crl: Path | None = None,
                               checkpoint_state: Path | None = None) -> None:
@@ -801,19 +866,22 @@ class Client:
         der = self._certs.get(kid)
         if der is None:
             raise CheckpointError(ch, "the log key's certificate is unknown to the hub")
-        return self._verify_checkpoint(ch, data, sig, kid, der, link=link)
+        crl = await self._checkpoint_crl(ch)
+        return self._verify_checkpoint(ch, data, sig, kid, der, link=link, crl=crl)
 
     def _verify_checkpoint(self, ch: str, data: bytes, sig: bytes, kid: str, der: bytes, *,
-                           link: SignedCheckpoint | None = None) -> SignedCheckpoint:
+                           link: SignedCheckpoint | None = None,
+                           crl: x509.CertificateRevocationList | None = None
+                           ) -> SignedCheckpoint:
         """Check a checkpoint and its log key: CA, validity at its time, the cordon-log
-        EKU, the CRL (when given), the signature, the channel."""
+        EKU, the CRL (``crl``, else the one held: ``crl=``'s file or the hub's while
+        fresh), the signature, the channel."""
         try:
             if key_id(der) != kid:
                 raise BadSignature("certificate does not match the key id")
             cert = x509.load_der_x509_certificate(der)
-            crl = None
-            if self._crl_path is not None:
-                crl = x509.load_pem_x509_crl(self._crl_path.read_bytes())
+            if crl is None:
+                crl = self._held_crl()
             at_ms = decode_checkpoint(data).time
             _hub, public = trust.verify_log_certificate(cert, self._ca_for(der), at_ms=at_ms,
                                                         crl=crl)

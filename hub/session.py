@@ -26,6 +26,7 @@ from hub.admin import AdminHost, run_session_admin
 from hub.aio import cancel_and_wait
 from hub.alertcheck import check_body, check_references
 from hub.committer import GroupCommitter
+from hub.crlserve import crl_result
 from hub.feeds import Feeds, Outbox, Subscription
 from hub.metrics import Metrics
 from hub.protocol import codec
@@ -395,6 +396,8 @@ class Session:
                 await self._get_attachment(frame)
             case f.CheckpointRequest() | f.ProofRequest():
                 await self._log_request(frame)
+            case f.CrlRequest():  # any principal: the CA's CRL (hub.crlserve)
+                self.send(await crl_result(self.hub.store, frame.rid))
 
     async def _log_request(self, frame: f.CheckpointRequest | f.ProofRequest) -> None:
         """Signed checkpoints and proofs (hub.translog): for whoever may read the channel."""

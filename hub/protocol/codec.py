@@ -34,6 +34,7 @@ from hub.protocol.limits import (
     DIRECTORY_MAX_KEYS,
     MAX_ALERT_BYTES,
     MAX_ATTACHMENT_BYTES,
+    MAX_CRL_BYTES,
     MAX_FRAME_BYTES,
     MAX_PUB_ITEMS,
     PROOF_MAX_HASHES,
@@ -103,6 +104,14 @@ def _attachment_bytes(value: object) -> bytes:
         raise InvalidFrame("expected binary")
     if len(value) > MAX_ATTACHMENT_BYTES:
         raise FrameTooLarge("attachment too large")
+    return value
+
+
+def _crl_bytes(value: object) -> bytes:
+    if not isinstance(value, bytes):
+        raise InvalidFrame("expected binary")
+    if len(value) > MAX_CRL_BYTES:
+        raise FrameTooLarge("CRL too large")
     return value
 
 
@@ -314,6 +323,8 @@ _SPECS: dict[type[Any], dict[str, _Validator]] = {
         "offs": _offsets,
         "from": _optional(_uint),
     },
+    f.CrlRequest: {"rid": _uint},
+    f.CrlResult: {"rid": _uint, "crl": _crl_bytes, "number": _uint, "next": _uint},
     f.CheckpointResult: {
         "rid": _uint,
         "ch": _text,
@@ -416,6 +427,7 @@ _CLIENT: dict[str, type[Any]] = {
         f.AttachmentRequest,
         f.CheckpointRequest,
         f.ProofRequest,
+        f.CrlRequest,
     )
 }
 _SERVER: dict[str, type[Any]] = {
@@ -438,6 +450,7 @@ _SERVER: dict[str, type[Any]] = {
         f.Attachment,
         f.CheckpointResult,
         f.Proof,
+        f.CrlResult,
         f.ErrorFrame,
     )
 }

@@ -27,6 +27,8 @@ __all__ = [
     "CheckpointRequest",
     "CheckpointResult",
     "ClientFrame",
+    "CrlRequest",
+    "CrlResult",
     "Directory",
     "DirectoryRequest",
     "Ended",
@@ -197,6 +199,14 @@ class ProofRequest(Frame):
     from_size: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CrlRequest(Frame):
+    """The CA's CRL the hub enforces (PROTOCOL.md §6.10); any member may ask."""
+
+    TYPE: ClassVar[str] = "crl"
+    rid: int
+
+
 ClientFrame = (
     Publish
     | PublishBatch
@@ -210,6 +220,7 @@ ClientFrame = (
     | AttachmentRequest
     | CheckpointRequest
     | ProofRequest
+    | CrlRequest
 )
 
 # --- hub to client -----------------------------------------------------------
@@ -451,6 +462,19 @@ class Proof(Frame):
 
 
 @dataclass(frozen=True, slots=True)
+class CrlResult(Frame):
+    """The CA's CRL: ``crl`` its DER bytes exactly as the CA signed them, ``number`` its
+    CRLNumber and ``next`` its nextUpdate (ms). Not trusted: the client verifies the
+    signature against its CA certificate and the dates itself (PROTOCOL.md §6.10)."""
+
+    TYPE: ClassVar[str] = "crlok"
+    rid: int
+    crl: bytes
+    number: int
+    next: int
+
+
+@dataclass(frozen=True, slots=True)
 class ErrorFrame(Frame):
     """A refused request (``rid``) or a connection-level error (``rid`` is nil)."""
 
@@ -479,5 +503,6 @@ ServerFrame = (
     | Attachment
     | CheckpointResult
     | Proof
+    | CrlResult
     | ErrorFrame
 )

@@ -20,6 +20,7 @@ __all__ = [
     "MAX_ATTACHMENT_BYTES",
     "MAX_BAD_FRAMES",
     "MAX_CONNECTIONS_PER_PRINCIPAL",
+    "MAX_CRL_BYTES",
     "MAX_FRAME_BYTES",
     "MAX_GOODS_LINES",
     "MAX_LINKS",
@@ -87,6 +88,9 @@ PROOF_MAX_OFFSETS = 64
 #: Most hashes in one inclusion path or consistency proof (a log holds at most 2^53
 #: leaves, so an honest proof has at most 2 * 53 + 1).
 PROOF_MAX_HASHES = 128
+#: Largest CRL (DER) the hub serves in one ``crlok`` frame (about 5,000 revoked
+#: certificates), under MAX_FRAME_BYTES; a bigger one is refused 413 (PROTOCOL.md §6.10).
+MAX_CRL_BYTES = 224 * 1024
 #: Invalid frames tolerated on one connection before it is closed (4002).
 MAX_BAD_FRAMES = 20
 #: Seconds allowed for the TLS and WebSocket opening handshakes.

@@ -352,6 +352,29 @@ def build() -> dict[str, bytes]:
     frame_bad("prove-too-many", "client",
               _pack({"t": "prove", "rid": 22, "ch": CHANNEL, "epoch": epoch, "size": 5,
                      "offs": list(range(1, 66))}), 413, 22, "65 offsets: at most 64")
+    crl_this = datetime.fromtimestamp(TS / 1000 - 86_400, tz=UTC)
+    crl_next = datetime.fromtimestamp(TS / 1000 + 6 * 86_400, tz=UTC)
+
+    def crl_der(signer: tuple[x509.Certificate, Ed25519PrivateKey]) -> bytes:
+        revoked = (x509.RevokedCertificateBuilder().serial_number(0x1002)
+                   .revocation_date(crl_this).build())
+        crl = (x509.CertificateRevocationListBuilder().issuer_name(signer[0].subject)
+               .last_update(crl_this).next_update(crl_next)
+               .add_extension(x509.CRLNumber(7), critical=False)
+               .add_revoked_certificate(revoked).sign(signer[1], None))
+        return crl.public_bytes(serialization.Encoding.DER)
+
+    crl_next_ms = int(crl_next.timestamp() * 1000)
+    frame_ok("crl", "client", f.CrlRequest(rid=23), "the CA's CRL the hub enforces (§6.10)")
+    frame_ok("crlok", "server", f.CrlResult(rid=23, crl=crl_der(ca), number=7,
+                                            next=crl_next_ms),
+             "CRL number 7 signed by ca.pem's key, revoking serial 0x1002 (fr-other.pem); "
+             "valid from TS - 1 day to 'next' (TS + 6 days): verify its signature with "
+             "ca.pem and that now is before its nextUpdate")
+    frame_ok("crlok-foreign", "server", f.CrlResult(rid=24, crl=crl_der(foreign), number=7,
+                                                    next=crl_next_ms),
+             "decodes, but signed by another CA's key under the same name: a client "
+             "refuses it (the hub is not trusted for the CRL)")
     frame_ok("dir", "client", f.DirectoryRequest(rid=5, kids=(ops_kid,)),
              "the certificate of the notice's signer")
     frame_ok("chans", "client", f.ChannelsRequest(rid=2**64 - 1), "the largest rid (uint 64)")
