@@ -565,7 +565,6 @@ LABELS = (
     QT_TRANSLATE_NOOP('MainWindow', 'All countries'),
     QT_TRANSLATE_NOOP('MainWindow', 'Search…'),
     QT_TRANSLATE_NOOP('MainWindow', 'Permit as evidence'),
-    QT_TRANSLATE_NOOP('MainWindow', "The CA's CRL of the day (crl.pem)"),
     QT_TRANSLATE_NOOP('MainWindow', 'Export evidence'),
     QT_TRANSLATE_NOOP('MainWindow', 'Exporting evidence…'),
     QT_TRANSLATE_NOOP('MainWindow', 'Export visible rows'),

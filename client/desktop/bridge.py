@@ -519,24 +519,28 @@ class HubBridge(QObject):
         return n if verify_consistency(n, cp.size, mine, cp.root, proof) else -n
 
     # --- evidence bundles (PROTOCOL.md Appendix D) -----------------------------------
-    def export_evidence(self, channel: str, ids: list[str], crl: Path, out: Path) -> int:
+    def export_evidence(self, channel: str, ids: list[str], crl: Path | None,
+                        out: Path) -> int:
         """Write an evidence bundle of ``ids`` (from the cached, verified history, with the
         permission notices their handling codes need) to ``out``; the token comes back
-        with ``evidenceExported``."""
+        with ``evidenceExported``. The CRL is the hub's (verified against the CA, PROTOCOL
+        §6.10) unless a ``crl`` file is given."""
         self._tokens += 1
         token = self._tokens
         self._spawn(self._export_evidence(token, channel, ids, crl, out))
         return token
 
-    async def _export_evidence(self, token: int, ch: str, ids: list[str], crl: Path,
-                               out: Path) -> None:
+    async def _export_evidence(self, token: int, ch: str, ids: list[str],
+                               crl: Path | None, out: Path) -> None:
         from client.evidence import ExportRefused, make_bundle, read_crl, write_private
 
-        try:
-            crl_der = read_crl(crl)
-        except Exception as exc:  # any unreadable file: said, nothing written
-            self.evidenceExported.emit(token, "", f"cannot read the CRL {crl}: {exc}")
-            return
+        crl_der = None
+        if crl is not None:
+            try:
+                crl_der = read_crl(crl)
+            except Exception as exc:  # any unreadable file: said, nothing written
+                self.evidenceExported.emit(token, "", f"cannot read the CRL {crl}: {exc}")
+                return
         ca = self.verifier.cas[0].public_bytes(serialization.Encoding.DER)
         try:
             data = await make_bundle(self.client, ch, ids, ca=ca, crl=crl_der,

@@ -468,18 +468,15 @@ class MainWindow(QMainWindow):
         row = self.selected_row()
         if row is None:
             return
-        crl, _ = QFileDialog.getOpenFileName(
-            self, _tr("The CA's CRL of the day (crl.pem)"), "", "CRL (*.pem *.crl *.der)")
-        if not crl:
-            return
         out, _ = QFileDialog.getSaveFileName(
             self, _tr("Export evidence"), f"{row.channel}-{row.alert_id}.cordon-evidence",
             "Cordon evidence (*.cordon-evidence)")
         if out:
-            self.export_evidence([row.alert_id], Path(crl), Path(out))
+            self.export_evidence([row.alert_id], None, Path(out))
 
-    def export_evidence(self, ids: list[str], crl: Path, out: Path) -> int:
-        """Export an evidence bundle of ``ids`` of the current channel (see the bridge)."""
+    def export_evidence(self, ids: list[str], crl: Path | None, out: Path) -> int:
+        """Export an evidence bundle of ``ids`` of the current channel (see the bridge);
+        the CRL is the hub's, checked against the CA, unless a ``crl`` file is given."""
         self.statusBar().showMessage(_tr("Exporting evidence…"))
         return self.bridge.export_evidence(self.channel, ids, crl, out)
 

@@ -213,3 +213,11 @@ async def test_export_evidence_from_the_desk(
     window.export_evidence(["DE-S-1"], tmp_path / "no-crl.pem", out)
     await hub.wait_for(lambda: len(done) == 3, timeout=15)
     assert done[2][0] == "" and "cannot read the CRL" in done[2][1]
+    # What the officer's button does: no CRL file; the hub's CRL, checked against the CA.
+    from_hub = tmp_path / "from-hub.cordon-evidence"
+    window.export_evidence(["DE-S-1"], None, from_hub)
+    await hub.wait_for(lambda: len(done) == 4, timeout=15)
+    assert done[3][0] == str(from_hub), done
+    report = verify_bundle(from_hub.read_bytes())
+    assert [a.envelope.id for a in report.alerts] == ["DE-S-1"]
+    assert report.crl_number is not None

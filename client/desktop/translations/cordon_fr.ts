@@ -617,10 +617,6 @@
         <translation>Autoriser comme preuve</translation>
     </message>
     <message>
-        <source>The CA&apos;s CRL of the day (crl.pem)</source>
-        <translation>La LCR du jour de l&apos;autorité (crl.pem)</translation>
-    </message>
-    <message>
         <source>Export evidence</source>
         <translation>Exporter une preuve</translation>
     </message>
