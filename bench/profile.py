@@ -290,7 +290,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--presigned", action="store_true",
                    help="the publisher of the bench before issue 17 (see python -m bench)")
     p.add_argument("--pubs", action="store_true",
-                   help="several alerts per 'pubs' frame (python -m bench --pubs)")
+                   help="(the default now) several alerts per 'pubs' frame, as the SDK sends "
+                        "concurrent publishes")
+    p.add_argument("--no-pubs", action="store_true",
+                   help="one 'pub' frame per alert (python -m bench --no-pubs)")
     p.add_argument("--out", type=Path, help="write the breakdown as JSON here")
     p.add_argument("--raw", type=Path, help="keep py-spy's collapsed stacks here")
     p.add_argument("--callgrind", action="store_true",
@@ -339,7 +342,7 @@ def run_callgrind(args: argparse.Namespace, log: Callable[[str], None]) -> dict[
             raise SystemExit(f"{tool} not installed (apt-get install valgrind)")
     count = 200 if args.quick else args.alerts
     params = dataclasses.replace(FULL, w0_alerts=count, member=not args.presigned,
-                                 pubs=args.pubs, deadline_s=1800.0)
+                                 pubs=not args.no_pubs, deadline_s=1800.0)
     root = Path(tempfile.mkdtemp(prefix="cordon-callgrind-"))
     try:
         pki = make_pki(root, members=2)
@@ -391,7 +394,7 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
         raise SystemExit("py-spy not installed (pip install -e '.[bench]')")
     count = 500 if args.quick else args.alerts
     params = dataclasses.replace(FULL, w0_alerts=count, member=not args.presigned,
-                                 pubs=args.pubs)
+                                 pubs=not args.no_pubs)
     root = Path(tempfile.mkdtemp(prefix="cordon-profile-"))
     try:
         pki = make_pki(root, members=2)
