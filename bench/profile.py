@@ -292,6 +292,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--pubs", action="store_true",
                    help="(the default now) several alerts per 'pubs' frame, as the SDK sends "
                         "concurrent publishes")
+    p.add_argument("--plain", action="store_true",
+                   help="the hub without signed checkpoints (--checkpoint-interval-ms 0) and "
+                        "a publisher signing unchained alerts (target cordon-plain)")
     p.add_argument("--no-pubs", action="store_true",
                    help="one 'pub' frame per alert (python -m bench --no-pubs)")
     p.add_argument("--out", type=Path, help="write the breakdown as JSON here")
@@ -346,7 +349,7 @@ def run_callgrind(args: argparse.Namespace, log: Callable[[str], None]) -> dict[
     root = Path(tempfile.mkdtemp(prefix="cordon-callgrind-"))
     try:
         pki = make_pki(root, members=2)
-        target = HubTarget(root, pki)
+        target = HubTarget(root, pki, plain=args.plain)
         out = root / "cg.out"
         target.wrap = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
                        f"--callgrind-out-file={out}"]
@@ -398,7 +401,7 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="cordon-profile-"))
     try:
         pki = make_pki(root, members=2)
-        target = HubTarget(root, pki)
+        target = HubTarget(root, pki, plain=args.plain)
         target.start(0)
         raw = root / "pyspy.txt"
         try:
@@ -465,7 +468,8 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
                 "store_cpu_us_per_alert", "broker_store_cpu_us_per_alert",
                 "publisher_cpu_us_per_alert", "generator_cpu_share", "alerts_per_commit",
                 "commit_round_trip_ms", "commit_wait_us_per_alert")},
-            "member": not args.presigned, "samples": samples, "rate_hz": args.rate,
+            "member": not args.presigned, "pubs": not args.no_pubs, "plain": args.plain,
+            "samples": samples, "rate_hz": args.rate,
             "threads": threads, "rows": rows, "other_leaves": other.most_common(8),
             "native_us_per_ack": native}
 
