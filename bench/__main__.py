@@ -41,8 +41,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="subscribers do not decode the alerts inside frames (to tell the two "
                         "halves of the member mode apart)")
     p.add_argument("--pubs", action="store_true",
-                   help="member publishers send several alerts per 'pubs' frame, as the SDK "
-                        "does on a hub that has them (the hub must support pubs)")
+                   help="(the default now) member publishers send the alerts signed in one "
+                        "loop step as one 'pubs' frame, as the SDK does with concurrent "
+                        "publishes")
+    p.add_argument("--no-pubs", action="store_true",
+                   help="member publishers send one 'pub' frame per alert (a member that "
+                        "awaits each publish, or the SDK before pubs)")
+    p.add_argument("--plain", action="store_true",
+                   help="also run W1, W3 and W5 on cordon-plain: no signed checkpoints "
+                        "(--checkpoint-interval-ms 0), unchained alerts (issue 16's cost)")
+    p.add_argument("--prover", action="store_true",
+                   help="W1: one more reader asks the channel's signed checkpoint and proofs "
+                        "(ckpt + prove) once a second (hub targets with checkpoints)")
     p.add_argument("--runs", type=int, help="runs per workload (default 3; 1 with --quick)")
     p.add_argument("--workloads", default="W0,W1,W2,W3,W4,W5,W6",
                    help="comma-separated subset (default all)")
@@ -56,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="also run W1 and W5 with ack_replicas = 1 on a three-node Valkey store "
                         "with Sentinel (target cordon-ha)")
     p.add_argument("--only", help="comma-separated targets to run, whatever --peers and --ha "
-                                  "say: cordon, cordon-Nw, cordon-ha, nats, nats-r3, mosquitto")
+                                  "say: cordon, cordon-Nw, cordon-plain, cordon-ha, nats, "
+                                  "nats-r3, mosquitto")
     p.add_argument("--uvloop", action="store_true", help="generators use uvloop")
     p.add_argument("--out", type=Path, default=RESULTS,
                    help="folder for latest.json and latest.md")
@@ -64,47 +75,68 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _run_target(target: Target, workloads: list[str], runs: int, params: Any,
-                log: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {"label": target.label, "workloads": {}}
-    per: dict[str, list[dict[str, Any]]] = {w: [] for w in workloads if w in target.workloads}
-    try:
-        if hasattr(target, "check"):
-            target.check()
-        doc["versions"] = target.versions()
-    except Skipped as exc:
-        log(f"{target.label}: skipped ({exc})")
-        return {**doc, "skipped": str(exc)}
+def _run_targets(targets: list[Target], workloads: list[str], runs: int, params: Any,
+                 log: Any) -> dict[str, dict[str, Any]]:
+    """Every target's workloads, ``runs`` times, the targets taking turns within each run
+    (run 0 of every target, then run 1 ...), so that load from other work on the machine
+    falls on all of them alike and ratios between targets of one run hold."""
+    docs: dict[str, dict[str, Any]] = {}
+    per: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    live: list[Target] = []
+    for target in targets:
+        doc: dict[str, Any] = {"label": target.label, "workloads": {}}
+        docs[target.name] = doc
+        try:
+            if hasattr(target, "check"):
+                target.check()
+            doc["versions"] = target.versions()
+        except Skipped as exc:
+            log(f"{target.label}: skipped ({exc})")
+            doc["skipped"] = str(exc)
+            continue
+        per[target.name] = {w: [] for w in workloads if w in target.workloads}
+        live.append(target)
     # Each workload on a freshly started broker (fresh data folder): a workload must not
     # pay for the previous one's aftermath (after W4's 10,000 connections the hub spent
     # ~25% more CPU per alert in W5; bench/README.md).
     for run in range(runs):
-        for wl in per:
-            try:
-                target.start(run)
-            except Skipped as exc:
-                return {**doc, "skipped": str(exc)}
-            except Exception as exc:
-                log(f"{target.label}: could not start: {exc}")
-                return {**doc, "failed": f"could not start: {exc}"}
-            t0 = time.monotonic()
-            try:
-                res = run_workload(wl, target, run, params)
-            except Exception as exc:
-                log(f"{target.label} {wl} run {run}: ERROR {exc}")
-                traceback.print_exc()
-                doc["workloads"].setdefault(wl, {})["error"] = str(exc)[:500]
-                continue
-            finally:
-                target.stop()
-            res["elapsed_s"] = round(time.monotonic() - t0, 1)
-            per[wl].append(res)
-            log(f"{target.label} {wl} run {run}: " + _summary(wl, res))
-    for wl, results in per.items():
-        entry = doc["workloads"].setdefault(wl, {})
-        entry["runs"] = results
-        entry["median"] = medians(results) if results else None
-    return doc
+        for target in list(live):
+            doc = docs[target.name]
+            log(f"--- {target.label}, run {run}")
+            for wl in per[target.name]:
+                try:
+                    target.start(run)
+                except Skipped as exc:
+                    doc["skipped"] = str(exc)
+                    live.remove(target)
+                    break
+                except Exception as exc:
+                    log(f"{target.label}: could not start: {exc}")
+                    doc["failed"] = f"could not start: {exc}"
+                    live.remove(target)
+                    break
+                t0 = time.monotonic()
+                try:
+                    res = run_workload(wl, target, run, params)
+                except Exception as exc:
+                    log(f"{target.label} {wl} run {run}: ERROR {exc}")
+                    traceback.print_exc()
+                    doc["workloads"].setdefault(wl, {})["error"] = str(exc)[:500]
+                    continue
+                finally:
+                    target.stop()
+                res["elapsed_s"] = round(time.monotonic() - t0, 1)
+                res["loadavg_after"] = _loadavg()
+                per[target.name][wl].append(res)
+                log(f"{target.label} {wl} run {run}: " + _summary(wl, res))
+    for name, by_wl in per.items():
+        if docs[name].get("skipped"):
+            continue
+        for wl, results in by_wl.items():
+            entry = docs[name]["workloads"].setdefault(wl, {})
+            entry["runs"] = results
+            entry["median"] = medians(results) if results else None
+    return docs
 
 
 _SUMMARY = {"W0": ("acked_per_s", "broker_cpu_us_per_alert", "store_cpu_us_per_alert",
@@ -147,8 +179,10 @@ def main(argv: list[str] | None = None) -> int:
         params = dataclasses.replace(params, uvloop=True)
     if args.presigned:
         params = dataclasses.replace(params, member=False)
-    if args.pubs:
-        params = dataclasses.replace(params, pubs=True)
+    if args.no_pubs:
+        params = dataclasses.replace(params, pubs=False)
+    if args.prover:
+        params = dataclasses.replace(params, prover=True)
     if args.no_decode:
         params = dataclasses.replace(params, decode_alerts=False)
     runs = args.runs or (1 if args.quick else 3)
@@ -166,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         targets: list[Target] = [HubTarget(root, pki)]
         if args.workers and args.workers > 1:
             targets.append(HubTarget(root, pki, workers=args.workers))
+        if args.plain or args.only:
+            targets.append(HubTarget(root, pki, plain=True))
         if args.ha or args.only:
             targets.append(HubTarget(root, pki, ha=True))
         if args.peers or args.only:
@@ -180,10 +216,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"unknown targets in --only: {', '.join(sorted(unknown))}")
                 return 2
             targets = [t for t in targets if t.name in wanted]
-        systems = {}
-        for target in targets:
-            log(f"--- {target.label}")
-            systems[target.name] = _run_target(target, workloads, runs, params, log)
+        systems = _run_targets(targets, workloads, runs, params, log)
         doc = {
             "meta": {"mode": "quick" if args.quick else "full", "runs": runs,
                      "workloads": workloads, "params": dataclasses.asdict(params),

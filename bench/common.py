@@ -129,12 +129,15 @@ class MemberSigner:
     schema, then Ed25519-signed), the 1 KiB payload in the notice's ``text``. No
     connection is opened: the Client object is only used for signing."""
 
-    def __init__(self, creds: Creds, channel: str, *, pad: int | None = None) -> None:
+    def __init__(self, creds: Creds, channel: str, *, pad: int | None = None,
+                 chained: bool = True) -> None:
         from client.sdk import Client
 
         def client() -> Client:
+            # chained=False: the SDK's own option for unchained alerts (no seq/prev), for
+            # the cost of sender chains (issue 16, target cordon-plain).
             return Client("wss://127.0.0.1:1/", cert=Path(creds.cert), key=Path(creds.key),
-                          ca=Path(creds.ca), reconnect=False)
+                          ca=Path(creds.ca), reconnect=False, chained=chained)
 
         self.channel = channel
         self._client = client()

@@ -16,9 +16,10 @@ from bench.procs import Ctl, open_and_hold
 from bench.wsclient import LeanConnection, client_tls, open_lean
 from hub.protocol import codec
 from hub.protocol import frames as f
+from hub.protocol.checkpoint import decode_checkpoint
 from hub.protocol.envelope import decode_envelope, verify_alert
 
-__all__ = ["idle", "publisher", "subscribers"]
+__all__ = ["idle", "prover", "publisher", "subscribers"]
 
 _unpackb = msgpack.unpackb
 _packb = msgpack.packb
@@ -260,7 +261,9 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
     member = bool(spec.get("member"))
     batched = bool(spec.get("pubs"))
     frames: list[list[bytes]] = []
-    signers = [MemberSigner(c, channel) for c in creds] if member and rate is None else []
+    chained = bool(spec.get("chained", True))
+    signers = ([MemberSigner(c, channel, chained=chained) for c in creds]
+               if member and rate is None else [])
     if rate is None and not member:
         for i, c in enumerate(creds):
             alerts = sign_alerts(c, channel, per_conn, tag=f"{spec['tag']}-{i}")
@@ -333,7 +336,8 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
 
     async def paced(conn: LeanConnection, pub: _Pub, c: Creds) -> None:
         key = load_key(c.key)
-        signer = MemberSigner(c, channel, pad=int(spec.get("pad", 900))) if member else None
+        signer = (MemberSigner(c, channel, pad=int(spec.get("pad", 900)), chained=chained)
+                  if member else None)
         pad = "x" * int(spec.get("pad", 900))
         n = int(rate_f * spec["duration_s"])
         pub.expect = n
@@ -395,3 +399,78 @@ async def idle(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
         return conn.abort
 
     return await open_and_hold(ctl, spec, open_conn, concurrency=concurrency)
+
+
+#: Offsets a prover asks an inclusion proof for with each ``prove``.
+_PROVE_OFFS = 8
+
+
+async def prover(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
+    """One reader checking the channel's log while others publish (issue 16): every
+    ``interval_s`` it asks the latest signed checkpoint (``ckpt``) and then, against it, an
+    inclusion proof of ``_PROVE_OFFS`` random offsets and the consistency proof from the
+    previous checkpoint's size (``prove`` with ``from``), until ``stop``. Proofs are not
+    verified here (the hub's cost is what is measured)."""
+    import random
+
+    host, port, channel = spec["host"], spec["port"], spec["channel"]
+    c = _creds(spec["creds"][0])
+    interval = float(spec.get("interval_s", 1.0))
+    loop = asyncio.get_running_loop()
+    pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+
+    def on_message(data: bytes) -> None:
+        frame = _unpackb(data)
+        fut = pending.pop(frame.get("rid", -1), None)
+        if fut is not None and not fut.done():
+            fut.set_result(frame)
+
+    conn = await open_lean(_ctx(c), host=host, port=port, on_message=on_message)
+    ctl.send("ready")
+    await ctl.go()
+    stop = asyncio.ensure_future(ctl.wait("stop"))
+    rid = 0
+    rtt_ms: list[float] = []
+    counts = {"ckptok": 0, "proof": 0, "err": 0}
+    err_codes: dict[int, int] = {}
+    last_size = 0
+    sizes: list[int] = []
+
+    async def ask(frame: dict[str, Any]) -> dict[str, Any]:
+        nonlocal rid
+        rid += 1
+        fut: asyncio.Future[dict[str, Any]] = loop.create_future()
+        pending[rid] = fut
+        t0 = time.monotonic()
+        conn.send(_packb({**frame, "rid": rid}, use_bin_type=True))
+        answer = await asyncio.wait_for(fut, 30)
+        rtt_ms.append((time.monotonic() - t0) * 1e3)
+        kind = str(answer.get("t"))
+        counts[kind] = counts.get(kind, 0) + 1
+        if kind == "err":
+            code = int(answer.get("code", 0))
+            err_codes[code] = err_codes.get(code, 0) + 1
+        return answer
+
+    while not stop.done():
+        t0 = loop.time()
+        answer = await ask({"t": "ckpt", "ch": channel})
+        if answer.get("t") == "ckptok":
+            cp = decode_checkpoint(answer["cp"])
+            sizes.append(cp.size)
+            if cp.size:
+                offs = sorted({random.randint(1, cp.size) for _ in range(_PROVE_OFFS)})
+                req: dict[str, Any] = {"t": "prove", "ch": channel, "epoch": cp.epoch,
+                                       "size": cp.size, "offs": offs}
+                if 0 < last_size <= cp.size:
+                    req["from"] = last_size
+                await ask(req)
+                last_size = cp.size
+        await asyncio.wait({stop}, timeout=max(0.0, interval - (loop.time() - t0)))
+    usage = ctl.usage()
+    with contextlib.suppress(Exception):
+        await conn.close()
+    rtt_ms.sort()
+    return {**usage, "answers": counts, "err_codes": err_codes, "sizes": sizes,
+            "rtt_ms_median": rtt_ms[len(rtt_ms) // 2] if rtt_ms else None,
+            "rtt_ms_max": rtt_ms[-1] if rtt_ms else None}

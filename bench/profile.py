@@ -290,7 +290,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--presigned", action="store_true",
                    help="the publisher of the bench before issue 17 (see python -m bench)")
     p.add_argument("--pubs", action="store_true",
-                   help="several alerts per 'pubs' frame (python -m bench --pubs)")
+                   help="(the default now) several alerts per 'pubs' frame, as the SDK sends "
+                        "concurrent publishes")
+    p.add_argument("--plain", action="store_true",
+                   help="the hub without signed checkpoints (--checkpoint-interval-ms 0) and "
+                        "a publisher signing unchained alerts (target cordon-plain)")
+    p.add_argument("--no-pubs", action="store_true",
+                   help="one 'pub' frame per alert (python -m bench --no-pubs)")
     p.add_argument("--out", type=Path, help="write the breakdown as JSON here")
     p.add_argument("--raw", type=Path, help="keep py-spy's collapsed stacks here")
     p.add_argument("--callgrind", action="store_true",
@@ -339,11 +345,11 @@ def run_callgrind(args: argparse.Namespace, log: Callable[[str], None]) -> dict[
             raise SystemExit(f"{tool} not installed (apt-get install valgrind)")
     count = 200 if args.quick else args.alerts
     params = dataclasses.replace(FULL, w0_alerts=count, member=not args.presigned,
-                                 pubs=args.pubs, deadline_s=1800.0)
+                                 pubs=not args.no_pubs, deadline_s=1800.0)
     root = Path(tempfile.mkdtemp(prefix="cordon-callgrind-"))
     try:
         pki = make_pki(root, members=2)
-        target = HubTarget(root, pki)
+        target = HubTarget(root, pki, plain=args.plain)
         out = root / "cg.out"
         target.wrap = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
                        f"--callgrind-out-file={out}"]
@@ -391,11 +397,11 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
         raise SystemExit("py-spy not installed (pip install -e '.[bench]')")
     count = 500 if args.quick else args.alerts
     params = dataclasses.replace(FULL, w0_alerts=count, member=not args.presigned,
-                                 pubs=args.pubs)
+                                 pubs=not args.no_pubs)
     root = Path(tempfile.mkdtemp(prefix="cordon-profile-"))
     try:
         pki = make_pki(root, members=2)
-        target = HubTarget(root, pki)
+        target = HubTarget(root, pki, plain=args.plain)
         target.start(0)
         raw = root / "pyspy.txt"
         try:
@@ -462,7 +468,8 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
                 "store_cpu_us_per_alert", "broker_store_cpu_us_per_alert",
                 "publisher_cpu_us_per_alert", "generator_cpu_share", "alerts_per_commit",
                 "commit_round_trip_ms", "commit_wait_us_per_alert")},
-            "member": not args.presigned, "samples": samples, "rate_hz": args.rate,
+            "member": not args.presigned, "pubs": not args.no_pubs, "plain": args.plain,
+            "samples": samples, "rate_hz": args.rate,
             "threads": threads, "rows": rows, "other_leaves": other.most_common(8),
             "native_us_per_ack": native}
 

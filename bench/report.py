@@ -55,6 +55,7 @@ ROWS: list[tuple[str, str, str, str, bool, str]] = [
     ("W1 deliveries/s (50 subscribers)", "W1", "deliveries_per_s", "", True, "≥ NATS"),
     ("W1 every subscriber got every alert, in order", "W1", "in_order", "", True, "yes"),
     ("W1 broker CPU per alert published", "W1", "broker_cpu_us_per_alert", "µs", False, ""),
+    ("W1 store CPU per alert published", "W1", "store_cpu_us_per_alert", "µs", False, ""),
     ("W2 p50 latency, all deliveries", "W2", "p50_ms", "ms", False, ""),
     ("W2 p99 latency, all deliveries", "W2", "p99_ms", "ms", False,
      "≤ NATS with per-subscriber acks"),
@@ -63,6 +64,10 @@ ROWS: list[tuple[str, str, str, str, bool, str]] = [
     ("W2 p99 latency, own-process subscriber", "W2", "own_p99_ms", "ms", False, ""),
     ("W2 own-process p99, NATS with acks", "W2", "own_p99_ms_acks", "ms", False, ""),
     ("W3 publish throughput while storing", "W3", "publish_per_s", "/s", True, ""),
+    ("W3 broker CPU per alert while storing", "W3", "publish_broker_cpu_us_per_alert", "µs",
+     False, ""),
+    ("W3 store CPU per alert while storing", "W3", "publish_store_cpu_us_per_alert", "µs",
+     False, ""),
     ("W3 late joiner, all alerts in order", "W3", "late_joiner_s", "s", False, "≤ NATS"),
     ("W3 verified replay", "W3", "verified_replay_per_s", "/s", True, ""),
     ("W3 broker memory after W3", "W3", "broker_mem_mib", "MiB", False, ""),
@@ -122,8 +127,12 @@ def markdown(doc: dict[str, Any]) -> str:
     ha_ratios = [(title, systems[other]) for title, other in
                  (("Cordon HA ÷ Cordon", "cordon"), ("Cordon HA ÷ NATS R3", "nats-r3"))
                  if "cordon-ha" in systems and other in systems]
+    # With cordon-plain (no sender chains, no checkpoints): what they cost (issue 16).
+    plain = systems.get("cordon-plain") if "cordon" in systems else None
     head = ["figure (median of runs)"] + [s.get("label", n) for n, s in cols]
-    head += ["Cordon ÷ NATS", "Cordon ÷ Mosquitto", *(t for t, _ in ha_ratios), "target"]
+    head += ["Cordon ÷ NATS", "Cordon ÷ Mosquitto", *(t for t, _ in ha_ratios)]
+    head += ["Cordon ÷ Cordon plain"] if plain is not None else []
+    head += ["target"]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for label, wl, key, unit, higher, target in ROWS:
         cells = []
@@ -147,8 +156,10 @@ def markdown(doc: dict[str, Any]) -> str:
         ratio_ha = [_ratio(med(systems["cordon-ha"]), med(other), higher)
                     if key != "in_order" and wl in ("W1", "W5") else "—"
                     for _t, other in ha_ratios]
-        lines.append("| " + " | ".join([label, *cells, ratio_n, ratio_m, *ratio_ha, target])
-                     + " |")
+        ratio_p = ([_ratio(hv, med(plain), higher) if key != "in_order" else "—"]
+                   if plain is not None else [])
+        lines.append("| " + " | ".join([label, *cells, ratio_n, ratio_m, *ratio_ha, *ratio_p,
+                                        target]) + " |")
     out = ["# Cordon benchmark", ""]
     m = doc["meta"]
     out.append(f"Machine: {m['machine']['cpu']}, {m['machine']['cores']} cores, "
@@ -168,6 +179,11 @@ def markdown(doc: dict[str, Any]) -> str:
                    "with Sentinel (an ack waits for the primary's and one replica's fsync); "
                    "NATS R3 is a three-server cluster, R3 streams (an ack once two of the "
                    "three stored it, without fsync).")
+    if plain is not None:
+        out.append("Cordon plain: the same hub with --checkpoint-interval-ms 0 (no signed "
+                   "checkpoints) and publishers signing unchained alerts (no seq/prev); "
+                   "issue 16's bar: Cordon's acked publishes/s at least 0.90x Cordon "
+                   "plain's.")
     notes = []
     for name, s in cols:
         if s.get("skipped"):

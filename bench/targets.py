@@ -111,14 +111,21 @@ class HubTarget(Target):
     """``cordon serve`` (``--workers N``) on the embedded store, durable acks; with ``ha``,
     on a three-node Valkey store with Sentinel (:mod:`hub.hastore`: a primary, two
     replicas, three sentinels on loopback) with ``--ack-replicas 1``: every ack waits for
-    the primary's and one replica's fsync."""
+    the primary's and one replica's fsync. With ``plain`` (target ``cordon-plain``, issue
+    16's "cost measured"; W0, W1, W3, W5): ``--checkpoint-interval-ms 0`` (no signed
+    checkpoints) and publishers signing unchained alerts (the SDK's ``chained=False``: no
+    ``seq``/``prev``); the append script still stores each alert's leaf hash (the hub has
+    no switch for that).
+    """
 
     gen = "bench.gen_hub"
 
-    def __init__(self, root: Path, pki: Pki, *, workers: int = 1, ha: bool = False) -> None:
+    def __init__(self, root: Path, pki: Pki, *, workers: int = 1, ha: bool = False,
+                 plain: bool = False) -> None:
         super().__init__(root, pki)
         self.workers = workers
         self.ha = ha
+        self.plain = plain
         self.name = "cordon" if workers == 1 else f"cordon-{workers}w"
         self.label = "Cordon" if workers == 1 else f"Cordon, {workers} workers"
         self.workloads = (("W0", "W1", "W2", "W3", "W4", "W5", "W6") if workers == 1
@@ -127,6 +134,10 @@ class HubTarget(Target):
             self.name += "-ha"
             self.label += ", ack_replicas = 1 (Sentinel, 3 nodes)"
             self.workloads = ("W1", "W5")
+        if plain:
+            self.name += "-plain"
+            self.label += ", no sender chains or checkpoints"
+            self.workloads = ("W0", "W1", "W3", "W5")
         self.data: Path | None = None
         self.deployment: Any = None
         self.dump: Path | None = None
@@ -176,6 +187,8 @@ class HubTarget(Target):
                 "--http-listen", f"{self.host}:{self.ops_port}"]
         if self.workers > 1:
             argv += ["--workers", str(self.workers)]
+        if self.plain:
+            argv += ["--checkpoint-interval-ms", "0"]
         self.data.mkdir(parents=True)
         if self.ha:
             from hub.hastore import LocalSentinelStore
@@ -208,6 +221,9 @@ class HubTarget(Target):
                 await asyncio.sleep(0.05)
         finally:
             await store.close()
+
+    def gen_spec(self) -> dict[str, Any]:
+        return {"chained": not self.plain}
 
     def metrics(self) -> dict[str, float]:
         """Sums from the hub's /metrics: acked publishes, group commits (count, alerts,

@@ -51,10 +51,14 @@ class Params:
     #: time, unchained; subscribers decode frames, not the alerts inside).
     member: bool = True
     #: Member publishers send the alerts signed in one loop step as one ``pubs`` frame, as
-    #: the SDK does once the hub has them (``--pubs``; perfhub's branch, not yet in main).
-    pubs: bool = False
+    #: the SDK does with concurrent publishes (the default since main 2b03725; ``--no-pubs``:
+    #: one ``pub`` frame per alert, as a member awaiting each publish in turn).
+    pubs: bool = True
     #: Subscribers decode every alert's bytes (None: as ``member`` says; ``--no-decode``).
     decode_alerts: bool | None = None
+    #: W1: one more reader asks ``ckpt`` and ``prove`` once a second (``--prover``; hub
+    #: targets with checkpoints only).
+    prover: bool = False
     #: W6: seconds the hub sits idle before it is measured.
     w6_settle_s: float = 3.0
 
@@ -72,6 +76,10 @@ def _split(items: list[Any], n: int) -> list[list[Any]]:
 
 def _creds(target: Target, members: list[Any]) -> list[dict[str, str]]:
     return [dataclasses.asdict(c) for c in members]
+
+
+#: Roles that run until told ``stop`` (after the senders are done).
+_UNTIL_STOP = ("subscribers", "prover")
 
 
 class Phase:
@@ -109,13 +117,13 @@ class Phase:
         rest (they stop at once when they have everything)."""
         results: dict[str, Any] = {}
         for c in self.children:
-            if self.roles[c.name] != "subscribers":
+            if self.roles[c.name] not in _UNTIL_STOP:
                 results[c.name] = c.expect("done", self.timeout)
         for c in self.children:
-            if self.roles[c.name] == "subscribers":
+            if self.roles[c.name] in _UNTIL_STOP:
                 c.tell("stop", self.grace_s)
         for c in self.children:
-            if self.roles[c.name] == "subscribers":
+            if self.roles[c.name] in _UNTIL_STOP:
                 results[c.name] = c.expect("done", self.timeout)
         out = [results[c.name] for c in self.children]
         self.b1, self.s1 = self.broker.cpu_s(), self.store.cpu_s()
@@ -269,10 +277,22 @@ def w1(target: Target, run: int, p: Params) -> dict[str, Any]:
     specs.append(("publisher", {"creds": _creds(target, members[:1]), "channel": ch,
                                 "count": p.w1_alerts, "window": p.window, "tag": f"w1r{run}"},
                   "pub"))
+    proving = p.prover and target.gen == "bench.gen_hub" and not getattr(target, "plain", False)
+    if proving:
+        specs.append(("prover", {"creds": _creds(target, members[1 + p.w1_subs:2 + p.w1_subs]),
+                                 "channel": ch, "interval_s": 1.0}, "prover"))
     with Phase(target, specs, p) as ph:
         ph.go()
         results = dict(zip([c.name for c in ph.children], ph.done(), strict=True))
     pub = results.pop("pub")
+    prover = results.pop("prover", None)
+    extra: dict[str, Any] = {}
+    if prover is not None:
+        extra = {"prover_answers": prover["answers"], "prover_err_codes": prover["err_codes"],
+                 "prover_checkpoint_sizes": prover["sizes"],
+                 "prover_rtt_ms_median": prover["rtt_ms_median"],
+                 "prover_rtt_ms_max": prover["rtt_ms_max"],
+                 "prover_cpu_s": prover["cpu_s"]}
     subs_r = list(results.values())
     counts = [n for r in subs_r for n in r["counts"]]
     t_end = max(t for r in subs_r for t in r["t_done"])
@@ -288,7 +308,9 @@ def w1(target: Target, run: int, p: Params) -> dict[str, Any]:
         "every_subscriber_got_every_alert": complete,
         "in_order": complete and all(r["in_order"] for r in subs_r),
         "broker_cpu_us_per_alert": round((ph.b1 - ph.b0) / max(pub["acked"], 1) * 1e6, 1),
-        **ph.gen_usage({**results, "pub": pub}), **target.run_info([pub]),
+        "store_cpu_us_per_alert": round((ph.s1 - ph.s0) / max(pub["acked"], 1) * 1e6, 1)
+        if ph.store.pids else None,
+        **ph.gen_usage({**results, "pub": pub}), **target.run_info([pub]), **extra,
     }
 
 
@@ -347,6 +369,8 @@ def w3(target: Target, run: int, p: Params, *, verified: bool) -> dict[str, Any]
         "alerts": n, "acked": acked, "publish_errors": [r["errors"] for r in pubs],
         "publish_per_s": round(acked / pub_s) if pub_s > 0 else None,
         "publish_broker_cpu_us_per_alert": round((ph.b1 - ph.b0) / max(acked, 1) * 1e6, 1),
+        "publish_store_cpu_us_per_alert": round((ph.s1 - ph.s0) / max(acked, 1) * 1e6, 1)
+        if ph.store.pids else None,
         "publish_generator_cpu_share": ph.gen_usage(
             {f"pub{i}": r for i, r in enumerate(pubs)})["generator_cpu_share"],
     }

@@ -203,3 +203,56 @@ def test_quick_callgrind_counts_instructions_per_ack(tmp_path: Path) -> None:
     assert doc["acked"] == doc["alerts"] == 200
     assert doc["instructions_per_ack"] > 0
     assert doc["by_object_per_ack"].get("libsodium (Ed25519 verify)", 0) > 0
+
+
+def test_plain_signer_sends_unchained_alerts() -> None:
+    """cordon-plain's publishers sign with the SDK's ``chained=False``: no ``seq``/``prev``;
+    the default signer chains. Both pad the alert to the same size."""
+    import tempfile
+
+    from bench.common import ALERT_BYTES, MemberSigner, make_pki
+    from hub.protocol.envelope import decode_envelope
+
+    with tempfile.TemporaryDirectory() as tmp:
+        creds = make_pki(Path(tmp), members=1).members[0]
+        chained = [decode_envelope(MemberSigner(creds, "c").sign()[0]) for _ in range(1)]
+        plain_alert, _sig = MemberSigner(creds, "c", chained=False).sign()
+    assert chained[0].seq == 1
+    plain = decode_envelope(plain_alert)
+    assert plain.seq is None and plain.prev is None
+    assert abs(len(plain_alert) - ALERT_BYTES) <= 8
+
+
+def test_quick_plain_target_and_prover(tmp_path: Path) -> None:
+    """``--plain --prover``: cordon-plain (no checkpoints, unchained alerts) runs W1/W3/W5
+    (and W0)
+    next to cordon, whose W1 has a reader asking ckpt + prove; the table gets the
+    Cordon ÷ Cordon plain column. ``--no-pubs`` still runs (one pub frame per alert)."""
+    from bench.__main__ import main
+
+    out = tmp_path / "results"
+    assert main(["--quick", "--plain", "--prover", "--workers", "0", "--workloads",
+                 "W1,W3,W5", "--out", str(out)]) == 0
+    doc = json.loads((out / "latest.json").read_text())
+    assert doc["meta"]["params"]["pubs"] is True and doc["meta"]["params"]["prover"] is True
+    plain = doc["systems"]["cordon-plain"]
+    assert set(plain["workloads"]) == {"W1", "W3", "W5"}  # of those asked (W0 too)
+    w1p = plain["workloads"]["W1"]["median"]
+    assert w1p["in_order"] is True and w1p["acked"] == w1p["alerts"]
+    assert "prover_answers" not in w1p
+    w1 = doc["systems"]["cordon"]["workloads"]["W1"]["median"]
+    assert w1["in_order"] is True
+    answers = w1["prover_answers"]
+    assert sum(answers.values()) >= 1
+    # before the first checkpoint is signed the hub answers 406 (PROTOCOL §8); nothing else
+    assert set(w1["prover_err_codes"]) <= {"406"}, w1["prover_err_codes"]
+    w3 = plain["workloads"]["W3"]["median"]
+    assert w3["late_joiner_complete_in_order"] is True
+    assert "Cordon ÷ Cordon plain" in (out / "latest.md").read_text()
+
+    assert main(["--quick", "--no-pubs", "--workers", "0", "--workloads", "W0", "--out",
+                 str(out)]) == 0
+    doc = json.loads((out / "latest.json").read_text())
+    assert doc["meta"]["params"]["pubs"] is False
+    w0 = doc["systems"]["cordon"]["workloads"]["W0"]["median"]
+    assert w0["acked"] == w0["alerts"]
