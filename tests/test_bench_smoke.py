@@ -256,3 +256,12 @@ def test_quick_plain_target_and_prover(tmp_path: Path) -> None:
     assert doc["meta"]["params"]["pubs"] is False
     w0 = doc["systems"]["cordon"]["workloads"]["W0"]["median"]
     assert w0["acked"] == w0["alerts"]
+
+
+async def test_store_append_measures_the_append_script() -> None:
+    """bench.store_append appends chained alerts through the real script and reports the
+    store's CPU per alert (a refused append would end it with SystemExit)."""
+    from bench.store_append import run
+
+    per_alert = await run(300, 64)
+    assert per_alert >= 0

@@ -18,8 +18,9 @@ from typing import Final
 # of its first occurrence): dedup first, then the channel's state, then the sender's chain
 # (a chained alert must have seq = last + 1 and prev = the hash of the sender's last alert
 # in the channel; else code 5 and, in the offset's place, '<last seq>:<last hash hex>'),
-# then XADD 0-<offset> and the sender's new chain head. Returns {code, offset} per alert,
-# flattened.
+# then XADD 0-<offset> and the sender's new chain head (kept in the script and written once
+# per sender at the end, as the new ids and the leaf hashes are: the script is atomic, so
+# nothing sees the writes in between). Returns {code, offset} per alert, flattened.
 _NEW, _DUP, _CONFLICT, _NO_CHANNEL, _CLOSED, _CHAIN = 0, 1, 2, 3, 4, 5
 _ARGS_PER_ALERT = 11
 _ZERO_HEX = "0" * 64
@@ -28,8 +29,11 @@ _APPEND = """
 local out = {}
 local state, head, logged = nil, nil, false
 local added, dups = false, 0
+-- Written once at the end, not per alert: the new ids (this batch's repeats are found in
+-- seen), the senders' chain heads (read once per sender), the leaf hashes (one APPEND).
+local seen, ids, heads, moved, leaves = {}, {}, {}, {}, {}
 for i = 1, #ARGV, 11 do
-  local prev = redis.call('HGET', KEYS[2], ARGV[i])
+  local prev = seen[ARGV[i]] or redis.call('HGET', KEYS[2], ARGV[i])
   if prev then
     local off, same
     if #prev <= 32 then  -- <16-byte digest><offset>
@@ -63,9 +67,14 @@ for i = 1, #ARGV, 11 do
       out[#out + 1] = 4
       out[#out + 1] = 0
     else
+      local sender = ARGV[i + 6]
       local chained, last = ARGV[i + 7] ~= '', nil
       if chained then
-        last = redis.call('HGET', KEYS[4], ARGV[i + 6]) or '0:ZERO'
+        last = heads[sender]
+        if last == nil then
+          last = redis.call('HGET', KEYS[4], sender) or '0:ZERO'
+          heads[sender] = last
+        end
         local sep = string.find(last, ':', 1, true)
         if tonumber(string.sub(last, 1, sep - 1)) + 1 ~= tonumber(ARGV[i + 7])
             or string.sub(last, sep + 1) ~= ARGV[i + 8] then
@@ -77,14 +86,17 @@ for i = 1, #ARGV, 11 do
         out[#out + 1] = last
       else
       if chained then
-        redis.call('HSET', KEYS[4], ARGV[i + 6], ARGV[i + 7] .. ':' .. ARGV[i + 9])
+        heads[sender] = ARGV[i + 7] .. ':' .. ARGV[i + 9]
+        moved[sender] = true
       end
       head = head + 1
       local soff = string.format('%d', head)
       redis.call('XADD', KEYS[3], '0-' .. soff, 'a', ARGV[i + 2], 's', ARGV[i + 3],
         'r', ARGV[i + 5])
-      if logged then redis.call('APPEND', KEYS[5], ARGV[i + 10]) end
-      redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1] .. soff)
+      if logged then leaves[#leaves + 1] = ARGV[i + 10] end
+      seen[ARGV[i]] = ARGV[i + 1] .. soff
+      ids[#ids + 1] = ARGV[i]
+      ids[#ids + 1] = seen[ARGV[i]]
       added = true
       out[#out + 1] = 0
       out[#out + 1] = head
@@ -92,6 +104,19 @@ for i = 1, #ARGV, 11 do
     end
   end
 end
+-- In slices: unpack's arguments are bounded by Lua's C stack.
+for j = 1, #ids, 1000 do
+  redis.call('HSET', KEYS[2], unpack(ids, j, math.min(j + 999, #ids)))
+end
+local chain = {}
+for sender in pairs(moved) do
+  chain[#chain + 1] = sender
+  chain[#chain + 1] = heads[sender]
+end
+for j = 1, #chain, 1000 do
+  redis.call('HSET', KEYS[4], unpack(chain, j, math.min(j + 999, #chain)))
+end
+if #leaves > 0 then redis.call('APPEND', KEYS[5], table.concat(leaves)) end
 if added then redis.call('HSET', KEYS[1], 'head', string.format('%d', head)) end
 -- A duplicate writes a counter, so that WAITAOF on this connection covers the original.
 if dups > 0 then redis.call('HINCRBY', KEYS[1], 'dups', dups) end
