@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EXIT_CODES_EPILOG", "add_channel_argument", "add_connection_options"]
+__all__ = ["EXIT_CODES_EPILOG", "add_channel_argument", "add_connection_options",
+           "connection_problem"]
 
 #: The exit codes every client command shares, for its ``--help``.
 EXIT_CODES_EPILOG = (
@@ -52,3 +53,15 @@ def add_connection_options(
                    help="the hub's CA certificate (env CORDON_CA)")
     p.add_argument("--server-name", default=default(env("CORDON_SERVER_NAME")),
                    metavar="NAME", help=server_name_help)
+
+
+def connection_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the parsed connection options, as a usage error's text (a
+    missing ``--hub``/``--cert``/``--key``/``--ca``, a hub that is not ``wss://``); None
+    when they are usable."""
+    missing = [f"--{n}" for n in ("hub", "cert", "key", "ca") if not getattr(args, n, None)]
+    if missing:
+        return f"missing {', '.join(missing)} (option or environment)"
+    if not str(args.hub).startswith("wss://"):
+        return "--hub must be a wss:// URL"
+    return None

@@ -125,7 +125,7 @@ from client._admin_common import (
     _BadInput,
     _Failed,
 )
-from client._options import add_connection_options
+from client._options import add_connection_options, connection_problem
 from client._preflight import build_client, explain
 from client.sdk import Client, ClientError
 from hub.protocol.errors import CordonError, InvalidFrame
@@ -466,13 +466,9 @@ def main(argv: list[str] | None = None) -> int:
               "it), or --generate-key to have the hub generate the private key",
               file=sys.stderr)
         return EXIT_USAGE
-    missing = [f"--{n}" for n in ("hub", "cert", "key", "ca") if not getattr(args, n, None)]
-    if missing:
-        print(f"{PROG}: error: missing {', '.join(missing)} (option or environment)",
-              file=sys.stderr)
-        return EXIT_USAGE
-    if not str(args.hub).startswith("wss://"):
-        print(f"{PROG}: error: --hub must be a wss:// URL", file=sys.stderr)
+    problem = connection_problem(args)
+    if problem:
+        print(f"{PROG}: error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format=f"{PROG}: %(message)s", stream=sys.stderr)

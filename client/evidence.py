@@ -51,7 +51,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from certs.files import write_atomic
-from client._options import add_channel_argument, add_connection_options
+from client._options import add_channel_argument, add_connection_options, connection_problem
 from client.report import collect, open_client, run_refusable
 from client.sdk import Client, CRLError, Received, SignedCheckpoint
 from hub.protocol.envelope import Envelope
@@ -518,15 +518,12 @@ def main(argv: list[str] | None = None) -> int:
     if resolve_channel(subs[args.command], args) is None:
         return EXIT_USAGE
     problem = None
-    missing = [f"--{n}" for n in ("hub", "cert", "key", "ca") if not getattr(args, n)]
     try:
         args.ids = _ids(args.ids)
     except ValueError as exc:
         problem = str(exc)
-    if missing:
-        problem = f"missing {', '.join(missing)} (option or environment)"
-    elif not str(args.hub).startswith("wss://"):
-        problem = "--hub must be a wss:// URL"
+    if conn_problem := connection_problem(args):
+        problem = conn_problem
     elif args.retries < 1:
         problem = "--retries must be at least 1"
     if problem:

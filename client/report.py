@@ -43,7 +43,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from client._options import EXIT_CODES_EPILOG, add_channel_argument, add_connection_options
+from client._options import (
+    EXIT_CODES_EPILOG,
+    add_channel_argument,
+    add_connection_options,
+    connection_problem,
+)
 from client._preflight import build_client, explain, refusal
 from client.sdk import Client, ClientError, ConnectionLost, Received, check_chains
 from hub.protocol import codes, schema
@@ -508,13 +513,8 @@ def parse_connection(parser: argparse.ArgumentParser, argv: list[str] | None
 
     if resolve_channel(parser, args) is None:
         return EXIT_USAGE
-    missing = [f"--{n}" for n in ("hub", "cert", "key", "ca") if not getattr(args, n)]
-    problem = None
-    if missing:
-        problem = f"missing {', '.join(missing)} (option or environment)"
-    elif not str(args.hub).startswith("wss://"):
-        problem = "--hub must be a wss:// URL"
-    elif args.retries < 1:
+    problem = connection_problem(args)
+    if problem is None and args.retries < 1:
         problem = "--retries must be at least 1"
     if problem:
         print(f"{parser.prog}: error: {problem}", file=sys.stderr)
