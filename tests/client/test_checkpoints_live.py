@@ -34,15 +34,14 @@ from hub.protocol.errors import EpochMismatch, InvalidFrame, NoSuchChannel, NotF
 from hub.protocol.identity import ChannelName
 from hub.protocol.merkle import leaf_hash, root
 from tests.bodies import note
+from tests.client.common import CH, FAST
 from tests.harness import HubHarness
 from tests.pki import Leaf
 
-CH = "stop-iii"
 LOG = "cordon:{ch:stop-iii}:log"
 META = "cordon:{ch:stop-iii}:meta"
 LEAVES = "cordon:{ch:stop-iii}:leaves"
 CKPT = "cordon:{ch:stop-iii}:ckpt"
-FAST = {"backoff": 0.02, "max_backoff": 0.2, "request_timeout": 10}
 
 
 @pytest.fixture

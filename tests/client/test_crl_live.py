@@ -33,11 +33,9 @@ from hub.protocol.evidence import verify_bundle
 from hub.protocol.limits import MAX_CRL_BYTES
 from hub.storage import CRL_KEY
 from tests.bodies import note
+from tests.client.common import CH, FAST
 from tests.harness import HubHarness
 from tests.pki import Leaf
-
-CH = "stop-iii"
-FAST = {"backoff": 0.02, "max_backoff": 0.2, "request_timeout": 10}
 
 
 @pytest.fixture

@@ -23,11 +23,9 @@ from hub.protocol.evidence import (
 )
 from hub.protocol.merkle import verify_consistency
 from tests.bodies import note, seizure
+from tests.client.common import CH, FAST
 from tests.harness import HubHarness
 from tests.pki import Leaf
-
-CH = "stop-iii"
-FAST = {"backoff": 0.02, "max_backoff": 0.2, "request_timeout": 10}
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,18 +11,9 @@ from client.sdk import Client
 from hub.protocol.errors import BadSignature, SchemaError
 from hub.protocol.limits import MAX_PUB_ITEMS
 from tests.bodies import note
+from tests.client.common import CH, FAST
 from tests.harness import HubHarness
 from tests.pki import Leaf
-
-CH = "stop-iii"
-FAST = {"backoff": 0.02, "max_backoff": 0.2, "request_timeout": 10}
-
-
-@pytest.fixture
-async def h(tmp_path: Path, valkey_url: str, raw: Any) -> AsyncIterator[HubHarness]:
-    await raw.flushdb()
-    async with HubHarness(tmp_path, valkey_url) as harness:
-        yield harness
 
 
 @pytest.fixture
