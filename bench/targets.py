@@ -511,11 +511,6 @@ class NatsClusterTarget(NatsTarget):
         raise RuntimeError(f"no JetStream meta leader after {NATS_CLUSTER_START_S:g} s "
                            f"(last /jsz meta_cluster: {seen})")
 
-    def channel(self, workload: str, run: int) -> str:
-        subject = f"bench.{workload.lower()}.r{run}"
-        asyncio.run(self._stream(subject))
-        return subject
-
     async def _stream(self, subject: str) -> None:
         import nats
         from nats.js.api import StorageType, StreamConfig
