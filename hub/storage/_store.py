@@ -66,6 +66,7 @@ import secrets
 import ssl
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
@@ -466,9 +467,16 @@ class Store(AlertsMixin, ChannelsMixin, RegistryMixin, AuditMixin, EventsMixin, 
                     await client.execute_command("SCRIPT", "LOAD", _APPEND)
             except Unavailable as exc:  # the first contact: say why, when it is clear
                 text = _chain_text(exc)
-                if tls and sentinel is not None and "[SSL" not in text:
-                    # redis-py's sentinel discovery keeps only the errors' class names
-                    host, port = _address(sentinels[0])
+                if tls and "[SSL" not in text:
+                    # No TLS reason in what redis-py says: its sentinel discovery keeps only
+                    # the errors' class names, and a refused client certificate (TLS 1.3:
+                    # after the handshake) can reach it as a reset, not the server's alert,
+                    # when the reset for its unread first command overtakes the alert.
+                    if sentinel is not None:
+                        host, port = _address(sentinels[0])
+                    else:
+                        parsed = urlsplit(url or "")
+                        host, port = parsed.hostname or "localhost", parsed.port or 6379
                     text += " | " + await _tls_probe(host, port, tls_ca, tls_cert, tls_key,
                                                      timeout_s)
                 why = _diagnose(text, tls=tls, tls_ca=tls_ca)
