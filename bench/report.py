@@ -154,7 +154,7 @@ def markdown(doc: dict[str, Any]) -> str:
         ratio_m = _ratio(hv, med(mosq), higher) if key not in (
             "in_order", "p99_ms_acks", "own_p99_ms_acks") else "—"
         ratio_ha = [_ratio(med(systems["cordon-ha"]), med(other), higher)
-                    if key != "in_order" and wl in ("W1", "W5") else "—"
+                    if key != "in_order" else "—"
                     for _t, other in ha_ratios]
         ratio_p = ([_ratio(hv, med(plain), higher) if key != "in_order" else "—"]
                    if plain is not None else [])

@@ -133,7 +133,9 @@ class HubTarget(Target):
         if ha:
             self.name += "-ha"
             self.label += ", ack_replicas = 1 (Sentinel, 3 nodes)"
-            self.workloads = ("W1", "W5")
+            # Issue 17: "the same figures with ack_replicas = 1" (W4 and W6 measure the
+            # connection and the idle process, which the store behind them does not change).
+            self.workloads = ("W0", "W1", "W2", "W3", "W5")
         if plain:
             self.name += "-plain"
             self.label += ", no sender chains or checkpoints"
@@ -258,7 +260,11 @@ class HubTarget(Target):
         keys = {"log": _keys._log_key(channel), "ids": _keys._ids_key(channel),
                 "chain": _keys._chain_key(channel), "dur": _keys._dur_key(channel),
                 "meta": _keys._meta_key(channel)}
-        r = redis.Redis(unix_socket_path=str(self.data / "store" / "valkey.sock"))
+        if self.deployment is None:
+            r = redis.Redis(unix_socket_path=str(self.data / "store" / "valkey.sock"))
+        else:  # cordon-ha: the primary's (no failover happens during a run)
+            port = asyncio.run(self.deployment.primary()).port
+            r = redis.Redis(host="127.0.0.1", port=port)
         try:
             info = r.info("memory")
             out = {"used_memory": int(info["used_memory"]),
