@@ -84,6 +84,24 @@ def batches(items: Sequence[StoredAlert]) -> list[Sequence[StoredAlert]]:
     return out
 
 
+def item_batches(items: Sequence[tuple[int, bytes, bytes]]
+                 ) -> list[Sequence[tuple[int, bytes, bytes]]]:
+    """:func:`batches` of ``(off, alert, sig)`` items (the history catch-up's)."""
+    out: list[Sequence[tuple[int, bytes, bytes]]] = []
+    start, size, prev = 0, 0, -1
+    for n, (off, alert, sig) in enumerate(items):
+        cost = len(alert) + len(sig) + _ITEM_OVERHEAD
+        if n > start and (n - start >= _BATCH_ITEMS or size + cost > _BATCH_BYTES
+                          or off != prev + 1):
+            out.append(items[start:n])
+            start, size = n, 0
+        size += cost
+        prev = off
+    if start < len(items):
+        out.append(items[start:])
+    return out
+
+
 class Outbox:
     """A connection's bounded send queue, emptied by the connection's writer (``get``).
 
@@ -287,15 +305,15 @@ class Feeds:
     async def attach(self, sub: Subscription, *, head: int) -> None:
         """Send history after ``sub.cursor``, then join the live feed without a gap."""
         feed = await self._acquire(sub.channel, head)
+        read = self.store.read_items
         try:
             while sub.cursor < feed.last:
-                want = min(_READ_BATCH, feed.last - sub.cursor)
-                items = await self.store.read_after(sub.channel, sub.cursor, want)
-                if not items or items[0].off != sub.cursor + 1:
+                items = await read(sub.channel, sub.cursor, feed.last, _READ_BATCH)
+                if not items or items[0][0] != sub.cursor + 1:
                     raise HistoryGone("history was trimmed during catch-up")
-                for batch in batches(items):
-                    await sub.outbox.put(codec.encode_alerts(sub.channel, batch))
-                    sub.cursor = batch[-1].off
+                for batch in item_batches(items):
+                    await sub.outbox.put(codec.encode_alert_items(sub.channel, batch))
+                    sub.cursor = batch[-1][0]
                     self.metrics.delivered_history += len(batch)
         except BaseException:
             await self._release(feed)

@@ -41,7 +41,7 @@ from hub.protocol.limits import (
     PROOF_MAX_OFFSETS,
 )
 
-__all__ = ["decode_client", "decode_server", "encode", "encode_alerts"]
+__all__ = ["decode_client", "decode_server", "encode", "encode_alert_items", "encode_alerts"]
 
 _Validator = Callable[[object], Any]
 
@@ -625,5 +625,19 @@ def encode_alerts(ch: str, items: Sequence[_Item]) -> bytes:
     else:
         obj = {"t": f.AlertBatch.TYPE, "ch": ch,
                "items": [[i.off, i.alert, i.sig] for i in items]}
+    data: bytes = msgpack.packb(obj, use_bin_type=True)
+    return data
+
+
+def encode_alert_items(ch: str, items: Sequence[tuple[int, bytes, bytes]]) -> bytes:
+    """:func:`encode_alerts` for items that are already ``(off, alert, sig)`` tuples (the
+    history catch-up reads them so from the store): the same bytes, with no object and
+    no list built per alert (msgpack writes a tuple as the array it is on the wire)."""
+    if len(items) == 1:
+        off, alert, sig = items[0]
+        obj: dict[str, Any] = {"t": f.AlertFrame.TYPE, "ch": ch, "off": off,
+                               "alert": alert, "sig": sig}
+    else:
+        obj = {"t": f.AlertBatch.TYPE, "ch": ch, "items": items}
     data: bytes = msgpack.packb(obj, use_bin_type=True)
     return data

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from hub import feeds
-from hub.feeds import ChannelFeed, Outbox, Subscription, batches
+from hub.feeds import ChannelFeed, Outbox, Subscription, batches, item_batches
 from hub.protocol import codec
 from hub.protocol import frames as f
 from hub.protocol.limits import MAX_FRAME_BYTES
@@ -34,6 +34,9 @@ def test_batches_cut_by_count_bytes_and_gaps() -> None:
     assert all(len(codec.encode_alerts(CH, run)) < MAX_FRAME_BYTES for run in runs)
     gap = [stored(o) for o in (1, 2, 4, 5)]
     assert offsets(batches(gap)) == [[1, 2], [4, 5]]
+    for case in ([], items, big, gap):  # the catch-up's (off, alert, sig) items: the same cuts
+        tuples = [(i.off, i.alert, i.sig) for i in case]
+        assert [[t[0] for t in run] for run in item_batches(tuples)] == offsets(batches(case))
 
 
 class _Store:

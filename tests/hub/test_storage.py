@@ -371,7 +371,24 @@ async def test_a_store_written_in_the_old_layout_keeps_working(store: Store, raw
     stored = await store.read_after(CH, 0, 10)
     assert [(a.off, a.alert, a.kid) for a in stored] == [
         (1, b"alert o1", "k1"), (2, b"alert o2", "k1"), (3, b"alert n3", "")]
+    assert await store.read_items(CH, 0, 3, 10) == [(a.off, a.alert, a.sig) for a in stored]
     assert await raw.hget(IDS, "o1") == b"1:" + hashlib.sha1(b"alert o1").hexdigest().encode()
+
+
+async def test_read_items_are_read_range_as_frame_items(store: Store, raw: Any) -> None:
+    """The catch-up's read: (off, alert, sig) of exactly read_range's alerts, bounded
+    by ``upto`` and ``count``, whatever order an entry's fields were written in."""
+    await store.create_channel(CH)
+    await append_ok(store, req("a"), req("b"), req("c"))
+    await raw.xadd(LOG, {"r": "1", "s": b"sig-d", "a": b"alert d"}, id="0-4")
+    await raw.hset(META, mapping={"head": "4", "durable": "4"})
+    want = [(a.off, a.alert, a.sig) for a in await store.read_range(CH, 0, 4, 10)]
+    assert [w[0] for w in want] == [1, 2, 3, 4] and want[3] == (4, b"alert d", b"sig-d")
+    assert await store.read_items(CH, 0, 4, 10) == want
+    assert await store.read_items(CH, 1, 3, 10) == want[1:3]
+    assert await store.read_items(CH, 0, 4, 2) == want[:2]
+    assert await store.read_items(CH, 0, 4, 0) == []
+    assert await store.read_items("no such/channel", 0, 4, 10) == []
 
 
 async def test_closed_and_archived_channels_refuse(store: Store, raw: Any) -> None:
@@ -925,6 +942,9 @@ async def test_watermark_follows_confirmed_appends(store: Store) -> None:
     assert [a.off for a in await store.read_range(CH, 0, 2, 10)] == [1, 2]
     assert [a.off for a in await store.read_range(CH, 1, 2, 10)] == [2]
     assert await store.read_range(CH, 2, 2, 10) == []
+    assert [i[0] for i in await store.read_items(CH, 0, 2, 10)] == [1, 2]
+    assert [i[0] for i in await store.read_items(CH, 1, 2, 10)] == [2]
+    assert await store.read_items(CH, 2, 2, 10) == []
     assert await store.wait_watermark(CH, 0, block_ms=100) == 2
     assert await store.wait_watermark(CH, 2, block_ms=100) == 2  # timed out: unchanged
     waiter = asyncio.create_task(store.wait_watermark(CH, 2, block_ms=10_000))

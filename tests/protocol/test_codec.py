@@ -340,6 +340,13 @@ def test_encode_alerts_several_is_one_batch_frame():
     assert codec.decode_server(data) == batch
 
 
+def test_encode_alert_items_is_encode_alerts_of_the_same_alerts():
+    for offs in ([4], range(7, 12)):
+        stored = [_stored(off) for off in offs]
+        items = [(i.off, i.alert, i.sig) for i in stored]
+        assert codec.encode_alert_items("c", items) == codec.encode_alerts("c", stored)
+
+
 def test_batch_stands_for_its_alert_frames():
     batch = f.AlertBatch(ch="c", items=(_stored(1), _stored(2)))
     assert batch.frames() == (f.AlertFrame("c", 1, b"alert-1", b"s" * 64),
