@@ -63,6 +63,24 @@ def test_new_alert_id_sorts_by_time() -> None:
     assert new_alert_id(0).startswith("0000000000")
 
 
+def test_new_alert_id_is_the_ulid_of_its_time_and_random_bits(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The digits, two at a time from a table, are the ULID's: 48 bits of milliseconds
+    then 80 random bits, most significant first, in Crockford's base32."""
+    import os
+
+    def ulid(ms: int, rnd: bytes) -> str:
+        value = (ms << 80) | int.from_bytes(rnd, "big")
+        return "".join("0123456789ABCDEFGHJKMNPQRSTVWXYZ"[(value >> (5 * i)) & 31]
+                       for i in range(25, -1, -1))
+
+    for ms, rnd in [(0, bytes(10)), (2**48 - 1, b"\xff" * 10),
+                    (1_700_000_000_123, bytes(range(10))), (1, b"\x80" + bytes(9))]:
+        monkeypatch.setattr(os, "urandom", lambda n, r=rnd: r)
+        assert new_alert_id(ms) == ulid(ms, rnd)
+    assert ulid(2**48 - 1, b"\xff" * 10) == "7" + "Z" * 25
+
+
 # --- credentials -------------------------------------------------------------------
 
 
@@ -131,6 +149,17 @@ def test_sign_builds_a_verifiable_envelope(client: Client, pki: Pki) -> None:
     assert decode_envelope(signed.alert) == env
     der = client._cert_der
     assert verify_signed_alert(signed.alert, signed.sig, der, ca_cert(pki), channel="stop-iii")
+
+
+def test_sign_gives_the_signature_sign_alert_gives(client: Client) -> None:
+    """The SDK signs with libsodium (faster); Ed25519 is deterministic, so its signature
+    is the one hub.protocol.envelope.sign_alert (OpenSSL) makes of the same bytes."""
+    from hub.protocol.envelope import sign_alert
+
+    for _ in range(5):
+        signed = client.sign("stop-iii", "notice", note("same signature"))
+        assert signed.sig == sign_alert(client._key, signed.alert)
+        assert len(signed.sig) == 64
 
 
 def test_sign_is_deterministic_for_the_same_id_time_and_chain_position(pki: Pki) -> None:
