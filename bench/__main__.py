@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
                         "publishes")
     p.add_argument("--pub-chunk", type=int, default=None, metavar="N",
                    help="with pubs: alerts a member publisher signs before it sends them "
-                        "(default: the SDK's, 64; 256: a whole window, then send)")
+                        "(default: the SDK's, 128; 256: a whole window, then send)")
     p.add_argument("--no-pubs", action="store_true",
                    help="member publishers send one 'pub' frame per alert (a member that "
                         "awaits each publish, or the SDK before pubs)")

@@ -73,7 +73,7 @@ FINAL_CLOSE_CODES = frozenset(
 #: Our own close code when a subscription's local queue overflows (mirrors the hub's).
 LOCAL_SLOW_CONSUMER = int(CloseCode.SLOW_CONSUMER)
 #: Publishes signed and queued before they are written (``Client(pub_chunk=...)``).
-PUB_CHUNK = 64
+PUB_CHUNK = 128
 
 
 class Lost:
@@ -306,17 +306,19 @@ class Connection:
         finally:
             self.pending.pop(rid, None)
 
-    async def publish_turn(self) -> None:
+    async def publish_turn(self, *, within: float) -> None:
         """Wait, if ``pub_chunk`` publishes are queued and not written yet (or others
         wait before this one), until they are: call it before signing a publish, then
-        sign and queue it without awaiting anything in between."""
+        sign and queue it without awaiting anything in between. ``TimeoutError`` after
+        ``within`` seconds (the hub stopped reading: as a request's answer would)."""
         if not self.max_pub_items or self.error is not None or (
                 self._unsent + self._let_through < self.pub_chunk and not self._turns):
             return
         turn = asyncio.get_running_loop().create_future()
         self._turns.append(turn)
         try:
-            await turn
+            async with asyncio.timeout(within):
+                await turn
         finally:
             if turn.done() and not turn.cancelled():
                 self._let_through -= 1
@@ -354,6 +356,7 @@ class Connection:
         lone one as ``pub``), after those queued before (FIFO lock). A lost connection
         fails every waiting publish (``_finish``)."""
         queued = self._queued.pop(ch)
+        left = len(queued)  # not written yet (publish_turn counts them as unsent)
         try:
             async with self._pub_send:
                 for chunk in _pub_chunks(queued, self.max_pub_items, self.max_frame_bytes):
@@ -366,6 +369,7 @@ class Connection:
                         self.pubs_alerts += len(chunk)
                         await self.send(f.PublishBatch(rid=rid, ch=ch, items=tuple(
                             f.SignedItem(p.alert, p.sig) for p in chunk)))
+                    left -= len(chunk)
                     self._unsent -= len(chunk)
                     self._next_turns()
         except ConnectionLost:
@@ -375,6 +379,9 @@ class Connection:
                 future = self.pending.get(frame.rid)
                 if future is not None and not future.done():
                     future.set_exception(exc)
+        finally:
+            self._unsent -= left
+            self._next_turns()
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         self._local_close = (code, reason)

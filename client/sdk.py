@@ -255,7 +255,7 @@ class Client:
         each channel is kept, so the next one is checked against it after a restart
     :param pub_chunk: of many publishes started at once, at most this many are signed
         before they are sent (as one ``pubs``); the next ones are signed while those are
-        on their way (default 64; ``max_pub_items`` or more: sign all, then send)
+        on their way (default 128; ``max_pub_items`` or more: sign all, then send)
     """
 
     def __init__(
@@ -464,7 +464,7 @@ class Client:
         if conn is not None:
             # Many publishes at once: sign at most pub_chunk before those are sent, so
             # they travel and are committed while the next ones are signed (_conn).
-            await conn.publish_turn()
+            await conn.publish_turn(within=self._request_timeout)
         # Nothing awaited from here until the publish is queued (unless the connection
         # must be opened): alerts are queued in the order they are signed.
         signed = self.sign(channel, kind, body, alert_id=alert_id, ts_ms=ts_ms)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from pathlib import Path
 
@@ -287,3 +288,48 @@ def test_no_module_outside_the_sdk_sets_its_private_connection_fields() -> None:
                  and re.search(r"\._(max_attempts|reconnect|connect_attempts)\b",
                                path.read_text())]
     assert offenders == []
+
+
+# --- publish turns (pub_chunk) ---------------------------------------------------------
+
+
+class _HubNotReading:
+    """A connection whose hub stopped reading: every send waits (a full TCP buffer)."""
+
+    async def recv(self) -> bytes:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def send(self, data: bytes) -> None:
+        await asyncio.Event().wait()
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        return None
+
+
+async def test_a_publish_waiting_its_turn_times_out_when_nothing_is_written() -> None:
+    """``pub_chunk`` publishes are queued and their frame cannot be written: the next
+    publish's turn ends with TimeoutError after ``within`` (as a request's answer would),
+    not never; it leaves no waiter behind."""
+    from client._conn import Connection
+    from hub.protocol import frames as f
+
+    welcome = f.Welcome(principal="fr/ops", member="fr", admin=False, server="t", time=0,
+                        limits={"max_pub_items": 256})
+    conn = Connection(_HubNotReading(), welcome, pub_chunk=2)  # type: ignore[arg-type]
+    try:
+        await conn.publish_turn(within=1.0)  # nothing queued: no wait
+        stuck = [asyncio.ensure_future(conn.request(
+            f.Publish(rid=r, ch="stop-iii", alert=b"a", sig=b"s"), answer_within=5.0))
+            for r in (1, 2)]
+        await asyncio.sleep(0.01)  # their frame is being written, forever
+        with pytest.raises(TimeoutError):
+            await conn.publish_turn(within=0.05)
+        assert not conn._turns and conn._let_through == 0
+        for waiting in stuck:
+            waiting.cancel()
+        await asyncio.gather(*stuck, return_exceptions=True)
+    finally:
+        conn._reader.cancel()
+        for sender in list(conn._senders):
+            sender.cancel()
