@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="(the default now) member publishers send the alerts signed in one "
                         "loop step as one 'pubs' frame, as the SDK does with concurrent "
                         "publishes")
+    p.add_argument("--pub-chunk", type=int, default=None, metavar="N",
+                   help="with pubs: alerts a member publisher signs before it sends them "
+                        "(default: the SDK's, 128; 256: a whole window, then send)")
     p.add_argument("--no-pubs", action="store_true",
                    help="member publishers send one 'pub' frame per alert (a member that "
                         "awaits each publish, or the SDK before pubs)")
@@ -181,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         params = dataclasses.replace(params, member=False)
     if args.no_pubs:
         params = dataclasses.replace(params, pubs=False)
+    if args.pub_chunk is not None:
+        params = dataclasses.replace(params, pub_chunk=max(1, args.pub_chunk))
     if args.prover:
         params = dataclasses.replace(params, prover=True)
     if args.no_decode:

@@ -14,6 +14,7 @@ import msgpack
 from bench.common import Creds, MemberSigner, load_key, pub_frame, sign_alerts, signed_now
 from bench.procs import Ctl, open_and_hold
 from bench.wsclient import LeanConnection, client_tls, open_lean
+from client._conn import PUB_CHUNK
 from hub.protocol import codec
 from hub.protocol import frames as f
 from hub.protocol.checkpoint import decode_checkpoint
@@ -260,6 +261,7 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
     rate_f = float(rate or 0)
     member = bool(spec.get("member"))
     batched = bool(spec.get("pubs"))
+    chunk = max(1, int(spec.get("pub_chunk", PUB_CHUNK)))
     frames: list[list[bytes]] = []
     chained = bool(spec.get("chained", True))
     signers = ([MemberSigner(c, channel, chained=chained) for c in creds]
@@ -305,13 +307,14 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
                 await pub.room.wait()
                 continue
             if batched:
-                # What the SDK does once the hub has pubs frames (perfhub): the alerts
-                # signed in one event-loop step leave as one frame, at most the hub's
-                # max_pub_items and (bench's own bound) max_frame_bytes.
+                # What the SDK does with concurrent publishes: at most pub_chunk alerts
+                # signed, then sent as one pubs frame (within the hub's max_pub_items and
+                # max_frame_bytes) and the loop gets a turn (acks read) before the next
+                # ones are signed, so a chunk travels and is committed meanwhile.
                 max_items, max_bytes = _pub_limits(conn)
                 items: list[tuple[bytes, bytes]] = []
                 size = _PUBS_OVERHEAD
-                while len(items) < min(room, max_items):
+                while len(items) < min(room, max_items, chunk):
                     alert, sig = signer.sign()
                     items.append((alert, sig))
                     size += len(alert) + len(sig) + _ITEM_OVERHEAD
@@ -323,6 +326,8 @@ async def publisher(spec: dict[str, Any], ctl: Ctl) -> dict[str, Any]:
                 conn.send(_packb({"t": "pubs", "rid": rid, "ch": channel,
                                   "items": [[a, sg] for a, sg in items]}, use_bin_type=True))
                 await conn.writable()
+                if room > len(items):
+                    await asyncio.sleep(0)
                 continue
             for k in range(room):
                 rid += 1

@@ -297,6 +297,8 @@ def _parser() -> argparse.ArgumentParser:
                         "a publisher signing unchained alerts (target cordon-plain)")
     p.add_argument("--no-pubs", action="store_true",
                    help="one 'pub' frame per alert (python -m bench --no-pubs)")
+    p.add_argument("--pub-chunk", type=int, default=None, metavar="N",
+                   help="alerts signed before they are sent (python -m bench --pub-chunk)")
     p.add_argument("--out", type=Path, help="write the breakdown as JSON here")
     p.add_argument("--raw", type=Path, help="keep py-spy's collapsed stacks here")
     p.add_argument("--callgrind", action="store_true",
@@ -345,7 +347,8 @@ def run_callgrind(args: argparse.Namespace, log: Callable[[str], None]) -> dict[
             raise SystemExit(f"{tool} not installed (apt-get install valgrind)")
     count = 200 if args.quick else args.alerts
     params = dataclasses.replace(FULL, w0_alerts=count, member=not args.presigned,
-                                 pubs=not args.no_pubs, deadline_s=1800.0)
+                                 pubs=not args.no_pubs, deadline_s=1800.0,
+                                 pub_chunk=args.pub_chunk or FULL.pub_chunk)
     root = Path(tempfile.mkdtemp(prefix="cordon-callgrind-"))
     try:
         pki = make_pki(root, members=2)
@@ -397,7 +400,8 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
         raise SystemExit("py-spy not installed (pip install -e '.[bench]')")
     count = 500 if args.quick else args.alerts
     params = dataclasses.replace(FULL, w0_alerts=count, member=not args.presigned,
-                                 pubs=not args.no_pubs)
+                                 pubs=not args.no_pubs,
+                                 pub_chunk=args.pub_chunk or FULL.pub_chunk)
     root = Path(tempfile.mkdtemp(prefix="cordon-profile-"))
     try:
         pki = make_pki(root, members=2)

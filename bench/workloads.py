@@ -15,6 +15,7 @@ from typing import Any
 from bench.common import ProcSet, percentile, rss_bytes, smaps
 from bench.procs import Child, start_children
 from bench.targets import Target
+from client._conn import PUB_CHUNK
 
 __all__ = ["FULL", "QUICK", "Params", "run_workload"]
 
@@ -54,6 +55,10 @@ class Params:
     #: the SDK does with concurrent publishes (the default since main 2b03725; ``--no-pubs``:
     #: one ``pub`` frame per alert, as a member awaiting each publish in turn).
     pubs: bool = True
+    #: With ``pubs``: alerts a member publisher signs before it sends them and gives the
+    #: loop a turn, as the SDK's ``Client(pub_chunk=...)`` (its default; ``--pub-chunk``;
+    #: 256 or more: a whole window signed, then sent, as the SDK before it).
+    pub_chunk: int = PUB_CHUNK
     #: Subscribers decode every alert's bytes (None: as ``member`` says; ``--no-decode``).
     decode_alerts: bool | None = None
     #: W1: one more reader asks ``ckpt`` and ``prove`` once a second (``--prover``; hub
@@ -91,6 +96,7 @@ class Phase:
         self.timeout = params.deadline_s + 60
         base = {"host": target.host, "port": target.port, "uvloop": params.uvloop,
                 "deadline_s": params.deadline_s, "member": params.member, "pubs": params.pubs,
+                "pub_chunk": params.pub_chunk,
                 "decode_alerts": params.member if params.decode_alerts is None
                 else params.decode_alerts, **target.gen_spec()}
         self.grace_s = params.grace_s

@@ -9,6 +9,13 @@ event-loop step leave as one ``pubs`` frame (at most ``max_pub_items`` alerts; a
 one as ``pub``), in the order they were queued, and each caller gets the answer for its
 own alert (``ack`` or ``err``, as for ``pub``) from the ``acks``. Nothing waits to fill
 a batch: with one publish at a time every frame is a ``pub``.
+
+Publishes that sign (:meth:`client.sdk.Client.publish`) first take a turn
+(:meth:`Connection.publish_turn`): at most ``pub_chunk`` of them are signed and queued
+before what is queued is written, the others wait (in order) until it is. So of many
+publishes started at once the first ``pub_chunk`` are on the wire, and the hub checks
+and commits them, while the next ones are signed, instead of every one being signed
+before anything leaves; and the reader gets a turn (acks) between chunks.
 When the connection ends, every pending request fails with
 :class:`ConnectionLost` (or :class:`SessionRefused` for final close codes) and
 every sink is told so.
@@ -21,6 +28,7 @@ import contextlib
 import logging
 import socket
 import ssl
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,6 +72,8 @@ FINAL_CLOSE_CODES = frozenset(
 )
 #: Our own close code when a subscription's local queue overflows (mirrors the hub's).
 LOCAL_SLOW_CONSUMER = int(CloseCode.SLOW_CONSUMER)
+#: Publishes signed and queued before they are written (``Client(pub_chunk=...)``).
+PUB_CHUNK = 128
 
 
 class Lost:
@@ -225,7 +235,8 @@ def classify_open_error(exc: BaseException, url: str | None = None) -> Connectio
 class Connection:
     """An open, welcomed connection. Build with :func:`open_connection`."""
 
-    def __init__(self, ws: ClientConnection, welcome: f.Welcome) -> None:
+    def __init__(self, ws: ClientConnection, welcome: f.Welcome, *,
+                 pub_chunk: int = PUB_CHUNK) -> None:
         self.ws = ws
         self.welcome = welcome
         self.pending: dict[int, asyncio.Future[f.ServerFrame]] = {}
@@ -254,6 +265,13 @@ class Connection:
         #: ``pubs`` frames sent on this connection (and the alerts they carried).
         self.pubs_sent = 0
         self.pubs_alerts = 0
+        #: Signing publishes let through before what is queued is written (publish_turn).
+        self.pub_chunk = max(1, pub_chunk)
+        #: Publishes queued and not yet written; publish_turn's waiters, in order, and
+        #: those of them let through that have not run yet.
+        self._unsent = 0
+        self._turns: deque[asyncio.Future[None]] = deque()
+        self._let_through = 0
         self._reader = asyncio.create_task(self._read_loop(), name="cordon-client-reader")
 
     @property
@@ -288,6 +306,37 @@ class Connection:
         finally:
             self.pending.pop(rid, None)
 
+    async def publish_turn(self, *, within: float) -> None:
+        """Wait, if ``pub_chunk`` publishes are queued and not written yet (or others
+        wait before this one), until they are: call it before signing a publish, then
+        sign and queue it without awaiting anything in between. ``TimeoutError`` after
+        ``within`` seconds (the hub stopped reading: as a request's answer would)."""
+        if not self.max_pub_items or self.error is not None or (
+                self._unsent + self._let_through < self.pub_chunk and not self._turns):
+            return
+        turn = asyncio.get_running_loop().create_future()
+        self._turns.append(turn)
+        try:
+            async with asyncio.timeout(within):
+                await turn
+        finally:
+            if turn.done() and not turn.cancelled():
+                self._let_through -= 1
+            else:  # cancelled while waiting
+                with contextlib.suppress(ValueError):
+                    self._turns.remove(turn)
+                self._next_turns()
+
+    def _next_turns(self) -> None:
+        """Let waiting publishes through while fewer than ``pub_chunk`` are unsent."""
+        turns = self._turns
+        while turns and (self.error is not None
+                         or self._unsent + self._let_through < self.pub_chunk):
+            turn = turns.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                self._let_through += 1
+
     def _queue_publish(self, frame: f.Publish) -> None:
         """Queue a publish; the first of its channel in this step starts the task that
         sends them (it runs after the others of this step have joined)."""
@@ -300,24 +349,29 @@ class Connection:
             self._senders.add(task)
             task.add_done_callback(self._senders.discard)
         queued.append(frame)
+        self._unsent += 1
 
     async def _send_queued(self, ch: str) -> None:
         """Send a channel's queued publishes: ``pubs`` of at most ``max_pub_items`` (a
         lone one as ``pub``), after those queued before (FIFO lock). A lost connection
         fails every waiting publish (``_finish``)."""
         queued = self._queued.pop(ch)
+        left = len(queued)  # not written yet (publish_turn counts them as unsent)
         try:
             async with self._pub_send:
                 for chunk in _pub_chunks(queued, self.max_pub_items, self.max_frame_bytes):
                     if len(chunk) == 1:
                         await self.send(chunk[0])
-                        continue
-                    rid = chunk[0].rid  # unique while any of its publishes waits
-                    self._batches[rid] = [p.rid for p in chunk]
-                    self.pubs_sent += 1
-                    self.pubs_alerts += len(chunk)
-                    await self.send(f.PublishBatch(rid=rid, ch=ch, items=tuple(
-                        f.SignedItem(p.alert, p.sig) for p in chunk)))
+                    else:
+                        rid = chunk[0].rid  # unique while any of its publishes waits
+                        self._batches[rid] = [p.rid for p in chunk]
+                        self.pubs_sent += 1
+                        self.pubs_alerts += len(chunk)
+                        await self.send(f.PublishBatch(rid=rid, ch=ch, items=tuple(
+                            f.SignedItem(p.alert, p.sig) for p in chunk)))
+                    left -= len(chunk)
+                    self._unsent -= len(chunk)
+                    self._next_turns()
         except ConnectionLost:
             pass  # every waiting publish already failed with it (_finish)
         except Exception as exc:  # pragma: no cover - a bug: the callers must not hang
@@ -325,6 +379,9 @@ class Connection:
                 future = self.pending.get(frame.rid)
                 if future is not None and not future.done():
                     future.set_exception(exc)
+        finally:
+            self._unsent -= left
+            self._next_turns()
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         self._local_close = (code, reason)
@@ -386,6 +443,7 @@ class Connection:
             sink(lost)
         self.routes.clear()
         self.sub_rids.clear()
+        self._next_turns()  # waiting publishes go on, to find the connection lost
         self.done.set()
 
     def _dispatch(self, frame: f.ServerFrame) -> None:
@@ -465,6 +523,7 @@ async def open_connection(
     ssl_context: ssl.SSLContext,
     server_hostname: str | None,
     open_timeout: float,
+    pub_chunk: int = PUB_CHUNK,
 ) -> Connection:
     """Open the WebSocket, read the ``welcome``, start the reader; or raise ConnectionLost."""
     kwargs: dict[str, object] = {}
@@ -506,7 +565,7 @@ async def open_connection(
     if not isinstance(frame, f.Welcome):
         await ws.close(1002, "expected welcome")
         raise ProtocolViolation(f"expected a welcome frame, got {frame.TYPE!r}")
-    return Connection(ws, frame)
+    return Connection(ws, frame, pub_chunk=pub_chunk)
 
 
 #: Bytes a ``pubs`` frame spends besides its items' alert and signature bytes (map keys,

@@ -185,14 +185,15 @@ def chain_state(tracker: ChainTracker, received: Received) -> Received:
 
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+#: Every pair of Crockford digits, by the 10 bits they stand for.
+_DIGIT_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]
+_PAIR_SHIFTS = tuple(range(120, -1, -10))
 
 
 def new_alert_id(now_ms: int | None = None) -> AlertId:
     """A fresh alert id: a ULID (26 characters, sortable by creation time, 80 random bits)."""
     ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
     value = ((ms & (2**48 - 1)) << 80) | int.from_bytes(os.urandom(10), "big")
-    chars = []
-    for _ in range(26):
-        value, digit = divmod(value, 32)
-        chars.append(_CROCKFORD[digit])
-    return AlertId("".join(reversed(chars)))
+    # 26 base32 digits, two at a time (13 lookups instead of 26 divisions of a big int)
+    return AlertId("".join([_DIGIT_PAIRS[(value >> shift) & 1023]
+                            for shift in _PAIR_SHIFTS]))

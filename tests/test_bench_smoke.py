@@ -257,6 +257,15 @@ def test_quick_plain_target_and_prover(tmp_path: Path) -> None:
     w0 = doc["systems"]["cordon"]["workloads"]["W0"]["median"]
     assert w0["acked"] == w0["alerts"]
 
+    # --pub-chunk: the member publisher signs and sends pubs of at most N (as the SDK's
+    # pub_chunk); W0's 500 alerts in chunks of 7 are all acked
+    assert main(["--quick", "--pub-chunk", "7", "--workers", "0", "--workloads", "W0",
+                 "--out", str(out)]) == 0
+    doc = json.loads((out / "latest.json").read_text())
+    assert doc["meta"]["params"]["pub_chunk"] == 7
+    w0 = doc["systems"]["cordon"]["workloads"]["W0"]["median"]
+    assert w0["acked"] == w0["alerts"] and not w0["errors"]
+
 
 async def test_store_append_measures_the_append_script() -> None:
     """bench.store_append appends chained alerts through the real script and reports the

@@ -125,3 +125,39 @@ async def test_batches_stay_within_the_hubs_frame_size(h: HubHarness, fr: Leaf) 
                                       for i in range(MAX_PUB_ITEMS)))
         assert sorted(a.offset for a in acks) == list(range(1, MAX_PUB_ITEMS + 1))
         assert conn.pubs_sent >= 2 and conn.is_open
+
+
+@pytest.mark.parametrize("chunk", [16, 64])
+async def test_publishes_leave_in_chunks_while_the_next_are_signed(
+        h: HubHarness, fr: Leaf, chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pub_chunk``: of 150 publishes started at once, the first ``pubs`` is written once
+    ``chunk`` are signed (not after all 150), each frame holds at most ``chunk``, and the
+    alerts are still stored in the order signed, each publish answered for its own."""
+    from client._conn import Connection
+
+    async with h.client(fr, pub_chunk=chunk, **FAST) as c:
+        conn = conn_of(c)
+        assert conn.pub_chunk == chunk
+        signed_at_send: list[tuple[int, int]] = []  # (alerts signed so far, frame's size)
+        send = Connection.send
+
+        async def spy(self: Connection, frame: Any) -> None:
+            if frame.TYPE == "pubs":
+                signed_at_send.append((c._chains[CH][0], len(frame.items)))
+            await send(self, frame)
+
+        monkeypatch.setattr(Connection, "send", spy)
+        acks = await asyncio.gather(*(c.publish(CH, "notice", note(f"n={i}"))
+                                      for i in range(150)))
+        assert [a.offset for a in acks] == list(range(1, 151))
+        assert signed_at_send[0] == (chunk, chunk)
+        assert all(size <= chunk for _signed, size in signed_at_send)
+        assert sum(size for _signed, size in signed_at_send) == 150
+        assert conn.pubs_sent == -(-150 // chunk)
+    stored = await h.store.read_after(CH, 0, 200)
+    assert len(stored) == 150
+
+
+async def test_pub_chunk_must_be_positive(h: HubHarness, fr: Leaf) -> None:
+    with pytest.raises(ValueError, match="pub_chunk"):
+        h.client(fr, pub_chunk=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from pathlib import Path
 
@@ -61,6 +62,24 @@ def test_new_alert_id_sorts_by_time() -> None:
     early, late = new_alert_id(1_700_000_000_000), new_alert_id(1_700_000_000_001)
     assert early < late
     assert new_alert_id(0).startswith("0000000000")
+
+
+def test_new_alert_id_is_the_ulid_of_its_time_and_random_bits(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The digits, two at a time from a table, are the ULID's: 48 bits of milliseconds
+    then 80 random bits, most significant first, in Crockford's base32."""
+    import os
+
+    def ulid(ms: int, rnd: bytes) -> str:
+        value = (ms << 80) | int.from_bytes(rnd, "big")
+        return "".join("0123456789ABCDEFGHJKMNPQRSTVWXYZ"[(value >> (5 * i)) & 31]
+                       for i in range(25, -1, -1))
+
+    for ms, rnd in [(0, bytes(10)), (2**48 - 1, b"\xff" * 10),
+                    (1_700_000_000_123, bytes(range(10))), (1, b"\x80" + bytes(9))]:
+        monkeypatch.setattr(os, "urandom", lambda n, r=rnd: r)
+        assert new_alert_id(ms) == ulid(ms, rnd)
+    assert ulid(2**48 - 1, b"\xff" * 10) == "7" + "Z" * 25
 
 
 # --- credentials -------------------------------------------------------------------
@@ -131,6 +150,17 @@ def test_sign_builds_a_verifiable_envelope(client: Client, pki: Pki) -> None:
     assert decode_envelope(signed.alert) == env
     der = client._cert_der
     assert verify_signed_alert(signed.alert, signed.sig, der, ca_cert(pki), channel="stop-iii")
+
+
+def test_sign_gives_the_signature_sign_alert_gives(client: Client) -> None:
+    """The SDK signs with libsodium (faster); Ed25519 is deterministic, so its signature
+    is the one hub.protocol.envelope.sign_alert (OpenSSL) makes of the same bytes."""
+    from hub.protocol.envelope import sign_alert
+
+    for _ in range(5):
+        signed = client.sign("stop-iii", "notice", note("same signature"))
+        assert signed.sig == sign_alert(client._key, signed.alert)
+        assert len(signed.sig) == 64
 
 
 def test_sign_is_deterministic_for_the_same_id_time_and_chain_position(pki: Pki) -> None:
@@ -258,3 +288,48 @@ def test_no_module_outside_the_sdk_sets_its_private_connection_fields() -> None:
                  and re.search(r"\._(max_attempts|reconnect|connect_attempts)\b",
                                path.read_text())]
     assert offenders == []
+
+
+# --- publish turns (pub_chunk) ---------------------------------------------------------
+
+
+class _HubNotReading:
+    """A connection whose hub stopped reading: every send waits (a full TCP buffer)."""
+
+    async def recv(self) -> bytes:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def send(self, data: bytes) -> None:
+        await asyncio.Event().wait()
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        return None
+
+
+async def test_a_publish_waiting_its_turn_times_out_when_nothing_is_written() -> None:
+    """``pub_chunk`` publishes are queued and their frame cannot be written: the next
+    publish's turn ends with TimeoutError after ``within`` (as a request's answer would),
+    not never; it leaves no waiter behind."""
+    from client._conn import Connection
+    from hub.protocol import frames as f
+
+    welcome = f.Welcome(principal="fr/ops", member="fr", admin=False, server="t", time=0,
+                        limits={"max_pub_items": 256})
+    conn = Connection(_HubNotReading(), welcome, pub_chunk=2)  # type: ignore[arg-type]
+    try:
+        await conn.publish_turn(within=1.0)  # nothing queued: no wait
+        stuck = [asyncio.ensure_future(conn.request(
+            f.Publish(rid=r, ch="stop-iii", alert=b"a", sig=b"s"), answer_within=5.0))
+            for r in (1, 2)]
+        await asyncio.sleep(0.01)  # their frame is being written, forever
+        with pytest.raises(TimeoutError):
+            await conn.publish_turn(within=0.05)
+        assert not conn._turns and conn._let_through == 0
+        for waiting in stuck:
+            waiting.cancel()
+        await asyncio.gather(*stuck, return_exceptions=True)
+    finally:
+        conn._reader.cancel()
+        for sender in list(conn._senders):
+            sender.cancel()
