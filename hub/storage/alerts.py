@@ -255,30 +255,39 @@ class AlertsMixin(ChannelsMixin):
                                   else "fsync not confirmed by the primary and "
                                   f"{self._ack_replicas} replica(s)")
             marks: dict[str, int] = {}
+            # (channel, positions, each one's (code, offset)): stored and duplicate alerts
+            # get their AppendResult once the watermark is raised, with its epoch.
+            settled: list[tuple[str, list[int], list[tuple[int, int]]]] = []
             for (channel, positions), reply in zip(groups.items(), replies[1:], strict=True):
                 top = 0
+                outcomes: list[tuple[int, int]] = []
                 for n, i in enumerate(positions):
                     code = int(reply[2 * n])
                     if code == _CHAIN:
                         results[i] = _chain_broken(reply[2 * n + 1])
+                        outcomes.append((code, 0))
                         continue
                     off = int(reply[2 * n + 1])
-                    results[i] = _append_result(code, off)
+                    outcomes.append((code, off))
+                    if code not in (_NEW, _DUP):
+                        results[i] = _append_result(code, off)
                     if code in (_NEW, _DUP, _CONFLICT):
                         top = max(top, off)
                 if top:
                     marks[channel] = top
+                settled.append((channel, positions, outcomes))
             if wait:
                 # The fsync covers every write before ours, other processes' included (the
                 # AOF is one sequential file), so raising to our highest offset is sound.
                 await self.raise_watermarks(marks)
             else:
                 self._record_raises(list(groups), raised)
-            for i, result in enumerate(results):
-                if isinstance(result, AppendResult):
-                    seen = self._seen.get(batch[i].channel)
-                    if seen is not None:
-                        results[i] = AppendResult(result.off, result.dup, seen[0])
+            for channel, positions, outcomes in settled:
+                seen = self._seen.get(channel)
+                epoch = "" if seen is None else seen[0]
+                for i, (code, off) in zip(positions, outcomes, strict=True):
+                    if code in (_NEW, _DUP):
+                        results[i] = AppendResult(off, code == _DUP, epoch)
         return [NoSuchChannel() if r is None else r for r in results]
 
     def _queue_raises(self, pipe: Any, marks: dict[str, int]) -> None:

@@ -60,6 +60,19 @@ def test_round_trip_and_signature():
     assert key.public_key().verify(sig, SIGN_CONTEXT + data) is None
 
 
+def test_decoded_envelope_sets_every_field():
+    """decode_envelope sets the slots itself (not through __init__): all of them."""
+    import dataclasses
+
+    assert tuple(fld.name for fld in dataclasses.fields(Envelope)) == envelope._SET_FIELDS
+    chained = make(seq=2, prev=b"\x01" * 32)
+    decoded = decode_envelope(encode_envelope(chained))
+    assert decoded == chained
+    assert decoded.chained and not decode_envelope(encode_envelope(make())).chained
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decoded.ts = 5  # type: ignore[misc]
+
+
 def test_flipped_byte_fails():
     key = Ed25519PrivateKey.generate()
     data = encode_envelope(make())
