@@ -139,9 +139,13 @@ class FastHistogram:
         self.count += 1
 
     def observe_many(self, values: Iterable[float]) -> None:
+        values = values if isinstance(values, list | tuple) else list(values)
+        bounds, counts, where = self.bounds, self.counts, bisect.bisect_left
         with self._lock:
             for value in values:
-                self.observe(value)
+                counts[where(bounds, value)] += 1
+            self.sum += sum(values)
+            self.count += len(values)
 
     def snapshot(self) -> tuple[list[tuple[str, float]], float]:
         """Cumulative buckets (``le`` -> count, +Inf last) and the sum."""

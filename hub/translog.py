@@ -21,6 +21,7 @@ atomically with the alert. This module
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections import OrderedDict
@@ -109,21 +110,23 @@ class _Tree:
         return len(self.levels[0]) // HASH_BYTES
 
     def extend(self, leaves: bytes) -> None:
-        """Append leaf hashes (32 bytes each) and the subtree hashes they complete."""
+        """Append leaf hashes (32 bytes each) and the subtree hashes they complete: level by
+        level, each level's new pairs hashed in one loop (merkle.node_hash's bytes)."""
         levels = self.levels
-        for at in range(0, len(leaves), HASH_BYTES):
-            levels[0] += leaves[at:at + HASH_BYTES]
-            index, j = self.size - 1, 0
-            while index & 1:
-                level = levels[j]
-                right = index * HASH_BYTES
-                parent = node_hash(bytes(level[right - HASH_BYTES:right]),
-                                   bytes(level[right:right + HASH_BYTES]))
-                j += 1
-                if j == len(levels):
-                    levels.append(bytearray())
-                levels[j] += parent
-                index >>= 1
+        levels[0] += leaves
+        sha256, pair = hashlib.sha256, 2 * HASH_BYTES
+        j = 0
+        while len(levels[j]) >= pair:
+            level = levels[j]
+            if j + 1 == len(levels):
+                levels.append(bytearray())
+            parents = levels[j + 1]
+            done, complete = len(parents) // HASH_BYTES, len(level) // pair
+            if done == complete:  # nothing new completed here, so nothing above either
+                break
+            for at in range(done * pair, complete * pair, pair):
+                parents += sha256(b"\x01" + level[at:at + pair]).digest()
+            j += 1
 
     def node(self, j: int, i: int) -> bytes:
         return bytes(self.levels[j][i * HASH_BYTES:(i + 1) * HASH_BYTES])

@@ -567,19 +567,21 @@ def decode_server(data: bytes) -> f.ServerFrame:
     return frame
 
 
+#: How each item type goes on the wire (by exact type: one dict look-up per item).
+_WIRE_ITEMS: dict[type[Any], Callable[[Any], Any]] = {
+    f.PageItem: lambda v: [v.off, v.alert, v.sig],
+    f.SignedItem: lambda v: [v.alert, v.sig],
+    f.ItemAck: lambda v: {"off": v.off, "epoch": v.epoch, "dup": v.dup},
+    f.ItemError: lambda v: {"code": v.code, "msg": v.msg, "detail": v.detail},
+    f.ProofPath: lambda v: [v.off, list(v.path)],
+    f.ChannelInfo: lambda v: {fld.name: getattr(v, fld.name) for fld in dataclasses.fields(v)},
+}
+
+
 def _wire(value: Any) -> Any:
-    if isinstance(value, f.PageItem):
-        return [value.off, value.alert, value.sig]
-    if isinstance(value, f.SignedItem):
-        return [value.alert, value.sig]
-    if isinstance(value, f.ItemAck):
-        return {"off": value.off, "epoch": value.epoch, "dup": value.dup}
-    if isinstance(value, f.ItemError):
-        return {"code": value.code, "msg": value.msg, "detail": value.detail}
-    if isinstance(value, f.ProofPath):
-        return [value.off, list(value.path)]
-    if isinstance(value, f.ChannelInfo):
-        return {fld.name: getattr(value, fld.name) for fld in dataclasses.fields(value)}
+    convert = _WIRE_ITEMS.get(type(value))
+    if convert is not None:
+        return convert(value)
     if isinstance(value, tuple):
         return [_wire(item) for item in value]
     return value

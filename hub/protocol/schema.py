@@ -238,7 +238,7 @@ class _Record:
     rules: Sequence[_Rule] = field(default_factory=tuple)
 
     def __call__(self, value: object, path: str, out: list[Problem]) -> None:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):  # dict: no ABC check
             out.append((path, "must be a map"))
             return
         for key in value:
@@ -466,7 +466,7 @@ def check(kind: str, body: object) -> list[Problem]:
     record = _KINDS.get(kind)
     if record is None:
         return [("", "unknown alert kind")]
-    if isinstance(body, Mapping) and "schema" in body:
+    if (type(body) is dict or isinstance(body, Mapping)) and "schema" in body:
         version: list[Problem] = []
         _schema_version(body["schema"], "/schema", version)
         if version:  # another layout: the other fields cannot be judged

@@ -7,10 +7,12 @@ Key layout (each channel's keys share one hash slot, so Redis Cluster works)::
     cordon:{ch:NAME}:log        stream; entry id 0-<offset>; fields a=<alert bytes>, s=<sig>,
                                 r=<hub receive time ms> (entries written before the compact
                                 layout also have k=<kid>; the signed alert carries it)
-    cordon:{ch:NAME}:ids        hash alert id -> <first 16 bytes of the SHA-1 of the alert
-                                bytes><offset>
-                                (dedup, kept for the channel's whole life; values written
-                                before the compact layout, "<offset>:<hex SHA-1>", are read too)
+    cordon:{ch:NAME}:ids        hash alert id -> <offset> (dedup, kept for the channel's whole
+                                life; a repeat is the same alert when its leaf hash is the
+                                stored leaf at that offset); in a channel without leaves
+                                <first 16 bytes of the SHA-1 of the alert bytes><offset>, as
+                                every channel stored before; values of the layout before that,
+                                "<offset>:<hex SHA-1>", are read too
     cordon:{ch:NAME}:meta       hash epoch, title, state, created, starts, ends, retention_ms,
                                 head (last assigned), durable (the durable watermark: last
                                 offset whose fsync was confirmed; readers never go beyond),

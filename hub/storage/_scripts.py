@@ -6,23 +6,29 @@ import hashlib
 from typing import Final
 
 # Appends a batch of alerts to one channel (KEYS: meta, ids, log, chain, leaves); ARGV holds
-# 11 values per alert, in order: id, digest (the first 16 bytes of the SHA-1 of the bytes),
-# bytes, signature, '' (the kid's old place: the signed envelope carries it, so it is no
-# longer stored), received (ms), sender, seq ('' when unchained), prev (hex), SHA-256 of the
-# bytes (hex), and the alert's Merkle leaf hash (32 raw bytes, SHA-256(0x00 || bytes):
-# PROTOCOL.md Appendix C), appended to the channel's leaf string with the XADD, so leaf i
-# is always the alert at offset i + 1 (a channel whose leaf string is not exactly 32 x head
-# bytes long — alerts stored before logs were kept — gets no more leaves: the hub then
-# signs no checkpoint for it). Each alert is
-# handled as the one-alert script did, in order (a repeated id within the batch is a duplicate
-# of its first occurrence): dedup first, then the channel's state, then the sender's chain
-# (a chained alert must have seq = last + 1 and prev = the hash of the sender's last alert
-# in the channel; else code 5 and, in the offset's place, '<last seq>:<last hash hex>'),
-# then XADD 0-<offset> and the sender's new chain head (kept in the script and written once
-# per sender at the end, as the new ids and the leaf hashes are: the script is atomic, so
-# nothing sees the writes in between). Returns {code, offset} per alert, flattened.
+# 9 values per alert, in order: id, bytes, signature, received (ms), sender, seq ('' when
+# unchained), prev (hex), SHA-256 of the bytes (hex), and the alert's Merkle leaf hash (32 raw
+# bytes, SHA-256(0x00 || bytes): PROTOCOL.md Appendix C), appended to the channel's leaf
+# string with the XADD, so leaf i is always the alert at offset i + 1 (a channel whose leaf
+# string is not exactly 32 x head bytes long — alerts stored before logs were kept — gets no
+# more leaves: the hub then signs no checkpoint for it). Each alert is handled as the
+# one-alert script did, in order (a repeated id within the batch is a duplicate of its first
+# occurrence): dedup first, then the channel's state, then the sender's chain (a chained
+# alert must have seq = last + 1 and prev = the hash of the sender's last alert in the
+# channel; else code 5 and, in the offset's place, '<last seq>:<last hash hex>'), then XADD
+# 0-<offset> and the sender's new chain head (kept in the script and written once per sender
+# at the end, as the new ids and the leaf hashes are: the script is atomic, so nothing sees
+# the writes in between). Returns {code, offset} per alert, flattened.
+#
+# The dedup index (KEYS[2]) maps an id to where its alert is and what it was. In a channel
+# with leaves the value is the offset alone (decimal, at most 16 digits): a repeat is the
+# same alert when its leaf hash is the stored leaf at that offset (SHA-256 of the bytes, kept
+# for the channel's life like the index). Otherwise, and in values written before this
+# layout, <first 16 bytes of the SHA-1 of the bytes><offset> (17-32 bytes) or, older still,
+# <offset>:<40 hex of the SHA-1> (42 bytes or more); the SHA-1 is computed here, only for
+# those. Length tells the three apart.
 _NEW, _DUP, _CONFLICT, _NO_CHANNEL, _CLOSED, _CHAIN = 0, 1, 2, 3, 4, 5
-_ARGS_PER_ALERT = 11
+_ARGS_PER_ALERT = 9
 _ZERO_HEX = "0" * 64
 
 _APPEND = """
@@ -30,21 +36,36 @@ local out = {}
 local state, head, logged = nil, nil, false
 local added, dups = false, 0
 -- Written once at the end, not per alert: the new ids (this batch's repeats are found in
--- seen), the senders' chain heads (read once per sender), the leaf hashes (one APPEND).
-local seen, ids, heads, moved, leaves = {}, {}, {}, {}, {}
-for i = 1, #ARGV, 11 do
-  local prev = seen[ARGV[i]] or redis.call('HGET', KEYS[2], ARGV[i])
-  if prev then
-    local off, same
-    if #prev <= 32 then  -- <16-byte digest><offset>
-      off = tonumber(string.sub(prev, 17))
-      same = string.sub(prev, 1, 16) == ARGV[i + 1]
-    else  -- stored before the compact layout: <offset>:<40 hex of the SHA-1>
-      local sep = string.find(prev, ':', 1, true)
-      off = tonumber(string.sub(prev, 1, sep - 1))
-      same = string.sub(prev, sep + 1, sep + 32) == (string.gsub(ARGV[i + 1], '.',
-        function(c) return string.format('%02x', string.byte(c)) end))
+-- seen, with their leaf hashes in seenleaf), the senders' chain heads (read once per
+-- sender), the leaf hashes (one APPEND).
+local seen, seenleaf, ids, heads, moved, leaves = {}, {}, {}, {}, {}, {}
+local function digest16(data)
+  return (string.gsub(string.sub(redis.sha1hex(data), 1, 32), '..',
+    function(h) return string.char(tonumber(h, 16)) end))
+end
+for i = 1, #ARGV, 9 do
+  local id = ARGV[i]
+  local off, same = seen[id], nil
+  if off then
+    same = seenleaf[id] == ARGV[i + 8]
+  else
+    local prev = redis.call('HGET', KEYS[2], id)
+    if prev then
+      if #prev <= 16 then  -- <offset>: the leaf hash at that offset tells
+        off = tonumber(prev)
+        same = redis.call('GETRANGE', KEYS[5], (off - 1) * 32, off * 32 - 1) == ARGV[i + 8]
+      elseif #prev <= 32 then  -- <16-byte digest><offset>
+        off = tonumber(string.sub(prev, 17))
+        same = string.sub(prev, 1, 16) == digest16(ARGV[i + 1])
+      else  -- <offset>:<40 hex of the SHA-1>
+        local sep = string.find(prev, ':', 1, true)
+        off = tonumber(string.sub(prev, 1, sep - 1))
+        same = string.sub(prev, sep + 1, sep + 32)
+          == string.sub(redis.sha1hex(ARGV[i + 1]), 1, 32)
+      end
     end
+  end
+  if off then
     if not same then
       out[#out + 1] = 2
     else
@@ -67,8 +88,8 @@ for i = 1, #ARGV, 11 do
       out[#out + 1] = 4
       out[#out + 1] = 0
     else
-      local sender = ARGV[i + 6]
-      local chained, last = ARGV[i + 7] ~= '', nil
+      local sender = ARGV[i + 4]
+      local chained, last = ARGV[i + 5] ~= '', nil
       if chained then
         last = heads[sender]
         if last == nil then
@@ -76,8 +97,8 @@ for i = 1, #ARGV, 11 do
           heads[sender] = last
         end
         local sep = string.find(last, ':', 1, true)
-        if tonumber(string.sub(last, 1, sep - 1)) + 1 ~= tonumber(ARGV[i + 7])
-            or string.sub(last, sep + 1) ~= ARGV[i + 8] then
+        if tonumber(string.sub(last, 1, sep - 1)) + 1 ~= tonumber(ARGV[i + 5])
+            or string.sub(last, sep + 1) ~= ARGV[i + 6] then
           chained = nil
         end
       end
@@ -86,17 +107,22 @@ for i = 1, #ARGV, 11 do
         out[#out + 1] = last
       else
       if chained then
-        heads[sender] = ARGV[i + 7] .. ':' .. ARGV[i + 9]
+        heads[sender] = ARGV[i + 5] .. ':' .. ARGV[i + 7]
         moved[sender] = true
       end
       head = head + 1
       local soff = string.format('%d', head)
-      redis.call('XADD', KEYS[3], '0-' .. soff, 'a', ARGV[i + 2], 's', ARGV[i + 3],
-        'r', ARGV[i + 5])
-      if logged then leaves[#leaves + 1] = ARGV[i + 10] end
-      seen[ARGV[i]] = ARGV[i + 1] .. soff
-      ids[#ids + 1] = ARGV[i]
-      ids[#ids + 1] = seen[ARGV[i]]
+      redis.call('XADD', KEYS[3], '0-' .. soff, 'a', ARGV[i + 1], 's', ARGV[i + 2],
+        'r', ARGV[i + 3])
+      seen[id] = head
+      seenleaf[id] = ARGV[i + 8]
+      ids[#ids + 1] = id
+      if logged then
+        leaves[#leaves + 1] = ARGV[i + 8]
+        ids[#ids + 1] = soff
+      else
+        ids[#ids + 1] = digest16(ARGV[i + 1]) .. soff
+      end
       added = true
       out[#out + 1] = 0
       out[#out + 1] = head

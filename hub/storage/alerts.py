@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -41,6 +40,7 @@ from hub.storage._keys import (
 from hub.storage._scripts import (
     _APPEND,
     _APPEND_SHA,
+    _ARGS_PER_ALERT,
     _CHAIN,
     _CLOSED,
     _CONFLICT,
@@ -57,10 +57,12 @@ from hub.storage.records import AppendRequest, AppendResult, StoredAlert
 _WAITAOF_MODES = ("waitaof", "waitaof-unverified")
 #: A watermark mark above any offset: the raise script clamps it to the channel's head.
 _UNBOUNDED = 2**53
-#: Longest dedup index value in the compact layout (16-byte digest, offset < 2**53): the
-#: older ``<offset>:<40 hex>`` values are at least 42 bytes, so length tells them apart.
-#: Up to 24 bytes (offsets below 10**8) a hash field and value take 70 bytes in Valkey 8.1,
-#: 86 from 25 on (100,000 ULID ids: 102.5 bytes each with the older values).
+#: Longest dedup index value that is an offset alone (< 2**53: at most 16 digits), what
+#: channels with leaves store (hub.storage._scripts): a ULID id and its offset (below
+#: 10**8) take 55 bytes in Valkey 8.1 against 71 with the 16-byte digest in front.
+_DEDUP_OFFSET_MAX = 16
+#: Longest value of the layout before it (16-byte digest, offset < 2**53): the older
+#: ``<offset>:<40 hex>`` values are at least 42 bytes, so length tells all three apart.
 _DEDUP_COMPACT_MAX = 32
 
 
@@ -242,15 +244,10 @@ class AlertsMixin(ChannelsMixin):
                 for channel, positions in groups.items():
                     keys = (_meta_key(channel), _ids_key(channel), _log_key(channel),
                             _chain_key(channel), _leaves_key(channel))
-                    args: list[str | bytes | int] = []
-                    for i in positions:
-                        req = batch[i]
-                        digest = hashlib.sha1(req.alert, usedforsecurity=False).digest()[:16]
-                        args += (req.alert_id, digest, req.alert, req.sig, "", req.received,
-                                 *_chain_args(req), leaf_hash(req.alert))
                     pipe.execute_command(_Packed("EVALSHA", b"".join([
-                        b"*%d\r\n" % (3 + len(keys) + len(args)),
-                        *_resp(("EVALSHA", _APPEND_SHA, len(keys), *keys)), *_resp(args)])))
+                        b"*%d\r\n" % (3 + len(keys) + _ARGS_PER_ALERT * len(positions)),
+                        *_resp(("EVALSHA", _APPEND_SHA, len(keys), *keys)),
+                        *[_append_args(batch[i]) for i in positions]])))
                 if not wait:
                     # No WAITAOF: the server fsyncs (appendfsync always) before any reply
                     # of this event-loop turn leaves, or durability is off (durable=False).
@@ -271,30 +268,39 @@ class AlertsMixin(ChannelsMixin):
                                   else "fsync not confirmed by the primary and "
                                   f"{self._ack_replicas} replica(s)")
             marks: dict[str, int] = {}
+            # (channel, positions, each one's (code, offset)): stored and duplicate alerts
+            # get their AppendResult once the watermark is raised, with its epoch.
+            settled: list[tuple[str, list[int], list[tuple[int, int]]]] = []
             for (channel, positions), reply in zip(groups.items(), replies[1:], strict=True):
                 top = 0
+                outcomes: list[tuple[int, int]] = []
                 for n, i in enumerate(positions):
                     code = int(reply[2 * n])
                     if code == _CHAIN:
                         results[i] = _chain_broken(reply[2 * n + 1])
+                        outcomes.append((code, 0))
                         continue
                     off = int(reply[2 * n + 1])
-                    results[i] = _append_result(code, off)
+                    outcomes.append((code, off))
+                    if code not in (_NEW, _DUP):
+                        results[i] = _append_result(code, off)
                     if code in (_NEW, _DUP, _CONFLICT):
                         top = max(top, off)
                 if top:
                     marks[channel] = top
+                settled.append((channel, positions, outcomes))
             if wait:
                 # The fsync covers every write before ours, other processes' included (the
                 # AOF is one sequential file), so raising to our highest offset is sound.
                 await self.raise_watermarks(marks)
             else:
                 self._record_raises(list(groups), raised)
-            for i, result in enumerate(results):
-                if isinstance(result, AppendResult):
-                    seen = self._seen.get(batch[i].channel)
-                    if seen is not None:
-                        results[i] = AppendResult(result.off, result.dup, seen[0])
+            for channel, positions, outcomes in settled:
+                seen = self._seen.get(channel)
+                epoch = "" if seen is None else seen[0]
+                for i, (code, off) in zip(positions, outcomes, strict=True):
+                    if code in (_NEW, _DUP):
+                        results[i] = AppendResult(off, code == _DUP, epoch)
         return [NoSuchChannel() if r is None else r for r in results]
 
     def _queue_raises(self, pipe: Any, marks: dict[str, int]) -> None:
@@ -497,8 +503,10 @@ class AlertsMixin(ChannelsMixin):
 
 
 def _dedup_offset(value: bytes) -> int:
-    """The offset in a dedup index value: ``<16-byte digest><offset>``, or
-    ``<offset>:<hex SHA-1>`` as stored before the compact layout (both are read)."""
+    """The offset in a dedup index value: ``<offset>``, ``<16-byte digest><offset>``, or
+    ``<offset>:<hex SHA-1>`` as stored before the compact layout (all are read)."""
+    if len(value) <= _DEDUP_OFFSET_MAX:
+        return int(value)
     if len(value) <= _DEDUP_COMPACT_MAX:
         return int(value[16:])
     return int(value.partition(b":")[0])
@@ -517,11 +525,25 @@ def _append_result(code: int, off: int) -> AppendResult | Exception:
     return NoSuchChannel()
 
 
-def _chain_args(req: AppendRequest) -> tuple[str, str, str, str]:
-    """The append script's chain values of one alert: sender, seq, prev, hash (hex)."""
-    if req.seq is None:
-        return req.sender, "", "", ""
-    return req.sender, str(req.seq), req.prev.hex(), alert_hash(req.alert).hex()
+#: One alert's values for the append script (hub.storage._scripts), as RESP bulk strings:
+#: id, bytes, signature, received, sender, seq, prev (hex), hash (hex), leaf hash.
+_ARGS_RESP = b"".join([b"$%d\r\n%b\r\n"] * _ARGS_PER_ALERT)
+
+
+def _append_args(req: AppendRequest) -> bytes:
+    """The append script's values of one alert, RESP-encoded at once (what :func:`_resp`
+    of each would give: 1.9 against 3.6 µs per alert)."""
+    alert_id, sender, alert = req.alert_id.encode(), req.sender.encode(), req.alert
+    received, leaf = b"%d" % req.received, leaf_hash(alert)
+    if req.seq is None:  # unchained: no seq, prev or hash
+        seq = prev = digest = b""
+    else:
+        seq, prev = b"%d" % req.seq, req.prev.hex().encode()
+        digest = alert_hash(alert).hex().encode()
+    return _ARGS_RESP % (
+        len(alert_id), alert_id, len(alert), alert, len(req.sig), req.sig,
+        len(received), received, len(sender), sender, len(seq), seq, len(prev), prev,
+        len(digest), digest, len(leaf), leaf)
 
 
 def _chain_broken(last: bytes) -> ChainBroken:

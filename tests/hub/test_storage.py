@@ -279,9 +279,8 @@ async def test_offsets_start_at_1_and_follow_order(store: Store, raw: Any) -> No
     assert [e[0] for e in entries] == [f"0-{i}".encode() for i in range(1, 8)]
     # no kid: the signed alert carries it (64 bytes an alert saved)
     assert entries[0][1] == {b"a": b"alert a1", b"s": b"sig-alert a1", b"r": b"1"}
-    # the dedup index: <first 16 bytes of the SHA-1 of the bytes><offset>
-    digest = hashlib.sha1(b"alert a1").digest()[:16]
-    assert await raw.hget(IDS, "a1") == digest + b"1"
+    # the dedup index: the offset alone (the leaf hash at that offset tells a repeat's bytes)
+    assert await raw.hget(IDS, "a1") == b"1"
 
 
 async def test_concurrent_batches_get_distinct_contiguous_offsets(store: Store) -> None:
@@ -389,6 +388,34 @@ async def test_read_items_are_read_range_as_frame_items(store: Store, raw: Any) 
     assert await store.read_items(CH, 0, 4, 2) == want[:2]
     assert await store.read_items(CH, 0, 4, 0) == []
     assert await store.read_items("no such/channel", 0, 4, 10) == []
+
+
+async def test_dedup_values_of_the_digest_layout_keep_working(store: Store, raw: Any) -> None:
+    """Dedup values "<16-byte digest><offset>", as stored before offsets alone, in a channel
+    with leaves: same bytes give the original offset, other bytes 409 naming it; new ids
+    get the offset alone. A channel without leaves goes on storing the digest."""
+    await store.create_channel(CH)
+    await append_ok(store, req("d1"), req("d2"))
+    for off in (1, 2):  # what the previous append script wrote
+        digest = hashlib.sha1(f"alert d{off}".encode()).digest()[:16]
+        await raw.hset(IDS, f"d{off}", digest + str(off).encode())
+    results = await store.append_batch([req("d2"), req("d1", b"tampered"), req("n3"),
+                                        req("d1")])
+    assert results[0] == AppendResult(2, True)
+    assert isinstance(results[1], AlertIdConflict) and "offset 1" in results[1].detail
+    assert results[2:] == [AppendResult(3, False), AppendResult(1, True)]
+    assert await store.alert_offset(CH, "d1") == 1
+    assert await raw.hget(IDS, "n3") == b"3"
+    await raw.delete("cordon:{ch:op-stop-3}:leaves")  # as a channel stored before logs
+    assert await append_ok(store, req("n4")) == [AppendResult(4, False)]
+    digest = hashlib.sha1(b"alert n4").digest()[:16]
+    assert await raw.hget(IDS, "n4") == digest + b"4"
+    results = await store.append_batch([req("n4"), req("n4", b"tampered")])
+    assert results[0] == AppendResult(4, True)
+    assert isinstance(results[1], AlertIdConflict) and "offset 4" in results[1].detail
+    # an offset alone whose leaf is gone: not confirmable as the same alert, so 409
+    results = await store.append_batch([req("n3")])
+    assert isinstance(results[0], AlertIdConflict) and "offset 3" in results[0].detail
 
 
 async def test_closed_and_archived_channels_refuse(store: Store, raw: Any) -> None:

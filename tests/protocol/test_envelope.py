@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hub.protocol import envelope
 from hub.protocol.envelope import (
     SIGN_CONTEXT,
     Envelope,
@@ -57,6 +58,19 @@ def test_round_trip_and_signature():
     with pytest.raises(BadSignature):
         verify_alert(key.public_key(), data, key.sign(data))
     assert key.public_key().verify(sig, SIGN_CONTEXT + data) is None
+
+
+def test_decoded_envelope_sets_every_field():
+    """decode_envelope sets the slots itself (not through __init__): all of them."""
+    import dataclasses
+
+    assert tuple(fld.name for fld in dataclasses.fields(Envelope)) == envelope._SET_FIELDS
+    chained = make(seq=2, prev=b"\x01" * 32)
+    decoded = decode_envelope(encode_envelope(chained))
+    assert decoded == chained
+    assert decoded.chained and not decode_envelope(encode_envelope(make())).chained
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decoded.ts = 5  # type: ignore[misc]
 
 
 def test_flipped_byte_fails():
@@ -110,6 +124,48 @@ def test_non_canonical_s_is_refused():
     s_plus_l = (int.from_bytes(sig[32:], "little") + order).to_bytes(32, "little")
     with pytest.raises(BadSignature):
         verify_alert(key.public_key(), data, sig[:32] + s_plus_l)
+
+
+@pytest.fixture(params=["detached", "open"])
+def check_path(request, monkeypatch):
+    """Both ways verify_alert reaches libsodium: crypto_sign_verify_detached (PyNaCl's
+    build, through ctypes), and crypto_sign_open where that cannot be found."""
+    if request.param == "open":
+        monkeypatch.setattr(envelope, "_VERIFY_DETACHED", None)
+    else:
+        assert envelope._VERIFY_DETACHED is not None
+    return request.param
+
+
+def test_both_paths_accept_and_refuse_alike(check_path):
+    key = Ed25519PrivateKey.generate()
+    data = encode_envelope(make())
+    sig = sign_alert(key, data)
+    raw_key = key.public_key().public_bytes_raw()
+    verify_alert(raw_key, data, sig)
+    verify_alert(key.public_key(), data, sig)
+    order = 2**252 + 27742317777372353535851937790883648493
+    s_plus_l = (int.from_bytes(sig[32:], "little") + order).to_bytes(32, "little")
+    for bad_key, bad_data, bad_sig in [
+        (raw_key, data + b"\x00", sig),  # other bytes
+        (raw_key, data, key.sign(data)),  # no signing context
+        (raw_key, data, sig[:32] + s_plus_l),  # non-canonical S
+        (_IDENTITY, data, _UNIVERSAL_SIG),  # small-order key and R
+        (Ed25519PrivateKey.generate().public_key().public_bytes_raw(), data, sig),
+        (raw_key[:31], data, sig),  # not a key: libsodium would read past it
+    ]:
+        with pytest.raises(BadSignature):
+            verify_alert(bad_key, bad_data, bad_sig)
+
+
+def test_detached_check_missing_means_crypto_sign_open(monkeypatch):
+    import ctypes
+
+    def missing(*args, **kwargs):
+        raise OSError("no such library")
+
+    monkeypatch.setattr(ctypes, "CDLL", missing)
+    assert envelope._detached_verify() is None
 
 
 @pytest.mark.parametrize(
