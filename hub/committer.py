@@ -15,6 +15,11 @@ acknowledged that is not durable).
 When a batch fails with Unavailable (the store did not answer within its timeout, or
 did not confirm the fsync), every alert queued while it was in flight fails with it:
 each publisher gets its 503 within one store timeout.
+
+A :class:`Listener` (the hub's :class:`hub.feeds.Feeds`) is told of each batch before it
+is sent and again as soon as the store confirmed it durable, with the alerts it stored:
+this process's subscribers get them from memory, without waiting for the watermark's
+own round trip and fsync and the feed's read of what it just wrote (issue 17, W2).
 """
 
 from __future__ import annotations
@@ -22,15 +27,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Collection, Sequence
+from typing import Any, Protocol
 
 from hub.aio import cancel_and_wait
 from hub.metrics import Metrics
 from hub.protocol.errors import CordonError, InternalError, Unavailable
-from hub.storage import AppendRequest, AppendResult, Store
+from hub.storage import AppendRequest, AppendResult, Store, StoredAlert
 
-__all__ = ["MAX_BATCH", "MAX_PENDING", "STOP_TIMEOUT_S", "GroupCommitter"]
+__all__ = ["MAX_BATCH", "MAX_PENDING", "STOP_TIMEOUT_S", "GroupCommitter", "Listener"]
 
 log = logging.getLogger("cordon.committer")
 
@@ -65,6 +70,18 @@ class _Queue(asyncio.Queue[_Item]):
         return self._alerts
 
 
+class Listener(Protocol):
+    """Told of the alerts each batch stored, once durable (:attr:`GroupCommitter.listener`)."""
+
+    def before_commit(self, channels: Collection[str]) -> Any:
+        """Called just before a batch with these channels is sent; what it returns is
+        handed back to :meth:`durable` (e.g. which feeds existed then)."""
+
+    def durable(self, token: Any, stored: dict[str, list[StoredAlert]]) -> None:
+        """The alerts the batch newly stored, by channel, ascending offsets (retries
+        answered ``dup`` left out); called once the store confirmed the batch durable."""
+
+
 class GroupCommitter:
     """Batches concurrent appends; ``start()`` before use, ``stop()`` when done.
 
@@ -87,6 +104,8 @@ class GroupCommitter:
         self.committed = 0
         self.largest_batch = 0
         self.metrics = metrics if metrics is not None else Metrics()
+        #: Told of each batch's newly stored alerts once durable (the hub's feeds).
+        self.listener: Listener | None = None
 
     @property
     def pending(self) -> int:
@@ -184,8 +203,17 @@ class GroupCommitter:
         self.largest_batch = max(self.largest_batch, len(reqs))
         self.metrics.commit_batch.observe(len(reqs))
         started = time.perf_counter()
+        listener = self.listener
         try:
-            results = await self.store.append_batch(reqs)
+            if listener is None:
+                results = await self.store.append_batch(reqs)
+            else:
+                token = listener.before_commit({req.channel for req in reqs})
+
+                def on_durable(so_far: Sequence[AppendResult | Exception | None]) -> None:
+                    listener.durable(token, _stored(reqs, so_far))
+
+                results = await self.store.append_batch(reqs, on_durable=on_durable)
         except CordonError as exc:
             self.metrics.store_failed("append_batch")
             for _, fut, _one in batch:
@@ -227,6 +255,23 @@ class GroupCommitter:
                 return
             _settle(fut, _fresh(exc))
             self._queue.task_done()
+
+
+def _stored(reqs: Sequence[AppendRequest], results: Sequence[AppendResult | Exception | None]
+            ) -> dict[str, list[StoredAlert]]:
+    """The alerts a batch newly stored (not the ``dup`` answers), by channel, ascending."""
+    out: dict[str, list[StoredAlert]] = {}
+    for req, result in zip(reqs, results, strict=True):
+        if isinstance(result, AppendResult) and not result.dup:
+            out.setdefault(req.channel, []).append(
+                StoredAlert(off=result.off, alert=req.alert, sig=req.sig, received=req.received))
+    for items in out.values():
+        items.sort(key=_off)
+    return out
+
+
+def _off(item: StoredAlert) -> int:
+    return item.off
 
 
 def _fresh(exc: CordonError, *, cause: BaseException | None = None) -> CordonError:

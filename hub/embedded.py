@@ -5,9 +5,10 @@ wheel's Python wrappers) with no TCP port, a 0700 data directory, an
 append-only file (``appendfsync always``: the server fsyncs once per event-loop
 turn before replying, so a batch still shares one fsync; WAITAOF under ``everysec``
 answers without fsyncing, redis/redis#13793; the storage layer also waits for WAITAOF
-per batch), ``hz 100`` (an idle server answers WAITAOF on its next
-cron tick: ~10 ms instead of ~100 ms) and no RDB snapshots. Restarting on the same data
-directory replays the AOF.
+per batch), Valkey's default ``hz 10`` (under ``appendfsync always`` the fsync runs
+in the event loop itself, and a server with WAITAOF clients waiting does not sleep
+after it: their answer leaves on the very next turn, not on a cron tick) and no RDB
+snapshots. Restarting on the same data directory replays the AOF.
 
 The launcher never leaves the server behind: :meth:`EmbeddedValkey.stop` sends
 SIGTERM (Valkey fsyncs its AOF and exits) and SIGKILLs after a timeout; an
@@ -77,9 +78,13 @@ _LOG_NAME = "valkey.log"
 _LOCK_NAME = "cordon-store.lock"
 _SUN_PATH_MAX = 107  # sizeof(sockaddr_un.sun_path) - 1 on Linux
 _PR_SET_PDEATHSIG = 1
-# Valkey notices a finished background fsync only when its event loop next wakes up, so an
-# otherwise idle server answers WAITAOF on the next cron tick: 1/hz (100 ms at the default 10).
-_HZ = 100
+# Valkey's default. hz 100 was set for a background fsync (appendfsync everysec), which an
+# idle server notices only on its next cron tick; under appendfsync always the fsync is in
+# the event loop's beforeSleep, which then skips the sleep while WAITAOF clients wait, so
+# they are answered on the next turn whatever hz is (WAITAOF after a SET: 2.6 ms median at
+# hz 1, not the ~500 ms a cron tick would take). hz 100 cost the idle server 4 ms of CPU a
+# second (hz 10: under 1 ms).
+_HZ = 10
 #: Bytes of one stream node (a listpack of consecutive entries). Valkey's default, 4 KiB,
 #: holds three 1 KiB alerts per node, each node with its own header and first entry: 16 KiB
 #: holds about 13 (100,000 alerts of 1 KiB: 1,135 → 1,118 bytes each in the stream).

@@ -25,6 +25,16 @@ checked that it is level with the feed — no await in between — so nothing
 falls between history and live, and the feed skips what the subscriber
 already has (its cursor).
 
+This process's own publishes take a shorter way (issue 17, W2): the group committer
+hands each batch's stored alerts to :meth:`Feeds.durable` as soon as the store confirmed
+their fsync (WAITAOF), and the feed fans them out from memory when they follow on from
+its position (otherwise it leaves them to its read). So they reach subscribers without
+waiting for the watermark raise's round trip — which, being a write, waits for an fsync
+of its own — and for the feed's XREAD wake-up and read of what was just written; the
+watermark raise is queued ahead of them, so the store shows the new watermark before a
+subscriber can react to an alert. What they see is still durable only, in offset order
+without gaps: the feed's position moves by one path or the other, never past a gap.
+
 Alerts leave in batches: one ``alerts`` frame carries consecutive alerts (at most
 _BATCH_ITEMS of them, about _BATCH_BYTES in all), so a catch-up or a burst costs one
 WebSocket message, one encoding and one queue slot per batch rather than per alert. A
@@ -37,7 +47,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from hub.aio import cancel_and_wait
@@ -252,6 +262,20 @@ class ChannelFeed:
         self.metrics.delivered_live += delivered
         self.last = last
 
+    def deliver(self, items: Sequence[StoredAlert]) -> None:
+        """Fan out durable alerts (ascending offsets) that follow on from the feed's
+        position: those it has already are skipped, and nothing past a gap leaves (the
+        feed reads that part from the store)."""
+        start = 0
+        while start < len(items) and items[start].off <= self.last:
+            start += 1
+        end = start
+        while end < len(items) and items[end].off == self.last + 1 + end - start:
+            end += 1
+        if end > start:
+            for batch in batches(items[start:end]):
+                self.fan_out(batch)
+
     async def _run(self) -> None:
         delay = 0.05
         while True:
@@ -285,6 +309,23 @@ class Feeds:
         self.metrics = metrics if metrics is not None else Metrics()
         self.feeds: dict[str, ChannelFeed] = {}
         self._lock = asyncio.Lock()
+
+    # --- the group committer's listener (hub.committer.Listener) --------------------
+    def before_commit(self, channels: Collection[str]) -> dict[str, ChannelFeed]:
+        """The feeds of a batch's channels as it is sent: only they may be handed its
+        alerts (a feed started later, e.g. for a channel deleted and made again
+        meanwhile, reads from the store instead)."""
+        feeds = self.feeds
+        return {name: feed for name in channels if (feed := feeds.get(name)) is not None}
+
+    def durable(self, token: dict[str, ChannelFeed],
+                stored: dict[str, list[StoredAlert]]) -> None:
+        """A batch's newly stored alerts, now durable: to the subscribers of each channel
+        whose feed is still the one it was when the batch was sent."""
+        for name, items in stored.items():
+            feed = token.get(name)
+            if feed is not None and items and self.feeds.get(name) is feed:
+                feed.deliver(items)
 
     async def _acquire(self, name: str, head: int) -> ChannelFeed:
         async with self._lock:

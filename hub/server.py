@@ -157,6 +157,7 @@ class Hub:
             await self.committer.start()
             self.verifier.start()
             self.feeds = Feeds(self.store, metrics=self.metrics)
+            self.committer.listener = self.feeds  # live delivery of local publishes
             self.refusals = RefusalAudit(self.store, per_s=s.audit_refusals_per_s)
             self._tasks = [
                 asyncio.create_task(self.casync.run(), name="ca-sync"),

@@ -27,6 +27,7 @@ from hub.storage._common import (
     _off,
     _pairs,
     _valid_channel,
+    log,
 )
 from hub.storage._keys import (
     _att_key,
@@ -145,6 +146,16 @@ class _Pinned:
         return getattr(self._pool, name)
 
 
+def _durable(on_durable: Callable[[Sequence[AppendResult | Exception | None]], None] | None,
+             results: Sequence[AppendResult | Exception | None]) -> None:
+    if on_durable is None:
+        return
+    try:
+        on_durable(results)
+    except Exception:  # a bug in the listener must not fail a durable batch
+        log.exception("append_batch: on_durable failed")
+
+
 def _confirmed(reply: Any, replicas: int) -> bool:
     """A WAITAOF reply [local, replicas] that confirms the local fsync and ``replicas``."""
     return (not isinstance(reply, Exception) and int(reply[0]) >= 1
@@ -213,7 +224,10 @@ class AlertsMixin(ChannelsMixin):
                 await pool.release(conn)
         return replies, confirmed
 
-    async def append_batch(self, batch: Sequence[AppendRequest]) -> list[AppendResult | Exception]:
+    async def append_batch(
+        self, batch: Sequence[AppendRequest], *,
+        on_durable: Callable[[Sequence[AppendResult | Exception | None]], None] | None = None,
+    ) -> list[AppendResult | Exception]:
         """Group commit. One atomic script call per channel of the batch, with all of that
         channel's alerts in order (for each: dedup check, next offset, XADD 0-<off>; meta head
         once), all pipelined in one round trip with one durability wait (WAITAOF 1 N, N =
@@ -225,7 +239,15 @@ class AlertsMixin(ChannelsMixin):
         NoSuchChannel, ChannelClosed. Raises Unavailable if the store fails or durability
         cannot be confirmed (then nothing is acknowledged, and the batch stays above the
         watermark: no reader is shown it unless a later confirmed fsync covers it; retrying
-        is safe: dedup)."""
+        is safe: dedup).
+
+        ``on_durable(results)`` (the hub's own live delivery, :class:`hub.feeds.Feeds`) is
+        called once the batch is known durable, with the per-item results so far (None
+        where the channel is invalid): after the confirmed WAITAOF, with the watermark
+        raise already queued on the loop ahead of whatever it hands on, but without
+        waiting for that raise's own round trip and fsync; without WAITAOF, after the
+        pipeline that also raised the watermark. Not called when durability is not
+        confirmed; an exception in it is logged and ignored."""
         if not self._writes_open:
             raise Unavailable("store restarted: checking continuity")
         # channel -> positions in the batch, in order (dicts keep insertion order)
@@ -269,7 +291,8 @@ class AlertsMixin(ChannelsMixin):
                                   f"{self._ack_replicas} replica(s)")
             marks: dict[str, int] = {}
             # (channel, positions, each one's (code, offset)): stored and duplicate alerts
-            # get their AppendResult once the watermark is raised, with its epoch.
+            # get the channel's epoch once the watermark is raised (on_durable needs only
+            # their offsets).
             settled: list[tuple[str, list[int], list[tuple[int, int]]]] = []
             for (channel, positions), reply in zip(groups.items(), replies[1:], strict=True):
                 top = 0
@@ -282,8 +305,7 @@ class AlertsMixin(ChannelsMixin):
                         continue
                     off = int(reply[2 * n + 1])
                     outcomes.append((code, off))
-                    if code not in (_NEW, _DUP):
-                        results[i] = _append_result(code, off)
+                    results[i] = _append_result(code, off)
                     if code in (_NEW, _DUP, _CONFLICT):
                         top = max(top, off)
                 if top:
@@ -292,14 +314,21 @@ class AlertsMixin(ChannelsMixin):
             if wait:
                 # The fsync covers every write before ours, other processes' included (the
                 # AOF is one sequential file), so raising to our highest offset is sound.
-                await self.raise_watermarks(marks)
+                # The raise is scheduled first, so it is written before anything
+                # on_durable hands to the loop (a live frame, its reader's next request);
+                # its reply waits for one more fsync, which this process's own
+                # subscribers need not wait for: the batch is durable already.
+                raising = asyncio.ensure_future(self.raise_watermarks(marks))
+                _durable(on_durable, results)
+                await raising
             else:
                 self._record_raises(list(groups), raised)
+                _durable(on_durable, results)
             for channel, positions, outcomes in settled:
                 seen = self._seen.get(channel)
                 epoch = "" if seen is None else seen[0]
                 for i, (code, off) in zip(positions, outcomes, strict=True):
-                    if code in (_NEW, _DUP):
+                    if code in (_NEW, _DUP) and epoch:
                         results[i] = AppendResult(off, code == _DUP, epoch)
         return [NoSuchChannel() if r is None else r for r in results]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 
 import pytest
 
 from hub.committer import GroupCommitter
 from hub.embedded import EmbeddedValkey
 from hub.protocol.errors import AlertIdConflict, ChannelClosed, NoSuchChannel, Unavailable
-from hub.storage import AppendRequest, AppendResult, Store
+from hub.storage import AppendRequest, AppendResult, Store, StoredAlert
 
 CH = "op-stop-3"
 
@@ -257,3 +257,73 @@ async def test_acked_alerts_survive_kill_9(private_valkey: EmbeddedValkey) -> No
         assert stored == acked
     finally:
         await store.close()
+
+
+class _Recorder:
+    """A committer listener that keeps what it is told (hub.committer.Listener)."""
+
+    def __init__(self, gc: GroupCommitter) -> None:
+        self.gc = gc
+        self.sent: list[set[str]] = []
+        self.durable_calls: list[tuple[object, dict[str, list[int]], int]] = []
+
+    def before_commit(self, channels: Collection[str]) -> object:
+        self.sent.append(set(channels))
+        return len(self.sent)
+
+    def durable(self, token: object, stored: dict[str, list[StoredAlert]]) -> None:
+        # called before the submitters' futures are settled (the acks come after)
+        self.durable_calls.append((token, {ch: [a.off for a in items]
+                                           for ch, items in stored.items()},
+                                   self.gc.committed))
+
+
+async def test_the_listener_gets_each_batch_once_durable(
+    committer: GroupCommitter, store: Store
+) -> None:
+    seen = _Recorder(committer)
+    committer.listener = seen
+    first = await asyncio.gather(*(committer.submit(req(f"a{i}")) for i in range(5)))
+    assert [r.off for r in first] == [1, 2, 3, 4, 5]
+    assert seen.sent and all(chs == {CH} for chs in seen.sent)
+    # one call per batch (5 concurrent submits make one batch or a few), in order
+    assert len(seen.durable_calls) == len(seen.sent) == committer.batches
+    assert [o for _, offs, _ in seen.durable_calls for o in offs[CH]] == [1, 2, 3, 4, 5]
+    assert [token for token, _, _ in seen.durable_calls] == list(range(1, len(seen.sent) + 1))
+    # a retry answered dup and a conflict are not stored again: the listener gets none
+    seen.durable_calls.clear()
+    dup = await committer.submit(req("a0"))
+    assert dup.dup
+    with pytest.raises(AlertIdConflict):
+        await committer.submit(req("a1", b"other bytes"))
+    assert [offs for _, offs, _ in seen.durable_calls] == [{}, {}]
+    stored = (await store.read_after(CH, 0, 10))
+    assert [(a.off, a.alert) for a in stored] == [(r.off, f"alert a{i}".encode())
+                                                  for i, r in enumerate(first)]
+
+
+async def test_the_listener_is_not_told_of_a_batch_that_is_not_durable(
+    private_valkey: EmbeddedValkey,
+) -> None:
+    store = await Store.connect(private_valkey.url, timeout_s=1.0)
+    gc = GroupCommitter(store)
+    seen = _Recorder(gc)
+    gc.listener = seen
+    try:
+        await store.create_channel(CH)
+        await gc.start()
+        await gc.submit(req("ok"))
+        assert len(seen.durable_calls) == 1
+        admin = await Store.connect(private_valkey.url)
+        try:
+            await admin._r.config_set("appendonly", "no")
+            with pytest.raises(Unavailable):
+                await gc.submit(req("not durable"))
+        finally:
+            await admin._r.config_set("appendonly", "yes")
+            await admin.close()
+        assert len(seen.durable_calls) == 1 and len(seen.sent) == 2
+    finally:
+        await gc.stop()
+        await store.close()
+

@@ -65,13 +65,38 @@ async def test_start_serves_on_unix_socket_only(private_valkey: EmbeddedValkey) 
         assert conf["appendfsync"] == "always"  # an ack means fsynced (hub.storage)
         assert conf["save"] == ""
         assert conf["protected-mode"] == "yes"
-        assert conf["hz"] == "100"
+        assert conf["hz"] == "10"  # WAITAOF does not wait for cron ticks (below)
         # 16 KiB stream nodes: ~13 alerts of 1 KiB each instead of 3 (hub.embedded)
         assert conf["stream-node-max-bytes"] == str(STREAM_NODE_MAX_BYTES) == "16384"
         assert conf["dir"] == str(server.data_dir)
     finally:
         await client.aclose()
     assert "pid=" in repr(server)
+
+
+async def test_waitaof_is_answered_without_waiting_for_a_cron_tick(tmp_path: Path) -> None:
+    """Why the embedded store can run Valkey's default hz: under appendfsync always the
+    fsync runs in the event loop, and the server does not sleep while WAITAOF clients
+    wait, so WAITAOF is answered on the next turn. At hz 1 (a cron tick a second) twenty
+    SET + WAITAOF round trips take a few ms each, not the ~500 ms a tick would."""
+    server = EmbeddedValkey(tmp_path / "store", extra_args=("--hz", "1"))
+    await server.start()
+    client = _redis(server.url)
+    try:
+        loop = asyncio.get_running_loop()
+        took: list[float] = []
+        for i in range(20):
+            pipe = client.pipeline(transaction=False)
+            pipe.set("k", b"x" * 1024)
+            pipe.execute_command("WAITAOF", 1, 0, 5000)
+            started = loop.time()
+            _ok, (local, _replicas) = await pipe.execute()
+            took.append(loop.time() - started)
+            assert int(local) == 1, i
+        assert sorted(took)[len(took) // 2] < 0.2, took
+    finally:
+        await client.aclose()
+        await server.stop()
 
 
 async def test_stop_then_restart_recovers_data_from_aof(private_valkey: EmbeddedValkey) -> None:

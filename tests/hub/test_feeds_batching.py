@@ -80,6 +80,51 @@ def test_fan_out_encodes_once_and_trims_for_cursors_inside() -> None:
     assert _drain(again)[0] is _drain(twin)[0]
 
 
+def test_deliver_follows_on_from_the_feed_and_stops_at_a_gap() -> None:
+    """The committer's way in (Feeds.durable): what the feed has is skipped, what follows
+    on leaves, nothing past a gap (the feed reads that from the store)."""
+    feed = ChannelFeed(_Store(), CH, head=10)  # type: ignore[arg-type]
+    sub = _sub(10)
+    feed.subs.add(sub)
+    feed.deliver([stored(o) for o in (9, 10, 11, 12, 14, 15)])
+    assert feed.last == 12 and sub.cursor == 12
+    (frame,) = _drain(sub)
+    assert [i.off for i in codec.decode_server(frame).items] == [11, 12]  # type: ignore[union-attr]
+    feed.deliver([stored(14)])
+    assert feed.last == 12 and _drain(sub) == []
+    feed.deliver([stored(13)])
+    assert feed.last == 13 and codec.decode_server(_drain(sub)[0]).off == 13  # type: ignore[union-attr]
+
+
+async def test_local_publishes_reach_subscribers_without_a_feed_read(h: HubHarness) -> None:
+    """Alerts published through this hub go to its live subscribers from the committer,
+    once durable, in order: the feed wakes up for the raised watermark after them and
+    reads nothing from the store."""
+    leaves = await cast(h)
+    signer = Signer(leaves["fr"])
+    assert h.hub is not None
+    reads = h.hub.metrics.store_seconds["feed_read"]
+    async with Raw.open(h, leaves["fr"]) as pub, Raw.open(h, leaves["it"]) as live:
+        ok = await live.request(f.Subscribe(rid=live.rid(), ch=CH))
+        assert isinstance(ok, f.Subscribed)
+        assert isinstance(await live.recv(), f.Synced)
+        before = reads.count
+        got: list[int] = []
+        for _ in range(20):
+            answer = await pub.publish(CH, *signer.sign(CH))
+            assert isinstance(answer, f.Ack)
+            frame = await live.recv()
+            assert isinstance(frame, f.AlertFrame)
+            got.append(frame.off)
+        await pipeline(pub, CH, [signer.sign(CH) for _ in range(100)])
+        while len(got) < 120:
+            frame = await live.recv()
+            assert isinstance(frame, f.AlertFrame)
+            got.append(frame.off)
+        assert got == list(range(1, 121))
+        assert reads.count == before
+
+
 async def test_history_put_waits_on_bytes_as_well_as_frames() -> None:
     box = Outbox(1000, lambda: None)
     chunk = b"x" * (feeds._HISTORY_BYTES // 2)

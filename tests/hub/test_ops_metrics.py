@@ -116,7 +116,9 @@ async def test_counters_move_by_what_was_done(h: HubHarness):
     assert delta(before, after, "cordon_commit_batch_size_sum") == 4
     assert delta(before, after, "cordon_commit_fsync_wait_seconds_count") == commits
     assert delta(before, after, "cordon_store_seconds_count", op="append_batch") == commits
-    assert delta(before, after, "cordon_store_seconds_count", op="feed_read") >= 1
+    # this hub's own publishes reach its subscribers from the committer (hub.feeds): the
+    # feed reads the store only for other processes' alerts
+    assert delta(before, after, "cordon_store_seconds_count", op="feed_read") == 0
     assert delta(before, after, "cordon_store_seconds_count", op="authenticate") == 3
     # 4 signatures checked: 3 + the dup (a reader's publish is refused, 403, before)
     checks = delta(before, after, "cordon_signature_check_seconds_count")
