@@ -57,6 +57,7 @@ from hub.storage.watermarks import (
     save_watermarks,
 )
 from hub.tls import ReloadableTLS
+from hub.tlstransport import serve_natively
 from hub.translog import TransLog, start_translog
 from hub.verifier import Verifier
 from hub.wsconn import CoalescingConnection, on_tls_refusal, use_small_tls_read_buffers
@@ -174,6 +175,7 @@ class Hub:
                     on_down=self._embedded_down, on_up=self._embedded_up),
                     name="store-supervision"))
             use_small_tls_read_buffers()
+            serve_natively(self.tls.listening)  # hub.tlstransport: no memory BIOs
             on_tls_refusal(self.tls.listening, self._tls_refused)
             self.server = await serve(
                 self._handler, s.host, s.port, ssl=self.tls.listening,

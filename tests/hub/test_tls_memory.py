@@ -26,6 +26,7 @@ from hub.lazydeque import LazyDeque
 from hub.protocol import frames as f
 from hub.registry import Authenticated
 from hub.tls import build_context
+from hub.tlstransport import TLSTransport
 from hub.wsconn import TLS_READ_BUFFER, CoalescingConnection, use_small_tls_read_buffers
 from tests.harness import HubHarness, client_context
 from tests.hub.conftest import MakeHub
@@ -180,13 +181,14 @@ async def test_an_idle_connection_keeps_alive_without_a_task_or_empty_deques(
         assert not [t for t in asyncio.all_tasks() if of_this_connection(t)
                     and getattr(t.get_coro(), "__name__", "") == "keepalive"]
         transport: Any = ws.transport
-        queues = [ws.drain_waiters, ws.recv_messages.frames.queue, session.outbox._items,
-                  transport._ssl_protocol._write_backlog]
+        queues = [ws.drain_waiters, ws.recv_messages.frames.queue, session.outbox._items]
         for queue in queues:
             assert isinstance(queue, LazyDeque) and queue._d is None
-        # everything websockets' connection and asyncio's TLS protocol set is in slots: no
-        # dict per connection (~1.6 KiB each when their keys are not shared)
-        assert vars(ws) == {} and vars(transport._ssl_protocol) == {}
+        # the hub's TLS transport (hub.tlstransport) holds no write buffer while idle
+        assert isinstance(transport, TLSTransport) and transport._buf is None
+        # everything websockets' connection and the transport set is in slots: no dict
+        # per connection (~1.6 KiB each when their keys are not shared)
+        assert vars(ws) == {} and not hasattr(transport, "__dict__")
         alert, sig = Signer(fr).sign(CH)
         ack = await c.publish(CH, alert, sig)
         assert isinstance(ack, f.Ack) and ack.off == 1
