@@ -186,6 +186,9 @@ async def test_an_idle_connection_keeps_alive_without_a_task_or_empty_deques(
             assert isinstance(queue, LazyDeque) and queue._d is None
         # the hub's TLS transport (hub.tlstransport) holds no write buffer while idle
         assert isinstance(transport, TLSTransport) and transport._buf is None
+        # the session's writer runs only while there is something to send
+        await eventually(lambda: session._writer is None)
+        assert session._task_set is None and session._committing_set is None
         # everything websockets' connection and the transport set is in slots: no dict
         # per connection (~1.6 KiB each when their keys are not shared)
         assert vars(ws) == {} and not hasattr(transport, "__dict__")
@@ -222,8 +225,10 @@ async def test_an_idle_session_keeps_neither_the_last_frame_read_nor_the_last_se
         assert isinstance(await c.recv(), f.ErrorFrame)
         alert, sig = Signer(fr).sign(CH)
         assert isinstance(await c.publish(CH, alert, sig), f.Ack)
+        # the writer ends once the outbox is empty (W4: no task while idle), so it can
+        # keep nothing either
         await eventually(lambda: session.outbox.empty() and set(_session_frames(session))
-                         == {"run", "_write_loop"})
+                         == {"run"})
         frames = _session_frames(session)
         assert "message" not in frames["run"]
-        assert "data" not in frames["_write_loop"]
+        assert session._writer is None
