@@ -57,6 +57,9 @@ READ_SIZE = 32 * 1024
 #: Records read per readable event before the loop runs others (fairness).
 _READS_PER_EVENT = 8
 _HIGH, _LOW = 64 * 1024, 16 * 1024
+#: Writes longer than one TLS record are sent corked (Linux); 0 where there is no cork.
+_CORK_ABOVE = 16 * 1024
+_CORK: int = getattr(socket, "TCP_CORK", 0)
 
 _HANDSHAKE, _OPEN, _SHUTDOWN, _CLOSED = range(4)
 
@@ -298,7 +301,7 @@ class TLSTransport(asyncio.Transport):
             return
         if self._state == _OPEN and not self._buf and not self._write_wants_read:
             try:
-                self._ssl.write(data)
+                self._write_records(data)
                 return
             except ssl.SSLWantWriteError:
                 pass  # part of it may be out: retried with the same bytes (OpenSSL's rule)
@@ -323,7 +326,7 @@ class TLSTransport(asyncio.Transport):
         while buf:
             head = buf[0]
             try:
-                self._ssl.write(head)
+                self._write_records(head)
             except ssl.SSLWantWriteError:
                 self._want_write(True)
                 return
@@ -344,6 +347,21 @@ class TLSTransport(asyncio.Transport):
         self._maybe_resume()
         if self._closing and self._state == _OPEN:
             self._start_shutdown()
+
+    def _write_records(self, data: bytes | bytearray | memoryview) -> None:
+        """``SSL_write``: OpenSSL sends each record (16 KiB at most) with a send() of its
+        own; for more than one, the socket is corked meanwhile so that the kernel sends
+        full segments rather than one push per record (W1 fan-out)."""
+        if len(data) <= _CORK_ABOVE or not _CORK:
+            self._ssl.write(data)
+            return
+        sock = self._sock
+        sock.setsockopt(socket.IPPROTO_TCP, _CORK, 1)
+        try:
+            self._ssl.write(data)
+        finally:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, _CORK, 0)
 
     def _maybe_pause(self) -> None:
         if not self._writing_paused and self._buf_size > self._high:
