@@ -14,7 +14,7 @@ import functools
 import logging
 import time
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol, assert_never
 
@@ -177,6 +177,19 @@ def _forget(fut: asyncio.Future[Any]) -> None:
         fut.exception()
 
 
+class _SessionOutbox(Outbox):
+    """A session's send queue: every frame queued calls ``kick`` (Session._kick), which
+    starts the session's writer when none runs."""
+
+    def __init__(self, kick: Callable[[], None], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._kick = kick
+
+    def _push(self, data: bytes) -> None:
+        super()._push(data)
+        self._kick()
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -200,8 +213,13 @@ class Session:
             ws.bound(send_bytes=hub.settings.send_queue_bytes,
                      pings_per_s=hub.settings.max_pings_per_s, on_violation=self.close_soon)
             backlog = ws.backlog
-        self.outbox = Outbox(hub.settings.send_queue_frames, self._overflow,
-                             max_bytes=hub.settings.send_queue_bytes, backlog=backlog)
+        #: Sends what the outbox holds, then ends (W4: an idle connection holds no writer
+        #: task, coroutine and waiting future, ~0.8 KiB); a frame queued starts one.
+        self._writer: asyncio.Task[None] | None = None
+        self._writes = True  # False once the session ends: what is queued then stays
+        self.outbox = _SessionOutbox(self._kick, hub.settings.send_queue_frames,
+                                     self._overflow, max_bytes=hub.settings.send_queue_bytes,
+                                     backlog=backlog)
         self.subs: dict[str, Subscription] = {}
         self.bad_frames = 0
         self.closing = False
@@ -210,21 +228,40 @@ class Session:
         # always fits in it (the reader stops reading the socket when this is exhausted).
         self._in_flight_max = max(1, min(_MAX_IN_FLIGHT, hub.settings.send_queue_frames // 2))
         self._in_flight = asyncio.Semaphore(self._in_flight_max)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._task_set: set[asyncio.Task[None]] | None = None  # made when needed (W4)
         self._pipeline: _Pipeline | None = None  # made at the first publish
-        self._committing: set[asyncio.Future[Any]] = set()  # queued for commit
+        self._committing_set: set[asyncio.Future[Any]] | None = None  # made when needed
         self._closer: asyncio.Task[None] | None = None
         self._send_started: float | None = None
 
+    @property
+    def _tasks(self) -> set[asyncio.Task[None]]:
+        """Catch-ups and other tasks of this session (a set made at the first: an idle
+        connection holds none, ~0.2 KiB each, W4)."""
+        tasks = self._task_set
+        if tasks is None:
+            tasks = self._task_set = set()
+        return tasks
+
+    @property
+    def _committing(self) -> set[asyncio.Future[Any]]:
+        """Publishes queued for commit (made at the first, as :attr:`_tasks`)."""
+        committing = self._committing_set
+        if committing is None:
+            committing = self._committing_set = set()
+        return committing
+
     # --- lifecycle -----------------------------------------------------------
     async def run(self) -> None:
-        writer = asyncio.create_task(self._write_loop(), name=f"writer:{self.principal}")
         try:
             self.send(f.Welcome(
                 principal=self.principal, member=self.member, admin=self.identity.admin,
                 server="cordon/0.1", time=now_ms(), limits=self.hub.public_limits(),
             ))
-            async for message in self.ws:
+            # recv() rather than `async for`: no async generator (and its frame) held
+            # per idle connection (W4); the end of the connection raises either way.
+            while not self.closing:
+                message = await self.ws.recv()
                 if self.closing:
                     break
                 await self._handle(message)
@@ -249,15 +286,27 @@ class Session:
                 # The close frame must be out before the handler returns (websockets then
                 # closes with 1000): close_soon() only started it.
                 await asyncio.shield(self._closer)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+            self._writes = False
+            writer = self._writer
+            if writer is not None:
+                writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await writer
+
+    def _kick(self) -> None:
+        """A frame was queued: start the writer unless it runs (or the session ended)."""
+        if self._writer is None and self._writes:
+            self._writer = asyncio.get_running_loop().create_task(
+                self._write_loop(), name=f"writer:{self.principal}")
 
     async def _write_loop(self) -> None:
+        """Send the queued frames in order, until the outbox is empty; frames queued
+        meanwhile are sent by this same writer (one at a time, never two)."""
         loop = asyncio.get_running_loop()
+        outbox = self.outbox
         try:
-            while True:
-                data = await self.outbox.get()
+            while not outbox.empty():
+                data = outbox.get_nowait()
                 self._send_started = loop.time()
                 try:
                     await self.ws.send(data)  # waits only while the transport's buffer is full
@@ -265,7 +314,9 @@ class Session:
                     self._send_started = None
                 del data  # not kept while waiting for the next one (a batch: up to a frame)
         except ConnectionClosed:
-            return
+            self._writes = False  # nothing more can go out
+        finally:
+            self._writer = None
 
     def stalled_for(self, now: float) -> float:
         """Seconds the current send has waited for the peer to read, or the hub has held

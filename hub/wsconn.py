@@ -120,8 +120,9 @@ def on_tls_refusal(context: ssl.SSLContext,
                    hook: Callable[[Any, ssl.SSLError], None] | None) -> None:
     """Call ``hook(peername, error)`` whenever a TLS handshake on a listener using
     ``context`` fails with an SSL error (bad, expired, revoked or missing client
-    certificate; not TLS at all); None removes it. Needs the protocol class installed
-    by :func:`use_small_tls_read_buffers`."""
+    certificate; not TLS at all); None removes it. Needs the hub's TLS transport
+    (:func:`hub.tlstransport.serve_natively`) or the protocol class installed by
+    :func:`use_small_tls_read_buffers`."""
     if hook is None:
         _tls_refusal_hooks.pop(context, None)
     else:

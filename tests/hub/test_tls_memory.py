@@ -26,6 +26,7 @@ from hub.lazydeque import LazyDeque
 from hub.protocol import frames as f
 from hub.registry import Authenticated
 from hub.tls import build_context
+from hub.tlstransport import TLSTransport
 from hub.wsconn import TLS_READ_BUFFER, CoalescingConnection, use_small_tls_read_buffers
 from tests.harness import HubHarness, client_context
 from tests.hub.conftest import MakeHub
@@ -180,13 +181,17 @@ async def test_an_idle_connection_keeps_alive_without_a_task_or_empty_deques(
         assert not [t for t in asyncio.all_tasks() if of_this_connection(t)
                     and getattr(t.get_coro(), "__name__", "") == "keepalive"]
         transport: Any = ws.transport
-        queues = [ws.drain_waiters, ws.recv_messages.frames.queue, session.outbox._items,
-                  transport._ssl_protocol._write_backlog]
+        queues = [ws.drain_waiters, ws.recv_messages.frames.queue, session.outbox._items]
         for queue in queues:
             assert isinstance(queue, LazyDeque) and queue._d is None
-        # everything websockets' connection and asyncio's TLS protocol set is in slots: no
-        # dict per connection (~1.6 KiB each when their keys are not shared)
-        assert vars(ws) == {} and vars(transport._ssl_protocol) == {}
+        # the hub's TLS transport (hub.tlstransport) holds no write buffer while idle
+        assert isinstance(transport, TLSTransport) and transport._buf is None
+        # the session's writer runs only while there is something to send
+        await eventually(lambda: session._writer is None)
+        assert session._task_set is None and session._committing_set is None
+        # everything websockets' connection and the transport set is in slots: no dict
+        # per connection (~1.6 KiB each when their keys are not shared)
+        assert vars(ws) == {} and not hasattr(transport, "__dict__")
         alert, sig = Signer(fr).sign(CH)
         ack = await c.publish(CH, alert, sig)
         assert isinstance(ack, f.Ack) and ack.off == 1
@@ -220,8 +225,10 @@ async def test_an_idle_session_keeps_neither_the_last_frame_read_nor_the_last_se
         assert isinstance(await c.recv(), f.ErrorFrame)
         alert, sig = Signer(fr).sign(CH)
         assert isinstance(await c.publish(CH, alert, sig), f.Ack)
+        # the writer ends once the outbox is empty (W4: no task while idle), so it can
+        # keep nothing either
         await eventually(lambda: session.outbox.empty() and set(_session_frames(session))
-                         == {"run", "_write_loop"})
+                         == {"run"})
         frames = _session_frames(session)
         assert "message" not in frames["run"]
-        assert "data" not in frames["_write_loop"]
+        assert session._writer is None
