@@ -266,6 +266,10 @@ class TLSTransport(asyncio.Transport):
                 log.error("%r: protocol.data_received() failed", self, exc_info=True)
                 self._fatal(exc)
                 return
+        # Out of turns: what is still in the socket wakes the selector again, but plaintext
+        # OpenSSL already holds would not (none without read-ahead; checked all the same).
+        if self._state == _OPEN and not self._reading_paused and self._ssl.pending():
+            self._loop.call_soon(self._readable)
 
     def _eof(self) -> None:
         """The peer closed (close_notify, or the TCP connection without one). TLS cannot
