@@ -46,7 +46,7 @@ ROWS: list[tuple[str, str, str, str, bool, str]] = [
     ("W0 broker RSS after W0's alerts", "W0", "broker_rss_mib", "MiB", False, ""),
     ("W0 store RSS after W0's alerts", "W0", "store_rss_mib", "MiB", False, ""),
     ("W0 store memory per stored alert (INFO used_memory growth)", "W0",
-     "store_bytes_per_alert", "B", False, "≤ 1,229 B"),
+     "store_bytes_per_alert", "B", False, "≤ 1.2 KiB (1,228.8 B)"),
     ("W0 store MEMORY USAGE of the channel's keys per alert", "W0",
      "store_key_bytes_per_alert", "B", False, ""),
     ("W0 of which the stream (log)", "W0", "store_log_bytes_per_alert", "B", False, ""),

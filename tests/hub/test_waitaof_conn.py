@@ -41,7 +41,7 @@ async def test_a_connection_dropped_during_the_wait_is_not_reconnected(
             if pool._in_use_connections:
                 break
             await asyncio.sleep(0.01)
-        await asyncio.sleep(0.3)  # its pipeline done, WAITAOF re-issued every 100 ms
+        await asyncio.sleep(0.3)  # its pipeline done, WAITAOF re-issued every few ms
         before = await _connections(raw)
         (conn,) = list(pool._in_use_connections)
         read = conn.read_response
