@@ -16,8 +16,6 @@ from __future__ import annotations
 import asyncio
 import asyncio.sslproto
 import gc
-import hashlib
-import os
 import ssl
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,7 @@ from hub.tlstransport import TLSTransport
 from hub.wsconn import TLS_READ_BUFFER, CoalescingConnection, use_small_tls_read_buffers
 from tests.harness import HubHarness, client_context
 from tests.hub.conftest import MakeHub
-from tests.hub.wire import CH, Raw, Signer, cast, eventually
+from tests.hub.wire import CH, Raw, Signer, cast, echo_round_trip, eventually
 from tests.pki import Pki, make_pki
 
 CONNS = 20
@@ -65,28 +63,9 @@ async def test_connections_share_one_read_buffer_and_never_mix_bytes(tmp_path: P
     async def one(n: int) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=client_ctx,
                                                        server_hostname="127.0.0.1")
-        sent, got = hashlib.sha256(), hashlib.sha256()
-        total = 0
-
-        async def send() -> None:
-            nonlocal total
-            for i in range(CHUNKS):
-                # sizes around and above the buffer, so reads fill it and span records
-                chunk = os.urandom(TLS_READ_BUFFER // 3 * (1 + (i + n) % 5))
-                sent.update(chunk)
-                total += len(chunk)
-                writer.write(chunk)
-                await writer.drain()
-
-        sender = asyncio.create_task(send())
-        received = 0
-        while not sender.done() or received < total:
-            data = await reader.read(65536)
-            assert data
-            got.update(data)
-            received += len(data)
-        await sender
-        assert received == total and got.digest() == sent.digest()
+        # sizes around and above the buffer, so reads fill it and span records
+        await echo_round_trip(reader, writer, (TLS_READ_BUFFER // 3 * (1 + (i + n) % 5)
+                                               for i in range(CHUNKS)))
         writer.close()
         await writer.wait_closed()
 

@@ -22,7 +22,7 @@ from hub.tls import build_context
 from hub.tlstransport import TLSTransport, serve_natively
 from hub.wsconn import on_tls_refusal
 from tests.harness import client_context
-from tests.hub.wire import eventually
+from tests.hub.wire import echo_round_trip, eventually
 from tests.pki import Pki, make_pki
 
 MiB = 1024 * 1024
@@ -162,27 +162,8 @@ async def test_many_connections_echo_through_one_read_buffer_without_mixing(
 
         async def one(i: int) -> None:
             reader, writer = await n.open()
-            sent, got = hashlib.sha256(), hashlib.sha256()
-            total = 0
-
-            async def send() -> None:
-                nonlocal total
-                for k in range(30):
-                    chunk = os.urandom(7000 * (1 + (i + k) % 9))  # below and above a record
-                    sent.update(chunk)
-                    total += len(chunk)
-                    writer.write(chunk)
-                    await writer.drain()
-
-            sender = asyncio.create_task(send())
-            received = 0
-            while not sender.done() or received < total:
-                data = await reader.read(65536)
-                assert data
-                got.update(data)
-                received += len(data)
-            await sender
-            assert sent.digest() == got.digest()
+            # below and above a record
+            await echo_round_trip(reader, writer, (7000 * (1 + (i + k) % 9) for k in range(30)))
             writer.close()
 
         async with asyncio.timeout(60):

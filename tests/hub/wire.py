@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import hashlib
 import itertools
+import os
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -55,6 +57,33 @@ __all__ = [
 
 #: Generous bound for anything the hub should do "at once" (never a speed assertion).
 WAIT = 20.0
+
+
+async def echo_round_trip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                          sizes: Iterable[int]) -> None:
+    """Write random chunks of ``sizes`` bytes (draining after each) while reading what
+    an echo server sends back; every byte comes back, in order (SHA-256 of both)."""
+    sent, got = hashlib.sha256(), hashlib.sha256()
+    total = 0
+
+    async def send() -> None:
+        nonlocal total
+        for size in sizes:
+            chunk = os.urandom(size)
+            sent.update(chunk)
+            total += len(chunk)
+            writer.write(chunk)
+            await writer.drain()
+
+    sender = asyncio.create_task(send())
+    received = 0
+    while not sender.done() or received < total:
+        data = await reader.read(65536)
+        assert data
+        got.update(data)
+        received += len(data)
+    await sender
+    assert received == total and got.digest() == sent.digest()
 
 
 async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float = WAIT,
