@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 from cryptography import x509
 
-from client.desktop.bridge import PAGE, HubBridge
+from client.desktop.bridge import ONLINE, PAGE, HubBridge
 from client.desktop.cache import Cache
 from client.desktop.verify import LocalVerifier
+from client.desktop.window import MainWindow
 from tests.harness import HubHarness
 from tests.pki import Leaf
 
@@ -121,3 +122,16 @@ async def publish_operation(hub: HubHarness, op: Any) -> dict[str, Leaf]:
         for client in clients.values():
             await client.close()
     return leaves
+
+
+async def open_window(hub: HubHarness, bridge: HubBridge, qtbot: Any, *, channel: str = CH,
+                      timeout: float = 10) -> MainWindow:
+    """The desk's main window on ``bridge``, shown, started, once online on ``channel``."""
+    window = MainWindow(bridge)
+    qtbot.addWidget(window)
+    window.show()
+    bridge.load_cached()
+    bridge.start()
+    await hub.wait_for(lambda: bridge.state == ONLINE and window.channel == channel,
+                       timeout=timeout)
+    return window

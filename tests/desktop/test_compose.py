@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QLineEdit, QMessageBox, QPlainTextEdit
 
 from client.desktop.compose import ComposeDialog
 from tests.desktop import samples
-from tests.desktop.conftest import CH, FAST, DeskFactory
-from tests.desktop.test_window import open_window, texts
+from tests.desktop.conftest import CH, FAST, DeskFactory, open_window
+from tests.desktop.test_window import texts
 from tests.harness import HubHarness
 from tests.pki import Leaf
 

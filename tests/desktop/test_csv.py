@@ -11,8 +11,7 @@ from client.csvout import COLUMNS, safe_cell
 from client.export import to_csv
 from client.report import collect
 from tests.desktop import samples
-from tests.desktop.conftest import CH, FAST, DeskFactory
-from tests.desktop.test_window import open_window
+from tests.desktop.conftest import CH, FAST, DeskFactory, open_window
 from tests.harness import HubHarness
 from tests.pki import Leaf
 

@@ -7,12 +7,11 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from client.desktop.bridge import ONLINE
 from client.desktop.figures import figures_for
 from client.desktop.window import MainWindow
 from client.opgen import generate
 from client.report import OperationReport, build_report, collect
-from tests.desktop.conftest import FAST, DeskFactory, publish_operation
+from tests.desktop.conftest import FAST, DeskFactory, open_window, publish_operation
 from tests.harness import HubHarness
 
 
@@ -42,12 +41,7 @@ async def test_dashboard_is_the_whole_history_and_equals_cordon_report(
 
     # A fresh desk pages 20 at a time: the first page, then the rest in the background.
     bridge = desk(reader, cache_name="c1", page=20)
-    window = MainWindow(bridge)
-    qtbot.addWidget(window)
-    window.show()
-    bridge.load_cached()
-    bridge.start()
-    await hub.wait_for(lambda: bridge.state == ONLINE and window.channel == op.channel)
+    window = await open_window(hub, bridge, qtbot, channel=op.channel, timeout=5)
     await hub.wait_for(lambda: bridge.coverage(op.channel)[2], timeout=20)
     assert bridge.coverage(op.channel) == (75, 75, True)
     assert len(window.feed.rows(op.channel)) == 75

@@ -9,8 +9,7 @@ from client.desktop.models import COLUMNS
 from client.desktop.settings import DeskSettings, load_settings, save_settings
 from client.desktop.window import MainWindow
 from tests.desktop import samples
-from tests.desktop.conftest import CH, FAST, DeskFactory
-from tests.desktop.test_window import open_window
+from tests.desktop.conftest import CH, FAST, DeskFactory, open_window
 from tests.harness import HubHarness
 from tests.pki import Leaf
 

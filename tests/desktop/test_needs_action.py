@@ -8,8 +8,7 @@ from typing import Any
 
 from hub.storage import AppendRequest
 from tests.desktop import samples
-from tests.desktop.conftest import CH, FAST, DeskFactory
-from tests.desktop.test_window import open_window
+from tests.desktop.conftest import CH, FAST, DeskFactory, open_window
 from tests.harness import HubHarness
 from tests.pki import Leaf
 

@@ -12,8 +12,8 @@ from PySide6.QtGui import QColor, QImage
 
 from client.desktop.window import MainWindow
 from client.sdk import Client
-from tests.desktop.conftest import CH, DeskFactory
-from tests.desktop.test_window import fill, open_window
+from tests.desktop.conftest import CH, DeskFactory, open_window
+from tests.desktop.test_window import fill
 from tests.harness import HubHarness
 from tests.pki import Leaf
 

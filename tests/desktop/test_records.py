@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 
 from hub.storage import AppendRequest
 from tests.desktop import samples
-from tests.desktop.conftest import CH, FAST, DeskFactory
-from tests.desktop.test_window import open_window, texts
+from tests.desktop.conftest import CH, FAST, DeskFactory, open_window
+from tests.desktop.test_window import texts
 from tests.harness import HubHarness
 from tests.pki import Leaf
 

@@ -11,14 +11,12 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from client.desktop.bridge import ONLINE, HubBridge
-from client.desktop.window import MainWindow
 from hub.protocol.checkpoint import Checkpoint, encode_checkpoint, sign_checkpoint
 from hub.protocol.errors import CordonError
 from hub.protocol.identity import ChannelName
 from hub.protocol.merkle import leaf_hash, root
 from tests.desktop import samples
-from tests.desktop.conftest import CH, FAST, DeskFactory
+from tests.desktop.conftest import CH, FAST, DeskFactory, open_window
 from tests.harness import HubHarness
 from tests.pki import Leaf
 
@@ -38,16 +36,6 @@ async def signed_size(hub: HubHarness, n: int) -> None:
                 pass
             await hub.hub.translog.sign_due()
     raise AssertionError(f"no checkpoint of {n} alerts")
-
-
-async def open_window(hub: HubHarness, bridge: HubBridge, qtbot: Any) -> MainWindow:
-    window = MainWindow(bridge)
-    qtbot.addWidget(window)
-    window.show()
-    bridge.load_cached()
-    bridge.start()
-    await hub.wait_for(lambda: bridge.state == ONLINE and window.channel == CH, timeout=10)
-    return window
 
 
 async def test_the_verified_log_is_shown_with_its_fingerprint(

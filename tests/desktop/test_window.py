@@ -10,27 +10,17 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLineEdit, QPlainTextEdit
 
-from client.desktop.bridge import ONLINE, HubBridge
+from client.desktop.bridge import ONLINE
 from client.desktop.compose import ComposeDialog
 from client.desktop.models import COLUMNS, VERIFIED_COLUMN
 from client.desktop.window import MainWindow
 from hub.storage import AppendRequest
 from tests.desktop import samples
-from tests.desktop.conftest import CH, FAST, DeskFactory
+from tests.desktop.conftest import CH, FAST, DeskFactory, open_window
 from tests.harness import HubHarness
 from tests.pki import Leaf
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-
-
-async def open_window(hub: HubHarness, bridge: HubBridge, qtbot: Any) -> MainWindow:
-    window = MainWindow(bridge)
-    qtbot.addWidget(window)
-    window.show()
-    bridge.load_cached()
-    bridge.start()
-    await hub.wait_for(lambda: bridge.state == ONLINE and window.channel == CH, timeout=10)
-    return window
 
 
 def fill(dialog: ComposeDialog, key: str, value: str) -> None:
