@@ -3,7 +3,8 @@
 - :data:`CH`, the channel the tests use; :data:`FAST`, client options for a real hub that
   retry quickly;
 - :func:`make_client`, an SDK client of a leaf to the fake hub (quick retries);
-- :func:`take`, the first ``n`` items of an open subscription, bounded in time.
+- :func:`take`, the first ``n`` items of an open subscription, bounded in time;
+- :func:`checkpoint_now`, the hub's checkpoint of :data:`CH` signed now.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any
 
 from client.sdk import Client, Received, Subscription
 from tests.client.fakehub import FakeHub
+from tests.harness import HubHarness
 from tests.pki import Leaf
 
-__all__ = ["CH", "FAST", "make_client", "take"]
+__all__ = ["CH", "FAST", "checkpoint_now", "make_client", "take"]
 
 CH = "stop-iii"
 #: Client options against a real hub: retry quickly.
@@ -38,3 +40,10 @@ async def take(sub: Subscription, n: int, timeout: float = 15.0) -> list[Receive
             if len(out) == n:
                 break
     return out
+
+
+async def checkpoint_now(h: HubHarness) -> int:
+    """Sign :data:`CH`'s checkpoint now, as if the interval had elapsed (its lease gone)."""
+    assert h.hub is not None
+    await h.store._r.delete(f"cordon:{{ch:{CH}}}:ckptlease")
+    return await h.hub.translog.sign_due()

@@ -43,7 +43,14 @@ async def fake_hub(pki: Pki) -> AsyncIterator[FakeHub]:
 
 
 @pytest.fixture
-async def h(tmp_path: Path, valkey_url: str, raw: Any) -> AsyncIterator[HubHarness]:
+def hub_options() -> dict[str, Any]:
+    """Settings of the ``h`` hub; a test module overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+async def h(tmp_path: Path, valkey_url: str, raw: Any,
+            hub_options: dict[str, Any]) -> AsyncIterator[HubHarness]:
     await raw.flushdb()
-    async with HubHarness(tmp_path, valkey_url) as harness:
+    async with HubHarness(tmp_path, valkey_url, **hub_options) as harness:
         yield harness

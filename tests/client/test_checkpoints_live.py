@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ from hub.protocol.errors import EpochMismatch, InvalidFrame, NoSuchChannel, NotF
 from hub.protocol.identity import ChannelName
 from hub.protocol.merkle import leaf_hash, root
 from tests.bodies import note
-from tests.client.common import CH, FAST
+from tests.client.common import CH, FAST, checkpoint_now
 from tests.harness import HubHarness
 from tests.pki import Leaf
 
@@ -45,11 +44,9 @@ CKPT = "cordon:{ch:stop-iii}:ckpt"
 
 
 @pytest.fixture
-async def h(tmp_path: Path, valkey_url: str, raw: Any) -> AsyncIterator[HubHarness]:
-    await raw.flushdb()
-    # a long interval: the tests sign when they want to (translog.sign_due)
-    async with HubHarness(tmp_path, valkey_url, checkpoint_interval_ms=3_600_000) as harness:
-        yield harness
+def hub_options() -> dict[str, Any]:
+    # a long interval: the tests sign when they want to (checkpoint_now)
+    return {"checkpoint_interval_ms": 3_600_000}
 
 
 @pytest.fixture
@@ -62,12 +59,6 @@ async def members(h: HubHarness) -> dict[str, Leaf]:
 async def publish(client: Client, first: int, n: int) -> None:
     for i in range(first, first + n):
         await client.publish(CH, "notice", note(f"fr {i}"), alert_id=f"FR-{i}")
-
-
-async def sign(h: HubHarness) -> int:
-    assert h.hub is not None
-    await h.store._r.delete(f"cordon:{{ch:{CH}}}:ckptlease")  # the interval: as if elapsed
-    return await h.hub.translog.sign_due()
 
 
 def log_key(h: HubHarness) -> Ed25519PrivateKey:
@@ -94,7 +85,7 @@ async def test_checkpoints_inclusion_and_consistency(h: HubHarness,
     state = tmp_path / "cp.json"
     async with h.client(members["fr"], **FAST) as fr:
         await publish(fr, 1, 5)
-    assert await sign(h) == 1
+    assert await checkpoint_now(h) == 1
     async with h.client(members["de"], checkpoint_state=state, **FAST) as de:
         first = await de.checkpoint(CH)
         cp = first.checkpoint
@@ -110,8 +101,8 @@ async def test_checkpoints_inclusion_and_consistency(h: HubHarness,
     assert oct(state.stat().st_mode & 0o777) == "0o600"
     async with h.client(members["fr"], **FAST) as fr:
         await publish(fr, 6, 4)
-    assert await sign(h) == 1
-    assert await sign(h) == 0  # nothing moved: no new signature
+    assert await checkpoint_now(h) == 1
+    assert await checkpoint_now(h) == 0  # nothing moved: no new signature
     async with h.client(members["de"], checkpoint_state=state, **FAST) as de:
         assert de.checkpoints[CH].checkpoint.size == 5  # from the state file
         second = await de.checkpoint(CH)  # checked 5 -> 9 by a consistency proof
@@ -139,7 +130,7 @@ async def test_equivocation_and_rewritten_history_are_detected(
     LogInconsistent) and for a larger size that does not extend the first."""
     async with h.client(members["fr"], **FAST) as fr:
         await publish(fr, 1, 4)
-    await sign(h)
+    await checkpoint_now(h)
     de = h.client(members["de"], **FAST)
     async with de:
         honest = await de.checkpoint(CH)
@@ -174,7 +165,7 @@ async def test_tampered_store_gets_no_signature_and_proofs_fail(
     from the edited leaves do not verify against the checkpoint the member holds."""
     async with h.client(members["fr"], **FAST) as fr:
         await publish(fr, 1, 4)
-    await sign(h)
+    await checkpoint_now(h)
     assert h.hub is not None
     async with h.client(members["de"], **FAST) as de:
         held = await de.checkpoint(CH)
@@ -185,7 +176,7 @@ async def test_tampered_store_gets_no_signature_and_proofs_fail(
         h.hub.translog._trees.clear()  # a hub process that starts now reads the store
         async with h.client(members["fr"], **FAST) as fr:
             await publish(fr, 5, 1)
-        assert await sign(h) == 0 and CH in h.hub.translog.refused
+        assert await checkpoint_now(h) == 0 and CH in h.hub.translog.refused
         with pytest.raises(CheckpointError, match="not in the log"):
             await de.prove_inclusion(CH, held.checkpoint.epoch, 4, [1, 2], alerts=alerts)
 
@@ -198,7 +189,7 @@ async def test_bad_checkpoints_are_refused(h: HubHarness, members: dict[str, Lea
     cordon-log EKU; with a revoked log key (the client has the CRL): each refused."""
     async with h.client(members["fr"], **FAST) as fr:
         await publish(fr, 1, 3)
-    await sign(h)
+    await checkpoint_now(h)
     honest = decode_checkpoint(await raw.hget(CKPT, "cp"))
     lie = Checkpoint(ChannelName(CH), honest.epoch, 3, b"\x07" * 32, honest.time)
     match = ""
@@ -230,7 +221,7 @@ async def test_bad_checkpoints_are_refused(h: HubHarness, members: dict[str, Lea
         assert h.hub is not None
         async with h.client(members["fr"], **FAST) as fr:
             await publish(fr, 4, 1)
-        assert await sign(h) == 0  # the hub stops signing with a revoked log key
+        assert await checkpoint_now(h) == 0  # the hub stops signing with a revoked log key
 
 
 async def test_epoch_change_links_the_old_log(h: HubHarness, members: dict[str, Leaf],
@@ -240,7 +231,7 @@ async def test_epoch_change_links_the_old_log(h: HubHarness, members: dict[str, 
     that old checkpoint accepts the new log, one holding a larger one is told."""
     async with h.client(members["fr"], **FAST) as fr:
         await publish(fr, 1, 3)
-    await sign(h)
+    await checkpoint_now(h)
     async with h.client(members["de"], **FAST) as de:
         old = await de.checkpoint(CH)
         await h.store.delete_channel(CH)
@@ -249,7 +240,7 @@ async def test_epoch_change_links_the_old_log(h: HubHarness, members: dict[str, 
         h.hub.access.apply({"type": "channel", "ch": CH})
         async with h.client(members["fr"], **FAST) as fr:
             await publish(fr, 11, 2)
-        await sign(h)
+        await checkpoint_now(h)
         new = await de.checkpoint(CH)
         assert new.checkpoint.epoch != old.checkpoint.epoch
         assert new.checkpoint.prev == hashlib.sha256(old.data).digest()
@@ -284,7 +275,7 @@ async def test_cli_show_and_verify(h: HubHarness, members: dict[str, Leaf], raw:
 
     async with h.client(members["fr"], **FAST) as fr:
         await publish(fr, 1, 3)
-    await sign(h)
+    await checkpoint_now(h)
     peer_file = tmp_path / "peer.json"
     assert await asyncio.to_thread(
         checkpoint_main, argv("show", members["fr"], "--save", str(peer_file))) == 0
@@ -294,7 +285,7 @@ async def test_cli_show_and_verify(h: HubHarness, members: dict[str, Leaf], raw:
         checkpoint_main, argv("verify", members["de"], shown["fingerprint"].lower())) == 0
     async with h.client(members["fr"], **FAST) as fr:
         await publish(fr, 4, 2)
-    await sign(h)
+    await checkpoint_now(h)
     assert await asyncio.to_thread(
         checkpoint_main, argv("verify", members["de"], str(peer_file))) == 0
     assert "consistency proof verified" in capsys.readouterr().err
@@ -323,7 +314,7 @@ async def test_trimmed_alerts_stay_provable(h: HubHarness, members: dict[str, Le
         kept = {i.offset: i.alert for i in (await de.history(CH)).items}
         await raw.xtrim(LOG, minid="0-4", approximate=False)
         await raw.hset(META, "first", 4)
-        await sign(h)
+        await checkpoint_now(h)
         cp = (await de.checkpoint(CH)).checkpoint
         assert [i.offset for i in (await de.history(CH)).items] == [4, 5]
         paths = await de.prove_inclusion(CH, cp.epoch, 5, [1, 2, 3], alerts=kept)
@@ -339,7 +330,7 @@ async def test_a_channel_without_leaves_is_not_signed(h: HubHarness, members: di
         await raw.delete(LEAVES)
         await publish(fr, 3, 1)
     assert await raw.strlen(LEAVES) == 0
-    assert await sign(h) == 0
+    assert await checkpoint_now(h) == 0
     assert h.hub is not None and CH in h.hub.translog.refused
     async with h.client(members["de"], **FAST) as de:
         with pytest.raises(NotFound):
@@ -367,11 +358,11 @@ async def test_an_older_checkpoint_served_again_is_not_a_rollback(
     checks it against the next checkpoint when the log grows past it."""
     async with h.client(members["fr"], **FAST) as fr:
         await publish(fr, 1, 3)
-    await sign(h)
+    await checkpoint_now(h)
     older = await raw.hgetall(CKPT)
     async with h.client(members["fr"], **FAST) as fr:
         await publish(fr, 4, 2)
-    await sign(h)
+    await checkpoint_now(h)
     async with h.client(members["de"], **FAST) as de:
         assert (await de.checkpoint(CH)).checkpoint.size == 5
         await raw.delete(CKPT)
@@ -380,7 +371,7 @@ async def test_an_older_checkpoint_served_again_is_not_a_rollback(
         assert de.checkpoints[CH].checkpoint.size == 5
         async with h.client(members["fr"], **FAST) as fr:
             await publish(fr, 6, 1)
-        await sign(h)
+        await checkpoint_now(h)
         assert (await de.checkpoint(CH)).checkpoint.size == 6  # checked from 5
 
 

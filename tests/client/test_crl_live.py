@@ -13,7 +13,6 @@ import asyncio
 import base64
 import re
 import shutil
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,16 +32,14 @@ from hub.protocol.evidence import verify_bundle
 from hub.protocol.limits import MAX_CRL_BYTES
 from hub.storage import CRL_KEY
 from tests.bodies import note
-from tests.client.common import CH, FAST
+from tests.client.common import CH, FAST, checkpoint_now
 from tests.harness import HubHarness
 from tests.pki import Leaf
 
 
 @pytest.fixture
-async def h(tmp_path: Path, valkey_url: str, raw: Any) -> AsyncIterator[HubHarness]:
-    await raw.flushdb()
-    async with HubHarness(tmp_path, valkey_url, checkpoint_interval_ms=100) as harness:
-        yield harness
+def hub_options() -> dict[str, Any]:
+    return {"checkpoint_interval_ms": 100}
 
 
 @pytest.fixture
@@ -51,13 +48,6 @@ async def members(h: HubHarness) -> dict[str, Leaf]:
               "nl": await h.member("nl", "douane")}  # nl: no role in any channel
     await h.channel(CH, {"fr": "contributor", "de": "contributor"})
     return leaves
-
-
-async def sign(h: HubHarness) -> int:
-    """Sign the channel's checkpoint now (as if the interval had elapsed)."""
-    assert h.hub is not None
-    await h.store._r.delete(f"cordon:{{ch:{CH}}}:ckptlease")
-    return await h.hub.translog.sign_due()
 
 
 def _der_of_pem(pem: bytes) -> bytes:
@@ -123,7 +113,7 @@ async def test_a_bad_served_crl_is_refused(h: HubHarness, members: dict[str, Lea
     revocation."""
     async with h.client(members["fr"], **FAST) as fr:
         await fr.publish(CH, "notice", note("one"), alert_id="FR-1")
-    assert await sign(h) == 1
+    assert await checkpoint_now(h) == 1
     ca = x509.load_pem_x509_certificate(h.pki.ca.read_bytes())
     now = datetime.now(UTC)
     async with h.client(members["de"], **FAST) as de:
@@ -168,7 +158,7 @@ async def test_checkpoint_uses_the_hub_crl_for_a_revoked_log_key(
     SDK and in ``cordon checkpoint show``."""
     async with h.client(members["fr"], **FAST) as fr:
         await fr.publish(CH, "notice", note("one"), alert_id="FR-1")
-    assert await sign(h) == 1
+    assert await checkpoint_now(h) == 1
     revoke(h.pki.dir, principal="log:main", reason="keyCompromise")
     await h.sync()
     async with h.client(members["de"], **FAST) as de:
@@ -241,7 +231,7 @@ async def test_the_served_crl_is_reused_then_asked_again(h: HubHarness,
 
     async with h.client(members["fr"], **FAST) as fr:
         await fr.publish(CH, "notice", note("one"), alert_id="FR-1")
-    assert await sign(h) == 1
+    assert await checkpoint_now(h) == 1
     ca = x509.load_pem_x509_certificate(h.pki.ca.read_bytes())
     now = datetime.now(UTC)
     number = int(await raw.hget(CRL_KEY, "number"))

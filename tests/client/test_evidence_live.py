@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +28,8 @@ from tests.pki import Leaf
 
 
 @pytest.fixture
-async def h(tmp_path: Path, valkey_url: str, raw: Any) -> AsyncIterator[HubHarness]:
-    await raw.flushdb()
-    async with HubHarness(tmp_path, valkey_url, checkpoint_interval_ms=100) as harness:
-        yield harness
+def hub_options() -> dict[str, Any]:
+    return {"checkpoint_interval_ms": 100}
 
 
 @pytest.fixture
