@@ -47,7 +47,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from hub.aio import cancel_and_wait
@@ -77,43 +77,40 @@ _HISTORY_BYTES = 1024 * 1024
 assert _BATCH_BYTES * 2 <= MAX_FRAME_BYTES
 
 
-def batches(items: Sequence[StoredAlert]) -> list[Sequence[StoredAlert]]:
-    """``items`` (ascending offsets) cut into runs for one frame each: consecutive
-    offsets, at most _BATCH_ITEMS alerts and _BATCH_BYTES bytes (at least one alert)."""
-    out: list[Sequence[StoredAlert]] = []
-    start, size = 0, 0
-    for n, item in enumerate(items):
-        cost = len(item.alert) + len(item.sig) + _ITEM_OVERHEAD
+def _spans(sized: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``(offset, bytes)`` of items in ascending offsets, cut into ``(start, end)`` index
+    ranges for one frame each: consecutive offsets, at most _BATCH_ITEMS items and
+    _BATCH_BYTES bytes (at least one item)."""
+    out: list[tuple[int, int]] = []
+    start, size, prev, count = 0, 0, -1, 0
+    for n, (off, length) in enumerate(sized):
+        cost = length + _ITEM_OVERHEAD
         if n > start and (n - start >= _BATCH_ITEMS or size + cost > _BATCH_BYTES
-                          or item.off != items[n - 1].off + 1):
-            out.append(items[start:n])
+                          or off != prev + 1):
+            out.append((start, n))
             start, size = n, 0
         size += cost
-    if start < len(items):
-        out.append(items[start:])
+        prev, count = off, n + 1
+    if start < count:
+        out.append((start, count))
     return out
+
+
+def batches(items: Sequence[StoredAlert]) -> list[Sequence[StoredAlert]]:
+    """``items`` (ascending offsets) cut into runs for one frame each (:func:`_spans`)."""
+    return [items[a:b] for a, b in _spans((i.off, len(i.alert) + len(i.sig)) for i in items)]
 
 
 def item_batches(items: Sequence[tuple[int, bytes, bytes]]
                  ) -> list[Sequence[tuple[int, bytes, bytes]]]:
     """:func:`batches` of ``(off, alert, sig)`` items (the history catch-up's)."""
-    out: list[Sequence[tuple[int, bytes, bytes]]] = []
-    start, size, prev = 0, 0, -1
-    for n, (off, alert, sig) in enumerate(items):
-        cost = len(alert) + len(sig) + _ITEM_OVERHEAD
-        if n > start and (n - start >= _BATCH_ITEMS or size + cost > _BATCH_BYTES
-                          or off != prev + 1):
-            out.append(items[start:n])
-            start, size = n, 0
-        size += cost
-        prev = off
-    if start < len(items):
-        out.append(items[start:])
-    return out
+    return [items[a:b] for a, b in _spans((off, len(alert) + len(sig))
+                                          for off, alert, sig in items)]
 
 
 class Outbox:
-    """A connection's bounded send queue, emptied by the connection's writer (``get``).
+    """A connection's bounded send queue, emptied by the connection's writer
+    (``get_nowait``; the session starts its writer when a frame is queued: ``_push``).
 
     ``offer`` (answers, live alerts) never waits: False means full, and the
     connection is a slow consumer. ``put`` (history catch-up) waits while the queue
@@ -121,9 +118,9 @@ class Outbox:
     room that answers and live alerts need, so a client that keeps up is never
     mistaken for a slow one because it asked for a long history.
 
-    One deque, and waiting futures only while someone waits (the writer; catch-ups,
-    one per subscription): every idle connection holds an outbox (W4), and
-    asyncio.Queue plus an Event cost five deques (~3.8 KiB) per connection.
+    One deque, and waiting futures only while a catch-up waits (one per subscription):
+    every idle connection holds an outbox (W4), and asyncio.Queue plus an Event cost five
+    deques (~3.8 KiB) per connection.
     """
 
     def __init__(self, maxsize: int, on_overflow: Callable[[], None], *,
@@ -137,7 +134,6 @@ class Outbox:
         self._backlog = backlog
         self._on_overflow = on_overflow
         self._history_room = max(1, maxsize // 2)
-        self._getter: asyncio.Future[None] | None = None  # the writer, waiting for data
         self._putters: list[asyncio.Future[None]] = []  # catch-ups, waiting for room
         self.overflowed = False
         self.queued_bytes = 0
@@ -160,7 +156,6 @@ class Outbox:
     def _push(self, data: bytes) -> None:
         self._items.append(data)
         self.queued_bytes += len(data)
-        _wake(self._getter)
 
     def offer(self, data: bytes) -> bool:
         if self.overflowed:
@@ -191,15 +186,6 @@ class Outbox:
                 self._putters.remove(putter)
         self._push(data)
 
-    async def get(self) -> bytes:
-        """The next frame to send (the connection's writer; one at a time)."""
-        while not self._items:
-            self._getter = asyncio.get_running_loop().create_future()
-            try:
-                await self._getter
-            finally:
-                self._getter = None
-        return self.get_nowait()
 
 
 def _wake(waiter: asyncio.Future[None] | None) -> None:
