@@ -618,17 +618,9 @@ def encode_alerts(ch: str, items: Sequence[_Item]) -> bytes:
     """``alert`` (one item) or ``alerts`` (several; consecutive offsets) for ``items``.
 
     The hub's delivery path: the same bytes as ``encode`` of the equivalent frame,
-    without building the frame first.
+    without building the frame first (:func:`encode_alert_items` of their tuples).
     """
-    if len(items) == 1:
-        one = items[0]
-        obj: dict[str, Any] = {"t": f.AlertFrame.TYPE, "ch": ch, "off": one.off,
-                               "alert": one.alert, "sig": one.sig}
-    else:
-        obj = {"t": f.AlertBatch.TYPE, "ch": ch,
-               "items": [[i.off, i.alert, i.sig] for i in items]}
-    data: bytes = msgpack.packb(obj, use_bin_type=True)
-    return data
+    return encode_alert_items(ch, [(i.off, i.alert, i.sig) for i in items])
 
 
 def encode_alert_items(ch: str, items: Sequence[tuple[int, bytes, bytes]]) -> bytes:
