@@ -622,13 +622,14 @@ class Session:
                             item.results[i] = exc
                 positions: list[int] = []
                 received = now_ms()
+                ch, results, alerts, sigs = item.ch, item.results, item.alerts, item.sigs
                 for i, env in enumerate(item.envs):
-                    if env is None or item.results[i] is not None:
+                    if env is None or results[i] is not None:
                         continue
-                    requests.append(AppendRequest(
-                        channel=item.ch, alert_id=env.id, alert=item.alerts[i],
-                        sig=item.sigs[i], kid=env.kid, received=received, sender=env.sender,
-                        seq=env.seq, prev=env.prev or b""))
+                    requests.append(AppendRequest(  # channel, alert_id, alert, sig, kid,
+                        # received, sender, seq, prev (positional: one made per alert)
+                        ch, env.id, alerts[i], sigs[i], env.kid, received, env.sender,
+                        env.seq, env.prev or b""))
                     positions.append(i)
                 if positions:
                     group.append((item, positions))

@@ -1,8 +1,9 @@
-"""The records the store returns and takes (frozen dataclasses)."""
+"""The records the store returns and takes (frozen dataclasses, a named tuple)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from hub.storage._common import _i, _off, _s
 
@@ -114,8 +115,11 @@ class AuditPage:
     next: str | None  # pass as ``after`` to continue; None when the log was read to its end
 
 
-@dataclass(frozen=True, slots=True)
-class AppendRequest:
+class AppendRequest(NamedTuple):
+    """One alert for :meth:`hub.storage.Store.append_batch`. A named tuple rather than a
+    frozen dataclass: one is made per published alert, and a frozen dataclass's
+    ``__init__`` (``object.__setattr__`` per field) costs 1.5 against 0.5 us (issue 17)."""
+
     channel: str
     alert_id: str
     alert: bytes
