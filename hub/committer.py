@@ -75,7 +75,9 @@ class Listener(Protocol):
 
     def before_commit(self, channels: Collection[str]) -> Any:
         """Called just before a batch with these channels is sent; what it returns is
-        handed back to :meth:`durable` (e.g. which feeds existed then)."""
+        handed back to :meth:`durable` (e.g. which feeds existed then). None: nothing of
+        this batch is wanted (no feed of its channels), and :meth:`durable` is not called
+        for it (nor its alerts gathered)."""
 
     def durable(self, token: Any, stored: dict[str, list[StoredAlert]]) -> None:
         """The alerts the batch newly stored, by channel, ascending offsets (retries
@@ -209,11 +211,14 @@ class GroupCommitter:
                 results = await self.store.append_batch(reqs)
             else:
                 token = listener.before_commit({req.channel for req in reqs})
+                if token is None:
+                    results = await self.store.append_batch(reqs)
+                else:
+                    def on_durable(so_far: Sequence[AppendResult | Exception | None]
+                                   ) -> None:
+                        listener.durable(token, _stored(reqs, so_far))
 
-                def on_durable(so_far: Sequence[AppendResult | Exception | None]) -> None:
-                    listener.durable(token, _stored(reqs, so_far))
-
-                results = await self.store.append_batch(reqs, on_durable=on_durable)
+                    results = await self.store.append_batch(reqs, on_durable=on_durable)
         except CordonError as exc:
             self.metrics.store_failed("append_batch")
             for _, fut, _one in batch:

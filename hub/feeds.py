@@ -297,12 +297,14 @@ class Feeds:
         self._lock = asyncio.Lock()
 
     # --- the group committer's listener (hub.committer.Listener) --------------------
-    def before_commit(self, channels: Collection[str]) -> dict[str, ChannelFeed]:
+    def before_commit(self, channels: Collection[str]) -> dict[str, ChannelFeed] | None:
         """The feeds of a batch's channels as it is sent: only they may be handed its
         alerts (a feed started later, e.g. for a channel deleted and made again
-        meanwhile, reads from the store instead)."""
+        meanwhile, reads from the store instead). None when there is none: the batch's
+        alerts are then not gathered for :meth:`durable` at all (no subscriber)."""
         feeds = self.feeds
-        return {name: feed for name in channels if (feed := feeds.get(name)) is not None}
+        return {name: feed for name in channels
+                if (feed := feeds.get(name)) is not None} or None
 
     def durable(self, token: dict[str, ChannelFeed],
                 stored: dict[str, list[StoredAlert]]) -> None:

@@ -302,6 +302,21 @@ async def test_the_listener_gets_each_batch_once_durable(
                                                   for i, r in enumerate(first)]
 
 
+async def test_a_listener_that_wants_nothing_of_a_batch_is_not_told_of_it(
+    committer: GroupCommitter, store: Store
+) -> None:
+    class _Nothing(_Recorder):
+        def before_commit(self, channels: Collection[str]) -> object:
+            super().before_commit(channels)
+            return None  # no feed of these channels (hub.feeds.Feeds.before_commit)
+
+    seen = _Nothing(committer)
+    committer.listener = seen
+    done = await asyncio.gather(*(committer.submit(req(f"n{i}")) for i in range(5)))
+    assert [r.off for r in done] == [1, 2, 3, 4, 5] and not any(r.dup for r in done)
+    assert seen.sent and seen.durable_calls == []
+
+
 async def test_the_listener_is_not_told_of_a_batch_that_is_not_durable(
     private_valkey: EmbeddedValkey,
 ) -> None:
