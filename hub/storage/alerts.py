@@ -56,6 +56,9 @@ from hub.storage.records import AppendRequest, AppendResult, StoredAlert
 
 #: Durability modes in which every batch waits for WAITAOF 1 N (N = ack_replicas).
 _WAITAOF_MODES = ("waitaof", "waitaof-unverified")
+#: Append script codes of an alert stored (now or before: a retry), and those whose
+#: offset the watermark is raised over.
+_STORED, _MARKED = (_NEW, _DUP), (_NEW, _DUP, _CONFLICT)
 #: A watermark mark above any offset: the raise script clamps it to the channel's head.
 _UNBOUNDED = 2**53
 #: Longest dedup index value that is an offset alone (< 2**53: at most 16 digits), what
@@ -253,8 +256,12 @@ class AlertsMixin(ChannelsMixin):
         # channel -> positions in the batch, in order (dicts keep insertion order)
         groups: dict[str, list[int]] = {}
         for i, req in enumerate(batch):
-            if _valid_channel(req.channel):
-                groups.setdefault(req.channel, []).append(i)
+            channel = req.channel
+            positions = groups.get(channel)
+            if positions is not None:  # a valid channel (checked at its first alert)
+                positions.append(i)
+            elif _valid_channel(channel):
+                groups[channel] = [i]
         results: list[AppendResult | Exception | None] = [None] * len(batch)
         if groups:
             wait = self.durability in _WAITAOF_MODES
@@ -294,20 +301,28 @@ class AlertsMixin(ChannelsMixin):
             # get the channel's epoch once the watermark is raised (on_durable needs only
             # their offsets).
             settled: list[tuple[str, list[int], list[tuple[int, int]]]] = []
+            # Stored and duplicate alerts get their AppendResult once, with the epoch,
+            # below; before that only if on_durable is to be told of them.
+            interim = on_durable is not None
             for (channel, positions), reply in zip(groups.items(), replies[1:], strict=True):
                 top = 0
                 outcomes: list[tuple[int, int]] = []
-                for n, i in enumerate(positions):
-                    code = int(reply[2 * n])
+                add = outcomes.append
+                for i, code, value in zip(positions, reply[0::2], reply[1::2], strict=True):
+                    code = int(code)
                     if code == _CHAIN:
-                        results[i] = _chain_broken(reply[2 * n + 1])
-                        outcomes.append((code, 0))
+                        results[i] = _chain_broken(value)
+                        add((code, 0))
                         continue
-                    off = int(reply[2 * n + 1])
-                    outcomes.append((code, off))
-                    results[i] = _append_result(code, off)
-                    if code in (_NEW, _DUP, _CONFLICT):
-                        top = max(top, off)
+                    off = int(value)
+                    add((code, off))
+                    if code in _STORED:
+                        if interim:
+                            results[i] = _append_result(code, off)
+                    else:
+                        results[i] = _append_result(code, off)
+                    if code in _MARKED and off > top:
+                        top = off
                 if top:
                     marks[channel] = top
                 settled.append((channel, positions, outcomes))
@@ -328,7 +343,7 @@ class AlertsMixin(ChannelsMixin):
                 seen = self._seen.get(channel)
                 epoch = "" if seen is None else seen[0]
                 for i, (code, off) in zip(positions, outcomes, strict=True):
-                    if code in (_NEW, _DUP) and epoch:
+                    if code in _STORED:
                         results[i] = AppendResult(off, code == _DUP, epoch)
         return [NoSuchChannel() if r is None else r for r in results]
 
