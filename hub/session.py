@@ -690,18 +690,21 @@ class Session:
         is what failed, so its answer must not wait for it)."""
         metrics = self.metrics
         refused: list[CordonError] = []
+        acked = dups = 0
         for i, result in enumerate(item.results):
             if isinstance(result, AppendResult):
                 if result.dup:
-                    metrics.duplicates += 1
+                    dups += 1
                 else:
-                    metrics.acked += 1
+                    acked += 1
                 continue
             if not isinstance(result, CordonError):
                 log.error("%s: internal error handling pub", self.principal, exc_info=result)
                 result = item.results[i] = InternalError()
             metrics.publish_refused(result.code)
             refused.append(result)
+        metrics.acked += acked
+        metrics.duplicates += dups
         if not refused:
             self._send_answer(item)
             return
@@ -735,21 +738,20 @@ class Session:
                 assert isinstance(result, CordonError)
                 self.send_error(item.rid, result)
             return
-        answers: list[f.ItemAck | f.ItemError] = []
-        acked = 0
+        # An ack item as its (off, epoch, dup): codec.encode_acks, no ItemAck per alert.
+        answers: list[tuple[int, str, bool] | f.ItemError] = []
+        acked, epoch, add = 0, item.epoch, answers.append
         for result in item.results:
             if isinstance(result, AppendResult):
                 acked += 1
-                answers.append(f.ItemAck(off=result.off, epoch=result.epoch or item.epoch,
-                                         dup=result.dup))
+                add((result.off, result.epoch or epoch, result.dup))
             else:
                 assert isinstance(result, CordonError)
-                answers.append(f.ItemError(code=result.code, msg=result.phrase,
-                                           detail=result.detail))
+                add(f.ItemError(code=result.code, msg=result.phrase, detail=result.detail))
         if acked == len(item.results):
             for _ in range(item.slots):
                 self._in_flight.release()
-        self.send(f.Acks(rid=item.rid, ch=item.ch, items=tuple(answers)))
+        self.outbox.offer(codec.encode_acks(item.rid, item.ch, answers))
 
     # --- reading -------------------------------------------------------------
     async def _subscribe(self, frame: f.Subscribe) -> None:

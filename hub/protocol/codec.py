@@ -41,7 +41,8 @@ from hub.protocol.limits import (
     PROOF_MAX_OFFSETS,
 )
 
-__all__ = ["decode_client", "decode_server", "encode", "encode_alert_items", "encode_alerts"]
+__all__ = ["decode_client", "decode_server", "encode", "encode_acks", "encode_alert_items",
+           "encode_alerts"]
 
 _Validator = Callable[[object], Any]
 
@@ -633,5 +634,17 @@ def encode_alert_items(ch: str, items: Sequence[tuple[int, bytes, bytes]]) -> by
                                "alert": alert, "sig": sig}
     else:
         obj = {"t": f.AlertBatch.TYPE, "ch": ch, "items": items}
+    data: bytes = msgpack.packb(obj, use_bin_type=True)
+    return data
+
+
+def encode_acks(rid: int, ch: str,
+                items: Sequence[tuple[int, str, bool] | f.ItemError]) -> bytes:
+    """:func:`encode` of ``Acks(rid, ch, items)`` with each ack item given as its ``(off,
+    epoch, dup)`` tuple instead of an :class:`~hub.protocol.frames.ItemAck` (the hub
+    answers every published alert so): the same bytes, no object made per alert."""
+    obj: dict[str, Any] = {"t": f.Acks.TYPE, "rid": rid, "ch": ch, "items": [
+        {"off": item[0], "epoch": item[1], "dup": item[2]} if isinstance(item, tuple)
+        else _wire(item) for item in items]}
     data: bytes = msgpack.packb(obj, use_bin_type=True)
     return data

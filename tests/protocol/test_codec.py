@@ -347,6 +347,19 @@ def test_encode_alert_items_is_encode_alerts_of_the_same_alerts():
         assert codec.encode_alert_items("c", items) == codec.encode_alerts("c", stored)
 
 
+def test_encode_acks_is_encode_of_the_same_acks():
+    errors = (f.ItemError(429, "rate limited", ""), f.ItemError(422, "bad signature", "why"))
+    cases: list[list[tuple[int, str, bool] | f.ItemError]] = [
+        [(3, "e", False)], [(3, "e", False), errors[0], (2**40, "", True), errors[1]],
+        list(errors)]
+    for items in cases:
+        frame = f.Acks(rid=7, ch="c", items=tuple(
+            f.ItemAck(*item) if isinstance(item, tuple) else item for item in items))
+        data = codec.encode_acks(7, "c", items)
+        assert data == codec.encode(frame)
+        assert codec.decode_server(data) == frame
+
+
 def test_batch_stands_for_its_alert_frames():
     batch = f.AlertBatch(ch="c", items=(_stored(1), _stored(2)))
     assert batch.frames() == (f.AlertFrame("c", 1, b"alert-1", b"s" * 64),
