@@ -236,23 +236,31 @@ class _Record:
 
     fields: Mapping[str, _Field]
     rules: Sequence[_Rule] = field(default_factory=tuple)
+    #: (name, "/" + name, check, required) of each field, in order (made once).
+    _specs: tuple[tuple[str, str, _Check, bool], ...] = field(init=False, repr=False,
+                                                                compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_specs", tuple(
+            (name, "/" + name, spec.check, spec.required) for name, spec in self.fields.items()))
 
     def __call__(self, value: object, path: str, out: list[Problem]) -> None:
         if type(value) is not dict and not isinstance(value, Mapping):  # dict: no ABC check
             out.append((path, "must be a map"))
             return
+        fields = self.fields
         for key in value:
-            if key not in self.fields:
+            if key not in fields:
                 out.append((_key_path(path, key), "unknown field"))
         valid = set()
-        for name, spec in self.fields.items():
+        for name, suffix, check, required in self._specs:
             if name in value:
                 before = len(out)
-                spec.check(value[name], f"{path}/{name}", out)
+                check(value[name], path + suffix, out)
                 if len(out) == before:
                     valid.add(name)
-            elif spec.required:
-                out.append((f"{path}/{name}", "required"))
+            elif required:
+                out.append((path + suffix, "required"))
         for rule in self.rules:
             if valid.issuperset(rule.needs):
                 rule.check(value, path, out)
