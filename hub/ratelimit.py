@@ -23,3 +23,15 @@ class RateLimiter:
             return False
         self._buckets[key] = (tokens - cost, now)
         return True
+
+    def take_up_to(self, key: str, n: int) -> int:
+        """Spend one token of ``key``'s bucket for each of up to ``n`` requests at once (a
+        ``pubs`` frame's alerts): how many got one, the first that many, as ``n`` calls
+        of :meth:`take` in a row would say (bar the refill of the microseconds between
+        them)."""
+        now = time.monotonic()
+        tokens, stamp = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - stamp) * self.rate)
+        granted = min(n, int(tokens)) if tokens >= 1 else 0
+        self._buckets[key] = (tokens - granted, now)
+        return granted

@@ -666,10 +666,13 @@ class Session:
                 item.results[i] = exc
         if not self.access.unchanged_since(item.generation):
             await self._still_allowed(item)
-        rate = self.hub.rate
-        for i, result in enumerate(item.results):
-            if result is None and item.envs[i] is not None and not rate.take(self.principal):
-                item.results[i] = RateLimited("publish rate exceeded")
+        results, envs = item.results, item.envs
+        waiting = [i for i, result in enumerate(results)
+                   if result is None and envs[i] is not None]
+        if waiting:  # a token each, in order: the first that get none and the rest are 429
+            granted = self.hub.rate.take_up_to(self.principal, len(waiting))
+            for i in waiting[granted:]:
+                results[i] = RateLimited("publish rate exceeded")
 
     def _committed(self, group: list[tuple[_Pending, list[int]]],
                    committed: asyncio.Future[list[AppendResult | Exception]]) -> None:
