@@ -170,6 +170,47 @@ class _Pipeline:
         return out
 
 
+class _Slots:
+    """A connection's in-flight slots, one per publish awaiting its answer: a frame takes
+    its alerts' slots at once (waiting, in turn, until that many are free) and gives them
+    back at once when answered. asyncio.Semaphore's acquire and release per alert cost
+    0.27 us per alert of a ``pubs`` frame (issue 17)."""
+
+    def __init__(self, count: int) -> None:
+        self.free = count
+        self._waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
+
+    async def take(self, n: int) -> None:
+        """Take ``n`` slots (at most ``count``): at once if free and nobody waits, else in
+        turn. Cancelled while waiting: nothing taken."""
+        if not self._waiters and self.free >= n:
+            self.free -= n
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (n, fut)
+        self._waiters.append(entry)
+        try:
+            await fut  # give() took the slots for it
+        except BaseException:
+            if fut.done() and not fut.cancelled():  # taken for it, then cancelled
+                self.give(n)
+            else:
+                with contextlib.suppress(ValueError):  # (give() may have dropped it)
+                    self._waiters.remove(entry)
+                self.give(0)  # those behind it may fit now
+            raise
+
+    def give(self, n: int) -> None:
+        """Give back ``n`` slots; wake the waiters in turn whose slots are free."""
+        self.free += n
+        waiters = self._waiters
+        while waiters and waiters[0][0] <= self.free:
+            wanted, fut = waiters.popleft()
+            if not fut.done():  # not cancelled
+                self.free -= wanted
+                fut.set_result(None)
+
+
 def _forget(fut: asyncio.Future[Any]) -> None:
     """Drop a signature check nobody will await (its connection is closing): cancel it,
     or mark its error as seen (asyncio logs errors that were never retrieved)."""
@@ -227,7 +268,7 @@ class Session:
         # Publishes awaiting their ack; at most half the send queue, so a burst of acks
         # always fits in it (the reader stops reading the socket when this is exhausted).
         self._in_flight_max = max(1, min(_MAX_IN_FLIGHT, hub.settings.send_queue_frames // 2))
-        self._in_flight = asyncio.Semaphore(self._in_flight_max)
+        self._in_flight = _Slots(self._in_flight_max)
         self._task_set: set[asyncio.Task[None]] | None = None  # made when needed (W4)
         self._pipeline: _Pipeline | None = None  # made at the first publish
         self._committing_set: set[asyncio.Future[Any]] | None = None  # made when needed
@@ -565,14 +606,9 @@ class Session:
         """Take an in-flight slot per alert (released when answered; a ``pubs`` larger than
         the bound takes all of it, as its answer is one frame) and hand the frame to the
         connection's publish pipeline."""
-        taken = 0
         try:
-            for _ in range(item.slots):
-                await self._in_flight.acquire()
-                taken += 1
+            await self._in_flight.take(item.slots)
         except BaseException:
-            for _ in range(taken):
-                self._in_flight.release()
             if item.verified is not None:
                 _forget(item.verified)
             raise
@@ -723,8 +759,7 @@ class Session:
                     with contextlib.suppress(CordonError):
                         await self.hub.audit_refusal(self, "pub", exc, channel=item.ch)
             finally:
-                for _ in range(item.slots):
-                    self._in_flight.release()
+                self._in_flight.give(item.slots)
         self._spawn(answer())
 
     def _send_answer(self, item: _Pending) -> None:
@@ -732,7 +767,7 @@ class Session:
         if not item.batch:
             result = item.results[0]
             if isinstance(result, AppendResult):
-                self._in_flight.release()
+                self._in_flight.give(1)
                 # The epoch under which the offset became durable (a store recovered
                 # meanwhile gave the channel a new one: Store.check_continuity).
                 self.send(f.Ack(rid=item.rid, ch=item.ch, off=result.off,
@@ -752,8 +787,7 @@ class Session:
                 assert isinstance(result, CordonError)
                 add(f.ItemError(code=result.code, msg=result.phrase, detail=result.detail))
         if acked == len(item.results):
-            for _ in range(item.slots):
-                self._in_flight.release()
+            self._in_flight.give(item.slots)
         self.outbox.offer(codec.encode_acks(item.rid, item.ch, answers))
 
     # --- reading -------------------------------------------------------------
