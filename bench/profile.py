@@ -80,7 +80,7 @@ def _canonical_lines() -> set[int]:
     except (ImportError, OSError):
         return set()
     return {i + 1 for i, text in enumerate(lines)
-            if "packb(" in text and "== data" in text}
+            if ("packb(" in text or "_repack(" in text) and "== data" in text}
 
 
 _CANONICAL_LINES = _canonical_lines()
