@@ -514,7 +514,7 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 @given(st.text(alphabet=st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF),
                max_size=40))
 def test_control_characters_are_found_exactly_as_by_the_character_class(text: str) -> None:
-    """The byte-deleting check finds the control characters the §A.1 class names (all
+    """The byte-marking check finds the control characters the §A.1 class names (all
     below 0x20 but tab, LF and CR, and 0x7F), whatever else the text holds (non-ASCII,
     C1 controls, lone surrogates)."""
     assert schema._has_control(text) == bool(_CONTROL_RE.search(text))
