@@ -18,9 +18,8 @@ from typing import Any, Final
 
 import msgpack
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from nacl.bindings import crypto_sign_open
-from nacl.exceptions import BadSignatureError
 
+from hub.protocol import ed25519
 from hub.protocol.errors import BadSignature, InvalidAlert, InvalidFrame
 from hub.protocol.identity import ChannelName, check_channel
 from hub.protocol.merkle import HASH_BYTES
@@ -138,10 +137,8 @@ def verify_checkpoint(public_key: bytes, data: bytes, sig: bytes) -> Checkpoint:
     checkpoint = decode_checkpoint(data)
     if len(sig) != 64:
         raise BadSignature("signature must be 64 bytes")
-    try:
-        crypto_sign_open(sig + CHECKPOINT_CONTEXT + data, public_key)
-    except BadSignatureError as exc:
-        raise BadSignature("checkpoint signature does not verify") from exc
+    if not ed25519.verify(public_key, CHECKPOINT_CONTEXT + data, sig):
+        raise BadSignature("checkpoint signature does not verify")
     return checkpoint
 
 

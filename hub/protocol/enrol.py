@@ -24,9 +24,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
-from nacl.bindings import crypto_core_ed25519_is_valid_point, crypto_sign_open
-from nacl.exceptions import BadSignatureError
+from nacl.bindings import crypto_core_ed25519_is_valid_point
 
+from hub.protocol import ed25519
 from hub.protocol.errors import InvalidFrame
 from hub.protocol.identity import Identity
 
@@ -114,10 +114,8 @@ def check_request(pem: bytes | str, identity: Identity) -> Ed25519PublicKey:
         raise InvalidFrame(CSR_WEAK_KEY)
     if csr.signature_algorithm_oid != SignatureAlgorithmOID.ED25519 or len(csr.signature) != 64:
         raise InvalidFrame(CSR_BAD_SIGNATURE)
-    try:
-        crypto_sign_open(csr.signature + csr.tbs_certrequest_bytes, raw)
-    except BadSignatureError:
-        raise InvalidFrame(CSR_BAD_SIGNATURE) from None
+    if not ed25519.verify(raw, csr.tbs_certrequest_bytes, csr.signature):
+        raise InvalidFrame(CSR_BAD_SIGNATURE)
     if subject != principal_subject(identity) or (
         requested is not None and requested != [x509.UniformResourceIdentifier(identity.uri)]
     ):

@@ -23,14 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgpack
-import nacl.bindings  # loads libsodium (PyNaCl's build) and runs sodium_init
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from nacl.bindings import crypto_sign_open
-from nacl.exceptions import BadSignatureError
 
+from hub.protocol import ed25519
 from hub.protocol.errors import BadSignature, InvalidAlert, InvalidFrame
 from hub.protocol.identity import (
     AlertId,
@@ -310,30 +308,6 @@ _set_id, _set_channel, _set_sender, _set_kid, _set_ts, _set_kind, _set_body, _se
     _set_seq, _set_prev = (getattr(Envelope, name).__set__ for name in _SET_FIELDS)
 
 
-def _detached_verify() -> Any:
-    """libsodium's ``crypto_sign_verify_detached`` from the library PyNaCl loaded (its
-    extension module exports libsodium's symbols), called through ctypes, which releases
-    the GIL as PyNaCl's cffi calls do; None if it cannot be found (then
-    ``crypto_sign_open``). It is the check ``crypto_sign_open`` makes before it copies the
-    message out: the same function of the same build, without the signed message's
-    concatenation, the output buffer and its copy."""
-    try:
-        import ctypes
-
-        import nacl._sodium  # type: ignore[import-not-found]  # (no stubs)
-
-        fn = ctypes.CDLL(nacl._sodium.__file__).crypto_sign_verify_detached
-    except (ImportError, OSError, AttributeError):  # another build of PyNaCl
-        return None
-    fn.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulonglong, ctypes.c_char_p)
-    fn.restype = ctypes.c_int
-    return fn
-
-
-_VERIFY_DETACHED = _detached_verify()
-_PUBLIC_KEY_BYTES = nacl.bindings.crypto_sign_PUBLICKEYBYTES
-
-
 def sign_alert(key: Ed25519PrivateKey, alert: bytes) -> bytes:
     """Sign alert bytes with the sender's key."""
     return key.sign(SIGN_CONTEXT + alert)
@@ -343,8 +317,8 @@ def verify_alert(key: Ed25519PublicKey | bytes, alert: bytes, sig: bytes) -> Non
     """Raise :class:`BadSignature` unless ``sig`` signs ``alert`` under ``key``.
 
     ``key`` is the signer's public key, or its 32 raw bytes. Verification is
-    libsodium's (``crypto_sign_verify_detached`` of PyNaCl's build, the check
-    ``crypto_sign_open`` makes; see :func:`_detached_verify`): 39 µs per 1 KiB alert here
+    libsodium's (:func:`hub.protocol.ed25519.verify`, as for checkpoints and enrolment
+    requests): 39 µs per 1 KiB alert here
     against OpenSSL's 62 µs (bench/README.md), and strict — it also refuses a
     non-canonical ``S``, and a public key or ``R`` of small order, which
     OpenSSL's check lets through (PROTOCOL.md §4).
@@ -352,14 +326,5 @@ def verify_alert(key: Ed25519PublicKey | bytes, alert: bytes, sig: bytes) -> Non
     if len(sig) != SIGNATURE_BYTES:
         raise BadSignature("signature must be 64 bytes")
     raw = key if isinstance(key, bytes) else key.public_bytes_raw()
-    if len(raw) != _PUBLIC_KEY_BYTES:  # libsodium reads 32 bytes, whatever it is given
+    if not ed25519.verify(raw, SIGN_CONTEXT + alert, sig):
         raise BadSignature()
-    signed = SIGN_CONTEXT + alert
-    if _VERIFY_DETACHED is not None:
-        if _VERIFY_DETACHED(sig, signed, len(signed), raw) != 0:
-            raise BadSignature()
-        return
-    try:
-        crypto_sign_open(sig + signed, raw)
-    except BadSignatureError as exc:
-        raise BadSignature() from exc

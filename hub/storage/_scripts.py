@@ -155,7 +155,12 @@ _APPEND_SHA: Final = hashlib.sha1(_APPEND.encode(), usedforsecurity=False).hexdi
 # Raises the channel's durable watermark (KEYS: meta, dur) to ARGV[1], clamped to the head,
 # never lowering it; each raise is one XADD 0-<watermark> on the dur stream (MAXLEN 1), which
 # feeds wait on with XREAD BLOCK. Returns {watermark, epoch} ({0, ''}: no such channel).
+# REPL_REPLICA: its writes go to the replicas but not to the AOF, so under appendfsync always
+# its reply does not wait for an fsync of its own (one fsync per batch, not two). The
+# watermark only ever trails what a confirmed fsync covers; after a store restart the
+# continuity check (_RECOVER, which is written to the AOF) sets it from the confirmed head.
 _RAISE = """
+redis.set_repl(redis.REPL_REPLICA)
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then return {0, ''} end
 local head = tonumber(redis.call('HGET', KEYS[1], 'head')) or 0

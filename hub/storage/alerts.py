@@ -331,8 +331,9 @@ class AlertsMixin(ChannelsMixin):
                 # AOF is one sequential file), so raising to our highest offset is sound.
                 # The raise is scheduled first, so it is written before anything
                 # on_durable hands to the loop (a live frame, its reader's next request);
-                # its reply waits for one more fsync, which this process's own
-                # subscribers need not wait for: the batch is durable already.
+                # this process's own subscribers need not wait for its reply: the batch
+                # is durable already. (The raise is kept out of the AOF: no fsync of its
+                # own, _scripts._RAISE.)
                 raising = asyncio.ensure_future(self.raise_watermarks(marks))
                 _durable(on_durable, results)
                 await raising

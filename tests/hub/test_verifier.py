@@ -108,3 +108,47 @@ async def test_after_stop_checks_are_refused_as_unavailable() -> None:
     await verifier.stop()  # idempotent
     with pytest.raises(Unavailable):
         verifier.verify(public, alert, sig)
+
+
+async def test_a_lone_check_while_the_threads_are_idle_is_made_at_once() -> None:
+    """verify_many with one check, nothing queued on the threads: checked on the loop
+    before it returns (no thread hop, no wait for the GIL), forged or not; a second lone
+    check within the gap, or one while checks are queued, goes to the threads."""
+    public, signed = _signed(4)
+    (a0, s0), (a1, s1), (a2, s2), (a3, s3) = signed
+    verifier = Verifier(inline_gap_s=3600)
+    verifier.start()
+    try:
+        first = verifier.verify_many([(public, a0, bytes([s0[0] ^ 1]) + s0[1:])])
+        assert first.done()
+        [outcome] = first.result()
+        assert isinstance(outcome, BadSignature)
+        second = verifier.verify_many([(public, a1, s1)])  # within the gap: a thread
+        assert not second.done()
+        assert await second == [None]
+    finally:
+        await verifier.stop()
+    verifier = Verifier(inline_gap_s=0)
+    verifier.start()
+    try:
+        queued = verifier.verify_many([(public, a2, s2)] * 64)
+        behind = verifier.verify_many([(public, a3, s3)])  # threads busy: queued too
+        assert not behind.done()
+        assert await queued == [None] * 64 and await behind == [None]
+        again = verifier.verify_many([(public, a3, s3)])  # idle again: at once
+        assert again.done() and again.result() == [None]
+    finally:
+        await verifier.stop()
+
+
+async def test_an_unexpected_error_in_a_lone_check_is_its_outcome() -> None:
+    public, [(_alert, sig)] = _signed(1)
+    verifier = Verifier()
+    verifier.start()
+    try:
+        fut = verifier.verify_many([(public, None, sig)])  # type: ignore[list-item]
+        assert fut.done()
+        [outcome] = fut.result()
+        assert isinstance(outcome, TypeError)
+    finally:
+        await verifier.stop()

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.protocol import envelope
+from hub.protocol import ed25519, envelope
 from hub.protocol.envelope import (
     SIGN_CONTEXT,
     Envelope,
@@ -131,9 +131,9 @@ def check_path(request, monkeypatch):
     """Both ways verify_alert reaches libsodium: crypto_sign_verify_detached (PyNaCl's
     build, through ctypes), and crypto_sign_open where that cannot be found."""
     if request.param == "open":
-        monkeypatch.setattr(envelope, "_VERIFY_DETACHED", None)
+        monkeypatch.setattr(ed25519, "_DETACHED", None)
     else:
-        assert envelope._VERIFY_DETACHED is not None
+        assert ed25519._DETACHED is not None
     return request.param
 
 
@@ -165,7 +165,7 @@ def test_detached_check_missing_means_crypto_sign_open(monkeypatch):
         raise OSError("no such library")
 
     monkeypatch.setattr(ctypes, "CDLL", missing)
-    assert envelope._detached_verify() is None
+    assert ed25519._detached() is None
 
 
 @pytest.mark.parametrize(
