@@ -543,7 +543,8 @@ class Session:
         """Checks that need no signature (synchronous answers), then the rest in order.
 
         The signature check runs on the verifier's threads (hub.verifier) while this
-        reader goes on with the next frames; :meth:`_publishes` then takes the
+        reader goes on with the next frames (a lone check while they are idle is made at
+        once: Verifier.verify_many); :meth:`_publishes` then takes the
         connection's publishes one by one, in the order received: signature, body,
         rate, then into the group commit. So the order of storage is the order of
         arrival, and the checks come in the order PROTOCOL.md §4 lists them.
