@@ -28,6 +28,7 @@ from hub.alertcheck import check_body, check_references
 from hub.committer import GroupCommitter
 from hub.crlserve import crl_result
 from hub.feeds import Feeds, Outbox, Subscription
+from hub.lazydeque import LazyDeque
 from hub.metrics import Metrics
 from hub.protocol import codec
 from hub.protocol import frames as f
@@ -176,9 +177,12 @@ class _Slots:
     back at once when answered. asyncio.Semaphore's acquire and release per alert cost
     0.27 us per alert of a ``pubs`` frame (issue 17)."""
 
+    __slots__ = ("_waiters", "free")
+
     def __init__(self, count: int) -> None:
         self.free = count
-        self._waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
+        # No deque while nobody waits (~760 bytes per idle connection, W4).
+        self._waiters: LazyDeque[tuple[int, asyncio.Future[None]]] = LazyDeque()
 
     async def take(self, n: int) -> None:
         """Take ``n`` slots (at most ``count``): at once if free and nobody waits, else in

@@ -131,7 +131,8 @@ async def test_an_idle_connection_keeps_alive_without_a_task_or_empty_deques(
         make_hub: MakeHub) -> None:
     """W4, issue 17: the keepalive runs on timers, not a task per connection; the
     queues an idle connection holds (websockets' frames and drain waiters, asyncio's TLS
-    write backlog, the session's send queue) hold no deque while empty; websockets'
+    write backlog, the session's send queue and in-flight slots' waiters) hold no deque
+    while empty; websockets'
     connection and asyncio's TLS protocol keep their attributes in slots, not a dict.
     The keepalive still pings and reads the pongs; the connection stays open and works."""
     h = await make_hub(ping_interval_s=0.05, idle_timeout_s=5.0)
@@ -160,7 +161,8 @@ async def test_an_idle_connection_keeps_alive_without_a_task_or_empty_deques(
         assert not [t for t in asyncio.all_tasks() if of_this_connection(t)
                     and getattr(t.get_coro(), "__name__", "") == "keepalive"]
         transport: Any = ws.transport
-        queues = [ws.drain_waiters, ws.recv_messages.frames.queue, session.outbox._items]
+        queues = [ws.drain_waiters, ws.recv_messages.frames.queue, session.outbox._items,
+                  session._in_flight._waiters]
         for queue in queues:
             assert isinstance(queue, LazyDeque) and queue._d is None
         # the hub's TLS transport (hub.tlstransport) holds no write buffer while idle
