@@ -34,7 +34,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hub.metrics import Metrics
@@ -113,23 +113,11 @@ class Verifier:
                 # that way). At most one a millisecond, so under load the checks still
                 # go to the threads, in parallel with the loop.
                 self._inline_at = now
-                fut.set_result([self._check_here(checks[0])])
+                fut.set_result([_outcome(checks[0], self.metrics.signature_seconds.observe)])
                 return fut
         self._busy += len(checks)
         self._queue.put((list(checks), fut, False))
         return fut
-
-    def _check_here(self, check: _Check) -> BaseException | None:
-        started = time.perf_counter()
-        try:
-            verify_alert(*check)
-        except CordonError as exc:
-            return exc
-        except Exception as exc:  # a bug, not a bad alert: reported to the caller
-            log.exception("signature check failed unexpectedly")
-            return exc
-        self.metrics.signature_seconds.observe(time.perf_counter() - started)
-        return None
 
     def _run(self) -> None:
         assert self._loop is not None
@@ -145,41 +133,40 @@ class Verifier:
                     break
             else:
                 stopping = True
-            results: list[list[BaseException | None]] = []
             took: list[float] = []
-            clock, check, timed = time.perf_counter, verify_alert, took.append
-            for checks, _fut, _one in batch:
-                outcomes: list[BaseException | None] = []
-                for key, alert, sig in checks:
-                    try:
-                        started = clock()
-                        check(key, alert, sig)
-                        timed(clock() - started)
-                        outcomes.append(None)
-                    except CordonError as exc:
-                        outcomes.append(exc)
-                    except Exception as exc:  # a bug, not a bad alert: reported to the caller
-                        log.exception("signature check failed unexpectedly")
-                        outcomes.append(exc)
-                results.append(outcomes)
+            timed = took.append
+            results = [[_outcome(check, timed) for check in checks]
+                       for checks, _fut, _one in batch]
             if took:
                 self.metrics.signature_seconds.observe_many(took)
             if batch:
                 self._loop.call_soon_threadsafe(self._deliver, batch, results)
 
     def _deliver(self, batch: list[_Item], results: list[list[BaseException | None]]) -> None:
-        for (checks, _fut, _one) in batch:
+        """On the loop: a pass's outcomes to their futures."""
+        for (checks, fut, one), outcomes in zip(batch, results, strict=True):
             self._busy -= len(checks)
-        _deliver(batch, results)
+            if fut.done():  # cancelled: its connection went away meanwhile
+                continue
+            if not one:
+                fut.set_result(outcomes)
+            elif outcomes[0] is None:
+                fut.set_result(None)
+            else:
+                fut.set_exception(outcomes[0])
 
 
-def _deliver(batch: list[_Item], results: list[list[BaseException | None]]) -> None:
-    for (_checks, fut, one), outcomes in zip(batch, results, strict=True):
-        if fut.done():  # cancelled: its connection went away meanwhile
-            continue
-        if not one:
-            fut.set_result(outcomes)
-        elif outcomes[0] is None:
-            fut.set_result(None)
-        else:
-            fut.set_exception(outcomes[0])
+def _outcome(check: _Check, timed: Callable[[float], None]) -> BaseException | None:
+    """One check, on a thread or the loop: None, or the error :func:`verify_alert` raised
+    (any other exception is a bug, logged and handed to the caller too); the seconds a
+    passing check took go to ``timed``."""
+    started = time.perf_counter()
+    try:
+        verify_alert(*check)
+    except CordonError as exc:
+        return exc
+    except Exception as exc:  # a bug, not a bad alert: reported to the caller
+        log.exception("signature check failed unexpectedly")
+        return exc
+    timed(time.perf_counter() - started)
+    return None
