@@ -25,6 +25,7 @@ own round trip and fsync and the feed's read of what it just wrote (issue 17, W2
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Collection, Sequence
@@ -207,18 +208,12 @@ class GroupCommitter:
         started = time.perf_counter()
         listener = self.listener
         try:
-            if listener is None:
-                results = await self.store.append_batch(reqs)
-            else:
+            on_durable = None
+            if listener is not None:
                 token = listener.before_commit({req.channel for req in reqs})
-                if token is None:
-                    results = await self.store.append_batch(reqs)
-                else:
-                    def on_durable(so_far: Sequence[AppendResult | Exception | None]
-                                   ) -> None:
-                        listener.durable(token, _stored(reqs, so_far))
-
-                    results = await self.store.append_batch(reqs, on_durable=on_durable)
+                if token is not None:  # None: no feed wants this batch
+                    on_durable = functools.partial(_tell, listener, token, reqs)
+            results = await self.store.append_batch(reqs, on_durable=on_durable)
         except CordonError as exc:
             self.metrics.store_failed("append_batch")
             for _, fut, _one in batch:
@@ -260,6 +255,12 @@ class GroupCommitter:
                 return
             _settle(fut, _fresh(exc))
             self._queue.task_done()
+
+
+def _tell(listener: Listener, token: Any, reqs: Sequence[AppendRequest],
+          so_far: Sequence[AppendResult | Exception | None]) -> None:
+    """``on_durable`` of a batch whose alerts ``listener`` wants."""
+    listener.durable(token, _stored(reqs, so_far))
 
 
 def _stored(reqs: Sequence[AppendRequest], results: Sequence[AppendResult | Exception | None]
