@@ -13,11 +13,15 @@ class RateLimiter:
         self.burst = float(burst)
         self._buckets: dict[str, tuple[float, float]] = {}
 
+    def _refilled(self, key: str, now: float) -> float:
+        """The tokens in ``key``'s bucket at ``now`` (a new key's bucket is full)."""
+        tokens, stamp = self._buckets.get(key, (self.burst, now))
+        return min(self.burst, tokens + (now - stamp) * self.rate)
+
     def take(self, key: str, cost: float = 1.0) -> bool:
         """Spend ``cost`` tokens of ``key``'s bucket; False when there are not enough."""
         now = time.monotonic()
-        tokens, stamp = self._buckets.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - stamp) * self.rate)
+        tokens = self._refilled(key, now)
         if tokens < cost:
             self._buckets[key] = (tokens, now)
             return False
@@ -30,8 +34,7 @@ class RateLimiter:
         of :meth:`take` in a row would say (bar the refill of the microseconds between
         them)."""
         now = time.monotonic()
-        tokens, stamp = self._buckets.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - stamp) * self.rate)
+        tokens = self._refilled(key, now)
         granted = min(n, int(tokens)) if tokens >= 1 else 0
         self._buckets[key] = (tokens - granted, now)
         return granted
