@@ -21,7 +21,6 @@ atomically with the alert. This module
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 from collections import OrderedDict
@@ -49,6 +48,7 @@ from hub.protocol.merkle import (
     consistency_path,
     inclusion_path,
     node_hash,
+    pair_hash,
 )
 from hub.protocol.trust import verify_log_certificate
 from hub.storage import Store, StoredCheckpoint
@@ -111,10 +111,10 @@ class _Tree:
 
     def extend(self, leaves: bytes) -> None:
         """Append leaf hashes (32 bytes each) and the subtree hashes they complete: level by
-        level, each level's new pairs hashed in one loop (merkle.node_hash's bytes)."""
+        level, each level's new pairs hashed in one loop (merkle.pair_hash)."""
         levels = self.levels
         levels[0] += leaves
-        sha256, pair = hashlib.sha256, 2 * HASH_BYTES
+        pair = 2 * HASH_BYTES
         j = 0
         while len(levels[j]) >= pair:
             level = levels[j]
@@ -125,7 +125,7 @@ class _Tree:
             if done == complete:  # nothing new completed here, so nothing above either
                 break
             for at in range(done * pair, complete * pair, pair):
-                parents += sha256(b"\x01" + level[at:at + pair]).digest()
+                parents += pair_hash(level[at:at + pair])
             j += 1
 
     def node(self, j: int, i: int) -> bytes:

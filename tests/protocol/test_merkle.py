@@ -12,6 +12,7 @@ from hub.protocol.merkle import (
     inclusion_proof,
     leaf_hash,
     node_hash,
+    pair_hash,
     root,
     verify_consistency,
     verify_inclusion,
@@ -125,3 +126,10 @@ def test_generators_refuse_sizes_outside_the_tree() -> None:
         consistency_proof(MANY[:3], 4)
     with pytest.raises(ValueError):
         consistency_proof(MANY[:3], -1)
+
+
+def test_pair_hash_is_node_hash_of_the_halves() -> None:
+    left, right = leaf_hash(b"a"), leaf_hash(b"b")
+    assert pair_hash(left + right) == node_hash(left, right)
+    assert pair_hash(bytearray(left + right)) == node_hash(left, right)
+    assert pair_hash(left + right) == hashlib.sha256(b"\x01" + left + right).digest()
