@@ -90,7 +90,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from nacl.bindings import crypto_sign, crypto_sign_seed_keypair
 
 from client._conn import PUB_CHUNK, Connection, make_tls_context, open_connection
 from client._crl import CRLError, ForeignCRL, StaleCRL, crl_number, verify_crl
@@ -119,8 +118,8 @@ from client._model import (
     new_alert_id,
 )
 from client._subscription import Subscription
+from hub.protocol import ed25519, schema, trust
 from hub.protocol import frames as f
-from hub.protocol import schema, trust
 from hub.protocol.attachments import check_attachment, digest, image_type
 from hub.protocol.chain import ZERO_HASH, ChainTracker, parse_expected
 from hub.protocol.checkpoint import checkpoint_hash, decode_checkpoint, verify_checkpoint
@@ -189,8 +188,6 @@ _A = TypeVar("_A", bound=f.Frame)
 _TRANSIENT_REFUSALS = (Unavailable, RateLimited)
 #: Re-signings of one publish whose chain the hub refused (426) before giving up.
 _CHAIN_RESIGNS = 8
-#: Bytes of an Ed25519 signature (libsodium's crypto_sign puts it before the message).
-SIGNATURE_BYTES = 64
 #: Verified checkpoints kept (by channel, epoch and size) to check proofs against.
 _KNOWN_CHECKPOINTS = 1024
 #: Longest a hub-served CRL is used for checkpoint checks before it is asked for again
@@ -291,7 +288,7 @@ class Client:
         self.kid = key_id(self._cert_der)
         #: The same key for libsodium, which signs a 1 KiB alert in ~17 µs against
         #: OpenSSL's ~22 (Ed25519 is deterministic: the same signature either way).
-        self._sign_key = crypto_sign_seed_keypair(self._key.private_bytes_raw())[1]
+        self._sign_key = ed25519.signing_key(self._key)
         self._cas = x509.load_pem_x509_certificates(Path(ca).read_bytes())
         self._ssl = make_tls_context(cert=Path(cert), key=Path(key), ca=Path(ca))
         self._server_hostname = server_hostname
@@ -433,7 +430,7 @@ class Client:
         schema.validate(kind, checked.body)
         if seq is not None:
             self._chains[ch] = (seq, alert_hash(alert))
-        sig = crypto_sign(SIGN_CONTEXT + alert, self._sign_key)[:SIGNATURE_BYTES]
+        sig = ed25519.sign(self._sign_key, SIGN_CONTEXT + alert)
         return SignedAlert(envelope=checked, alert=alert, sig=sig)
 
     async def publish(

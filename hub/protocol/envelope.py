@@ -59,7 +59,7 @@ __all__ = [
 ENVELOPE_VERSION = 1
 #: Prefix signed before the envelope bytes (domain separation).
 SIGN_CONTEXT = b"cordon-alert-v1\x00"
-SIGNATURE_BYTES = 64
+SIGNATURE_BYTES = ed25519.SIGNATURE_BYTES
 KINDS = frozenset({"warning", "feedback", "seizure", "notice", "amendment", "withdrawal"})
 _KEYS = ("v", "id", "ch", "from", "kid", "ts", "kind", "body")
 #: The two sender-chain keys (§4): both present, or neither (an unchained alert).
