@@ -274,3 +274,30 @@ async def test_store_append_measures_the_append_script() -> None:
 
     per_alert = await run(300, 64)
     assert per_alert >= 0
+
+
+def test_sdk_publish_runs_the_member_path(capsys: pytest.CaptureFixture[str]) -> None:
+    """bench.sdk_publish: a real hub per run, one SDK Client publishing concurrently; each
+    pub_chunk value gets its runs, every publish is acked and stored (else SystemExit),
+    and the summary has a median line per value."""
+    from bench.sdk_publish import main
+
+    results = main(["--alerts", "60", "--chunks", "7,128", "--runs", "1", "--in-flight", "16"])
+    assert [r.chunk for r in results] == [7, 128]
+    for r in results:
+        assert r.acked_per_s > 0 and r.hub_us > 0 and r.sdk_us > 0 and r.store_us >= 0
+    out = capsys.readouterr().out
+    assert "pub_chunk 7, medians of 1:" in out and "pub_chunk 128, medians of 1:" in out
+
+
+@pytest.mark.parametrize("argv", [["--chunks", "0"], ["--chunks", "a,b"], ["--alerts", "-1"],
+                                  ["--runs", "x"]])
+def test_sdk_publish_refuses_bad_arguments(argv: list[str],
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad arguments end with argparse's usage error (exit 2) before any hub starts."""
+    from bench.sdk_publish import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert "error:" in capsys.readouterr().err
