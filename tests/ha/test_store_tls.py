@@ -30,7 +30,12 @@ from hub.storage import Store
 from tests.faults.ledger import Ledger, follow, publish_all, wait_until
 from tests.harness import HubHarness
 from tests.hub.wire import CH, cast
-from tests.storetls import StorePki, make_store_pki, tls_binary_or_skip
+from tests.storetls import (
+    StorePki,
+    expected_durability,
+    make_store_pki,
+    tls_binary_or_skip,
+)
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -91,7 +96,7 @@ async def test_hub_over_tls_to_sentinels_follows_a_failover(
     old = await deployment.primary()
     async with HubHarness(tmp_path / "hub", None, sentinels=tuple(deployment.sentinel_addresses),
                           store_timeout_s=4.0, **_tls(store_pki)) as h:
-        assert h.store.durability == "appendfsync-always"  # read over TLS
+        assert h.store.durability == expected_durability(deployment.binary)  # over TLS
         assert h.store.primary == ("127.0.0.1", old.port)
         leaves = await cast(h)
         epoch = (await h.store.channel(CH)).epoch
@@ -122,7 +127,7 @@ async def test_hub_over_tls_to_sentinels_follows_a_failover(
         await wait_until(lambda: h.store.primary == ("127.0.0.1", new.port), 5,
                          "the sentinel poll named the new primary")
         assert h.store.failovers >= 1
-        assert h.store.durability == "appendfsync-always"  # re-checked on the new primary
+        assert h.store.durability == expected_durability(deployment.binary)  # re-checked
         assert h.hub is not None and h.hub.ready
         history = await ledger.check(h.store, CH, [got], set(before) | set(after))
         assert len(history) == len(before) + len(after)
@@ -143,6 +148,6 @@ async def test_sentinels_with_a_certificate_from_another_ca_are_refused(
                                 tls_key=str(store_pki.client_key), password=DATA_PASSWORD,
                                 sentinel_password=SENTINEL_PASSWORD, timeout_s=3.0)
     try:
-        assert store.durability == "appendfsync-always"
+        assert store.durability == expected_durability(tls_deployment.binary)
     finally:
         await store.close()
